@@ -1,0 +1,14 @@
+export * from './shape.js';
+export * from './spec.js';
+export * from './errors.js';
+export * from './combinators.js';
+export * from './bijectors/affine.js';
+export * from './bijectors/actnorm.js';
+export * from './bijectors/inv1x1.js';
+export * from './bijectors/coupling.js';
+export * from './bijectors/conditional-affine.js';
+export * from './bijectors/spline-coupling.js';
+export * from './bijectors/squeeze.js';
+export * from './bijectors/permute.js';
+export * from './bijectors/logit.js';
+export { convNet, type ConvNetSpec, type NetSpec } from '../layers/spec.js';

@@ -1,0 +1,35 @@
+/** Kernel of `additiveCoupling` (maths in src/dsl/bijectors/coupling.ts): volume preserving. */
+import * as tf from '@tensorflow/tfjs';
+import type { AdditiveCouplingSpec } from '../../dsl/spec.js';
+import { applyConvNet, convNetParamShapes, initConvNet } from '../../layers/convnet.js';
+import { subtree, zeroLogDet } from './common.js';
+import { conditioningChannels, networkInput, passThroughChannels, splitHalves } from './conditioning.js';
+import type { Context, Kernel } from './kernel.js';
+import type { ParamRecord } from '../params.js';
+
+const widths = ({ shape: [c], cond }: AdditiveCouplingSpec): { cIn: number; c2: number } => ({
+  cIn: passThroughChannels(c) + conditioningChannels(cond),
+  c2: c - passThroughChannels(c),
+});
+
+const shift = (spec: AdditiveCouplingSpec, p: ParamRecord, x1: tf.Tensor4D, ctx: Context): tf.Tensor4D =>
+  applyConvNet(subtree(p, 'net'), networkInput(x1, spec.cond, ctx, x1.shape[0]));
+
+export const additiveCouplingKernel: Kernel<AdditiveCouplingSpec> = {
+  paramShapes: (spec) => {
+    const { cIn, c2 } = widths(spec);
+    return { net: convNetParamShapes(spec.net, cIn, c2) };
+  },
+  init: (spec, { nextSeed }) => {
+    const { cIn, c2 } = widths(spec);
+    return { net: initConvNet(spec.net, cIn, c2, nextSeed) };
+  },
+  forward: (spec, p, x, ctx) => {
+    const [x1, x2] = splitHalves(x);
+    return { out: tf.concat<tf.Tensor4D>([x1, tf.add<tf.Tensor4D>(x2, shift(spec, p, x1, ctx))], 3), logDet: zeroLogDet(x.shape[0]) };
+  },
+  inverse: (spec, p, y, ctx) => {
+    const [y1, y2] = splitHalves(y);
+    return { out: tf.concat<tf.Tensor4D>([y1, tf.sub<tf.Tensor4D>(y2, shift(spec, p, y1, ctx))], 3), logDet: zeroLogDet(y.shape[0]) };
+  },
+};

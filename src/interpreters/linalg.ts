@@ -1,0 +1,132 @@
+/**
+ * Small dense linear algebra in float64 JS. tfjs has no det, slogdet, inverse or LU on any backend, and
+ * the matrices here are C x C channel mixers (C at most a few hundred), so the CPU does them exactly.
+ * Matrices are row-major Float64Arrays of n*n entries.
+ */
+
+export interface LU {
+  /** Packed factors: strictly lower part holds L (unit diagonal implied), upper part holds U. */
+  readonly lu: Float64Array;
+  /** Row permutation: row i of P A is row perm[i] of A. */
+  readonly perm: Int32Array;
+  /** +1 or -1: the sign of the permutation. */
+  readonly parity: number;
+  readonly n: number;
+}
+
+/** LU decomposition with partial pivoting: P A = L U. */
+export const luDecompose = (a: ArrayLike<number>, n: number): LU => {
+  const lu = Float64Array.from(a);
+  const perm = new Int32Array(n).map((_, i) => i);
+  let parity = 1;
+  for (let k = 0; k < n; k++) {
+    let p = k;
+    let best = Math.abs(lu[k * n + k] as number);
+    for (let i = k + 1; i < n; i++) {
+      const v = Math.abs(lu[i * n + k] as number);
+      if (v > best) {
+        best = v;
+        p = i;
+      }
+    }
+    if (p !== k) {
+      for (let j = 0; j < n; j++) {
+        const t = lu[k * n + j] as number;
+        lu[k * n + j] = lu[p * n + j] as number;
+        lu[p * n + j] = t;
+      }
+      const t = perm[k] as number;
+      perm[k] = perm[p] as number;
+      perm[p] = t;
+      parity = -parity;
+    }
+    const pivot = lu[k * n + k] as number;
+    if (pivot === 0) continue;
+    for (let i = k + 1; i < n; i++) {
+      const f = (lu[i * n + k] as number) / pivot;
+      lu[i * n + k] = f;
+      for (let j = k + 1; j < n; j++) lu[i * n + j] = (lu[i * n + j] as number) - f * (lu[k * n + j] as number);
+    }
+  }
+  return { lu, perm, parity, n };
+};
+
+/** sign(det A) and log|det A|; sign 0 and -Infinity for a singular matrix. */
+export const slogdet = (a: ArrayLike<number>, n: number): { sign: number; logAbsDet: number } => {
+  const { lu, parity } = luDecompose(a, n);
+  let sign = parity;
+  let logAbsDet = 0;
+  for (let i = 0; i < n; i++) {
+    const d = lu[i * n + i] as number;
+    if (d === 0) return { sign: 0, logAbsDet: -Infinity };
+    sign *= Math.sign(d);
+    logAbsDet += Math.log(Math.abs(d));
+  }
+  return { sign, logAbsDet };
+};
+
+/** A^-1 by LU; throws on a singular matrix. */
+export const invert = (a: ArrayLike<number>, n: number): Float64Array => {
+  const { lu, perm } = luDecompose(a, n);
+  for (let i = 0; i < n; i++) {
+    if (lu[i * n + i] === 0) throw new RangeError('matrix is singular and has no inverse');
+  }
+  const inv = new Float64Array(n * n);
+  const col = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    // Solve A x = e_j: L y = P e_j, then U x = y.
+    for (let i = 0; i < n; i++) col[i] = perm[i] === j ? 1 : 0;
+    for (let i = 0; i < n; i++) {
+      let s = col[i] as number;
+      for (let k = 0; k < i; k++) s -= (lu[i * n + k] as number) * (col[k] as number);
+      col[i] = s;
+    }
+    for (let i = n - 1; i >= 0; i--) {
+      let s = col[i] as number;
+      for (let k = i + 1; k < n; k++) s -= (lu[i * n + k] as number) * (col[k] as number);
+      col[i] = s / (lu[i * n + i] as number);
+    }
+    for (let i = 0; i < n; i++) inv[i * n + j] = col[i] as number;
+  }
+  return inv;
+};
+
+export const transpose = (a: ArrayLike<number>, n: number): Float64Array => {
+  const t = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) t[j * n + i] = a[i * n + j] as number;
+  return t;
+};
+
+export const matmul = (a: ArrayLike<number>, b: ArrayLike<number>, n: number): Float64Array => {
+  const c = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let k = 0; k < n; k++) {
+      const aik = a[i * n + k] as number;
+      for (let j = 0; j < n; j++) c[i * n + j] = (c[i * n + j] as number) + aik * (b[k * n + j] as number);
+    }
+  return c;
+};
+
+/** A random orthogonal matrix: Gram-Schmidt (twice, for stability) on a standard normal matrix. */
+export const randomOrthogonal = (n: number, random: () => number): Float64Array => {
+  const normal = (): number => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  for (;;) {
+    const q = Float64Array.from({ length: n * n }, normal);
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) {
+      for (let pass = 0; pass < 2; pass++) {
+        for (let k = 0; k < i; k++) {
+          let dot = 0;
+          for (let j = 0; j < n; j++) dot += (q[i * n + j] as number) * (q[k * n + j] as number);
+          for (let j = 0; j < n; j++) q[i * n + j] = (q[i * n + j] as number) - dot * (q[k * n + j] as number);
+        }
+      }
+      let norm = 0;
+      for (let j = 0; j < n; j++) norm += (q[i * n + j] as number) ** 2;
+      norm = Math.sqrt(norm);
+      if (norm < 1e-6) ok = false;
+      for (let j = 0; j < n; j++) q[i * n + j] = (q[i * n + j] as number) / norm;
+    }
+    if (ok) return q;
+  }
+};

@@ -1,0 +1,64 @@
+/**
+ * Parameters live apart from the spec, in a tree that mirrors it: a primitive's parameters are a record
+ * of tensors (possibly nested, e.g. a coupling's network); chain, repeat and parallel hold an array with
+ * one entry per child; invert holds its body's tree.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type ParamTree = tf.Tensor | readonly ParamTree[] | { readonly [name: string]: ParamTree };
+export type ParamRecord = { readonly [name: string]: ParamTree };
+
+/** A tree of tensor shapes, mirroring a ParamTree; used to check loaded weights and count parameters. */
+export type ShapeTree = readonly number[] | readonly ShapeTree[] | { readonly [name: string]: ShapeTree };
+export type ShapeRecord = { readonly [name: string]: ShapeTree };
+
+export const isTensor = (t: unknown): t is tf.Tensor => t instanceof tf.Tensor;
+
+const isShapeLeaf = (s: ShapeTree): s is readonly number[] => Array.isArray(s) && s.every((d) => typeof d === 'number');
+
+/** Leaves of a tree with their dotted paths ("3.net.conv0.kernel"), in a stable order. */
+export const flattenParams = (tree: ParamTree, prefix = ''): Array<readonly [string, tf.Tensor]> => {
+  if (isTensor(tree)) return [[prefix, tree]];
+  const join = (k: string | number): string => (prefix === '' ? String(k) : `${prefix}.${k}`);
+  if (Array.isArray(tree)) return (tree as readonly ParamTree[]).flatMap((t, i) => flattenParams(t, join(i)));
+  return Object.entries(tree as ParamRecord).flatMap(([k, t]) => flattenParams(t, join(k)));
+};
+
+export const flattenShapes = (tree: ShapeTree, prefix = ''): Array<readonly [string, readonly number[]]> => {
+  if (isShapeLeaf(tree) && (tree.length === 0 || typeof tree[0] === 'number')) {
+    // An empty array is an empty list of children, not a scalar shape: no parameters here.
+    return tree.length === 0 ? [] : [[prefix, tree]];
+  }
+  const join = (k: string | number): string => (prefix === '' ? String(k) : `${prefix}.${k}`);
+  if (Array.isArray(tree)) return (tree as readonly ShapeTree[]).flatMap((t, i) => flattenShapes(t, join(i)));
+  return Object.entries(tree as ShapeRecord).flatMap(([k, t]) => flattenShapes(t, join(k)));
+};
+
+/** Rebuilds a tree of the same structure with each tensor replaced. */
+export const mapParams = (tree: ParamTree, f: (t: tf.Tensor, path: string) => tf.Tensor, prefix = ''): ParamTree => {
+  if (isTensor(tree)) return f(tree, prefix);
+  const join = (k: string | number): string => (prefix === '' ? String(k) : `${prefix}.${k}`);
+  if (Array.isArray(tree)) return (tree as readonly ParamTree[]).map((t, i) => mapParams(t, f, join(i)));
+  return Object.fromEntries(Object.entries(tree as ParamRecord).map(([k, t]) => [k, mapParams(t, f, join(k))]));
+};
+
+export const countParams = (shapes: ShapeTree): number =>
+  flattenShapes(shapes).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+
+export const disposeParams = (tree: ParamTree): void => {
+  for (const [, t] of flattenParams(tree)) t.dispose();
+};
+
+/** A child of a params node, with an error that names the path when the tree does not mirror the spec. */
+export const child = (tree: ParamTree, index: number, path: string): ParamTree => {
+  if (!Array.isArray(tree)) throw new TypeError(`params at ${path}: expected an array of ${index + 1}+ children`);
+  const c = (tree as readonly ParamTree[])[index];
+  if (c === undefined) throw new TypeError(`params at ${path}: missing child ${index}`);
+  return c;
+};
+
+export const tensorAt = (tree: ParamTree, name: string, path: string): tf.Tensor => {
+  const t = !isTensor(tree) && !Array.isArray(tree) ? (tree as ParamRecord)[name] : undefined;
+  if (t === undefined || !isTensor(t)) throw new TypeError(`params at ${path}: missing tensor '${name}'`);
+  return t;
+};

@@ -1,0 +1,98 @@
+/**
+ * fast-check generators of valid flows: random compositions of the whole catalogue on random small
+ * shapes, with conditioning, multi-output splits, inversions and repeats.
+ */
+import fc from 'fast-check';
+import {
+  actnorm,
+  additiveCoupling,
+  affine,
+  affineCoupling,
+  chain,
+  conditionalAffine,
+  convNet,
+  factorOut,
+  inv1x1,
+  inv1x1LU,
+  invert,
+  logit,
+  randomPermutation,
+  repeat,
+  reverse,
+  splineCoupling,
+  squeeze,
+  unsqueeze,
+  type AnyFlow,
+  type Shape3,
+} from '../src/dsl/index.js';
+
+const smallNet = convNet({ hidden: 8 });
+
+/** Conditioning at the flow's current resolution: one named input per spatial size. */
+const condFor = ([, h, w]: Shape3, channels: number): Record<string, Shape3> => ({ [`cond${h}x${w}`]: [channels, h, w] });
+
+type Maker = (shape: Shape3) => AnyFlow;
+
+/** Every single-tensor primitive that applies to `shape`, paired with its output shape. */
+export const primitiveMakers = (shape: Shape3): Array<{ name: string; make: Maker; out: (s: Shape3) => Shape3 }> => {
+  const [c, h, w] = shape;
+  const same = (s: Shape3): Shape3 => s;
+  const makers: Array<{ name: string; make: Maker; out: (s: Shape3) => Shape3 }> = [
+    { name: 'affine', make: (s) => affine(s), out: same },
+    { name: 'actnorm', make: (s) => actnorm(s), out: same },
+    { name: 'inv1x1', make: (s) => inv1x1(s), out: same },
+    { name: 'inv1x1LU', make: (s) => inv1x1LU(s), out: same },
+    { name: 'reverse', make: (s) => reverse(s), out: same },
+    { name: 'randomPermutation', make: (s) => randomPermutation(s, 7), out: same },
+    { name: 'conditionalAffine', make: (s) => conditionalAffine(s, { cond: condFor(s, 2), net: smallNet }), out: same },
+  ];
+  if (c >= 2) {
+    makers.push(
+      { name: 'affineCoupling', make: (s) => affineCoupling(s, { net: smallNet }), out: same },
+      { name: 'affineCoupling+cond', make: (s) => affineCoupling(s, { net: smallNet, cond: condFor(s, 1) }), out: same },
+      { name: 'additiveCoupling', make: (s) => additiveCoupling(s, { net: smallNet }), out: same },
+      { name: 'additiveCoupling+cond', make: (s) => additiveCoupling(s, { net: smallNet, cond: condFor(s, 1) }), out: same },
+      { name: 'splineCoupling', make: (s) => splineCoupling(s, { net: smallNet, bins: 4, bound: 3 }), out: same },
+      { name: 'splineCoupling+cond', make: (s) => splineCoupling(s, { net: smallNet, bins: 3, bound: 2, cond: condFor(s, 1) }), out: same },
+    );
+  }
+  if (h % 2 === 0 && w % 2 === 0 && h > 1) makers.push({ name: 'squeeze', make: (s) => squeeze(s as Shape3 & unknown), out: ([a, b, d]) => [4 * a, b / 2, d / 2] });
+  if (c % 4 === 0) makers.push({ name: 'unsqueeze', make: (s) => unsqueeze(s as Shape3 & unknown), out: ([a, b, d]) => [a / 4, 2 * b, 2 * d] });
+  return makers;
+};
+
+export const shapeArb: fc.Arbitrary<Shape3> = fc.tuple(fc.constantFrom(1, 2, 3, 4), fc.constantFrom(2, 4), fc.constantFrom(2, 4)) as fc.Arbitrary<Shape3>;
+
+/** A chain of 1..maxSteps primitives (some inverted, some repeated), built step by step so shapes line up. */
+export const flowArb = (maxSteps = 4): fc.Arbitrary<{ flow: AnyFlow; names: string[] }> =>
+  fc
+    .record({
+      shape: shapeArb,
+      picks: fc.array(fc.tuple(fc.nat(), fc.constantFrom('plain', 'plain', 'plain', 'invert', 'repeat')), { minLength: 1, maxLength: maxSteps }),
+      withLogit: fc.boolean(),
+      factor: fc.boolean(),
+    })
+    .map(({ shape, picks, withLogit, factor }) => {
+      let s = shape;
+      const steps: AnyFlow[] = withLogit ? [logit(s, { levels: 256, alpha: 1e-5 })] : [];
+      const names: string[] = withLogit ? ['logit'] : [];
+      for (const [n, mode] of picks) {
+        const options = primitiveMakers(s);
+        const pick = options[n % options.length] as (typeof options)[number];
+        const out = pick.out(s);
+        const step = pick.make(s);
+        if (mode === 'invert') steps.push(invert(step));
+        else if (mode === 'repeat' && out.every((d, i) => d === s[i])) steps.push(repeat(step, 2));
+        else steps.push(step);
+        names.push(mode === 'plain' ? pick.name : `${mode}(${pick.name})`);
+        s = out;
+      }
+      // Multiscale factor-out: half the channels leave, the rest go through one more coupling.
+      if (factor && s[0] % 2 === 0 && s[0] >= 4) {
+        const half: Shape3 = [s[0] / 2, s[1], s[2]];
+        steps.push(factorOut(s, chain(actnorm(half), affineCoupling(half, { net: smallNet }))));
+        names.push('factorOut');
+      }
+      const flow = steps.length === 1 ? (steps[0] as AnyFlow) : chain(...(steps as [AnyFlow, ...AnyFlow[]]));
+      return { flow, names };
+    });
