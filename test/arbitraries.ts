@@ -9,6 +9,7 @@ import {
   affine,
   affineCoupling,
   chain,
+  chainOf,
   conditionalAffine,
   convNet,
   factorOut,
@@ -93,6 +94,6 @@ export const flowArb = (maxSteps = 4): fc.Arbitrary<{ flow: AnyFlow; names: stri
         steps.push(factorOut(s, chain(actnorm(half), affineCoupling(half, { net: smallNet }))));
         names.push('factorOut');
       }
-      const flow = steps.length === 1 ? (steps[0] as AnyFlow) : chain(...(steps as [AnyFlow, ...AnyFlow[]]));
+      const flow = steps.length === 1 ? (steps[0] as AnyFlow) : chainOf(steps);
       return { flow, names };
     });

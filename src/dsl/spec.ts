@@ -133,6 +133,7 @@ export type Bijector<In extends Shape3, Out extends Shape3, Cond extends CondSha
 
 export type AnyFlow = Flow<Shapes, Shapes, CondShapes>;
 
-export type InOf<F> = F extends Flow<infer I, Shapes, CondShapes> ? I : never;
-export type OutOf<F> = F extends Flow<Shapes, infer O, CondShapes> ? O : never;
-export type CondOf<F> = F extends Flow<Shapes, Shapes, infer C> ? C : never;
+// Wrapped in [] so the FlowSpec union inside Flow does not distribute.
+export type InOf<F> = [F] extends [Flow<infer I, Shapes, CondShapes>] ? I : never;
+export type OutOf<F> = [F] extends [Flow<Shapes, infer O, CondShapes>] ? O : never;
+export type CondOf<F> = [F] extends [Flow<Shapes, Shapes, infer C>] ? C : never;
