@@ -12,3 +12,4 @@ export * from './bijectors/squeeze.js';
 export * from './bijectors/permute.js';
 export * from './bijectors/logit.js';
 export { convNet, type ConvNetSpec, type NetSpec } from '../layers/spec.js';
+export * from './codec.js';

@@ -1,0 +1,4 @@
+// The library core: browser-safe (no Node-only imports). Backends and the CLI live in src/backend, src/cli.
+export * from './dsl/index.js';
+export * from './interpreters/index.js';
+export * from './layers/index.js';
