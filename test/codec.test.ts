@@ -82,10 +82,11 @@ describe('round trips of constructed specs', () => {
     expect(parseSpec(encodeSpec(spec))).toEqual(E.right(spec));
   });
 
-  it('encoding is stable, pretty (2 spaces), kind first, and keeps the order of conditioning names', () => {
+  it('encoding is stable, pretty (2 spaces, number arrays on one line), kind first, and keeps the order of conditioning names', () => {
     const spec = glowLike();
     const text = encodeSpec(spec);
-    expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2));
+    expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2).replace(/\[\s*([\d.e+-]+(?:,\s*[\d.e+-]+)*)\s*\]/g, (_, n: string) => `[${n.split(/,\s*/).join(', ')}]`));
+    expect(text).toContain('"shape": [3, 8, 8]');
     expect(text.startsWith('{\n  "kind": "chain",\n  "steps": [')).toBe(true);
     // Same spec with its fields in another order encodes to the same text.
     const shuffled = JSON.parse(text, (_k, v: unknown) =>

@@ -409,4 +409,8 @@ export const decodeSpecOrThrow = (json: unknown): FlowSpec => {
 };
 
 /** The spec as JSON: fields in canonical order (kind first), 2-space indentation, deterministic. */
-export const encodeSpec = (spec: FlowSpec): string => JSON.stringify(FlowSpecCodec.encode(spec), null, 2);
+export const encodeSpec = (spec: FlowSpec): string =>
+  // Indented for reading, with arrays of numbers (shapes, permutations) kept on one line.
+  JSON.stringify(FlowSpecCodec.encode(spec), null, 2).replace(/\[\s*(-?[\d.e+-]+(?:,\s*-?[\d.e+-]+)*)\s*\]/g, (_, nums: string) =>
+    `[${nums.split(/,\s*/).join(', ')}]`,
+  );

@@ -31,3 +31,24 @@ export const domains = (spec: FlowSpec, dir: 'forward' | 'inverse' = 'forward'):
       return all(real);
   }
 };
+
+/**
+ * Whether the forward image of `spec` may be a strict subset of R^D: true when a `logit` runs forward
+ * somewhere in it (it maps (0, levels) onto a bounded interval of logits).
+ */
+export const hasBoundedImage = (spec: FlowSpec, inverted = false): boolean => {
+  switch (spec.kind) {
+    case 'chain':
+      return spec.steps.some((s) => hasBoundedImage(s, inverted));
+    case 'parallel':
+      return spec.branches.some((s) => hasBoundedImage(s, inverted));
+    case 'repeat':
+      return hasBoundedImage(spec.body, inverted);
+    case 'invert':
+      return hasBoundedImage(spec.body, !inverted);
+    case 'logit':
+      return !inverted;
+    default:
+      return false;
+  }
+};

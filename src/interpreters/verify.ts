@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { formatShape, sizeOf, type Shape3 } from '../dsl/shape.js';
 import type { FlowSpec } from '../dsl/spec.js';
 import { seededRandom } from '../dsl/random.js';
-import { domains, type Domain } from './domains.js';
+import { domains, hasBoundedImage, type Domain } from './domains.js';
 import { init } from './init.js';
 import type { Context } from './kernels/index.js';
 import { paramInfo } from './param-shapes.js';
@@ -74,13 +74,30 @@ export const sampleInputs = (shapes: readonly Shape3[], doms: readonly Domain[],
       : tf.randomUniform([batch, h, w, c], d.low + 0.01 * (d.high - d.low), d.high - 0.01 * (d.high - d.low), 'float32', seed + i);
   });
 
+/** Tensors that multiply their input (channel mixers, conv kernels): noise on them is scaled by 1/sqrt(fan-in). */
+const MIXING_PARAMS = new Set(['weight', 'lower', 'upper', 'kernel']);
+
+/**
+ * The std of the noise for one tensor: `std` for shifts and log-scales, `std / sqrt(fanIn)` for
+ * matrices, so that a perturbed C x C mixer stays well conditioned whatever C (noise of a fixed std
+ * on a 24 x 24 orthogonal matrix has a spectral norm near 2 and can make it almost singular).
+ */
+const noiseStd = (path: string, shape: readonly number[], std: number): number => {
+  const name = path.split('.').pop() ?? '';
+  if (!MIXING_PARAMS.has(name) || shape.length < 2) return std;
+  const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  return std / Math.sqrt(fanIn);
+};
+
 /** Fresh params plus Gaussian noise on every trainable tensor. */
 export const perturbedParams = (spec: FlowSpec, seed: number, std: number): ParamTree => {
   const fresh = init(spec, { seed });
   const trainable = new Set(paramInfo(spec).filter((p) => p.trainable).map((p) => p.path));
   const random = seededRandom(seed + 1);
   const perturbed = mapParams(fresh, (t, path) =>
-    trainable.has(path) ? tf.add(t, tf.randomNormal(t.shape, 0, std, 'float32', Math.floor(random() * 2 ** 31))) : tf.clone(t),
+    trainable.has(path)
+      ? tf.add(t, tf.randomNormal(t.shape, 0, noiseStd(path, t.shape, std), 'float32', Math.floor(random() * 2 ** 31)))
+      : tf.clone(t),
   );
   disposeParams(fresh);
   return perturbed;
@@ -108,9 +125,16 @@ export const verifyFlow = (spec: FlowSpec, options: VerifyOptions = {}): VerifyR
     Object.entries(sig.cond).map(([name, [c, h, w]], i) => [name, tf.randomNormal([batch, h, w, c], 0, 1, 'float32', seed + 100 + i)]),
   );
   const xs = sampleInputs(sig.ins, domains(spec, 'forward'), batch, seed + 10);
-  const ys0 = sampleInputs(sig.outs, domains(spec, 'inverse'), batch, seed + 20);
   const fwd = forward(spec, params);
   const inv = inverse(spec, params);
+  // Where the flow's image is not all of R^D (a logit maps onto a bounded interval), random outputs
+  // may have no preimage: draw them as images of fresh inputs instead.
+  const ys0 = hasBoundedImage(spec)
+    ? tf.tidy(() => {
+        const fresh = sampleInputs(sig.ins, domains(spec, 'forward'), batch, seed + 20);
+        return fwd(fresh, ctx).ys as tf.Tensor4D[];
+      })
+    : sampleInputs(sig.outs, domains(spec, 'inverse'), batch, seed + 20);
   const checks: Check[] = [];
 
   const before = tf.memory().numTensors;

@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import * as E from 'fp-ts/lib/Either.js';
+import { describe, expect, it } from 'vitest';
+import { examples } from '../src/cli/examples.js';
+import { encodeSpec, parseSpec } from '../src/dsl/codec.js';
+import { verifyFlow } from '../src/interpreters/index.js';
+
+describe('examples/', () => {
+  it.each(Object.keys(examples))('%s is the JSON of the DSL example and decodes to it', (name) => {
+    const text = readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
+    const make = examples[name as keyof typeof examples];
+    expect(text).toBe(`${encodeSpec(make())}\n`);
+    const decoded = parseSpec(text);
+    expect(E.isRight(decoded) && decoded.right).toEqual(make());
+  });
+
+  it('the Glow example satisfies the flow laws, its dense Jacobian included (192 dims)', () => {
+    const report = verifyFlow(examples['glow.json'](), { seed: 4, maxReferenceSize: 192 });
+    expect(report.checks.map((c) => c.name)).toContain('log-det reference');
+    expect(report.passed, JSON.stringify(report.checks)).toBe(true);
+  });
+});
