@@ -11,5 +11,13 @@ export type InputsOf<S extends Shapes> = S extends readonly [Shape3] ? tf.Tensor
 /** Conditioning tensors by name (NHWC). */
 export type ContextOf<C extends CondShapes> = { readonly [K in keyof C]: tf.Tensor4D };
 
-/** The context argument: optional when the flow has no conditioning. */
-export type ContextArg<C extends CondShapes> = [keyof C] extends [never] ? [ctx?: ContextOf<NoCond>] : [ctx: ContextOf<C>];
+/**
+ * The context argument: required with exactly the declared names when the conditioning is known to
+ * the compiler, optional when there is none, and any record (checked at run time) for flows whose
+ * conditioning was only known at run time (e.g. decoded from JSON).
+ */
+export type ContextArg<C extends CondShapes> = [keyof C] extends [never]
+  ? [ctx?: ContextOf<NoCond>]
+  : string extends keyof C
+    ? [ctx?: { readonly [name: string]: tf.Tensor4D }]
+    : [ctx: ContextOf<C>];

@@ -1,0 +1,11 @@
+export * from './config.js';
+export * from './model.js';
+export * from './params.js';
+export { encoderSpec, encoderLatentShapes, type EncoderOptions } from './encoder.js';
+export { conditionalSpec, squeezedShape, dName, lName, type ConditionalOptions } from './conditional.js';
+export { logLikelihood, caflowLoss, conditionalBitsPerDim, conditioningFor, type LogLikelihood } from './likelihood.js';
+export { sample, repeatEach, type SampleOptions, type Samples } from './sample.js';
+export { initCaflow } from './init.js';
+export { dequantize, quantize } from './quantize.js';
+export { standardNormalLogProb, latentsLogProb } from './gaussian.js';
+export { toLatents, fromLatents, type Latents, type Encoded, type Decoded } from './latents.js';

@@ -1,0 +1,8 @@
+import type { ParamTree } from '../interpreters/params.js';
+
+/** CAFLOW's parameters: one tree per flow of the model, mirroring its spec. */
+export type CaflowParams = {
+  readonly R: ParamTree;
+  readonly T: ParamTree;
+  readonly G: readonly ParamTree[];
+};

@@ -1,0 +1,13 @@
+/**
+ * 8-bit data to continuous values and back. Uniform dequantisation x + u, u ~ U(0,1) for training;
+ * u = 0.5 (deterministic) for evaluation and exact integer round trips; `quantize` floors and clips.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export const dequantize = (pixels: tf.Tensor4D, mode: 'uniform' | 'center', seed?: number): tf.Tensor4D =>
+  tf.tidy(() =>
+    mode === 'center' ? tf.add(pixels, 0.5) : tf.add(pixels, tf.randomUniform(pixels.shape, 0, 1, 'float32', seed)),
+  ) as tf.Tensor4D;
+
+export const quantize = (x: tf.Tensor4D, levels = 256): tf.Tensor4D =>
+  tf.tidy(() => tf.clipByValue(tf.floor(x), 0, levels - 1)) as tf.Tensor4D;

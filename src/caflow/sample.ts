@@ -1,0 +1,64 @@
+/**
+ * Sampling (caflow-spec §2): draw every z_i^j ~ N(0, tau_j^2 I), generate L_{n-1} first, then L_i
+ * for i = n-2 .. 0 conditioned on the coarser L_j and on D = R(Y), and finally W = T^-1(L).
+ * k samples per condition run as one batch (Y repeated k times). Each sample's exact
+ * conditional log-likelihood log p(W | Y) is accumulated on the way (no second pass), and the k
+ * samples of each condition are returned best first.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Shape3 } from '../dsl/shape.js';
+import { signature } from '../interpreters/shapes.js';
+import { fromLatents } from './latents.js';
+import type { CaflowSpec } from './model.js';
+import type { CaflowParams } from './params.js';
+
+export interface SampleOptions {
+  /** Samples per condition. */
+  readonly k: number;
+  /** One temperature, or one per scale (index = scale, fine to coarse). Default 1. */
+  readonly temperature?: number | readonly number[];
+  readonly seed?: number;
+}
+
+export interface Samples {
+  /** [B*k, H, W, C]: the k samples of condition b at rows b*k .. b*k+k-1, best first. */
+  readonly w: tf.Tensor4D;
+  /** log p(W | Y) of each row (nats), non-increasing within each condition. */
+  readonly logLikelihood: tf.Tensor1D;
+}
+
+/** Repeats each sample k times in place: [B, ...] -> [B*k, ...] with copies adjacent. */
+export const repeatEach = (t: tf.Tensor4D, k: number): tf.Tensor4D =>
+  tf.tidy(() => {
+    const [b, h, w, c] = t.shape;
+    return tf.reshape(tf.tile(tf.expandDims(t, 1), [1, k, 1, 1, 1]), [b * k, h, w, c]);
+  });
+
+const temperatureAt = (t: SampleOptions['temperature'], scale: number): number =>
+  t === undefined ? 1 : typeof t === 'number' ? t : (t[scale] ?? t[t.length - 1] ?? 1);
+
+export const sample = (m: CaflowSpec, params: CaflowParams) => (y: tf.Tensor4D, options: SampleOptions): Samples => {
+  const { k } = options;
+  const seed = options.seed ?? 0;
+  const unranked = tf.tidy(() => {
+    const rows = y.shape[0] * k;
+    const z = m.priors.map((prior, i) =>
+      // CAFLOW's G_i emits latents at scales i..n-1; Dual-Glow+'s only at scale i.
+      signature(prior).outs.map(([c, h, w]: Shape3, j) =>
+        tf.mul(tf.randomNormal([rows, h, w, c], 0, 1, 'float32', seed + 100 * i + j), temperatureAt(options.temperature, i + j)) as tf.Tensor4D,
+      ),
+    );
+    return fromLatents(m, params)(z, repeatEach(y, k));
+  });
+  // Rank the k samples of each condition by their log-likelihood (one small sync).
+  const values = unranked.logLikelihood.dataSync();
+  const order = Array.from({ length: y.shape[0] }, (_, b) =>
+    Array.from({ length: k }, (_, j) => b * k + j).sort((p, q) => (values[q] as number) - (values[p] as number)),
+  ).flat();
+  const ranked = tf.tidy(() => ({
+    w: tf.gather(unranked.w, order) as tf.Tensor4D,
+    logLikelihood: tf.gather(unranked.logLikelihood, order) as tf.Tensor1D,
+  }));
+  tf.dispose([unranked.w, unranked.logLikelihood]);
+  return ranked;
+};
