@@ -2,3 +2,5 @@
 export * from './dsl/index.js';
 export * from './interpreters/index.js';
 export * from './layers/index.js';
+export * from './caflow/index.js';
+export * from './training/index.js';

@@ -9,3 +9,4 @@ export { initCaflow } from './init.js';
 export { dequantize, quantize } from './quantize.js';
 export { standardNormalLogProb, latentsLogProb } from './gaussian.js';
 export { toLatents, fromLatents, type Latents, type Encoded, type Decoded } from './latents.js';
+export { caflowStep, trainableFor, encodersLoss, type Phase, type CaflowStepOptions, type CaflowStepResult } from './train.js';

@@ -1,0 +1,83 @@
+/**
+ * One CAFLOW optimisation step (caflow-spec §3), in either training mode:
+ * - 'joint': the whole model end to end on the joint objective (the default);
+ * - 'encoders' then 'priors': pretrain R and T as unconditional flows on
+ *   -(log p_R(Y) + log p_T(W)), then train the G_i alone with R and T frozen.
+ * The batch is dequantised here (uniform noise, seeded per step) so training sees continuous data.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { paramInfo } from '../interpreters/param-shapes.js';
+import type { ParamTree } from '../interpreters/params.js';
+import { forward } from '../interpreters/transform.js';
+import type { AdamState } from '../training/adam.js';
+import { trainStep, type TrainStepResult } from '../training/step.js';
+import { latentsLogProb } from './gaussian.js';
+import { caflowLoss } from './likelihood.js';
+import type { CaflowSpec } from './model.js';
+import type { CaflowParams } from './params.js';
+import { dequantize } from './quantize.js';
+
+export type Phase = 'joint' | 'encoders' | 'priors';
+
+/** Dotted paths (in the `{ R, T, G }` tree) of the parameters a phase trains. */
+export const trainableFor = (m: CaflowSpec, phase: Phase): Set<string> => {
+  const paths = (prefix: string, spec: CaflowSpec['encoderW']): string[] =>
+    paramInfo(spec)
+      .filter((p) => p.trainable)
+      .map((p) => `${prefix}.${p.path}`);
+  const encoders = [...paths('R', m.encoderY), ...paths('T', m.encoderW)];
+  const priors = m.priors.flatMap((g, i) => paths(`G.${i}`, g));
+  return new Set(phase === 'joint' ? [...encoders, ...priors] : phase === 'encoders' ? encoders : priors);
+};
+
+/** -(log p_R(Y) + log p_T(W)) per dimension: the unconditional pretraining objective. */
+export const encodersLoss = (m: CaflowSpec, params: CaflowParams, w: tf.Tensor4D, y: tf.Tensor4D): tf.Scalar =>
+  tf.tidy(() => {
+    const r = forward(m.encoderY, params.R)([y]);
+    const t = forward(m.encoderW, params.T)([w]);
+    const logp = tf.add(tf.add(latentsLogProb(r.ys as tf.Tensor4D[]), r.logDet), tf.add(latentsLogProb(t.ys as tf.Tensor4D[]), t.logDet));
+    const dims = w.shape[1] * w.shape[2] * w.shape[3] + y.shape[1] * y.shape[2] * y.shape[3];
+    return tf.div(tf.neg(tf.mean(logp)), dims) as tf.Scalar;
+  });
+
+export interface CaflowStepOptions {
+  readonly phase: Phase;
+  readonly lr: number | ((step: number) => number);
+  readonly clipNorm?: number;
+  /** Seed of this step's dequantisation noise. */
+  readonly seed: number;
+}
+
+export interface CaflowStepResult extends Omit<TrainStepResult, 'params'> {
+  readonly params: CaflowParams;
+}
+
+const trainableCache = new WeakMap<CaflowSpec, Map<Phase, Set<string>>>();
+
+/** One step on a batch of 8-bit images (pixel values 0..255, NHWC). */
+export const caflowStep = (
+  m: CaflowSpec,
+  params: CaflowParams,
+  adam: AdamState,
+  batch: { readonly w: tf.Tensor4D; readonly y: tf.Tensor4D },
+  options: CaflowStepOptions,
+): CaflowStepResult => {
+  const byPhase = trainableCache.get(m) ?? new Map<Phase, Set<string>>();
+  trainableCache.set(m, byPhase);
+  const trainable = byPhase.get(options.phase) ?? trainableFor(m, options.phase);
+  byPhase.set(options.phase, trainable);
+  const w = dequantize(batch.w, 'uniform', options.seed);
+  const y = dequantize(batch.y, 'uniform', options.seed + 1);
+  try {
+    const loss = (p: ParamTree): tf.Scalar =>
+      options.phase === 'encoders' ? encodersLoss(m, p as CaflowParams, w, y) : caflowLoss(m, p as CaflowParams, w, y);
+    const result = trainStep(loss, params as ParamTree, adam, {
+      lr: options.lr,
+      trainable,
+      ...(options.clipNorm === undefined ? {} : { clipNorm: options.clipNorm }),
+    });
+    return { ...result, params: result.params as CaflowParams };
+  } finally {
+    tf.dispose([w, y]);
+  }
+};

@@ -1,0 +1,122 @@
+/**
+ * Adam (Kingma & Ba 2015) written out over ParamTrees, so that its whole state is a step count and two
+ * plain tensor trees mirroring the params: a checkpoint stores and restores it exactly, which tf.train's
+ * optimisers (state hidden in registered variables) do not allow. Pure: `adamUpdate` returns new trees
+ * and neither mutates nor disposes its inputs. Tensors it does not change (frozen parameters and their
+ * moments) are shared between the old and the new trees, so a caller releases the old ones with
+ * `disposeReplaced(old, next)` (step.ts), never with a blanket dispose.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { flattenParams, mapParams, type ParamTree } from '../interpreters/params.js';
+import { gradientMap, type Gradients } from './clip.js';
+
+export interface AdamState {
+  /** Number of updates applied so far (Adam's t of the last update; 0 when fresh). */
+  readonly step: number;
+  /** First-moment estimates, mirroring the params. */
+  readonly m: ParamTree;
+  /** Second-moment estimates, mirroring the params. */
+  readonly v: ParamTree;
+}
+
+/** Which parameters are trained: a set of dotted paths or a predicate on them. */
+export type Trainable = ReadonlySet<string> | ((path: string) => boolean);
+
+export interface AdamOptions {
+  readonly lr: number;
+  readonly beta1?: number;
+  readonly beta2?: number;
+  readonly eps?: number;
+  /**
+   * Parameters outside it are carried over unchanged (same tensor), as are their moments; their
+   * gradients, if any, are ignored. A trainable parameter without a gradient is an error.
+   * Default: exactly the parameters that have a gradient.
+   */
+  readonly trainable?: Trainable;
+}
+
+export interface AdamResult {
+  readonly params: ParamTree;
+  readonly state: AdamState;
+}
+
+/** A fresh state: step 0 and zero moments with the params' shapes (for every parameter, frozen or not). */
+export const createAdamState = (params: ParamTree): AdamState => ({
+  step: 0,
+  m: mapParams(params, (t) => tf.zerosLike(t)),
+  v: mapParams(params, (t) => tf.zerosLike(t)),
+});
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
+const checkOptions = (lr: number, beta1: number, beta2: number, eps: number, step: number): void => {
+  if (!(Number.isFinite(lr) && lr >= 0)) throw new RangeError(`adamUpdate: lr must be a finite number >= 0, got ${lr}`);
+  if (!(beta1 >= 0 && beta1 < 1)) throw new RangeError(`adamUpdate: beta1 must be in [0, 1), got ${beta1}`);
+  if (!(beta2 >= 0 && beta2 < 1)) throw new RangeError(`adamUpdate: beta2 must be in [0, 1), got ${beta2}`);
+  if (!(eps > 0)) throw new RangeError(`adamUpdate: eps must be positive, got ${eps}`);
+  if (!(Number.isInteger(step) && step >= 0)) throw new RangeError(`adamUpdate: state.step must be an integer >= 0, got ${step}`);
+};
+
+/**
+ * One Adam update with bias correction, t = state.step + 1:
+ *   m' = beta1 m + (1 - beta1) g,   v' = beta2 v + (1 - beta2) g^2,
+ *   p' = p - lr * (m' / (1 - beta1^t)) / (sqrt(v' / (1 - beta2^t)) + eps).
+ * Returns new params and state; the inputs are untouched. Throws a TypeError naming the path when the
+ * state or a gradient does not mirror the params.
+ */
+export const adamUpdate = (params: ParamTree, grads: Gradients, state: AdamState, options: AdamOptions): AdamResult => {
+  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, trainable } = options;
+  checkOptions(lr, beta1, beta2, eps, state.step);
+  const g = gradientMap(grads);
+  const isTrainable: (path: string) => boolean =
+    trainable === undefined ? (path) => g.has(path) : typeof trainable === 'function' ? trainable : (path) => trainable.has(path);
+  const ms = new Map(flattenParams(state.m));
+  const vs = new Map(flattenParams(state.v));
+  const leaves = flattenParams(params);
+  for (const [path, p] of leaves) {
+    const m = ms.get(path);
+    const v = vs.get(path);
+    if (m === undefined || v === undefined || !sameShape(m.shape, p.shape) || !sameShape(v.shape, p.shape)) {
+      throw new TypeError(`adamUpdate: the state has no moments of shape [${p.shape.join(',')}] for parameter '${path}'`);
+    }
+  }
+  if (ms.size !== leaves.length || vs.size !== leaves.length) {
+    throw new TypeError('adamUpdate: the state has moments for parameters that the params tree lacks');
+  }
+
+  const t = state.step + 1;
+  const c1 = 1 - beta1 ** t;
+  const c2 = 1 - beta2 ** t;
+  const updated = new Map<string, readonly [tf.Tensor, tf.Tensor, tf.Tensor]>();
+  try {
+    for (const [path, p] of leaves) {
+      if (!isTrainable(path)) continue;
+      const grad = g.get(path);
+      if (grad === undefined) throw new TypeError(`adamUpdate: no gradient for trainable parameter '${path}'`);
+      if (!sameShape(grad.shape, p.shape)) {
+        throw new TypeError(`adamUpdate: gradient of '${path}' has shape [${grad.shape.join(',')}], expected [${p.shape.join(',')}]`);
+      }
+      const m = ms.get(path) as tf.Tensor;
+      const v = vs.get(path) as tf.Tensor;
+      const [p2, m2, v2] = tf.tidy(() => {
+        const mNew = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
+        const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));
+        const denom = tf.add(tf.sqrt(tf.div(vNew, c2)), eps);
+        const pNew = tf.sub(p, tf.mul(tf.div(tf.div(mNew, c1), denom), lr));
+        return [pNew, mNew, vNew];
+      });
+      updated.set(path, [p2 as tf.Tensor, m2 as tf.Tensor, v2 as tf.Tensor]);
+    }
+  } catch (e) {
+    for (const ts of updated.values()) for (const x of ts) x.dispose();
+    throw e;
+  }
+  const pick =
+    (i: 0 | 1 | 2) =>
+    (old: tf.Tensor, path: string): tf.Tensor =>
+      updated.get(path)?.[i] ?? old;
+  return {
+    params: mapParams(params, pick(0)),
+    state: { step: t, m: mapParams(state.m, pick(1)), v: mapParams(state.v, pick(2)) },
+  };
+};

@@ -1,0 +1,4 @@
+export * from './schedule.js';
+export * from './adam.js';
+export * from './clip.js';
+export * from './step.js';
