@@ -29,8 +29,8 @@ import {
 
 const smallNet = convNet({ hidden: 8 });
 
-/** Conditioning at the flow's current resolution: one named input per spatial size. */
-const condFor = ([, h, w]: Shape3, channels: number): Record<string, Shape3> => ({ [`cond${h}x${w}`]: [channels, h, w] });
+/** Conditioning at the flow's current resolution: one named input per shape. */
+const condFor = ([, h, w]: Shape3, channels: number): Record<string, Shape3> => ({ [`cond${channels}x${h}x${w}`]: [channels, h, w] });
 
 type Maker = (shape: Shape3) => AnyFlow;
 
@@ -82,10 +82,12 @@ export const flowArb = (maxSteps = 4): fc.Arbitrary<{ flow: AnyFlow; names: stri
         const pick = options[n % options.length] as (typeof options)[number];
         const out = pick.out(s);
         const step = pick.make(s);
-        if (mode === 'invert') steps.push(invert(step));
-        else if (mode === 'repeat' && out.every((d, i) => d === s[i])) steps.push(repeat(step, 2));
+        // Only shape-preserving steps are inverted or repeated (an inverted squeeze would take [4C,H/2,W/2]).
+        const preserves = out.every((d, i) => d === s[i]);
+        if (mode === 'invert' && preserves) steps.push(invert(step));
+        else if (mode === 'repeat' && preserves) steps.push(repeat(step, 2));
         else steps.push(step);
-        names.push(mode === 'plain' ? pick.name : `${mode}(${pick.name})`);
+        names.push(mode === 'plain' || !preserves ? pick.name : `${mode}(${pick.name})`);
         s = out;
       }
       // Multiscale factor-out: half the channels leave, the rest go through one more coupling.

@@ -95,9 +95,11 @@ export const perturbedParams = (spec: FlowSpec, seed: number, std: number): Para
   const trainable = new Set(paramInfo(spec).filter((p) => p.trainable).map((p) => p.path));
   const random = seededRandom(seed + 1);
   const perturbed = mapParams(fresh, (t, path) =>
-    trainable.has(path)
-      ? tf.add(t, tf.randomNormal(t.shape, 0, noiseStd(path, t.shape, std), 'float32', Math.floor(random() * 2 ** 31)))
-      : tf.clone(t),
+    tf.tidy(() =>
+      trainable.has(path)
+        ? tf.add(t, tf.randomNormal(t.shape, 0, noiseStd(path, t.shape, std), 'float32', Math.floor(random() * 2 ** 31)))
+        : tf.clone(t),
+    ),
   );
   disposeParams(fresh);
   return perturbed;
