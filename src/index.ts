@@ -4,3 +4,4 @@ export * from './interpreters/index.js';
 export * from './layers/index.js';
 export * from './caflow/index.js';
 export * from './training/index.js';
+export * from './io/index.js';

@@ -1,8 +1,11 @@
 /**
  * Rational-quadratic spline coupling (Durkan et al. 2019, "Neural Spline Flows").
  *
- * x = [x1, x2]; for every element of x2 the network NN([x1, cond]) gives K bin widths, K bin heights
- * (softmax, scaled to 2B) and K-1 interior knot derivatives (softplus); the boundary derivatives are 1.
+ * x = [x1, x2] (x1 = the first floor(C/2) channels); for every element of x2 the network NN([x1, cond])
+ * gives K bin widths, K bin heights (softmax, mixed with a minimum bin size 1e-3, scaled to 2B; knots
+ * cumulative from -B to B) and K-1 interior knot derivatives (1e-3 + softplus(u + c), the constant c
+ * making a zero output give derivative 1); the boundary derivatives are 1. With the network's zero last
+ * layer the bins are uniform and every derivative is 1, so the layer starts as the identity.
  * Inside [-B, B], in bin k with xi = (x - x_k) / w_k and slope s_k = h_k / w_k:
  *   y = y_k + h_k (s_k xi^2 + d_k xi (1 - xi)) / (s_k + (d_k + d_{k+1} - 2 s_k) xi (1 - xi))
  *   dy/dx = s_k^2 (d_{k+1} xi^2 + 2 s_k xi (1 - xi) + d_k (1 - xi)^2) / (s_k + (d_k + d_{k+1} - 2 s_k) xi (1 - xi))^2

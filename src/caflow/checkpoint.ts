@@ -1,0 +1,89 @@
+/**
+ * CAFLOW checkpoints: the model spec (JSON), the { R, T, G } parameters, Adam's moments and step, the
+ * training step and the run's config, in one safetensors file (format: docs/checkpoints.md).
+ * Loading validates the spec and every tensor against the model the caller expects.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import type * as tf from '@tensorflow/tfjs';
+import { decodeSpec } from '../dsl/codec.js';
+import type { FlowSpec } from '../dsl/spec.js';
+import { CheckpointError, decodeCheckpoint, encodeCheckpoint, paramsFromFlat } from '../io/checkpoint.js';
+import { paramInfo, paramShapes } from '../interpreters/param-shapes.js';
+import type { ParamTree, ShapeTree } from '../interpreters/params.js';
+import type { AdamState } from '../training/adam.js';
+import type { CaflowSpec } from './model.js';
+import type { CaflowParams } from './params.js';
+
+export const caflowShapeTree = (m: CaflowSpec): ShapeTree => ({
+  R: paramShapes(m.encoderY),
+  T: paramShapes(m.encoderW),
+  G: m.priors.map(paramShapes),
+});
+
+export const caflowParamInfo = (m: CaflowSpec): Array<{ path: string; shape: readonly number[] }> => [
+  ...paramInfo(m.encoderY, 'R'),
+  ...paramInfo(m.encoderW, 'T'),
+  ...m.priors.flatMap((g, i) => paramInfo(g, `G.${i}`)),
+];
+
+/** Decodes a CaflowSpec from JSON, checking each of its flows; issues name their path. */
+export const decodeCaflowSpec = (json: unknown): CaflowSpec => {
+  const problems: string[] = [];
+  const o = (typeof json === 'object' && json !== null ? json : {}) as Record<string, unknown>;
+  if (o['kind'] !== 'caflow') problems.push(`$.kind: expected 'caflow', got ${JSON.stringify(o['kind'])}`);
+  if (o['variant'] !== 'caflow' && o['variant'] !== 'dualglow') problems.push(`$.variant: expected 'caflow' or 'dualglow', got ${JSON.stringify(o['variant'])}`);
+  if (typeof o['lambda'] !== 'number') problems.push(`$.lambda: expected a number, got ${JSON.stringify(o['lambda'])}`);
+  const flow = (value: unknown, path: string): FlowSpec | undefined => {
+    const r = decodeSpec(value);
+    if (E.isRight(r)) return r.right;
+    problems.push(...r.left.map((i) => `${path}${i.path.slice(1)}: ${i.message}`));
+    return undefined;
+  };
+  const encoderY = flow(o['encoderY'], '$.encoderY');
+  const encoderW = flow(o['encoderW'], '$.encoderW');
+  const priors = Array.isArray(o['priors']) ? o['priors'].map((p, i) => flow(p, `$.priors[${i}]`)) : (problems.push('$.priors: expected an array of flows'), []);
+  if (problems.length > 0 || encoderY === undefined || encoderW === undefined || priors.some((p) => p === undefined)) {
+    throw new CheckpointError('the checkpoint does not hold a valid CAFLOW model', problems);
+  }
+  return { kind: 'caflow', variant: o['variant'] as CaflowSpec['variant'], lambda: o['lambda'] as number, encoderY, encoderW, priors: priors as FlowSpec[] };
+};
+
+export interface CaflowCheckpoint {
+  readonly model: CaflowSpec;
+  readonly params: CaflowParams;
+  readonly adam: AdamState;
+  /** Training steps taken (skipped ones included). */
+  readonly step: number;
+  readonly config: unknown;
+}
+
+export const encodeCaflowCheckpoint = (c: CaflowCheckpoint): Promise<Uint8Array> =>
+  encodeCheckpoint({
+    specJson: JSON.stringify(c.model),
+    params: c.params as ParamTree,
+    optimizer: { m: c.adam.m, v: c.adam.v },
+    step: c.step,
+    config: { run: c.config ?? null, adamStep: c.adam.step },
+  });
+
+/**
+ * Decodes a checkpoint; with `expected`, the stored model must equal it (every difference listed).
+ * The returned tensors belong to the caller.
+ */
+export const decodeCaflowCheckpoint = (bytes: Uint8Array, expected?: CaflowSpec): CaflowCheckpoint => {
+  const ckpt = decodeCheckpoint(
+    bytes,
+    expected === undefined ? undefined : { specJson: JSON.stringify(expected), paramInfo: caflowParamInfo(expected) },
+  );
+  const model = decodeCaflowSpec(JSON.parse(ckpt.specJson));
+  const shapes = caflowShapeTree(model);
+  const params = paramsFromFlat(shapes, ckpt.params) as CaflowParams;
+  const slot = (name: string): ParamTree => {
+    const flat = ckpt.optimizer.get(name);
+    if (flat === undefined) throw new CheckpointError(`the checkpoint has no optimizer slot '${name}': it cannot resume training`);
+    return paramsFromFlat(shapes, flat as Map<string, tf.Tensor>);
+  };
+  const meta = (ckpt.config ?? {}) as { run?: unknown; adamStep?: unknown };
+  const adamStep = typeof meta.adamStep === 'number' ? meta.adamStep : ckpt.step;
+  return { model, params, adam: { step: adamStep, m: slot('m'), v: slot('v') }, step: ckpt.step, config: meta.run ?? null };
+};
