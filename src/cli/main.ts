@@ -7,9 +7,16 @@ import { selectBackend, type BackendName } from '../backend/index.js';
 import { SpecError } from '../dsl/errors.js';
 import { summary } from '../interpreters/summary.js';
 import { verifyFlow } from '../interpreters/verify.js';
-import { runDemo } from './demo.js';
 import { readSpecFile, UsageError } from './io.js';
 import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
+import { presets, type RunConfig } from '../experiments/config.js';
+import { readRunConfig } from './run-dir.js';
+import { trainCommand } from './commands/train.js';
+import { evalCommand } from './commands/eval.js';
+import { sampleCommand } from './commands/sample.js';
+import { reportCommand } from './commands/report.js';
+import { demoCommand } from './commands/demo.js';
+import { CheckpointError } from '../io/safetensors.js';
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value);
@@ -24,7 +31,7 @@ const positive = (value: string): number => {
 
 const program = new Command()
   .name('typed-flows')
-  .description('Normalizing flows as typed values on TensorFlow.js: inspect and property-test flow specs.')
+  .description('Normalizing flows as typed values on TensorFlow.js: inspect and property-test flow specs, train and evaluate CAFLOW.')
   .addOption(
     new Option('--backend <name>', 'tfjs backend: auto picks the best that loads (node-gpu, node, wasm, cpu); env TYPED_FLOWS_BACKEND')
       .choices(['auto', 'node-gpu', 'node', 'wasm', 'cpu'])
@@ -70,18 +77,96 @@ program
     if (!runs.every((r) => r.report.passed)) process.exitCode = 1;
   });
 
+const out = (): Option => new Option('--out <dir>', 'directory of runs').default('runs');
+
+const configFrom = async (o: { config?: string; preset?: string; name?: string; steps?: number }): Promise<RunConfig> => {
+  if ((o.config === undefined) === (o.preset === undefined)) {
+    throw new UsageError(`train: give exactly one of --config <file.json> or --preset <name> (presets: ${Object.keys(presets).join(', ')}).`);
+  }
+  let config: RunConfig;
+  if (o.preset !== undefined) {
+    const preset = presets[o.preset];
+    if (preset === undefined) throw new UsageError(`Unknown preset '${o.preset}'. Presets: ${Object.keys(presets).join(', ')}.`);
+    config = preset;
+  } else {
+    config = await readRunConfig(o.config as string);
+  }
+  return {
+    ...config,
+    ...(o.name === undefined ? {} : { name: o.name }),
+    train: { ...config.train, ...(o.steps === undefined ? {} : { steps: o.steps }) },
+  };
+};
+
+program
+  .command('train')
+  .description('train CAFLOW (or Dual-Glow+) from a JSON config or a preset; Ctrl-C saves a checkpoint, --resume continues')
+  .option('--config <file>', 'run config (JSON); see src/experiments/config.ts for the fields')
+  .option('--preset <name>', `a preset: ${Object.keys(presets).join(', ')}`)
+  .option('--name <name>', 'run name (directory under --out); default: the config\'s name')
+  .option('--steps <n>', 'override the number of training steps', integer('steps', 1))
+  .option('--resume', 'continue the run from its checkpoint')
+  .option('--quiet', 'no progress output')
+  .addOption(out())
+  .action(async (o: { config?: string; preset?: string; name?: string; steps?: number; resume?: boolean; quiet?: boolean; out: string }) => {
+    const config = await configFrom(o);
+    await backendOf(o.quiet === true);
+    const s = await trainCommand(config, { out: o.out, resume: o.resume === true, quiet: o.quiet === true });
+    console.log(`${config.name}: ${s.steps} steps in ${(s.seconds / 60).toFixed(1)} min, final loss ${s.finalLoss.toFixed(3)}${s.skipped > 0 ? `, ${s.skipped} non-finite steps skipped` : ''}${s.stopped ? ' (stopped early; --resume continues)' : ''}`);
+  });
+
+program
+  .command('eval')
+  .description('evaluate a trained run: held-out conditional NLL (bits/dim), best-of-M RMSE/PSNR/SSIM, diversity, a sample grid')
+  .requiredOption('--name <name>', 'the run to evaluate')
+  .addOption(out())
+  .action(async (o: { name: string; out: string }) => {
+    await backendOf(true);
+    const m = await evalCommand(o.out, o.name);
+    console.log(`${o.name}: NLL ${m.bitsPerDim.toFixed(3)} bits/dim, RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}; grid ${m.grid}`);
+  });
+
+program
+  .command('sample')
+  .description('draw k samples for held-out conditions of a run, ranked by conditional log-likelihood, as a PNG grid')
+  .requiredOption('--name <name>', 'the run to sample from')
+  .option('--k <n>', 'samples per condition', integer('k', 1), 8)
+  .option('--count <n>', 'conditions (rows)', integer('count', 1), 8)
+  .option('--temperature <t>', 'sampling temperature (default: the config\'s)', positive)
+  .option('--seed <n>', 'seed', integer('seed', 0), 0)
+  .option('--output <file.png>', 'where to write the grid')
+  .addOption(out())
+  .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string }) => {
+    await backendOf(true);
+    console.log(await sampleCommand(o.out, o.name, o));
+  });
+
+program
+  .command('report')
+  .description('a markdown report comparing evaluated runs')
+  .requiredOption('--runs <names...>', 'evaluated runs to compare')
+  .requiredOption('--output <file.md>', 'where to write the report (a .json twin is written beside it)')
+  .addOption(out())
+  .action(async (o: { runs: string[]; output: string; out: string }) => {
+    await reportCommand(o.out, o.runs, o.output);
+    console.log(o.output);
+  });
+
 program
   .command('demo')
-  .description('build a small multiscale Glow, initialise it from data, and show its summary and verification')
-  .action(async () => {
-    await backendOf(false);
-    await runDemo();
+  .description('the main job: train CAFLOW and Dual-Glow+ on bundled MNIST super-resolution, evaluate, and write runs/demo/report.md')
+  .option('--steps <n>', 'training steps per model (default: the mnist-sr preset\'s)', integer('steps', 1))
+  .option('--limit <n>', 'digits to use (of 10,000)', integer('limit', 16))
+  .addOption(out())
+  .action(async (o: { steps?: number; limit?: number; out: string }) => {
+    const backend = await backendOf(false);
+    await demoCommand({ out: o.out, backend, ...(o.steps === undefined ? {} : { steps: o.steps }), ...(o.limit === undefined ? {} : { limit: o.limit }) });
   });
 
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof UsageError || e instanceof SpecError) {
+  if (e instanceof UsageError || e instanceof SpecError || e instanceof CheckpointError) {
     console.error(`typed-flows: ${e.message}`);
     process.exitCode = 2;
   } else {

@@ -1,0 +1,22 @@
+/** `typed-flows sample`: k samples per held-out condition of a run, ranked, as a PNG grid. */
+import * as tf from '@tensorflow/tfjs';
+import { sampleRanked } from '../../experiments/evaluate.js';
+import { pairsAt } from '../../experiments/paired-data.js';
+import { loadRunData } from '../run-data.js';
+import { runDir } from '../run-dir.js';
+import { writeSampleGrid } from './eval.js';
+import { loadRun } from './load-run.js';
+
+export const sampleCommand = async (root: string, name: string, o: { k: number; temperature?: number; count: number; output?: string; seed: number }): Promise<string> => {
+  const dir = runDir(root, name);
+  const run = await loadRun(dir);
+  const { val } = await loadRunData(run.config);
+  const count = Math.min(o.count, val.count);
+  const temperature = o.temperature ?? run.config.eval.temperature;
+  const { w, y } = pairsAt(val, Array.from({ length: count }, (_, i) => i));
+  const samples = sampleRanked(run.model, run.params, y, { samples: o.k, temperature, seed: o.seed });
+  const file = o.output ?? dir.grid(`k${o.k}-t${temperature}`);
+  await writeSampleGrid(file, y, samples, w, o.k);
+  tf.dispose([w, y, samples]);
+  return file;
+};
