@@ -1,9 +1,9 @@
 /** CAFLOW checkpoints: resuming reproduces the uninterrupted loss curve; a mismatched model is refused. */
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   caflowConfig,
   caflowSpec,
@@ -45,11 +45,19 @@ const fresh = () => {
   return { params, adam: createAdamState(params) };
 };
 
+const dirs: string[] = [];
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'typed-flows-ckpt-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
 describe('CAFLOW checkpoints', () => {
   it('training resumed from a checkpoint follows the uninterrupted loss curve exactly', async () => {
     const straight = train(model, fresh(), 0, 6);
     const half = train(model, fresh(), 0, 3);
-    const dir = mkdtempSync(join(tmpdir(), 'typed-flows-ckpt-'));
+    const dir = tempDir();
     const file = join(dir, 'model.safetensors');
     await writeCheckpointFile(file, await encodeCaflowCheckpoint({ model, params: half.params, adam: half.adam, step: 3, config }));
     expect(readdirSync(dir)).toEqual(['model.safetensors']);
@@ -79,7 +87,7 @@ describe('CAFLOW checkpoints', () => {
   });
 
   it('a corrupt file is a CheckpointError that names the file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'typed-flows-ckpt-'));
+    const dir = tempDir();
     const file = join(dir, 'bad.safetensors');
     await writeCheckpointFile(file, new Uint8Array([1, 2, 3]));
     await expect(readCheckpointFile(file)).rejects.toThrow(CheckpointError);

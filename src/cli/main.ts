@@ -1,5 +1,6 @@
 /**
- * The `typed-flows` command line: summary and verify of a user's spec (JSON), and the demo.
+ * The `typed-flows` command line: summary and verify of a user's spec (JSON); train, eval, sample,
+ * report and demo of CAFLOW runs (each command's module is loaded only when it runs).
  * Exit codes: 0 ok, 1 a check failed, 2 bad input (message says what to fix).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -11,11 +12,6 @@ import { readSpecFile, UsageError } from './io.js';
 import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
 import { presets, type RunConfig } from '../experiments/config.js';
 import { readRunConfig } from './run-dir.js';
-import { trainCommand } from './commands/train.js';
-import { evalCommand } from './commands/eval.js';
-import { sampleCommand } from './commands/sample.js';
-import { reportCommand } from './commands/report.js';
-import { demoCommand } from './commands/demo.js';
 import { CheckpointError } from '../io/safetensors.js';
 
 const integer = (name: string, min: number) => (value: string): number => {
@@ -111,6 +107,7 @@ program
   .action(async (o: { config?: string; preset?: string; name?: string; steps?: number; resume?: boolean; quiet?: boolean; out: string }) => {
     const config = await configFrom(o);
     await backendOf(o.quiet === true);
+    const { trainCommand } = await import('./commands/train.js');
     const s = await trainCommand(config, { out: o.out, resume: o.resume === true, quiet: o.quiet === true });
     console.log(`${config.name}: ${s.steps} steps in ${(s.seconds / 60).toFixed(1)} min, final loss ${s.finalLoss.toFixed(3)}${s.skipped > 0 ? `, ${s.skipped} non-finite steps skipped` : ''}${s.stopped ? ' (stopped early; --resume continues)' : ''}`);
   });
@@ -122,6 +119,7 @@ program
   .addOption(out())
   .action(async (o: { name: string; out: string }) => {
     await backendOf(true);
+    const { evalCommand } = await import('./commands/eval.js');
     const m = await evalCommand(o.out, o.name);
     console.log(`${o.name}: NLL ${m.bitsPerDim.toFixed(3)} bits/dim, RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}; grid ${m.grid}`);
   });
@@ -138,6 +136,7 @@ program
   .addOption(out())
   .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string }) => {
     await backendOf(true);
+    const { sampleCommand } = await import('./commands/sample.js');
     console.log(await sampleCommand(o.out, o.name, o));
   });
 
@@ -148,6 +147,7 @@ program
   .requiredOption('--output <file.md>', 'where to write the report (a .json twin is written beside it)')
   .addOption(out())
   .action(async (o: { runs: string[]; output: string; out: string }) => {
+    const { reportCommand } = await import('./commands/report.js');
     await reportCommand(o.out, o.runs, o.output);
     console.log(o.output);
   });
@@ -160,6 +160,7 @@ program
   .addOption(out())
   .action(async (o: { steps?: number; limit?: number; out: string }) => {
     const backend = await backendOf(false);
+    const { demoCommand } = await import('./commands/demo.js');
     await demoCommand({ out: o.out, backend, ...(o.steps === undefined ? {} : { steps: o.steps }), ...(o.limit === undefined ? {} : { limit: o.limit }) });
   });
 
