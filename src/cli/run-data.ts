@@ -9,6 +9,7 @@ import { subset, type PairedData } from '../experiments/paired-data.js';
 import { coloredMnist, loadMnist, splitTrainVal } from '../data/mnist.js';
 import { loadImageFolder } from '../data/folder.js';
 import { getTask } from '../tasks/index.js';
+import { UsageError } from './io.js';
 
 export interface RunData {
   readonly train: PairedData;
@@ -32,7 +33,17 @@ const conditionsOf = (config: RunConfig, w: Uint8Array, [c, h, wd]: Shape3, coun
   return { y, channels };
 };
 
+/** Loading problems (missing folder, missing package) are the user's to fix: exit code 2. */
 export const loadRunData = async (config: RunConfig): Promise<RunData> => {
+  try {
+    return await load(config);
+  } catch (e) {
+    if (e instanceof Error && !(e instanceof UsageError)) throw new UsageError(e.message);
+    throw e;
+  }
+};
+
+const load = async (config: RunConfig): Promise<RunData> => {
   let w: Uint8Array;
   let count: number;
   let channels: number;
