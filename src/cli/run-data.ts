@@ -56,7 +56,7 @@ const load = async (config: RunConfig): Promise<RunData> => {
     channels = config.task === 'colorize' ? 3 : 1;
     w = config.task === 'colorize' ? coloredMnist(mnist.images, config.train.seed) : mnist.images;
   } else {
-    const folder = await loadImageFolder(config.data.path, { size: config.size, paired: config.data.paired });
+    const folder = await loadImageFolder(config.data.path, { size: config.size, layout: config.data.layout });
     count = folder.count;
     channels = 3;
     w = folder.targets;

@@ -1,8 +1,11 @@
 /**
- * A user's images: a folder of PNG/JPEG files (targets; the task makes the conditions), or paired
- * folders A (conditions) and B (targets) matched by file name, as in pix2pix-style layouts such as
- * edges2shoes. Every image is resized (bicubic) to size x size RGB. Unreadable or odd files are
- * reported and skipped, never fatal.
+ * A user's images, in one of three layouts:
+ * - 'single': PNG/JPEG files anywhere under the folder (FFHQ, CelebA, LSUN exports); the task makes
+ *   the conditions;
+ * - 'paired': subfolders A (conditions) and B (targets) with matching file names;
+ * - 'side-by-side': each file holds [condition | target] side by side (pix2pix's edges2shoes).
+ * Every image is centre-cropped to a square and resized (bicubic) to size x size RGB. Unreadable or
+ * odd files are reported and skipped, never fatal.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -33,10 +36,17 @@ export const decodeImage = (file: string): { data: Uint8Array; width: number; he
   return { data, width, height };
 };
 
-const listImages = (dir: string): string[] =>
-  readdirSync(dir)
-    .filter((f) => IMAGE.has(extname(f).toLowerCase()) && statSync(join(dir, f)).isFile())
+/** Image files under `dir` (recursively), as paths relative to it, sorted. */
+const listImages = (dir: string, prefix = ''): string[] =>
+  readdirSync(join(dir, prefix), { withFileTypes: true })
+    .flatMap((e) => {
+      const rel = prefix === '' ? e.name : join(prefix, e.name);
+      if (e.isDirectory()) return listImages(dir, rel);
+      return e.isFile() && IMAGE.has(extname(e.name).toLowerCase()) ? [rel] : [];
+    })
     .sort();
+
+export type FolderLayout = 'single' | 'paired' | 'side-by-side';
 
 /** Resizes one decoded image to size x size (centre-cropped to a square first). */
 const toSquare = (img: { data: Uint8Array; width: number; height: number }, size: number): Uint8Array =>
@@ -48,9 +58,21 @@ const toSquare = (img: { data: Uint8Array; width: number; height: number }, size
     return Uint8Array.from(to8bit(bicubicResize(t, size, size)).dataSync());
   });
 
-export const loadImageFolder = async (path: string, options: { readonly size: number; readonly paired: boolean }): Promise<ImageFolder> => {
+/** The left and right halves of a side-by-side pair. */
+const halves = (img: { data: Uint8Array; width: number; height: number }): [typeof img, typeof img] => {
+  const half = Math.floor(img.width / 2);
+  const part = (from: number): typeof img => {
+    const data = new Uint8Array(half * img.height * 3);
+    for (let r = 0; r < img.height; r++) data.set(img.data.subarray((r * img.width + from) * 3, (r * img.width + from + half) * 3), r * half * 3);
+    return { data, width: half, height: img.height };
+  };
+  return [part(0), part(half)];
+};
+
+export const loadImageFolder = async (path: string, options: { readonly size: number; readonly layout: FolderLayout }): Promise<ImageFolder> => {
+  const paired = options.layout !== 'single';
   if (!existsSync(path) || !statSync(path).isDirectory()) {
-    throw new Error(`Image folder '${path}' does not exist. Set data.path in the config to a folder of PNG/JPEG images${options.paired ? ' with subfolders A (conditions) and B (targets)' : ''}.`);
+    throw new Error(`Image folder '${path}' does not exist. Set data.path in the config to a folder of PNG/JPEG images${options.layout === 'paired' ? ' with subfolders A (conditions) and B (targets)' : ''}.`);
   }
   const skipped: Array<{ file: string; reason: string }> = [];
   const load = (file: string): Uint8Array | undefined => {
@@ -63,7 +85,19 @@ export const loadImageFolder = async (path: string, options: { readonly size: nu
   };
   const targets: Uint8Array[] = [];
   const conditions: Uint8Array[] = [];
-  if (options.paired) {
+  if (options.layout === 'side-by-side') {
+    for (const name of listImages(path)) {
+      try {
+        const img = decodeImage(join(path, name));
+        if (img.width < 2 * 4 || img.width % 2 !== 0) throw new Error(`width ${img.width} is not two images side by side`);
+        const [a, b] = halves(img);
+        conditions.push(toSquare(a, options.size));
+        targets.push(toSquare(b, options.size));
+      } catch (e) {
+        skipped.push({ file: join(path, name), reason: (e as Error).message });
+      }
+    }
+  } else if (options.layout === 'paired') {
     const a = join(path, 'A');
     const b = join(path, 'B');
     if (!existsSync(a) || !existsSync(b)) throw new Error(`Paired data needs '${a}' (conditions) and '${b}' (targets) with matching file names.`);
@@ -97,5 +131,5 @@ export const loadImageFolder = async (path: string, options: { readonly size: nu
     }
     return out;
   };
-  return { targets: concat(targets), ...(options.paired ? { conditions: concat(conditions) } : {}), count: targets.length, skipped };
+  return { targets: concat(targets), ...(paired ? { conditions: concat(conditions) } : {}), count: targets.length, skipped };
 };

@@ -35,8 +35,13 @@ export type TaskName = t.TypeOf<typeof TaskName>;
 
 const DataSource = t.union([
   t.strict({ source: t.literal('mnist'), limit: positiveInt }),
-  /** A folder of images (targets; the task makes conditions), or paired folders A (condition) / B (target). */
-  t.strict({ source: t.literal('folder'), path: t.string, paired: t.boolean }),
+  /**
+   * A folder of images (searched recursively, as FFHQ's, CelebA's and LSUN's exports are laid out):
+   * 'single' (targets; the task makes the conditions), 'paired' (subfolders A = conditions and
+   * B = targets, matched by name) or 'side-by-side' (each file is [condition | target], as in pix2pix's
+   * edges2shoes).
+   */
+  t.strict({ source: t.literal('folder'), path: t.string, layout: t.keyof({ single: null, paired: null, 'side-by-side': null }) }),
 ]);
 
 export const RunConfig = t.strict({
@@ -116,7 +121,7 @@ const mnistBase = (task: TaskName, colour: boolean): RunConfig => ({
 const paper = (name: string, task: TaskName, temperature: number): RunConfig => ({
   name,
   task,
-  data: { source: 'folder', path: './data/images', paired: task === 'sketch' },
+  data: { source: 'folder', path: './data/images', layout: task === 'sketch' ? 'side-by-side' : 'single' },
   size: 64,
   model: { variant: 'caflow', scales: 4, encoderDepth: 16, conditionalDepth: 8, encoderHidden: 64, conditionalHidden: 32, lambda: 1e-3, clamp: 2 },
   train: { steps: 200000, batchSize: 8, lr: 1e-3, warmup: 500, clipNorm: 1, mode: 'joint', checkpointEvery: 1000, seed: 0, valFraction: 0.05 },
