@@ -7,7 +7,10 @@ import { spawn } from 'node:child_process';
 import { rm, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { caflowSpec } from '../../caflow/model.js';
 import { presets, type RunConfig } from '../../experiments/config.js';
+import { parameterCount } from '../../interpreters/summary.js';
+import { modelConfigOf } from '../model-config.js';
 import { runDir, readJson, writeJson } from '../run-dir.js';
 import type { EvalResult } from './eval.js';
 import { renderReport } from './report.js';
@@ -41,23 +44,46 @@ export interface DemoOptions {
   readonly backend: string;
 }
 
+/** Trainable parameters of the model a config builds. */
+export const modelSize = (config: RunConfig): number => {
+  const m = caflowSpec(modelConfigOf(config));
+  return [m.encoderY, m.encoderW, ...m.priors].reduce((n, f) => n + parameterCount(f), 0);
+};
+
+/**
+ * Dual-Glow+ "of the same size": its G_i are single blocks, so at CAFLOW's depth it has far fewer
+ * parameters; give it the conditional depth whose parameter count is closest to CAFLOW's.
+ */
+export const sameSizeDualGlow = (caflow: RunConfig, name: string): RunConfig => {
+  const target = modelSize(caflow);
+  const candidates = Array.from({ length: 4 * Math.max(1, caflow.model.conditionalDepth) }, (_, i) => i + 1).map((depth) => {
+    const config: RunConfig = { ...caflow, name, model: { ...caflow.model, variant: 'dualglow', conditionalDepth: depth } };
+    return { config, gap: Math.abs(modelSize(config) - target) };
+  });
+  return candidates.reduce((a, b) => (b.gap < a.gap ? b : a)).config;
+};
+
 export const demoCommand = async (o: DemoOptions): Promise<void> => {
   const base = presets['mnist-sr'] as RunConfig;
-  const sized = (name: string, variant: 'caflow' | 'dualglow'): RunConfig => ({
+  const caflow: RunConfig = {
     ...base,
-    name,
+    name: 'demo-caflow',
     data: base.data.source === 'mnist' && o.limit !== undefined ? { ...base.data, limit: o.limit } : base.data,
-    model: { ...base.model, variant },
     train: { ...base.train, steps: o.steps ?? base.train.steps },
-  });
-  const runs = [sized('demo-caflow', 'caflow'), sized('demo-dualglow', 'dualglow')];
+  };
+  const runs = [caflow, sameSizeDualGlow(caflow, 'demo-dualglow')];
   const demoDir = join(o.out, 'demo');
   await mkdir(demoDir, { recursive: true });
   for (const r of runs) {
     await rm(runDir(o.out, r.name).path, { recursive: true, force: true });
     await writeJson(join(demoDir, `${r.name}.config.json`), r);
   }
-  console.log(`demo: training CAFLOW and Dual-Glow+ (${base.model.scales} scales, depth ${base.model.encoderDepth}/${base.model.conditionalDepth}, hidden ${base.model.encoderHidden}) on MNIST x4 super-resolution, ${runs[0]?.train.steps} steps each, in parallel`);
+  const sizes = runs.map(modelSize);
+  console.log(
+    `demo: training CAFLOW (${sizes[0]?.toLocaleString('en-US')} parameters) and a Dual-Glow+ of the same size ` +
+      `(conditional depth ${runs[1]?.model.conditionalDepth}, ${sizes[1]?.toLocaleString('en-US')} parameters) on MNIST x4 super-resolution, ` +
+      `${caflow.train.steps} steps each, one process per model`,
+  );
   const common = ['--backend', o.backend, '--out', o.out];
   await Promise.all(runs.map((r) => child(['train', '--config', join(demoDir, `${r.name}.config.json`), ...common], r.name)));
   console.log('demo: evaluating both models on the held-out digits');
@@ -68,7 +94,7 @@ export const demoCommand = async (o: DemoOptions): Promise<void> => {
       const dir = runDir(o.out, r.name);
       const metrics = (await readJson(dir.metrics, 'Metrics')) as EvalResult;
       const summary = (await readJson(dir.summary, 'Training summary')) as TrainSummary;
-      return { metrics, trainSeconds: summary.seconds, steps: summary.steps };
+      return { metrics, trainSeconds: summary.seconds, steps: summary.steps, parameters: modelSize(r) };
     }),
   );
   const reportFile = join(demoDir, 'report.md');

@@ -9,6 +9,7 @@ export interface ReportInput {
   readonly metrics: EvalResult;
   readonly trainSeconds?: number;
   readonly steps?: number;
+  readonly parameters?: number;
 }
 
 const f = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
@@ -20,14 +21,16 @@ export const renderReport = (title: string, file: string, runs: readonly ReportI
     '',
     first === undefined ? '' : `Task: **${first.task}**; ${first.pairs} held-out pairs for the NLL; ${first.conditionsScored} conditions scored with the best of ${first.samplesPerCondition} samples at temperature ${first.temperature} (ranked by conditional log-likelihood).`,
     '',
-    '| model | steps | train time | cond. NLL (bits/dim) | RMSE (0-255) | PSNR (dB) | SSIM | diversity (RMSE) |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...runs.map(({ metrics: m, trainSeconds, steps }) =>
-      `| ${m.variant === 'caflow' ? 'CAFLOW' : 'Dual-Glow+'} (${m.name}) | ${steps ?? m.step} | ${trainSeconds === undefined ? '-' : `${f(trainSeconds / 60, 1)} min`} | ${f(m.bitsPerDim, 3)} | ${f(m.best.rmse)} | ${f(m.best.psnr)} | ${f(m.best.ssim, 3)} | ${f(m.diversity)} |`,
+    '| model | parameters | steps | train time | cond. NLL (bits/dim) | RMSE (0-255) | PSNR (dB) | SSIM | diversity (RMSE) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...runs.map(({ metrics: m, trainSeconds, steps, parameters }) =>
+      `| ${m.variant === 'caflow' ? 'CAFLOW' : 'Dual-Glow+'} (${m.name}) | ${parameters === undefined ? '-' : parameters.toLocaleString('en-US')} | ${steps ?? m.step} | ${trainSeconds === undefined ? '-' : `${f(trainSeconds / 60, 1)} min`} | ${f(m.bitsPerDim, 3)} | ${f(m.best.rmse)} | ${f(m.best.psnr)} | ${f(m.best.ssim, 3)} | ${f(m.diversity)} |`,
     ),
     ...(first?.baseline == null
       ? []
-      : [`| ${first.task === 'sr' ? 'bicubic' : 'identity (the condition)'} | - | - | - | ${f(first.baseline.rmse)} | ${f(first.baseline.psnr)} | ${f(first.baseline.ssim, 3)} | 0 |`]),
+      : [`| ${first.task === 'sr' ? 'bicubic' : 'identity (the condition)'} | - | - | - | - | ${f(first.baseline.rmse)} | ${f(first.baseline.psnr)} | ${f(first.baseline.ssim, 3)} | 0 |`]),
+    '',
+    'LPIPS and FID are not reported: they need pretrained networks (AlexNet/VGG, Inception) whose weights cannot be downloaded here.',
     '',
     'Sample grids: each row is the condition Y, then the samples best first, then the ground truth.',
     '',
