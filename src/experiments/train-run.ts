@@ -66,6 +66,8 @@ export const trainRun = async (o: TrainRunOptions): Promise<TrainRunResult> => {
   const started = performance.now();
   let stopped = false;
   while (step < o.steps) {
+    // Yield to the event loop between steps, so a stop request (a signal handler) can run.
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
     if (o.shouldStop?.() === true) {
       stopped = true;
       break;
