@@ -3,26 +3,24 @@ import * as tf from '@tensorflow/tfjs';
 import type { AdditiveCouplingSpec } from '../../dsl/spec.js';
 import { applyConvNet, convNetParamShapes, initConvNet } from '../../layers/convnet.js';
 import { subtree, zeroLogDet } from './common.js';
-import { conditioningChannels, networkInput, passThroughChannels, splitHalves } from './conditioning.js';
+import { couplingNetWidths, networkInput, splitHalves } from './conditioning.js';
 import type { Context, Kernel } from './kernel.js';
 import type { ParamRecord } from '../params.js';
 
-const widths = ({ shape: [c], cond }: AdditiveCouplingSpec): { cIn: number; c2: number } => ({
-  cIn: passThroughChannels(c) + conditioningChannels(cond),
-  c2: c - passThroughChannels(c),
-});
+/** Per channel of x2 the network gives t. */
+const widths = ({ shape: [c], cond }: AdditiveCouplingSpec) => couplingNetWidths(c, cond, 1);
 
 const shift = (spec: AdditiveCouplingSpec, p: ParamRecord, x1: tf.Tensor4D, ctx: Context): tf.Tensor4D =>
   applyConvNet(subtree(p, 'net'), networkInput(x1, spec.cond, ctx, x1.shape[0]));
 
 export const additiveCouplingKernel: Kernel<AdditiveCouplingSpec> = {
   paramShapes: (spec) => {
-    const { cIn, c2 } = widths(spec);
-    return { net: convNetParamShapes(spec.net, cIn, c2) };
+    const { cIn, cOut } = widths(spec);
+    return { net: convNetParamShapes(spec.net, cIn, cOut) };
   },
   init: (spec, { nextSeed }) => {
-    const { cIn, c2 } = widths(spec);
-    return { net: initConvNet(spec.net, cIn, c2, nextSeed) };
+    const { cIn, cOut } = widths(spec);
+    return { net: initConvNet(spec.net, cIn, cOut, nextSeed) };
   },
   forward: (spec, p, x, ctx) => {
     const [x1, x2] = splitHalves(x);

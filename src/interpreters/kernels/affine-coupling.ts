@@ -7,14 +7,12 @@ import type { AffineCouplingSpec } from '../../dsl/spec.js';
 import { applyConvNet, convNetParamShapes, initConvNet } from '../../layers/convnet.js';
 import { sumPerSample } from '../../layers/ops.js';
 import { subtree } from './common.js';
-import { conditioningChannels, networkInput, passThroughChannels, softClamp, splitHalves } from './conditioning.js';
+import { couplingNetWidths, networkInput, softClamp, splitHalves } from './conditioning.js';
 import type { Context, Kernel } from './kernel.js';
 import type { ParamRecord } from '../params.js';
 
-const widths = ({ shape: [c], cond }: AffineCouplingSpec): { cIn: number; c2: number } => ({
-  cIn: passThroughChannels(c) + conditioningChannels(cond),
-  c2: c - passThroughChannels(c),
-});
+/** Per channel of x2 the network gives s_raw and t. */
+const widths = ({ shape: [c], cond }: AffineCouplingSpec) => couplingNetWidths(c, cond, 2);
 
 const scaleAndShift = (spec: AffineCouplingSpec, p: ParamRecord, x1: tf.Tensor4D, ctx: Context): [tf.Tensor, tf.Tensor] => {
   const h = applyConvNet(subtree(p, 'net'), networkInput(x1, spec.cond, ctx, x1.shape[0]));
@@ -24,12 +22,12 @@ const scaleAndShift = (spec: AffineCouplingSpec, p: ParamRecord, x1: tf.Tensor4D
 
 export const affineCouplingKernel: Kernel<AffineCouplingSpec> = {
   paramShapes: (spec) => {
-    const { cIn, c2 } = widths(spec);
-    return { net: convNetParamShapes(spec.net, cIn, 2 * c2) };
+    const { cIn, cOut } = widths(spec);
+    return { net: convNetParamShapes(spec.net, cIn, cOut) };
   },
   init: (spec, { nextSeed }) => {
-    const { cIn, c2 } = widths(spec);
-    return { net: initConvNet(spec.net, cIn, 2 * c2, nextSeed) };
+    const { cIn, cOut } = widths(spec);
+    return { net: initConvNet(spec.net, cIn, cOut, nextSeed) };
   },
   forward: (spec, p, x, ctx) => {
     const [x1, x2] = splitHalves(x);

@@ -36,6 +36,15 @@ export const conditioningTensors = (cond: CondShapes, ctx: Context, batch: numbe
 /** Channels of the conditioning tensors together. */
 export const conditioningChannels = (cond: CondShapes): number => Object.values(cond).reduce((n, s) => n + s[0], 0);
 
+/**
+ * Widths of a coupling's network: it reads [x1, cond...] and writes `perChannel` values for each of
+ * the c2 = C - floor(C/2) channels of x2.
+ */
+export const couplingNetWidths = (c: number, cond: CondShapes, perChannel: number): { cIn: number; c2: number; cOut: number } => {
+  const c2 = c - passThroughChannels(c);
+  return { cIn: passThroughChannels(c) + conditioningChannels(cond), c2, cOut: perChannel * c2 };
+};
+
 /** [x1, cond...] concatenated on channels: the network input of a coupling. */
 export const networkInput = (x1: tf.Tensor4D | undefined, cond: CondShapes, ctx: Context, batch: number): tf.Tensor4D => {
   const parts = [...(x1 === undefined ? [] : [x1]), ...conditioningTensors(cond, ctx, batch)];

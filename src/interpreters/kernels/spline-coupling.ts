@@ -33,7 +33,7 @@ import { applyConvNet, convNetParamShapes, initConvNet } from '../../layers/conv
 import { sumPerSample } from '../../layers/ops.js';
 import type { ParamRecord } from '../params.js';
 import { subtree } from './common.js';
-import { conditioningChannels, networkInput, passThroughChannels, splitHalves } from './conditioning.js';
+import { couplingNetWidths, networkInput, splitHalves } from './conditioning.js';
 import type { Context, Kernel, Pass } from './kernel.js';
 
 /** Minimum bin width/height as a fraction of the interval 2B (nflows' DEFAULT_MIN_BIN_WIDTH/HEIGHT). */
@@ -43,10 +43,8 @@ export const MIN_DERIVATIVE = 1e-3;
 /** Shift of the derivative preactivation: softplus(DERIVATIVE_SHIFT) + MIN_DERIVATIVE = 1. */
 export const DERIVATIVE_SHIFT = Math.log(Math.expm1(1 - MIN_DERIVATIVE));
 
-const widths = ({ shape: [c], cond, bins }: SplineCouplingSpec): { cIn: number; c2: number; cOut: number } => {
-  const c2 = c - passThroughChannels(c);
-  return { cIn: passThroughChannels(c) + conditioningChannels(cond), c2, cOut: c2 * (3 * bins - 1) };
-};
+/** Per channel of x2 the network gives K widths, K heights and K-1 derivatives. */
+const widths = ({ shape: [c], cond, bins }: SplineCouplingSpec) => couplingNetWidths(c, cond, 3 * bins - 1);
 
 /** Bin sizes of one axis: softmax, min-size mixing, scaled to 2B; knots from -B to B (pinned). */
 const binsOf = (u: tf.Tensor2D, k: number, bound: number): { knots: tf.Tensor2D; sizes: tf.Tensor2D } => {
