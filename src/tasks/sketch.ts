@@ -1,15 +1,27 @@
-/** Sketch-to-image: Y is the edge map of W (Sobel gradient magnitude of its grey level, thresholded). */
+/**
+ * Sketch-to-image: Y is the edge map of W. The grey level g of W (W itself for one channel, BT.601
+ * luma for RGB) is mirrored by one pixel at the border and filtered with the 3x3 Sobel kernels,
+ * |∇g| = sqrt(Gx² + Gy²) with Gx = [[-1,0,1],[-2,0,2],[-1,0,1]] * g and Gy its transpose; pixels with
+ * |∇g| > EDGE_THRESHOLD are 255, the rest 0. One channel.
+ */
 import * as tf from '@tensorflow/tfjs';
+import { luma } from './colorize.js';
+import { to8bit } from './resize.js';
 import type { Task } from './task.js';
 
-/** Gradient magnitude above this (on 0-255 data; Sobel's maximum is about 1,140) is an edge. */
+/**
+ * Gradient magnitude above this is an edge. On 0-255 data a step of height s gives |∇g| = 4s across
+ * the step (up to 1,020), so this marks steps of more than 40 grey levels per pixel.
+ */
 export const EDGE_THRESHOLD = 160;
 
+/** Sobel gradient magnitude of single-channel images, [N, H, W, 1], with mirrored borders. */
 export const sobelMagnitude = (grey: tf.Tensor4D): tf.Tensor4D =>
   tf.tidy(() => {
     const gx = tf.tensor4d([-1, 0, 1, -2, 0, 2, -1, 0, 1], [3, 3, 1, 1]);
     const gy = tf.tensor4d([-1, -2, -1, 0, 0, 0, 1, 2, 1], [3, 3, 1, 1]);
-    return tf.sqrt(tf.add(tf.square(tf.conv2d(grey, gx, 1, 'same')), tf.square(tf.conv2d(grey, gy, 1, 'same')))) as tf.Tensor4D;
+    const padded = tf.mirrorPad(grey, [[0, 0], [1, 1], [1, 1], [0, 0]], 'symmetric');
+    return tf.sqrt(tf.add(tf.square(tf.conv2d(padded, gx, 1, 'valid')), tf.square(tf.conv2d(padded, gy, 1, 'valid')))) as tf.Tensor4D;
   });
 
 export const sketch: Task = {
@@ -17,8 +29,10 @@ export const sketch: Task = {
   description: 'sketch-to-image: Y is the thresholded Sobel edge map of W (edges 255, else 0)',
   makeCondition: (w) =>
     tf.tidy(() => {
-      const grey = tf.mean(w, 3, true) as tf.Tensor4D;
-      return tf.mul(tf.cast(tf.greater(sobelMagnitude(grey), EDGE_THRESHOLD), 'float32'), 255) as tf.Tensor4D;
+      const c = w.shape[3];
+      if (c !== 1 && c !== 3) throw new RangeError(`sketch needs 1- or 3-channel targets, got ${c}`);
+      const grey = c === 3 ? luma(w) : w;
+      return to8bit(tf.mul(tf.cast(tf.greater(sobelMagnitude(grey), EDGE_THRESHOLD), 'float32'), 255) as tf.Tensor4D);
     }),
   conditionChannels: () => 1,
 };
