@@ -1,45 +1,70 @@
-/** PNG grids of 8-bit images (pngjs), written atomically. */
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+/**
+ * PNG grids of 8-bit images (encoded with pngjs), written atomically (temp file + rename).
+ * Rows are laid out top to bottom, the images of a row left to right, with `padding` white pixels
+ * around and between them; each image is upscaled by `scale` with nearest neighbour. All images
+ * share one H, W and C (1 = grey, written as a greyscale PNG; 3 = RGB); values are rounded and
+ * clipped to 0..255. Rows may hold different numbers of images (short rows are padded with white).
+ */
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import { PNG } from 'pngjs';
 
 export interface GridOptions {
-  /** Pixels between images (drawn white). Default 2. */
+  /** White pixels around and between images. Default 2. */
   readonly padding?: number;
-  /** Nearest-neighbour upscaling. Default 1. */
+  /** Nearest-neighbour upscaling factor. Default 1. */
   readonly scale?: number;
 }
 
-/** Rows top to bottom, each a batch of images left to right; 1 or 3 channels, values 0-255. */
+const byte = (v: number): number => (v >= 255 ? 255 : v > 0 ? Math.round(v) : 0);
+
+/** The PNG file bytes of a grid of images (see the file comment). */
 export const encodeImageGrid = (rows: readonly tf.Tensor4D[], options: GridOptions = {}): Buffer => {
   const pad = options.padding ?? 2;
   const scale = options.scale ?? 1;
+  if (!Number.isInteger(pad) || pad < 0) throw new RangeError(`image grid: padding must be a non-negative integer, got ${pad}`);
+  if (!Number.isInteger(scale) || scale < 1) throw new RangeError(`image grid: scale must be a positive integer, got ${scale}`);
   const first = rows[0];
-  if (first === undefined) throw new RangeError('encodeImageGrid: no rows');
+  if (first === undefined) throw new RangeError('image grid: no rows');
   const [, h, w, c] = first.shape;
-  const cols = Math.max(...rows.map((r) => r.shape[0]));
-  const cell = (n: number): number => n * scale + pad;
-  const png = new PNG({ width: cols * cell(w) + pad, height: rows.length * cell(h) + pad });
+  if (c !== 1 && c !== 3) throw new RangeError(`image grid: images must have 1 or 3 channels, got ${c}`);
+  for (const row of rows)
+    if (row.shape[1] !== h || row.shape[2] !== w || row.shape[3] !== c)
+      throw new RangeError(`image grid: every image must be ${h}x${w}x${c}, got ${row.shape.slice(1).join('x')}`);
+  const cols = Math.max(1, ...rows.map((r) => r.shape[0]));
+  const cellW = w * scale + pad;
+  const cellH = h * scale + pad;
+  const png = new PNG({ width: cols * cellW + pad, height: rows.length * cellH + pad });
   png.data.fill(255);
   rows.forEach((row, r) => {
-    if (row.shape[1] !== h || row.shape[2] !== w || row.shape[3] !== c) throw new RangeError('encodeImageGrid: every image must have the same shape');
     const data = row.dataSync();
     for (let i = 0; i < row.shape[0]; i++)
-      for (let y = 0; y < h * scale; y++)
+      for (let y = 0; y < h * scale; y++) {
+        const srcRow = (i * h + Math.floor(y / scale)) * w;
+        const dstRow = (pad + r * cellH + y) * png.width + pad + i * cellW;
         for (let x = 0; x < w * scale; x++) {
-          const src = ((i * h + Math.floor(y / scale)) * w + Math.floor(x / scale)) * c;
-          const dst = ((pad + r * cell(h) + y) * png.width + pad + i * cell(w) + x) * 4;
-          for (let k = 0; k < 3; k++) png.data[dst + k] = Math.max(0, Math.min(255, Math.round(data[src + (c === 3 ? k : 0)] as number)));
-          png.data[dst + 3] = 255;
+          const src = (srcRow + Math.floor(x / scale)) * c;
+          const dst = (dstRow + x) * 4;
+          for (let k = 0; k < 3; k++) png.data[dst + k] = byte(data[src + (c === 3 ? k : 0)] as number);
         }
+      }
   });
-  return PNG.sync.write(png);
+  // colorType 0 = greyscale, 2 = RGB (from pngjs's RGBA buffer); no alpha channel in the file.
+  return PNG.sync.write(png, { colorType: c === 1 ? 0 : 2 });
 };
 
-export const writeImageGrid = async (file: string, rows: readonly tf.Tensor4D[], options: GridOptions = {}): Promise<void> => {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, encodeImageGrid(rows, options));
-  await rename(tmp, file);
+/** Writes the grid to `path` (creating its folder) via a temporary file in the same folder and a rename. */
+export const writeImageGrid = async (path: string, rows: readonly tf.Tensor4D[], options: GridOptions = {}): Promise<void> => {
+  const bytes = encodeImageGrid(rows, options);
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
 };

@@ -53,7 +53,8 @@ export const resampleMatrix = (inSize: number, outSize: number): Float32Array =>
     for (let j = lo; j <= hi; j++) total += cubic((j - centre) / stretch);
     for (let j = lo; j <= hi; j++) {
       const w = cubic((j - centre) / stretch);
-      if (w !== 0) m[i * inSize + mirror(j, inSize)] += w / total;
+      const k = i * inSize + mirror(j, inSize);
+      if (w !== 0) m[k] = (m[k] as number) + w / total;
     }
   }
   return Float32Array.from(m);

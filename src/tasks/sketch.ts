@@ -10,10 +10,11 @@ import { to8bit } from './resize.js';
 import type { Task } from './task.js';
 
 /**
- * Gradient magnitude above this is an edge. On 0-255 data a step of height s gives |∇g| = 4s across
- * the step (up to 1,020), so this marks steps of more than 40 grey levels per pixel.
+ * Gradient magnitude above this is an edge. On 0-255 data a sharp step of height s gives |∇g| = 4s on
+ * both sides of it (at most 1,020), so this marks steps of more than 120 grey levels. On MNIST it
+ * draws the outline of each stroke (lower thresholds fill thin strokes in, giving a fattened digit).
  */
-export const EDGE_THRESHOLD = 160;
+export const EDGE_THRESHOLD = 480;
 
 /** Sobel gradient magnitude of single-channel images, [N, H, W, 1], with mirrored borders. */
 export const sobelMagnitude = (grey: tf.Tensor4D): tf.Tensor4D =>
