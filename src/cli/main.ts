@@ -29,15 +29,20 @@ const program = new Command()
   .name('typed-flows')
   .description('Normalizing flows as typed values on TensorFlow.js: inspect and property-test flow specs, train and evaluate CAFLOW.')
   .addOption(
-    new Option('--backend <name>', 'tfjs backend: auto picks the best that loads (node-gpu, node, wasm, cpu); env TYPED_FLOWS_BACKEND')
-      .choices(['auto', 'node-gpu', 'node', 'wasm', 'cpu'])
-      .default('auto'),
+    new Option('--backend <name>', 'tfjs backend; auto (the default) picks the best that loads: node-gpu, node, wasm, cpu. Env: TYPED_FLOWS_BACKEND').choices([
+      'auto',
+      'node-gpu',
+      'node',
+      'wasm',
+      'cpu',
+    ]),
   )
   .showHelpAfterError();
 
 const backendOf = async (quiet: boolean): Promise<string> => {
-  const { backend } = program.opts<{ backend: BackendName | 'auto' }>();
-  const chosen = await selectBackend({ prefer: backend, ...(quiet ? { log: () => undefined } : {}) });
+  // Without --backend, selectBackend reads TYPED_FLOWS_BACKEND (the flag wins over the variable).
+  const { backend } = program.opts<{ backend?: BackendName | 'auto' }>();
+  const chosen = await selectBackend({ ...(backend === undefined ? {} : { prefer: backend }), ...(quiet ? { log: () => undefined } : {}) });
   return chosen.name;
 };
 
