@@ -72,3 +72,35 @@ describe('caflowStep', () => {
     expect(values(pri.params, 'G')).not.toEqual(values(enc.params, 'G'));
   });
 });
+
+describe('trainRun', () => {
+  it('stops with TrainingDivergedError after repeated non-finite steps, saving the last good state first', async () => {
+    const { trainRun } = await import('../src/experiments/train-run.js');
+    const { TrainingDivergedError } = await import('../src/training/index.js');
+    const { params, adam } = fresh();
+    const bytes = (t: tf.Tensor4D): Uint8Array => Uint8Array.from(t.dataSync());
+    const data = { w: bytes(batch.w), y: bytes(batch.y), count: 4, targetShape: [1, 8, 8] as const, conditionShape: [1, 8, 8] as const };
+    const saved: number[] = [];
+    const run = trainRun({
+      model,
+      data,
+      params,
+      adam,
+      startStep: 0,
+      steps: 40,
+      batchSize: 4,
+      seed: 0,
+      lr: 1e30, // the first update blows the weights up; every later loss is non-finite
+      warmup: 0,
+      clipNorm: 1,
+      mode: 'joint',
+      maxConsecutiveSkips: 3,
+      saveCheckpoint: async ({ step }) => {
+        saved.push(step);
+      },
+    });
+    await expect(run).rejects.toThrow(TrainingDivergedError);
+    expect(saved).toHaveLength(1);
+    expect(saved[0]).toBeLessThan(40);
+  });
+});

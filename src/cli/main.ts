@@ -13,6 +13,7 @@ import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
 import { presets, type RunConfig } from '../experiments/config.js';
 import { readRunConfig } from './run-dir.js';
 import { CheckpointError } from '../io/safetensors.js';
+import { TrainingDivergedError } from '../training/step.js';
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value);
@@ -175,6 +176,9 @@ try {
   if (e instanceof UsageError || e instanceof SpecError || e instanceof CheckpointError) {
     console.error(`typed-flows: ${e.message}`);
     process.exitCode = 2;
+  } else if (e instanceof TrainingDivergedError) {
+    console.error(`typed-flows: ${e.message}\nThe last good state is saved in the run's checkpoint; --resume continues from it.`);
+    process.exitCode = 1;
   } else {
     throw e;
   }

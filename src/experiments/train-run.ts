@@ -91,7 +91,13 @@ export const trainRun = async (o: TrainRunOptions): Promise<TrainRunResult> => {
     step += 1;
     if (r.skipped) skipped += 1;
     else history.push({ step, loss: r.loss });
-    guard.record(r);
+    try {
+      guard.record(r);
+    } catch (e) {
+      // Too many non-finite steps in a row: keep the last good state (skipped steps changed nothing).
+      await o.saveCheckpoint?.({ params, adam, step });
+      throw e;
+    }
     const seconds = (performance.now() - started) / 1000;
     o.onProgress?.({ step, steps: o.steps, loss: r.loss, skipped, stepsPerSecond: (step - o.startStep) / seconds });
     if (o.saveCheckpoint !== undefined && o.checkpointEvery !== undefined && step % o.checkpointEvery === 0) {
