@@ -1,0 +1,125 @@
+"""PyTorch CPU side of typed-flows' benchmarks (bench/run.ts runs this in its own process).
+
+Usage: /usr/bin/python3 bench/pytorch/bench.py '<json config>'
+Prints one line of JSON: {"torch", "threads", "figures": {name: {"median_ms", "samples_ms"}}, "shapes"}.
+Figures: the coupling-net workload of the design notes (forward; forward + backward), one CAFLOW
+training step (joint loss, backward, global-norm clipping at 1, Adam), and CAFLOW sampling.
+"""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+from caflow import Caflow, latent_channels, soft_clamp
+
+
+def timed(fn, warmup, reps, before=None):
+    for _ in range(warmup):
+        if before is not None:
+            before()
+        fn()
+    samples = []
+    for _ in range(reps):
+        if before is not None:
+            before()
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return {"median_ms": statistics.median(samples), "samples_ms": samples}
+
+
+def coupling(cfg, figures, shapes):
+    """conv3x3 6->h, relu, conv1x1 h->h, relu, conv3x3 h->12 on a batch of N x 12 x S x S, then the affine
+    transform (soft-clamped scale) and its log-det; the loss for backward is the standard-normal NLL."""
+    n, c, s, h, clamp = cfg["batch"], cfg["channels"], cfg["size"], cfg["hidden"], cfg["clamp"]
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(n, c, s, s, generator=g) - 0.5
+    c1 = c // 2
+    c2 = c - c1
+    w0 = (torch.rand(h, c1, 3, 3, generator=g) - 0.5) * 0.2
+    w1 = (torch.rand(h, h, 1, 1, generator=g) - 0.5) * 0.2
+    w2 = (torch.rand(2 * c2, h, 3, 3, generator=g) - 0.5) * 0.02
+    bs = [torch.zeros(h), torch.zeros(h), torch.zeros(2 * c2)]
+    params = [t.requires_grad_() for t in [w0, bs[0], w1, bs[1], w2, bs[2]]]
+
+    def forward():
+        x1, x2 = x[:, :c1], x[:, c1:]
+        a = F.relu(F.conv2d(x1, params[0], params[1], padding=1))
+        a = F.relu(F.conv2d(a, params[2], params[3]))
+        out = F.conv2d(a, params[4], params[5], padding=1)
+        sc = soft_clamp(out[:, :c2], clamp)
+        y = torch.cat([x1, x2 * torch.exp(sc) + out[:, c2:]], 1)
+        return y, sc.flatten(1).sum(1)
+
+    def nll():
+        y, ld = forward()
+        return (0.5 * (y * y).flatten(1).sum(1) - ld).mean() / (c * s * s)
+
+    def fwd():
+        with torch.no_grad():
+            nll()
+
+    def fwd_bwd():
+        nll().backward()
+
+    def clear():
+        for p in params:
+            p.grad = None
+
+    figures["coupling_forward"] = timed(fwd, cfg["warmup"], cfg["reps"])
+    figures["coupling_forward_backward"] = timed(fwd_bwd, cfg["warmup"], cfg["reps"], clear)
+    shapes["coupling_params"] = sum(p.numel() for p in params)
+
+
+def caflow(cfg, figures, shapes):
+    torch.manual_seed(0)
+    m = Caflow(cfg["channels"], cfg["channels"], cfg["scales"], cfg["encoderDepth"], cfg["conditionalDepth"],
+               cfg["hidden"], cfg["hidden"])
+    n, c, s = cfg["batch"], cfg["channels"], cfg["size"]
+    g = torch.Generator().manual_seed(7)
+    ramp = torch.linspace(0, 200, s).view(1, 1, 1, s)
+    w_pix = torch.floor(torch.clamp(ramp + torch.rand(n, c, s, s, generator=g) * 55, 0, 255))
+    y_pix = torch.floor(F.avg_pool2d(w_pix, 3, 1, 1, count_include_pad=False) / 2)
+    with torch.no_grad():  # data-dependent ActNorm init, as initCaflow does
+        m.loss(w_pix + 0.5, y_pix + 0.5)
+    params = [p for p in m.parameters()]
+    shapes["caflow_params"] = sum(p.numel() for p in params)
+    shapes["caflow_latents"] = latent_channels(c, cfg["scales"])
+    opt = torch.optim.Adam(params, lr=1e-3)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        w = w_pix + torch.rand(w_pix.shape)  # uniform dequantisation, as caflowStep does
+        y = y_pix + torch.rand(y_pix.shape)
+        loss = m.loss(w, y)
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
+        if torch.isfinite(loss) and torch.isfinite(norm):  # the NaN-skipping check of trainStep (one sync)
+            opt.step()
+        return loss.item()
+
+    figures["caflow_step"] = timed(step, cfg["warmup"], cfg["reps"])
+
+    sc = cfg["sample"]
+    y1 = y_pix[:1] + 0.5
+    gen = torch.Generator().manual_seed(1)
+    figures["caflow_sample"] = timed(lambda: m.sample(y1, sc["k"], gen), sc["warmup"], sc["reps"])
+
+
+def main():
+    cfg = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    threads = int(cfg.get("threads", 2))
+    torch.set_num_threads(threads)
+    figures, shapes = {}, {}
+    if "coupling" in cfg:
+        coupling(cfg["coupling"], figures, shapes)
+    if "caflow" in cfg:
+        caflow(cfg["caflow"], figures, shapes)
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "figures": figures, "shapes": shapes}))
+
+
+if __name__ == "__main__":
+    main()

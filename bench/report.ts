@@ -1,0 +1,312 @@
+/**
+ * Writes the results of a benchmark run: bench/results.json (everything, raw samples included) and
+ * docs/performance.md (the whole file: what is measured, how, the tables, and what they mean).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BackendAttempt } from '../src/backend/index.js';
+import type { LoadSnapshot, Machine, Profile, RunSize, Timing } from './common.js';
+import type { OverheadResult } from './dsl-overhead.js';
+import type { ScalingResult } from './scaling.js';
+import type { VersusResult } from './versus-pytorch.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+
+export interface BenchResults {
+  date: string;
+  command: string;
+  quick: boolean;
+  repetitions: Pick<RunSize, 'cheap' | 'step' | 'sweep'>;
+  machine: Machine;
+  backend: { name: string; tried: BackendAttempt[] };
+  durationSeconds: number;
+  /** Machine load around the run (other processes, hypervisor steal): context for noisy numbers. */
+  load: {
+    start: LoadSnapshot;
+    end: LoadSnapshot;
+    /** Share of all CPUs used by other processes, sampled for 1 s before each section (null: unknown). */
+    otherProcessesBusy: Record<string, number | null>;
+    waitedForIdleSeconds: number;
+  };
+  dslOverhead: OverheadResult;
+  versusPytorch: VersusResult;
+  scaling: ScalingResult;
+}
+
+const ms = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+const mib = (b: number | null | undefined): string => (b === null || b === undefined ? '–' : (b / 2 ** 20).toFixed(0));
+const ratio = (r: number | undefined, digits = 2): string => (r === undefined || !Number.isFinite(r) ? '–' : `${r.toFixed(digits)}×`);
+const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+/** "median (min–max)" of a timing. */
+const spread = (t: Timing | undefined): string =>
+  t === undefined ? '–' : `${ms(t.median_ms)} (${ms(Math.min(...t.samples_ms))}–${ms(Math.max(...t.samples_ms))})`;
+
+/** Wall time of a profiled call not spent inside any kernel: JS work between kernels. */
+const outsideKernels = (p: Profile): number => Math.max(0, p.wall_ms - p.kernel_ms);
+
+const profileTables = (p: Profile, title: string, jsWork: string): string[] => {
+  return [
+    `**${title}**: ${ms(p.wall_ms)} ms wall time under the profiler, ${p.kernelCalls} kernel calls summing to ${ms(p.kernel_ms)} ms, so about ` +
+      `${ms(outsideKernels(p))} ms (${pct(outsideKernels(p) / p.wall_ms)}) is spent outside kernels (${jsWork}). ` +
+      `The tf.customGrad forward scopes (conv2dSame, logAbsDet) took ${ms(p.customGradScopes.ms)} ms in ${p.customGradScopes.calls} calls, nested kernels included. ` +
+      `Peak tensor memory ${mib(p.peakBytes)} MiB.`,
+    '',
+    '| where kernel time goes | calls | ms | share |',
+    '| --- | ---: | ---: | ---: |',
+    ...p.categories.map((c) => `| ${c.kernel} | ${c.calls} | ${ms(c.ms)} | ${pct(c.share)} |`),
+    '',
+    '| kernel | calls | ms | share |',
+    '| --- | ---: | ---: | ---: |',
+    ...p.byKernel.slice(0, 8).map((c) => `| ${c.kernel} | ${c.calls} | ${ms(c.ms)} | ${pct(c.share)} |`),
+    '',
+    'Most expensive single calls:',
+    '',
+    '| kernel | ms | inputs | output |',
+    '| --- | ---: | --- | --- |',
+    ...p.topCalls.slice(0, 6).map((c) => `| ${c.kernel} | ${ms(c.ms)} | ${c.inputShapes} | ${c.outputShapes} |`),
+    '',
+  ];
+};
+
+export const performanceMarkdown = (r: BenchResults): string => {
+  const m = r.machine;
+  const v = r.versusPytorch;
+  const d = r.dslOverhead;
+  const torchLine = v.torch.ok
+    ? `PyTorch ${v.torch.version} (Debian's python3-torch, CPU, ${v.torch.threads ?? 2} threads, /usr/bin/python3${v.torch.installed ? '; installed by this run' : ''})`
+    : `PyTorch: not available (${v.torch.note ?? v.torch.runNote ?? 'unknown reason'})`;
+  const ranPytorch = v.figures.some((f) => f.ratio !== undefined);
+  const byId = new Map(v.figures.map((f) => [f.id, f]));
+  const step = r.versusPytorch.profiles.caflowStep;
+  const cat = (prefix: string): number => step.categories.filter((c) => c.kernel.startsWith(prefix)).reduce((s, c) => s + c.share, 0);
+  const filterGrad = cat('MatMul with transposeA');
+  const layout = cat('Slice/Concat/Pad') + cat('Reverse/Transpose');
+  const convFwd = cat('Conv2D');
+  const outsideShare = outsideKernels(step) / step.wall_ms;
+  const pix = r.scaling.points.filter((p) => p.sweep === 'pixels');
+  const dep = r.scaling.points.filter((p) => p.sweep === 'depth');
+  const fb = d.forwardBackward;
+  const busiest = Math.max(
+    0,
+    ...Object.values(r.load.otherProcessesBusy).map((b) => b ?? 0),
+    ...r.scaling.points.map((p) => p.otherProcessesBusy ?? 0),
+  );
+  const fw = d.forward;
+  const lines: string[] = [
+    '# Performance',
+    '',
+    '<!-- Written by bench/run.ts (`npm run bench`); edits here are overwritten by the next run. -->',
+    '',
+    'What typed-flows costs, measured by its benchmark suite (`bench/`). Every figure is a **ratio measured in one run**:',
+    "this project's time divided by the other implementation's time on the same machine (lower is better; 1.00× is parity),",
+    `each time the median of several repetitions after warm-up (here: ${r.repetitions.cheap.reps} for the small workloads, ${r.repetitions.step.reps} for CAFLOW steps and sampling, ${r.repetitions.sweep.reps} per scaling point).`,
+    'The raw samples of every figure are in `bench/results.json`. Benchmarks are not tests: nothing asserts on these numbers.',
+    '',
+    '```sh',
+    'npm run bench              # everything, under ~10 minutes on a 2-core machine',
+    'npx tsx bench/run.ts --quick   # fewer repetitions, smaller sweeps',
+    'npx tsx bench/run.ts --wait-idle   # before each section, wait until other processes leave the CPUs alone',
+    '```',
+    '',
+    'The run selects the tfjs backend with `selectBackend` (the best that loads: node-gpu, node, wasm, cpu; force one with',
+    '`TYPED_FLOWS_BACKEND`), times PyTorch in its own process (`/usr/bin/python3 bench/pytorch/bench.py`, which prints JSON of',
+    "medians; when `import torch` fails there it runs `apt-get update && apt-get install -y python3-torch` first, and if that",
+    'fails the PyTorch ratios are skipped with a note), and rewrites this file and `bench/results.json`.',
+    '',
+    `## This run`,
+    '',
+    '| | |',
+    '| --- | --- |',
+    `| date | ${r.date} (${r.command}, ${r.durationSeconds} s) |`,
+    `| CPU | ${m.cpu}, ${m.cores} cores (${m.platform}) |`,
+    `| Node | ${m.node} |`,
+    `| tfjs | ${m.tfjs}, backend \`${m.backend}\`${m.backendNotes ? ` (${m.backendNotes})` : ''} |`,
+    `| other | ${torchLine} |`,
+    `| load | load average ${r.load.start.loadavg.join(' / ')} at the start, ${r.load.end.loadavg.join(' / ')} at the end${
+      r.load.start.stealSeconds !== null && r.load.end.stealSeconds !== null
+        ? `; CPU time stolen by the hypervisor during the run: ${(r.load.end.stealSeconds - r.load.start.stealSeconds).toFixed(1)} s`
+        : ''
+    } |`,
+    `| other processes | ${Object.entries(r.load.otherProcessesBusy)
+      .map(([k, b]) => `${b === null ? '?' : pct(b)} of the CPUs before ${k}`)
+      .join(', ')}; at most ${pct(Math.max(0, ...r.scaling.points.map((p) => p.otherProcessesBusy ?? 0)))} before a scaling point${
+      r.load.waitedForIdleSeconds > 0 ? ` (the run waited ${r.load.waitedForIdleSeconds} s in all for the machine to go idle)` : ''
+    } |`,
+    '',
+    ...(busiest >= 0.1
+      ? [
+          `> **Warning**: other processes were using up to ${pct(busiest)} of the CPUs during this run, so the figures below are`,
+          '> distorted (PyTorch\'s two threads suffer most on a 2-core machine). Re-run on an idle machine (`--wait-idle` waits for one).',
+          '',
+        ]
+      : []),
+    '## 1. DSL overhead: interpreters vs the same computation hand-written in tfjs',
+    '',
+    `Workload: a Glow level, \`chain(squeeze([3,32,32]), repeat(step([12,16,16]), 8))\` with step = [ActNorm, Inv1x1,`,
+    'AffineCoupling(convNet hidden 64)], on a batch of 8, and its negative log-likelihood. The interpreted version runs the spec',
+    'through `forward` (rebuilding the params tree from the flat tensor list each call, as `trainStep` does). The hand-written',
+    "version is one plain function over the same flat list with the same ops: `conv2dSame` from `src/layers/ops.ts` (custom",
+    'gradient), `logAbsDet` from `src/interpreters/kernels/channel-mix.ts` (custom gradient), the same squeeze, ActNorm, soft',
+    'clamp and prior. Forward+backward is `tf.valueAndGrads` w.r.t. all parameter tensors. The two are timed interleaved',
+    '(alternating which goes first); "paired" is the median of the per-pair ratios.',
+    '',
+    '| workload | interpreters (ms) | hand-written (ms) | ratio | paired ratio |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    `| forward (NLL) | ${ms(fw.dsl.median_ms)} | ${ms(fw.hand.median_ms)} | ${ratio(fw.ratio, 3)} | ${ratio(fw.pairedRatio, 3)} |`,
+    `| forward + backward | ${ms(fb.dsl.median_ms)} | ${ms(fb.hand.median_ms)} | ${ratio(fb.ratio, 3)} | ${ratio(fb.pairedRatio, 3)} |`,
+    '',
+    `Same computation: the losses differ by ${d.check.lossDiff.toExponential(1)} and the ${d.check.paramTensors} gradients by at most`,
+    `${d.check.maxGradRelDiff.toExponential(1)} (relative to each gradient's largest entry); ${d.check.params.toLocaleString('en-US')} parameters.`,
+    '',
+    `What it means: the target was a ratio of at most 1.05. Measured: ${ratio(fw.ratio, 3)} forward and ${ratio(fb.ratio, 3)}`,
+    `forward+backward, so the target is ${fw.ratio <= 1.05 && fb.ratio <= 1.05 ? 'met' : fw.ratio <= 1.05 || fb.ratio <= 1.05 ? `met for ${fw.ratio <= 1.05 ? 'forward' : 'forward+backward'} only` : 'not met'} in this run.`,
+    'The interpreters add a fixed amount of work per node: JS (a switch on the spec kind, the parameter-shape check of',
+    '`forward`, the tree rebuild) and a few tiny tensor ops (a zero log-det per chain, `perSample` broadcasts of the',
+    'ActNorm and Inv1x1 log-dets where the hand-written code adds scalars). That cost does not grow with the batch or the',
+    'image, so it weighs most on the short forward pass and is lost in the noise of the backward pass.',
+    '',
+    '## 2. Against PyTorch CPU',
+    '',
+    'Workloads: (a) the coupling-net workload of the design notes, conv3x3 6→128, ReLU, conv1x1 128→128, ReLU, conv3x3 128→12 on',
+    'a batch of 16 × 16×16×12, then the affine transform and its log-det (typed-flows: its own `affineCoupling` through the',
+    'interpreter; PyTorch: the same layers in NCHW); forward, and forward + backward of the NLL w.r.t. the net\'s parameters.',
+    '(b) One CAFLOW training step (`caflowStep`: dequantisation, joint loss, gradients of all parameters, global-norm',
+    'clipping at 1, Adam) at 32×32 RGB, 2 scales, encoder depth 2, conditional depth 2, hidden 32, batch 8. The PyTorch side',
+    '(`bench/pytorch/caflow.py`) re-implements ../shared/caflow-spec.md layer for layer: same layer counts, widths, conditioning',
+    'and objective (the run checks the parameter counts are equal). (c) Sampling: k = 8 samples of one Y, ranked by log-likelihood.',
+    'PyTorch runs its forward-only timings under `torch.no_grad()`.',
+    '',
+    'Times are the median, with the fastest and slowest repetition in parentheses.',
+    '',
+    '| workload | typed-flows (ms) | PyTorch (ms) | ratio |',
+    '| --- | ---: | ---: | ---: |',
+    ...[
+      ['coupling_forward', 'coupling net: forward'],
+      ['coupling_forward_backward', 'coupling net: forward + backward'],
+      ['caflow_step', 'CAFLOW 32×32: one training step'],
+      ['caflow_sample', 'CAFLOW 32×32: sampling k = 8'],
+    ].map(([id, label]) => {
+      const f = byId.get(id as string);
+      return `| ${label} | ${spread(f?.tfjs)} | ${spread(f?.pytorch)} | ${ratio(f?.ratio, 1)} |`;
+    }),
+    '',
+    `Parameter counts: coupling net ${v.paramCounts.coupling.tfjs.toLocaleString('en-US')} (tfjs) / ${v.paramCounts.coupling.pytorch?.toLocaleString('en-US') ?? '–'} (PyTorch);`,
+    `CAFLOW ${v.paramCounts.caflow.tfjs.toLocaleString('en-US')} / ${v.paramCounts.caflow.pytorch?.toLocaleString('en-US') ?? '–'}.`,
+    '',
+    ...(ranPytorch
+      ? [
+          `What it means: on this machine typed-flows on \`${m.backend}\` takes ${ratio(byId.get('coupling_forward')?.ratio, 1)} PyTorch's time for the`,
+          `coupling net's forward pass but ${ratio(byId.get('coupling_forward_backward')?.ratio, 1)} for forward + backward, and`,
+          `${ratio(byId.get('caflow_step')?.ratio, 1)} for a whole CAFLOW training step; sampling, which has no backward pass, takes`,
+          `${ratio(byId.get('caflow_sample')?.ratio, 1)}. The backward pass is where the gap is (see the profile below). Part of any gap`,
+          `is threads: PyTorch uses 2, while the \`${m.backend}\` backend ${m.backend === 'wasm' ? 'runs on one in Node (tfjs turns wasm threads off there, tensorflow/tfjs#3830)' : 'uses what its build provides'}.`,
+        ]
+      : [`PyTorch did not run, so there are no ratios in this run: ${v.torch.note ?? v.torch.runNote ?? ''}`]),
+    '',
+    '## 3. Scaling of a CAFLOW training step',
+    '',
+    `${r.scaling.note} Peak tensor memory is the high-water mark of \`tf.memory().numBytes\`, taken after every kernel of one`,
+    'step (`tf.profile`\'s peakBytes); RSS is the process\'s resident memory after the steps and its peak (`maxRSS`).',
+    m.backend === 'wasm' ? 'On wasm, tensors live in the module\'s linear memory, which only grows: "wasm heap" is its size at the end.' : '',
+    '',
+    '| sweep | configuration | params | step (ms) | time × first | peak tensors (MiB) | memory × first | RSS after (MiB) | peak RSS (MiB) | wasm heap (MiB) |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...r.scaling.points.map(
+      (p) =>
+        `| ${p.sweep} | ${p.label} | ${p.params.toLocaleString('en-US')} | ${ms(p.step.median_ms)} | ${ratio(p.timeRatio)} | ${mib(p.peakTensorBytes)} | ${ratio(p.memoryRatio)} | ${mib(p.rssAfter)} | ${mib(p.maxRss)} | ${mib(p.wasmHeapBytes)} |`,
+    ),
+    ...(r.scaling.failures.length > 0 ? ['', ...r.scaling.failures.map((f) => `- ${f.label} failed: ${f.error}`)] : []),
+    '',
+  ];
+  const growth = (pts: typeof pix, key: 'timeRatio' | 'memoryRatio'): string =>
+    pts
+      .slice(1)
+      .map((p, i) => `${ratio(p[key] / (pts[i] as (typeof pts)[number])[key], 1)}`)
+      .join(', then ');
+  if (pix.length >= 2) {
+    const b = pix[pix.length - 1] as (typeof pix)[number];
+    lines.push(
+      `What it means: each step of the pixel sweep has 4× the pixels; the step time grew ${growth(pix, 'timeRatio')} and the peak`,
+      `tensor memory ${growth(pix, 'memoryRatio')} (${ratio(b.timeRatio, 1)} and ${ratio(b.memoryRatio, 1)} from ${pix[0]?.label} to ${b.label}). Growth below 4× per step`,
+      'means a part of the cost does not depend on the image size: the thousands of small kernels and the JS work around them',
+      '(log-det bookkeeping, the tape, Adam per parameter tensor, slogdet of every Inv1x1 weight in JS), which dominate at',
+      'small sizes; the larger the images, the closer the cost comes to proportional to the pixels.',
+    );
+  }
+  if (dep.length >= 2) {
+    const a = dep[0] as (typeof dep)[number];
+    const b = dep[dep.length - 1] as (typeof dep)[number];
+    const mult = b.config.encoderDepth / a.config.encoderDepth;
+    lines.push(
+      '',
+      `Depth ${a.config.encoderDepth} → ${b.config.encoderDepth} multiplies the flow steps per block by ${mult}: the step time grew ${ratio(b.timeRatio, 1)}, the parameters`,
+      `${ratio(b.params / a.params, 1)} and the peak tensor memory ${ratio(b.memoryRatio, 1)} (backprop keeps every layer's activations).`,
+      `${b.timeRatio < 0.9 * mult ? 'Less than proportional, because' : 'About proportional; in addition'} a fixed part of each step (squeezes, the two extra`,
+      '[ActNorm, Inv1x1] per encoder block, the priors, dequantisation) does not grow with depth.',
+    );
+  }
+  lines.push(
+    '',
+    '## Where the time goes: profile of a CAFLOW step',
+    '',
+    `Per-kernel times of one training step and one sampling call of the section-2 model on \`${m.backend}\` (\`tf.profile\`, the`,
+    'backend\'s timer around each kernel; profiling itself adds some overhead).',
+    '',
+    ...profileTables(step, 'Training step', 'JS: op dispatch, the autodiff tape, tidy, Adam per parameter tensor, slogdet of each Inv1x1 weight in float64 JS'),
+    ...profileTables(v.profiles.caflowSample, 'Sampling (k = 8)', 'JS: op dispatch, tidy, slogdet and inverse of each Inv1x1 weight in float64 JS, ranking'),
+    '### Hot spots (not fixed here)',
+    '',
+    `- **Convolution filter gradients**: matrix products with transposeA (im2col patches^T · dy) take ${pct(filterGrad)} of the`,
+    "  step's kernel time. On wasm there is no Conv2DBackpropFilter kernel, so conv gradients come from the custom gradient of",
+    '  `conv2dSame` in `src/layers/ops.ts`: the input gradient is a forward convolution with the flipped kernel and the filter',
+    '  gradient is one matMul over the k×k shifted copies of the input, `matMul(patches, dy, transposeA = true)`. On wasm a',
+    '  product with a transposed left operand is far slower than a plain one (the design notes measured 45 ms vs 4 ms on a',
+    '  4096×1152 matrix); the probe below times the shapes of this step. Feeding the product in its fast layout (an explicit',
+    '  transpose first, or building the patches already transposed) is the obvious next step.',
+    ...(v.transposeProbe.length > 0
+      ? [
+          '',
+          '  Probe of the most expensive shapes of this step (same product, transposeA vs an explicit `tf.transpose` then a plain',
+          '  matMul):',
+          '',
+          '  | patches | dy | transposeA (ms) | transpose + matMul (ms) | ratio |',
+          '  | --- | --- | ---: | ---: | ---: |',
+          ...v.transposeProbe.map(
+            (t) => `  | [${t.a.join(',')}] | [${t.b.join(',')}] | ${ms(t.transposeA.median_ms)} | ${ms(t.explicitTranspose.median_ms)} | ${ratio(t.ratio, 1)} |`,
+          ),
+          '',
+        ]
+      : []),
+    `- **Layout work around the gradients**: Slice/Concat/Pad (im2col: k² slices and a concat per conv) and Reverse/Transpose`,
+    `  (flipping the kernel for the input gradient) take ${pct(layout)}; forward and input-gradient convolutions themselves only`,
+    `  ${pct(convFwd)}.`,
+    `- **Outside kernels**: about ${pct(outsideShare)} of the profiled step is JS time between kernels (thousands of small ops:`,
+    '  per-layer log-det bookkeeping, the tape, Adam written out per parameter tensor, and `logAbsDet`/`inverseMatrix`, which read',
+    '  each Inv1x1 weight back to JS for a float64 slogdet).',
+    `- **One thread**: ${m.backend === 'wasm' ? 'the wasm backend runs single-threaded in Node (tfjs disables its threads there, tensorflow/tfjs#3830), so on this machine one of the cores idles while PyTorch uses both' : `the \`${m.backend}\` backend's threading decides how much of the machine is used`}.`,
+    '',
+    '## Notes',
+    '',
+    '- Timings are wall-clock around each call, with the results read back (`dataSync`) inside the timed region; tensors are',
+    '  disposed outside it. The tfjs figures run in the benchmark process, PyTorch in its own; the scaling points each run in',
+    '  a fresh process so that their RSS figures are their own.',
+    '- The PyTorch model is a benchmark workload, not a port: it matches the FLOPs (layers, widths, conditioning, loss,',
+    '  clipping, Adam) but not the numerics of initialisation or the random streams.',
+    '- Machine load matters: both sides are measured in the same run, minutes apart, so ratios are more stable than the',
+    '  absolute milliseconds. Re-run `npm run bench` on your own machine for your own numbers.',
+    '',
+  );
+  return lines.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n');
+};
+
+/** Writes bench/results.json and docs/performance.md; returns the paths written (relative to the repo). */
+export const writeReport = (r: BenchResults): string[] => {
+  const json = join(here, 'results.json');
+  const doc = join(root, 'docs', 'performance.md');
+  writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
+  mkdirSync(dirname(doc), { recursive: true });
+  writeFileSync(doc, performanceMarkdown(r));
+  return [relative(root, json), relative(root, doc)];
+};

@@ -1,0 +1,96 @@
+/**
+ * The benchmark suite: `npm run bench` (= `tsx bench/run.ts`), or `npx tsx bench/run.ts --quick` for a
+ * smaller run. Benchmarks measure and report; they assert nothing about the numbers.
+ *
+ * 1. DSL overhead: interpreters vs the same computation hand-written in tfjs (bench/dsl-overhead.ts).
+ * 2. Against PyTorch CPU, 2 threads: coupling-net workload, CAFLOW training step, sampling
+ *    (bench/versus-pytorch.ts, bench/pytorch/).
+ * 3. Scaling of a CAFLOW training step with image size and depth (bench/scaling.ts).
+ * Writes bench/results.json and docs/performance.md (bench/report.ts).
+ *
+ * Options: --quick (fewer repetitions, smaller sweeps); --wait-idle (before each section and each scaling
+ * point, wait until other processes use less than 10% of the CPUs; 15 minutes of waiting in all at
+ * most, then it goes on regardless). Before each section and scaling point the run samples, for one second,
+ * how busy the machine is with other processes and records it: other load distorts the ratios (PyTorch's
+ * two threads suffer most on a 2-core machine).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../src/backend/index.js';
+import { busyShare, loadSnapshot, log, machine, runSize, waitForIdle } from './common.js';
+import { runDslOverhead } from './dsl-overhead.js';
+import { writeReport, type BenchResults } from './report.js';
+import { runScaling } from './scaling.js';
+import { runPytorchSide, runVersusPytorch } from './versus-pytorch.js';
+
+const main = async (): Promise<void> => {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle');
+  if (unknown.length > 0) {
+    log(`usage: tsx bench/run.ts [--quick] [--wait-idle]   (unknown: ${unknown.join(' ')})`);
+    process.exit(2);
+  }
+  const size = runSize(args.includes('--quick'));
+  const waitIdle = args.includes('--wait-idle');
+  let waited = 0;
+  const started = performance.now();
+  const loadAtStart = loadSnapshot();
+  const busy: Record<string, number | null> = {};
+  /** Samples other processes' CPU use; with --wait-idle first waits for it to drop (15 minutes in all at most). */
+  const checkLoad = async (): Promise<number | null> => {
+    if (waitIdle && waited < 900) {
+      const w = await waitForIdle(900 - waited);
+      waited += w.waited;
+    }
+    const b = await busyShare();
+    if (b !== undefined && b >= 0.1) log(`bench: warning: other processes use ${(100 * b).toFixed(0)}% of the CPUs; figures will be distorted`);
+    return b ?? null;
+  };
+  const sampleBusy = async (section: string): Promise<void> => {
+    busy[section] = await checkLoad();
+  };
+  await sampleBusy('pytorch');
+  // PyTorch's side of section 2 first, in its own process, while this process is still idle (no tfjs
+  // loaded yet, so no background compilation or GC threads competing with PyTorch's two threads).
+  log('bench: [2/3, PyTorch side] PyTorch CPU, 2 threads, own process');
+  const torchSide = runPytorchSide(size);
+  const selection = await selectBackend({ log: (m) => log(m) });
+  const m = machine(selection.name);
+  log(`bench: backend ${selection.name} (tfjs '${tf.getBackend()}'${m.backendNotes ? `, ${m.backendNotes}` : ''}); ${m.cpu}, ${m.cores} cores, node ${m.node}${size.quick ? '; quick run' : ''}`);
+
+  await sampleBusy('dslOverhead');
+  log('bench: [1/3] DSL overhead (interpreters vs hand-written tfjs)');
+  const dsl = runDslOverhead(size);
+  log(`bench:   forward ${dsl.forward.ratio}x, forward+backward ${dsl.forwardBackward.ratio}x`);
+
+  await sampleBusy('versusPytorchTfjs');
+  log('bench: [2/3] against PyTorch CPU (tfjs side)');
+  const versus = await runVersusPytorch(size, torchSide);
+  for (const f of versus.figures) log(`bench:   ${f.id}: tfjs ${f.tfjs.median_ms.toFixed(1)} ms${f.ratio === undefined ? '' : `, PyTorch ${f.pytorch?.median_ms.toFixed(1)} ms, ratio ${f.ratio}x`}`);
+
+  await sampleBusy('scaling');
+  log('bench: [3/3] scaling (one process per configuration)');
+  const scaling = await runScaling(size, selection.name, checkLoad);
+  for (const p of scaling.points) log(`bench:   ${p.sweep} ${p.label}: ${p.step.median_ms.toFixed(0)} ms, peak tensors ${(p.peakTensorBytes / 2 ** 20).toFixed(0)} MiB`);
+
+  const results: BenchResults = {
+    date: new Date().toISOString(),
+    command: ['npx tsx bench/run.ts', ...args].join(' '),
+    quick: size.quick,
+    repetitions: { cheap: size.cheap, step: size.step, sweep: size.sweep },
+    machine: m,
+    backend: { name: selection.name, tried: selection.tried },
+    durationSeconds: 0,
+    load: { start: loadAtStart, end: loadSnapshot(), otherProcessesBusy: busy, waitedForIdleSeconds: waited },
+    dslOverhead: dsl,
+    versusPytorch: versus,
+    scaling,
+  };
+  results.durationSeconds = Math.round((performance.now() - started) / 1000);
+  const written = writeReport(results);
+  log(`bench: done in ${results.durationSeconds} s; wrote ${written.join(', ')}`);
+};
+
+main().catch((e: unknown) => {
+  log(`bench: failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  process.exit(1);
+});

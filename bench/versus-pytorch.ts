@@ -1,0 +1,162 @@
+/**
+ * Section 2: typed-flows on tfjs against PyTorch CPU (2 threads) on the same workloads:
+ * - the coupling-net workload of the design notes: conv3x3 6->128, ReLU, conv1x1 128->128, ReLU,
+ *   conv3x3 128->12 on a batch of 16 x 16x16x12, then the affine transform and its log-det (the
+ *   library's own affineCoupling, run by the forward interpreter); forward, and forward + backward
+ *   (gradients of the NLL w.r.t. the network's parameters);
+ * - one CAFLOW training step (caflowStep: dequantisation, joint loss, gradients, clipping, Adam) at
+ *   32x32 RGB, 2 scales, depth 2 / 2, hidden 32, batch 8, against bench/pytorch/caflow.py;
+ * - sampling: k = 8 samples of one Y, ranked by their log-likelihood.
+ * tfjs runs in this process; PyTorch in its own (bench/pytorch/bench.py), which prints medians.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { dequantize } from '../src/caflow/index.js';
+import { standardNormalLogProb } from '../src/caflow/gaussian.js';
+import { affineCoupling, convNet } from '../src/dsl/index.js';
+import { flattenParams, forward, init, mapParams, type ParamTree } from '../src/interpreters/index.js';
+import { caflowSmall, caflowTrainer, describeConfig, pixelBatch, sampleOnce } from './caflow-setup.js';
+import { log, profileKernels, round, timeSync, timeTf, type Profile, type RunSize, type Timing } from './common.js';
+import { probeTransposeA, type TransposeProbe } from './hotspots.js';
+import { ensureTorch, runTorchBench, type TorchAvailability } from './pytorch.js';
+
+export const COUPLING = { batch: 16, size: 16, channels: 12, hidden: 128, clamp: 2 } as const;
+export const SAMPLES_K = 8;
+
+export interface VersusFigure {
+  readonly id: string;
+  readonly workload: string;
+  readonly tfjs: Timing;
+  readonly pytorch?: Timing;
+  /** tfjs / PyTorch; absent when PyTorch could not run. */
+  readonly ratio?: number;
+}
+
+export interface VersusResult {
+  readonly figures: VersusFigure[];
+  readonly torch: TorchAvailability & { readonly threads?: number; readonly runNote?: string };
+  /** Parameter counts of both implementations (they must match for the FLOPs to). */
+  readonly paramCounts: { readonly coupling: { tfjs: number; pytorch?: number }; readonly caflow: { tfjs: number; pytorch?: number } };
+  /** Kernel-by-kernel profile of one CAFLOW training step and of one sampling call (hot spots). */
+  readonly profiles: { readonly caflowStep: Profile; readonly caflowSample: Profile };
+  /** The step's top filter-gradient matMuls timed with transposeA vs an explicit transpose first. */
+  readonly transposeProbe: TransposeProbe[];
+}
+
+const couplingFigures = (size: RunSize): { forward: Timing; forwardBackward: Timing; params: number } => {
+  const { batch, size: s, channels, hidden, clamp } = COUPLING;
+  const flow = affineCoupling([channels, s, s], { net: convNet({ hidden }), clamp });
+  const x = tf.randomUniform([batch, s, s, channels], -0.5, 0.5, 'float32', 11) as tf.Tensor4D;
+  const p0 = init(flow, { seed: 0 });
+  // The last layer starts at zero; perturb it so the scale and shift are not trivially 0.
+  const params = tf.tidy(() =>
+    mapParams(p0, (t, path) => (path.includes('conv2') ? tf.add(t, tf.randomNormal(t.shape, 0, 0.01, 'float32', 3)) : tf.clone(t))) as unknown as tf.TensorContainer,
+  ) as unknown as ParamTree;
+  flattenParams(p0).forEach(([, t]) => t.dispose());
+  const leaves = flattenParams(params);
+  const index = new Map(leaves.map(([path], i) => [path, i]));
+  const xs = leaves.map(([, t]) => t);
+  const dims = s * s * channels;
+  const nll = (ps: readonly tf.Tensor[]): tf.Scalar => {
+    const tree = mapParams(params, (t, path) => ps[index.get(path) as number] ?? t);
+    const { y, logDet } = forward(flow, tree)(x);
+    return tf.div(tf.neg(tf.mean(tf.add(standardNormalLogProb(y), logDet))), dims) as tf.Scalar;
+  };
+  const { warmup, reps } = size.cheap;
+  const fwd = timeTf(() => [tf.tidy(() => nll(xs))], warmup, reps);
+  const fwdBwd = timeTf(
+    () =>
+      tf.tidy(() => {
+        const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => nll(ps))(xs);
+        return [value, ...grads];
+      }),
+    warmup,
+    reps,
+  );
+  const count = xs.reduce((n, t) => n + t.size, 0);
+  tf.dispose([x, ...xs]);
+  return { forward: fwd, forwardBackward: fwdBwd, params: count };
+};
+
+export interface TorchSide {
+  readonly availability: TorchAvailability;
+  readonly figures?: Record<string, Timing>;
+  readonly shapes: Record<string, unknown>;
+  readonly threads?: number;
+  readonly runNote?: string;
+}
+
+/**
+ * The PyTorch half of section 2, in its own process. run.ts calls it before any tfjs work: on a 2-core
+ * machine PyTorch's two OpenMP threads are easily slowed by the background threads (GC, wasm tier-up)
+ * that a Node process busy with tfjs keeps running for a while.
+ */
+export const runPytorchSide = (size: RunSize): TorchSide => {
+  const availability = ensureTorch(log);
+  if (!availability.ok) {
+    log(`bench: ${availability.note ?? 'PyTorch unavailable'}`);
+    return { availability, shapes: {} };
+  }
+  const run = runTorchBench(
+    {
+      threads: 2,
+      coupling: { ...COUPLING, ...size.cheap },
+      caflow: { ...caflowSmall, ...size.step, sample: { k: SAMPLES_K, ...size.step } },
+    },
+    log,
+  );
+  if (!run.ok) {
+    log(`bench: ${run.note}`);
+    return { availability, shapes: {}, runNote: run.note };
+  }
+  return {
+    availability,
+    figures: Object.fromEntries(Object.entries(run.results.figures).map(([k, v]) => [k, { median_ms: v.median_ms, samples_ms: [...v.samples_ms] }])),
+    shapes: run.results.shapes ?? {},
+    threads: run.results.threads,
+  };
+};
+
+export const runVersusPytorch = async (size: RunSize, torchSide: TorchSide): Promise<VersusResult> => {
+  const torch = torchSide.availability;
+  const torchFigures = torchSide.figures;
+  const torchShapes = torchSide.shapes;
+  const { runNote, threads } = torchSide;
+
+  log('bench: coupling-net workload (tfjs)');
+  const coupling = couplingFigures(size);
+
+  log(`bench: CAFLOW training step and sampling (tfjs), ${describeConfig(caflowSmall)}`);
+  const trainer = caflowTrainer(caflowSmall);
+  const step = timeSync(() => void trainer.step(), size.step.warmup, size.step.reps);
+  const stepProfile = await profileKernels(() => void trainer.step());
+  const y = tf.tidy(() => dequantize(pixelBatch(caflowSmall, 1).y, 'center'));
+  let seed = 0;
+  const sampling = timeTf(() => sampleOnce(trainer.model, trainer.params(), y, SAMPLES_K, seed++), size.step.warmup, size.step.reps);
+  const sampleProfile = await profileKernels(() => tf.dispose(sampleOnce(trainer.model, trainer.params(), y, SAMPLES_K, seed++)));
+  const caflowParams = trainer.paramCount;
+  trainer.dispose();
+  y.dispose();
+  const transposeProbe = probeTransposeA(stepProfile, size);
+
+  const figure = (id: string, workload: string, tfjs: Timing, torchKey: string): VersusFigure => {
+    const pt = torchFigures?.[torchKey];
+    return pt === undefined ? { id, workload, tfjs } : { id, workload, tfjs, pytorch: pt, ratio: round(tfjs.median_ms / pt.median_ms, 3) };
+  };
+  const cw = `coupling net conv3x3 6->128, conv1x1 128->128, conv3x3 128->12 + affine and log-det, batch 16 x 16x16x12`;
+  const cf = `CAFLOW ${describeConfig(caflowSmall)}`;
+  return {
+    figures: [
+      figure('coupling_forward', `${cw}: forward`, coupling.forward, 'coupling_forward'),
+      figure('coupling_forward_backward', `${cw}: forward + backward`, coupling.forwardBackward, 'coupling_forward_backward'),
+      figure('caflow_step', `${cf}: one training step (loss, gradients, clipping, Adam)`, step, 'caflow_step'),
+      figure('caflow_sample', `${cf}: sampling, k = ${SAMPLES_K} samples of one Y, ranked`, sampling, 'caflow_sample'),
+    ],
+    torch: { ...torch, ...(threads === undefined ? {} : { threads }), ...(runNote === undefined ? {} : { runNote }) },
+    paramCounts: {
+      coupling: { tfjs: coupling.params, ...(typeof torchShapes['coupling_params'] === 'number' ? { pytorch: torchShapes['coupling_params'] } : {}) },
+      caflow: { tfjs: caflowParams, ...(typeof torchShapes['caflow_params'] === 'number' ? { pytorch: torchShapes['caflow_params'] } : {}) },
+    },
+    profiles: { caflowStep: stepProfile, caflowSample: sampleProfile },
+    transposeProbe,
+  };
+};
