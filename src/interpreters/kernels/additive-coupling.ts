@@ -1,27 +1,19 @@
 /** Kernel of `additiveCoupling` (maths in src/dsl/bijectors/coupling.ts): volume preserving. */
 import * as tf from '@tensorflow/tfjs';
 import type { AdditiveCouplingSpec } from '../../dsl/spec.js';
-import { applyConvNet, convNetParamShapes, initConvNet } from '../../layers/convnet.js';
+import { applyConvNet } from '../../layers/convnet.js';
 import { subtree, zeroLogDet } from './common.js';
-import { couplingNetWidths, networkInput, splitHalves } from './conditioning.js';
+import { couplingNetParams, networkInput, splitHalves } from './conditioning.js';
 import type { Context, Kernel } from './kernel.js';
 import type { ParamRecord } from '../params.js';
 
-/** Per channel of x2 the network gives t. */
-const widths = ({ shape: [c], cond }: AdditiveCouplingSpec) => couplingNetWidths(c, cond, 1);
 
 const shift = (spec: AdditiveCouplingSpec, p: ParamRecord, x1: tf.Tensor4D, ctx: Context): tf.Tensor4D =>
   applyConvNet(subtree(p, 'net'), networkInput(x1, spec.cond, ctx, x1.shape[0]));
 
 export const additiveCouplingKernel: Kernel<AdditiveCouplingSpec> = {
-  paramShapes: (spec) => {
-    const { cIn, cOut } = widths(spec);
-    return { net: convNetParamShapes(spec.net, cIn, cOut) };
-  },
-  init: (spec, { nextSeed }) => {
-    const { cIn, cOut } = widths(spec);
-    return { net: initConvNet(spec.net, cIn, cOut, nextSeed) };
-  },
+  // Per channel of x2 the network gives t.
+  ...couplingNetParams(() => 1),
   forward: (spec, p, x, ctx) => {
     const [x1, x2] = splitHalves(x);
     return { out: tf.concat<tf.Tensor4D>([x1, tf.add<tf.Tensor4D>(x2, shift(spec, p, x1, ctx))], 3), logDet: zeroLogDet(x.shape[0]) };

@@ -4,15 +4,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { AffineCouplingSpec } from '../../dsl/spec.js';
-import { applyConvNet, convNetParamShapes, initConvNet } from '../../layers/convnet.js';
+import { applyConvNet } from '../../layers/convnet.js';
 import { sumPerSample } from '../../layers/ops.js';
 import { subtree } from './common.js';
-import { couplingNetWidths, networkInput, softClamp, splitHalves } from './conditioning.js';
+import { couplingNetParams, networkInput, softClamp, splitHalves } from './conditioning.js';
 import type { Context, Kernel } from './kernel.js';
 import type { ParamRecord } from '../params.js';
 
-/** Per channel of x2 the network gives s_raw and t. */
-const widths = ({ shape: [c], cond }: AffineCouplingSpec) => couplingNetWidths(c, cond, 2);
 
 const scaleAndShift = (spec: AffineCouplingSpec, p: ParamRecord, x1: tf.Tensor4D, ctx: Context): [tf.Tensor, tf.Tensor] => {
   const h = applyConvNet(subtree(p, 'net'), networkInput(x1, spec.cond, ctx, x1.shape[0]));
@@ -21,14 +19,8 @@ const scaleAndShift = (spec: AffineCouplingSpec, p: ParamRecord, x1: tf.Tensor4D
 };
 
 export const affineCouplingKernel: Kernel<AffineCouplingSpec> = {
-  paramShapes: (spec) => {
-    const { cIn, cOut } = widths(spec);
-    return { net: convNetParamShapes(spec.net, cIn, cOut) };
-  },
-  init: (spec, { nextSeed }) => {
-    const { cIn, cOut } = widths(spec);
-    return { net: initConvNet(spec.net, cIn, cOut, nextSeed) };
-  },
+  // Per channel of x2 the network gives s_raw and t.
+  ...couplingNetParams(() => 2),
   forward: (spec, p, x, ctx) => {
     const [x1, x2] = splitHalves(x);
     const [s, t] = scaleAndShift(spec, p, x1, ctx);

@@ -2,7 +2,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeMismatchError } from '../../dsl/errors.js';
 import { formatShape, type CondShapes } from '../../dsl/shape.js';
-import type { Context } from './kernel.js';
+import type { ConditionedSpec } from '../../dsl/spec.js';
+import { convNetParamShapes, initConvNet } from '../../layers/convnet.js';
+import type { Context, Kernel } from './kernel.js';
 
 /** Channels of x1, the half a coupling leaves unchanged: the first floor(C/2). */
 export const passThroughChannels = (c: number): number => Math.floor(c / 2);
@@ -43,6 +45,23 @@ export const conditioningChannels = (cond: CondShapes): number => Object.values(
 export const couplingNetWidths = (c: number, cond: CondShapes, perChannel: number): { cIn: number; c2: number; cOut: number } => {
   const c2 = c - passThroughChannels(c);
   return { cIn: passThroughChannels(c) + conditioningChannels(cond), c2, cOut: perChannel * c2 };
+};
+
+/** The parameter shapes and initialisation of a coupling whose only parameters are its network `net`. */
+export const couplingNetParams = <S extends ConditionedSpec>(
+  perChannel: (spec: S) => number,
+): Pick<Kernel<S>, 'paramShapes' | 'init'> => {
+  const widths = (spec: S) => couplingNetWidths(spec.shape[0], spec.cond, perChannel(spec));
+  return {
+    paramShapes: (spec) => {
+      const { cIn, cOut } = widths(spec);
+      return { net: convNetParamShapes(spec.net, cIn, cOut) };
+    },
+    init: (spec, { nextSeed }) => {
+      const { cIn, cOut } = widths(spec);
+      return { net: initConvNet(spec.net, cIn, cOut, nextSeed) };
+    },
+  };
 };
 
 /** [x1, cond...] concatenated on channels: the network input of a coupling. */

@@ -29,11 +29,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { SplineCouplingSpec } from '../../dsl/spec.js';
-import { applyConvNet, convNetParamShapes, initConvNet } from '../../layers/convnet.js';
+import { applyConvNet } from '../../layers/convnet.js';
 import { sumPerSample } from '../../layers/ops.js';
 import type { ParamRecord } from '../params.js';
 import { subtree } from './common.js';
-import { couplingNetWidths, networkInput, splitHalves } from './conditioning.js';
+import { couplingNetParams, networkInput, splitHalves } from './conditioning.js';
 import type { Context, Kernel, Pass } from './kernel.js';
 
 /** Minimum bin width/height as a fraction of the interval 2B (nflows' DEFAULT_MIN_BIN_WIDTH/HEIGHT). */
@@ -43,8 +43,6 @@ export const MIN_DERIVATIVE = 1e-3;
 /** Shift of the derivative preactivation: softplus(DERIVATIVE_SHIFT) + MIN_DERIVATIVE = 1. */
 export const DERIVATIVE_SHIFT = Math.log(Math.expm1(1 - MIN_DERIVATIVE));
 
-/** Per channel of x2 the network gives K widths, K heights and K-1 derivatives. */
-const widths = ({ shape: [c], cond, bins }: SplineCouplingSpec) => couplingNetWidths(c, cond, 3 * bins - 1);
 
 /** Bin sizes of one axis: softmax, min-size mixing, scaled to 2B; knots from -B to B (pinned). */
 const binsOf = (u: tf.Tensor2D, k: number, bound: number): { knots: tf.Tensor2D; sizes: tf.Tensor2D } => {
@@ -155,14 +153,8 @@ const pass = (spec: SplineCouplingSpec, p: ParamRecord, x: tf.Tensor4D, ctx: Con
   });
 
 export const splineCouplingKernel: Kernel<SplineCouplingSpec> = {
-  paramShapes: (spec) => {
-    const { cIn, cOut } = widths(spec);
-    return { net: convNetParamShapes(spec.net, cIn, cOut) };
-  },
-  init: (spec, { nextSeed }) => {
-    const { cIn, cOut } = widths(spec);
-    return { net: initConvNet(spec.net, cIn, cOut, nextSeed) };
-  },
+  // Per channel of x2 the network gives K widths, K heights and K-1 derivatives.
+  ...couplingNetParams((spec) => 3 * spec.bins - 1),
   forward: (spec, p, x, ctx) => pass(spec, p, x, ctx, false),
   inverse: (spec, p, y, ctx) => pass(spec, p, y, ctx, true),
 };
