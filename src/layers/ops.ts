@@ -17,14 +17,16 @@ const inputGradient = (dy: tf.Tensor4D, kernel: tf.Tensor4D): tf.Tensor4D =>
 
 /**
  * d(conv)/dkernel: with the k*k shifted copies of the padded input laid side by side (im2col),
- * dK[a, b, i, o] = sum_{n,y,x} x[n, y+a-p, x+b-p, i] dy[n, y, x, o] is one matMul.
+ * dK[a, b, i, o] = sum_{n,y,x} x[n, y+a-p, x+b-p, i] dy[n, y, x, o] is one matMul. The patches are
+ * transposed explicitly: on wasm a matMul with transposeA is 6-12x slower than a transpose followed by
+ * a plain matMul at these shapes (docs/performance.md), and elsewhere the transpose is cheap.
  */
 const filterGradient = (x: tf.Tensor4D, dy: tf.Tensor4D, kernelShape: readonly number[]): tf.Tensor4D => {
   const [k, , cIn, cOut] = kernelShape as [number, number, number, number];
   const [n, h, w] = x.shape;
   const rows = n * h * w;
   if (k === 1) {
-    return tf.reshape(tf.matMul(tf.reshape(x, [rows, cIn]), tf.reshape(dy, [rows, cOut]), true, false), [1, 1, cIn, cOut]);
+    return tf.reshape(tf.matMul(tf.transpose(tf.reshape(x, [rows, cIn])), tf.reshape(dy, [rows, cOut])), [1, 1, cIn, cOut]);
   }
   const p = (k - 1) / 2;
   const padded = tf.pad(x, [
@@ -36,7 +38,7 @@ const filterGradient = (x: tf.Tensor4D, dy: tf.Tensor4D, kernelShape: readonly n
   const shifts: tf.Tensor4D[] = [];
   for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) shifts.push(tf.slice(padded, [0, a, b, 0], [n, h, w, cIn]));
   const patches = tf.reshape(tf.concat(shifts, 3), [rows, k * k * cIn]);
-  return tf.reshape(tf.matMul(patches, tf.reshape(dy, [rows, cOut]), true, false), [k, k, cIn, cOut]);
+  return tf.reshape(tf.matMul(tf.transpose(patches), tf.reshape(dy, [rows, cOut])), [k, k, cIn, cOut]);
 };
 
 const convSameWithGradient = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
