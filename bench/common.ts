@@ -189,22 +189,25 @@ export interface Profile {
 }
 
 const UNNAMED = 'unnamed scope';
+export const MATMUL_TRANSPOSE_A = 'MatMul with transposeA (weight gradients)';
+export const MATMUL_PLAIN = 'MatMul, plain (inv1x1, conv filter gradients after an explicit transpose)';
 
 /**
- * What a kernel call is for, from its name and shapes. A BatchMatMul whose output is [K, M] for inputs
- * [R, K] and [R, M] is a product with transposeA: in this code base that is the filter gradient of
- * conv2dSame (im2col patches^T . dy).
+ * A kernel call's group, from its name and shapes. BatchMatMul is split by layout: a product whose output
+ * is [K, M] for inputs [R, K] and [R, M] is one with transposeA (here: weight gradients: inv1x1's, and
+ * conv2dSame's filter gradients if computed that way); the others are plain products.
  */
 export const categoryOf = (name: string, ins: ReadonlyArray<readonly number[]>, outs: ReadonlyArray<readonly number[]>): string => {
   if (name === 'BatchMatMul') {
     const [a, b] = ins;
     const o = outs[0];
     const transposeA = a !== undefined && b !== undefined && o !== undefined && a.length === 2 && b.length === 2 && a[0] === b[0] && o[0] === a[1] && o[1] === b[1] && a[0] !== a[1];
-    return transposeA ? 'MatMul with transposeA (conv filter gradients)' : 'MatMul, other (inv1x1 and its gradient)';
+    return transposeA ? MATMUL_TRANSPOSE_A : MATMUL_PLAIN;
   }
-  if (name === 'Conv2D') return 'Conv2D (forward convs and conv input gradients)';
-  if (name === 'Slice' || name === 'Concat' || name === 'Pad' || name === 'PadV2') return 'Slice/Concat/Pad (im2col, channel splits)';
-  if (name === 'Reverse' || name === 'Transpose') return 'Reverse/Transpose (kernel flips, squeeze)';
+  if (name === 'Conv2D') return 'Conv2D (forward convs, conv input gradients)';
+  if (name === 'Slice' || name === 'Concat' || name === 'Pad' || name === 'PadV2') return 'Slice/Concat/Pad (im2col patches, channel splits)';
+  if (name === 'Transpose') return 'Transpose (im2col patches, kernel flips, squeeze)';
+  if (name === 'Reverse') return 'Reverse (kernel flips for conv input gradients)';
   return 'elementwise and reductions (everything else)';
 };
 

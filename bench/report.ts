@@ -81,9 +81,14 @@ export const performanceMarkdown = (r: BenchResults): string => {
   const byId = new Map(v.figures.map((f) => [f.id, f]));
   const step = r.versusPytorch.profiles.caflowStep;
   const cat = (prefix: string): number => step.categories.filter((c) => c.kernel.startsWith(prefix)).reduce((s, c) => s + c.share, 0);
-  const filterGrad = cat('MatMul with transposeA');
-  const layout = cat('Slice/Concat/Pad') + cat('Reverse/Transpose');
-  const convFwd = cat('Conv2D');
+  const kernelStat = (name: string) => step.byKernel.find((k) => k.kernel === name);
+  const transposeAShare = cat('MatMul with transposeA');
+  const matmulShare = transposeAShare + cat('MatMul, plain');
+  const im2col = cat('Slice/Concat/Pad');
+  const flips = cat('Reverse') + cat('Transpose');
+  const convShare = cat('Conv2D');
+  const elementwise = cat('elementwise');
+  const reverse = kernelStat('Reverse');
   const outsideShare = outsideKernels(step) / step.wall_ms;
   const pix = r.scaling.points.filter((p) => p.sweep === 'pixels');
   const dep = r.scaling.points.filter((p) => p.sweep === 'depth');
@@ -243,8 +248,10 @@ export const performanceMarkdown = (r: BenchResults): string => {
       '',
       `Depth ${a.config.encoderDepth} → ${b.config.encoderDepth} multiplies the flow steps per block by ${mult}: the step time grew ${ratio(b.timeRatio, 1)}, the parameters`,
       `${ratio(b.params / a.params, 1)} and the peak tensor memory ${ratio(b.memoryRatio, 1)} (backprop keeps every layer's activations).`,
-      `${b.timeRatio < 0.9 * mult ? 'Less than proportional, because' : 'About proportional; in addition'} a fixed part of each step (squeezes, the two extra`,
-      '[ActNorm, Inv1x1] per encoder block, the priors, dequantisation) does not grow with depth.',
+      b.timeRatio < 0.9 * mult
+        ? 'Less than proportional, because a fixed part of each step (squeezes, the two extra [ActNorm, Inv1x1] per encoder block,'
+        : 'Nearly proportional: the flow steps are almost all of the cost, and only a small fixed part (squeezes, the two extra [ActNorm, Inv1x1] per encoder block,',
+      'the priors, dequantisation) does not grow with depth.',
     );
   }
   lines.push(
@@ -256,37 +263,43 @@ export const performanceMarkdown = (r: BenchResults): string => {
     '',
     ...profileTables(step, 'Training step', 'JS: op dispatch, the autodiff tape, tidy, Adam per parameter tensor, slogdet of each Inv1x1 weight in float64 JS'),
     ...profileTables(v.profiles.caflowSample, 'Sampling (k = 8)', 'JS: op dispatch, tidy, slogdet and inverse of each Inv1x1 weight in float64 JS, ranking'),
-    '### Hot spots (not fixed here)',
+    '### Hot spots',
     '',
-    `- **Convolution filter gradients**: matrix products with transposeA (im2col patches^T · dy) take ${pct(filterGrad)} of the`,
-    "  step's kernel time. On wasm there is no Conv2DBackpropFilter kernel, so conv gradients come from the custom gradient of",
-    '  `conv2dSame` in `src/layers/ops.ts`: the input gradient is a forward convolution with the flipped kernel and the filter',
-    '  gradient is one matMul over the k×k shifted copies of the input, `matMul(patches, dy, transposeA = true)`. On wasm a',
-    '  product with a transposed left operand is far slower than a plain one (the design notes measured 45 ms vs 4 ms on a',
-    '  4096×1152 matrix); the probe below times the shapes of this step. Feeding the product in its fast layout (an explicit',
-    '  transpose first, or building the patches already transposed) is the obvious next step.',
+    `In a CAFLOW training step on \`${m.backend}\`, by share of kernel time (the profile above):`,
+    '',
+    `- **Conv gradients are mostly layout work.** On wasm there is no Conv2DBackpropFilter kernel, so conv gradients come from`,
+    '  the custom gradient of `conv2dSame` in `src/layers/ops.ts`: the input gradient is a forward convolution of dy with the',
+    '  flipped kernel (`tf.reverse` then `tf.transpose`), the filter gradient one product patchesᵀ·dy over the k×k shifted',
+    `  copies of the input (im2col: k² slices and a concat). Here the im2col slices/concats take ${pct(im2col)}, the Reverse and`,
+    `  Transpose kernels ${pct(flips)}${reverse !== undefined ? ` (the ${reverse.calls} Reverse calls alone ${ms(reverse.ms)} ms, ${ms(reverse.ms / reverse.calls)} ms each on kernels of at most a few ten thousand elements)` : ''},`,
+    `  the matrix products ${pct(matmulShare)} (${pct(transposeAShare)} in products with transposeA) and the convolutions themselves`,
+    `  only ${pct(convShare)}.`,
+    `- **Thousands of tiny kernels.** ${step.kernelCalls} kernel calls per step; the elementwise ops and reductions among them`,
+    `  (log-det bookkeeping, per-layer broadcasts, Adam written out per parameter tensor, clipping) take ${pct(elementwise)} of`,
+    `  the kernel time, and about ${pct(outsideShare)} of the profiled step is spent outside kernels, in JS (op dispatch, the tape,`,
+    '  tidy, and `logAbsDet`, which reads every Inv1x1 weight back to JS for a float64 slogdet). Both grow with the number of',
+    '  layers, not with the image size, which is why small images scale sub-linearly in section 3.',
+    `- **One thread.** ${m.backend === 'wasm' ? 'The wasm backend runs single-threaded in Node (tfjs disables its threads there, tensorflow/tfjs#3830), so one of the two cores idles while PyTorch uses both.' : `The \`${m.backend}\` backend's threading decides how much of the machine is used.`}`,
+    '',
     ...(v.transposeProbe.length > 0
       ? [
+          'Why the layout of the filter-gradient product matters on this backend: the same product patchesᵀ·dy written as',
+          '`matMul(patches, dy, transposeA = true)` and as `matMul(transpose(patches), dy)`, at the shapes of the workloads above',
+          '(medians):',
           '',
-          '  Probe of the most expensive shapes of this step (same product, transposeA vs an explicit `tf.transpose` then a plain',
-          '  matMul):',
-          '',
-          '  | patches | dy | transposeA (ms) | transpose + matMul (ms) | ratio |',
-          '  | --- | --- | ---: | ---: | ---: |',
+          '| workload | patches | dy | transposeA (ms) | transpose + matMul (ms) | ratio |',
+          '| --- | --- | --- | ---: | ---: | ---: |',
           ...v.transposeProbe.map(
-            (t) => `  | [${t.a.join(',')}] | [${t.b.join(',')}] | ${ms(t.transposeA.median_ms)} | ${ms(t.explicitTranspose.median_ms)} | ${ratio(t.ratio, 1)} |`,
+            (t) =>
+              `| ${t.workload} | [${t.a.join(',')}] | [${t.b.join(',')}] | ${ms(t.transposeA.median_ms)} | ${ms(t.explicitTranspose.median_ms)} | ${ratio(t.ratio, 1)} |`,
           ),
+          '',
+          transposeAShare > 0.2
+            ? `In this run the filter gradients still use transposeA: that is ${pct(transposeAShare)} of the step and the first thing to change.`
+            : 'In this run `conv2dSame` already transposes the patches explicitly (transposeA is left only in small products such as the inv1x1 weight gradients).',
           '',
         ]
       : []),
-    `- **Layout work around the gradients**: Slice/Concat/Pad (im2col: k² slices and a concat per conv) and Reverse/Transpose`,
-    `  (flipping the kernel for the input gradient) take ${pct(layout)}; forward and input-gradient convolutions themselves only`,
-    `  ${pct(convFwd)}.`,
-    `- **Outside kernels**: about ${pct(outsideShare)} of the profiled step is JS time between kernels (thousands of small ops:`,
-    '  per-layer log-det bookkeeping, the tape, Adam written out per parameter tensor, and `logAbsDet`/`inverseMatrix`, which read',
-    '  each Inv1x1 weight back to JS for a float64 slogdet).',
-    `- **One thread**: ${m.backend === 'wasm' ? 'the wasm backend runs single-threaded in Node (tfjs disables its threads there, tensorflow/tfjs#3830), so on this machine one of the cores idles while PyTorch uses both' : `the \`${m.backend}\` backend's threading decides how much of the machine is used`}.`,
-    '',
     '## Notes',
     '',
     '- Timings are wall-clock around each call, with the results read back (`dataSync`) inside the timed region; tensors are',

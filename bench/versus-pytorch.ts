@@ -38,7 +38,7 @@ export interface VersusResult {
   readonly paramCounts: { readonly coupling: { tfjs: number; pytorch?: number }; readonly caflow: { tfjs: number; pytorch?: number } };
   /** Kernel-by-kernel profile of one CAFLOW training step and of one sampling call (hot spots). */
   readonly profiles: { readonly caflowStep: Profile; readonly caflowSample: Profile };
-  /** The step's top filter-gradient matMuls timed with transposeA vs an explicit transpose first. */
+  /** Filter-gradient products of the workloads timed with transposeA vs an explicit transpose first. */
   readonly transposeProbe: TransposeProbe[];
 }
 
@@ -136,7 +136,7 @@ export const runVersusPytorch = async (size: RunSize, torchSide: TorchSide): Pro
   const caflowParams = trainer.paramCount;
   trainer.dispose();
   y.dispose();
-  const transposeProbe = probeTransposeA(stepProfile, size);
+  const transposeProbe = probeTransposeA(size);
 
   const figure = (id: string, workload: string, tfjs: Timing, torchKey: string): VersusFigure => {
     const pt = torchFigures?.[torchKey];
