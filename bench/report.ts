@@ -22,6 +22,8 @@ export interface BenchResults {
   machine: Machine;
   backend: { name: string; tried: BackendAttempt[] };
   durationSeconds: number;
+  /** Every ratio of the run in one place (details and raw samples in the sections below). */
+  ratios?: Record<string, number | null>;
   /** Machine load around the run (other processes, hypervisor steal): context for noisy numbers. */
   load: {
     start: LoadSnapshot;
@@ -314,9 +316,19 @@ export const performanceMarkdown = (r: BenchResults): string => {
   return lines.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n');
 };
 
+/** The headline ratios: this project's time / the other's (section 3: relative to the sweep's first point). */
+export const ratiosOf = (r: BenchResults): Record<string, number | null> => ({
+  'dsl/forward': r.dslOverhead.forward.ratio,
+  'dsl/forwardBackward': r.dslOverhead.forwardBackward.ratio,
+  ...Object.fromEntries(r.versusPytorch.figures.map((f) => [`pytorch/${f.id}`, f.ratio ?? null])),
+  ...Object.fromEntries(r.scaling.points.map((p) => [`scaling/${p.sweep}/${p.label.replace(/\s+/g, '')}/time`, p.timeRatio])),
+  ...Object.fromEntries(r.scaling.points.map((p) => [`scaling/${p.sweep}/${p.label.replace(/\s+/g, '')}/peakTensorBytes`, p.memoryRatio])),
+});
+
 /** Writes bench/results.json and docs/performance.md; returns the paths written (relative to the repo). */
 export const writeReport = (r: BenchResults): string[] => {
   const json = join(here, 'results.json');
+  r.ratios = ratiosOf(r);
   const doc = join(root, 'docs', 'performance.md');
   writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
   mkdirSync(dirname(doc), { recursive: true });

@@ -80,6 +80,7 @@ const main = async (): Promise<void> => {
     machine: m,
     backend: { name: selection.name, tried: selection.tried },
     durationSeconds: 0,
+    ratios: {},
     load: { start: loadAtStart, end: loadSnapshot(), otherProcessesBusy: busy, waitedForIdleSeconds: waited },
     dslOverhead: dsl,
     versusPytorch: versus,
