@@ -2,6 +2,9 @@
  * CAFLOW checkpoints: the model spec (JSON), the { R, T, G } parameters, Adam's moments and step, the
  * training step and the run's config, in one safetensors file (format: docs/checkpoints.md).
  * Loading validates the spec and every tensor against the model the caller expects.
+ *
+ * A *model file* is the same format without the optimizer slots: what inference (eval, sampling, the
+ * browser playground) needs, at a third of the size.
  */
 import * as E from 'fp-ts/lib/Either.js';
 import type * as tf from '@tensorflow/tfjs';
@@ -65,6 +68,36 @@ export const encodeCaflowCheckpoint = (c: CaflowCheckpoint): Promise<Uint8Array>
     step: c.step,
     config: { run: c.config ?? null, adamStep: c.adam.step },
   });
+
+/** A trained model without optimizer state: enough to evaluate and sample, not to resume training. */
+export type CaflowModelFile = Omit<CaflowCheckpoint, 'adam'>;
+
+/** Encodes the parameters only (no optimizer slots). The run config and step are kept as metadata. */
+export const encodeCaflowModel = (c: CaflowModelFile): Promise<Uint8Array> =>
+  encodeCheckpoint({ specJson: JSON.stringify(c.model), params: c.params as ParamTree, step: c.step, config: { run: c.config ?? null } });
+
+/**
+ * Decodes a model file or a full checkpoint (its optimizer slots, if any, are released unread); with
+ * `expected`, the stored model must equal it. The returned tensors belong to the caller.
+ */
+export const decodeCaflowModel = (bytes: Uint8Array, expected?: CaflowSpec): CaflowModelFile => {
+  const ckpt = decodeCheckpoint(
+    bytes,
+    expected === undefined ? undefined : { specJson: JSON.stringify(expected), paramInfo: caflowParamInfo(expected) },
+  );
+  for (const slot of ckpt.optimizer.values()) for (const t of slot.values()) t.dispose();
+  let model: CaflowSpec;
+  let params: CaflowParams;
+  try {
+    model = decodeCaflowSpec(JSON.parse(ckpt.specJson));
+    params = paramsFromFlat(caflowShapeTree(model), ckpt.params) as CaflowParams;
+  } catch (e) {
+    for (const t of ckpt.params.values()) t.dispose();
+    throw e;
+  }
+  const meta = (ckpt.config ?? {}) as { run?: unknown };
+  return { model, params, step: ckpt.step, config: meta.run ?? null };
+};
 
 /**
  * Decodes a checkpoint; with `expected`, the stored model must equal it (every difference listed).

@@ -10,4 +10,14 @@ export { dequantize, quantize } from './quantize.js';
 export { standardNormalLogProb, latentsLogProb } from './gaussian.js';
 export { toLatents, fromLatents, type Latents, type Encoded, type Decoded } from './latents.js';
 export { caflowStep, trainableFor, encodersLoss, type Phase, type CaflowStepOptions, type CaflowStepResult } from './train.js';
-export { encodeCaflowCheckpoint, decodeCaflowCheckpoint, decodeCaflowSpec, caflowShapeTree, caflowParamInfo, type CaflowCheckpoint } from './checkpoint.js';
+export {
+  encodeCaflowCheckpoint,
+  decodeCaflowCheckpoint,
+  encodeCaflowModel,
+  decodeCaflowModel,
+  decodeCaflowSpec,
+  caflowShapeTree,
+  caflowParamInfo,
+  type CaflowCheckpoint,
+  type CaflowModelFile,
+} from './checkpoint.js';

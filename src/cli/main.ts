@@ -147,6 +147,19 @@ program
   });
 
 program
+  .command('export')
+  .description('write a run\'s trained model without optimizer state (a third of the size): what eval, sample and the browser playground need')
+  .requiredOption('--name <name>', 'the run to export')
+  .requiredOption('--output <file.safetensors>', 'where to write the model file')
+  .addOption(out())
+  .action(async (o: { name: string; output: string; out: string }) => {
+    await backendOf(true);
+    const { exportCommand } = await import('./commands/export.js');
+    const r = await exportCommand(o.out, o.name, o.output);
+    console.log(`${o.output}: ${r.task} model at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
+  });
+
+program
   .command('report')
   .description('a markdown report comparing evaluated runs')
   .requiredOption('--runs <names...>', 'evaluated runs to compare')

@@ -1,7 +1,7 @@
 /** A trained run loaded back: its config, model, parameters and data. */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { decodeCaflowCheckpoint } from '../../caflow/checkpoint.js';
+import { decodeCaflowModel } from '../../caflow/checkpoint.js';
 import { caflowSpec, type CaflowSpec } from '../../caflow/model.js';
 import type { CaflowParams } from '../../caflow/params.js';
 import type { RunConfig } from '../../experiments/config.js';
@@ -21,6 +21,6 @@ export const loadRun = async (dir: RunDir): Promise<LoadedRun> => {
   const config = await readRunConfig(dir.config);
   if (!existsSync(dir.checkpoint)) throw new UsageError(`The run '${dir.path}' has no checkpoint yet; train it first.`);
   const model = caflowSpec(modelConfigOf(config));
-  const ckpt = decodeCaflowCheckpoint(new Uint8Array(await readFile(dir.checkpoint)), model);
+  const ckpt = decodeCaflowModel(new Uint8Array(await readFile(dir.checkpoint)), model);
   return { config, model, params: ckpt.params, step: ckpt.step };
 };
