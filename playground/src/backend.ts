@@ -1,7 +1,10 @@
 /**
- * Backend choice in the browser: webgl where it works in float32, then wasm, then cpu. The page's
- * `?backend=` parameter forces one. "Works" is checked, not assumed: webgl must render float32 (a
- * half-float GPU would wreck the log-dets) and compute a small convolution correctly.
+ * Backend choice in the browser: webgl where it works in float32 on a real GPU, then wasm, then cpu.
+ * The page's `?backend=` parameter forces one. "Works" is checked, not assumed: webgl must render
+ * float32 (a half-float GPU would wreck the log-dets), must not be a software rasteriser (SwiftShader
+ * or llvmpipe: on this project's 2-core test machine the playground's 8 samples took 1.0 s warm and
+ * 10.8 s cold on SwiftShader webgl against 0.1 s on threaded wasm), and must compute a small
+ * convolution correctly.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -32,8 +35,20 @@ const computesCorrectly = (): boolean =>
     return Math.abs((y.dataSync()[12] as number) - 18) < 1e-4;
   });
 
-const tryBackend = async (name: BrowserBackend): Promise<string | undefined> => {
+/** The WebGL renderer's name, e.g. "ANGLE (..., SwiftShader Device ...)"; undefined without WebGL. */
+const webglRenderer = (): string | undefined => {
+  const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+  if (gl === null) return undefined;
+  const debug = gl.getExtension('WEBGL_debug_renderer_info');
+  return String(gl.getParameter(debug === null ? gl.RENDERER : debug.UNMASKED_RENDERER_WEBGL));
+};
+
+const SOFTWARE_RENDERER = /swiftshader|llvmpipe|softpipe|software/i;
+
+const tryBackend = async (name: BrowserBackend, forced: boolean): Promise<string | undefined> => {
   try {
+    const renderer = name === 'webgl' ? webglRenderer() : undefined;
+    if (name === 'webgl' && !forced && renderer !== undefined && SOFTWARE_RENDERER.test(renderer)) return `software renderer (${renderer}); wasm is faster on a CPU`;
     if (!(await tf.setBackend(name))) return 'it did not initialise';
     await tf.ready();
     if (name === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_ENABLED')) return 'this GPU cannot render float32';
@@ -51,7 +66,7 @@ export const chooseBackend = async (forced?: BrowserBackend): Promise<BackendCho
   const order = forced === undefined ? BROWSER_BACKENDS : [forced];
   const skipped: Array<{ name: BrowserBackend; reason: string }> = [];
   for (const name of order) {
-    const reason = await tryBackend(name);
+    const reason = await tryBackend(name, forced !== undefined);
     if (reason === undefined) return { name, skipped };
     skipped.push({ name, reason });
   }

@@ -269,7 +269,7 @@ const renderResults = (samples: readonly RankedSample[], channels: number): void
     ...samples.map((s, rank) => {
       const fig = document.createElement('figure');
       fig.className = rank === 0 ? 'sample best' : 'sample';
-      fig.dataset['testid'] = 'sample';
+      fig.dataset['testid'] = 'result';
       fig.dataset['logLikelihood'] = String(s.logLikelihood);
       const c = document.createElement('canvas');
       putImage(c, s.image, SIZE, channels);
