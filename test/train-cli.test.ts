@@ -1,6 +1,6 @@
-/** `typed-flows train` end to end: Ctrl-C saves a checkpoint, --resume continues, eval and sample run. */
+/** `typed-flows train` end to end: Ctrl-C saves a checkpoint, --resume continues, eval and export run. */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -63,5 +63,25 @@ describe('typed-flows train', () => {
     const metrics = JSON.parse(readFileSync(join(out, 'tiny', 'metrics.json'), 'utf8')) as { bitsPerDim: number; best: { rmse: number } };
     expect(Number.isFinite(metrics.bitsPerDim)).toBe(true);
     expect(existsSync(join(out, 'tiny', 'samples-t0.5.png'))).toBe(true);
+
+    // export: the model without Adam's two moment slots, about a third of the checkpoint, and it
+    // evaluates like the checkpoint it came from.
+    const exported = join(out, 'tiny-model.safetensors');
+    const ex = spawnSync(process.execPath, ['bin/typed-flows.js', 'export', '--name', 'tiny', '--out', out, '--output', exported], { env, encoding: 'utf8' });
+    expect(ex.status, ex.stderr).toBe(0);
+    expect(ex.stdout).toMatch(/sr model at step \d+/);
+    const ratio = statSync(exported).size / statSync(join(out, 'tiny', 'checkpoint.safetensors')).size;
+    expect(ratio).toBeGreaterThan(0.3);
+    expect(ratio).toBeLessThan(0.4);
+    const { decodeCaflowModel } = await import('../src/caflow/checkpoint.js');
+    const { disposeParams } = await import('../src/interpreters/params.js');
+    const full = decodeCaflowModel(new Uint8Array(readFileSync(join(out, 'tiny', 'checkpoint.safetensors'))));
+    const small = decodeCaflowModel(new Uint8Array(readFileSync(exported)), full.model);
+    expect(small.step).toBe(full.step);
+    // The run config travels with the model (the playground reads the task and temperature from it).
+    expect((small.config as RunConfig).model).toEqual((full.config as RunConfig).model);
+    expect((small.config as RunConfig).task).toBe('sr');
+    disposeParams(full.params);
+    disposeParams(small.params);
   }, 120_000);
 });
