@@ -10,6 +10,7 @@ import type { LoadSnapshot, Machine, Profile, RunSize, Timing } from './common.j
 import type { OverheadResult } from './dsl-overhead.js';
 import type { ScalingResult } from './scaling.js';
 import type { VersusResult } from './versus-pytorch.js';
+import type { PairFigure, WasmGradientsResult } from './wasm-gradients.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -35,6 +36,8 @@ export interface BenchResults {
   dslOverhead: OverheadResult;
   versusPytorch: VersusResult;
   scaling: ScalingResult;
+  /** Section 4 (wasm conv gradients, Inv1x1 cache); absent in results written before it existed. */
+  wasmGradients?: WasmGradientsResult;
 }
 
 const ms = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -68,6 +71,60 @@ const profileTables = (p: Profile, title: string, jsWork: string): string[] => {
     '| kernel | ms | inputs | output |',
     '| --- | ---: | --- | --- |',
     ...p.topCalls.slice(0, 6).map((c) => `| ${c.kernel} | ${ms(c.ms)} | ${c.inputShapes} | ${c.outputShapes} |`),
+    '',
+  ];
+};
+
+const pairRow = (f: PairFigure): string =>
+  `| ${f.workload} | ${spread(f.timeA)} | ${spread(f.timeB)} | ${ratio(f.ratio)} | ${ratio(f.pairedRatio)} |`;
+
+const pairTable = (a: string, b: string, rows: readonly PairFigure[]): string[] => [
+  `| workload | ${a} (ms) | ${b} (ms) | ratio | paired ratio |`,
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...rows.map(pairRow),
+];
+
+const wasmGradientsSection = (w: WasmGradientsResult): string[] => {
+  const range = (fs: readonly PairFigure[]): string => {
+    const rs = fs.map((f) => f.ratio);
+    return `${ratio(Math.min(...rs))}–${ratio(Math.max(...rs))}`;
+  };
+  const s = w.sampling;
+  return [
+    '## 4. On wasm: plain conv2d gradients and the Inv1x1 cache',
+    '',
+    `Measured separately (${w.date}, \`${w.command}\`), on \`wasm\`, ${w.repetitions.cheap.reps} repetitions for the convolutions and`,
+    `${w.repetitions.step.reps} for sampling, each pair interleaved; times are the median (fastest–slowest), "paired" the median of per-pair ratios.`,
+    ...(w.otherProcessesBusy !== null && w.otherProcessesBusy >= 0.1
+      ? [`Other processes used ${pct(w.otherProcessesBusy)} of the CPUs just before: the milliseconds are inflated, the ratios within a pair less so.`]
+      : []),
+    '',
+    'tfjs-backend-wasm has no Conv2DBackpropFilter kernel, so `tf.grad` through a plain `tf.conv2d` failed there;',
+    '`selectBackend` now registers one (`src/backend/wasm-conv-gradients.ts`: im2col, explicit transpose, one matMul) and',
+    "keeps wasm's own Conv2DBackpropInput. The gradient w.r.t. input and kernel of sum(conv(x, K) · w) for the coupling-net",
+    'layers of section 2, by plain `tf.conv2d` against `conv2dSame` (`src/layers/ops.ts`, custom gradient):',
+    '',
+    ...pairTable('tf.conv2d', 'conv2dSame', w.convGradients),
+    '',
+    `Plain \`tf.conv2d\` takes ${range(w.convGradients)} the time of \`conv2dSame\`. The filter gradients are the same computation, so the`,
+    "difference is in the input gradient: wasm's native Conv2DBackpropInput kernel against `conv2dSame`'s kernel flip",
+    'followed by the XNNPACK forward convolution. Kernel by kernel, at the same shapes:',
+    '',
+    ...pairTable('native', 'composed', w.inputKernel),
+    '',
+    `The native input gradient takes ${range(w.inputKernel)} the time of the composed one (\`wasmConv2DBackpropInput\` in the same`,
+    'module, which is not registered while wasm has its own kernel).',
+    Math.min(...w.convGradients.map((f) => f.ratio)) > 1
+      ? 'So the layers keep using `conv2dSame`: plain `tf.conv2d` now trains on wasm, but more slowly.'
+      : 'Here plain `tf.conv2d` is as fast as `conv2dSame` or faster.',
+    '',
+    `Sampling as in section 2, with the Inv1x1 float64 cache of \`src/interpreters/kernels/channel-mix.ts\` off and on. Per`,
+    `sampling call the cache saves ${s.work.off.reads} read-backs of a weight to JS, ${s.work.off.slogdets} slogdets and ${s.work.off.inverses} inverses (warm cache: ${s.work.on.reads}, ${s.work.on.slogdets}, ${s.work.on.inverses}):`,
+    '',
+    ...pairTable('cache off', 'cache on', [s]),
+    '',
+    'The cache is keyed by the weight tensor object (tfjs tensors are immutable), so it only helps when the same params are',
+    'used again (sampling, forward then inverse); a training step makes new param tensors and misses.',
     '',
   ];
 };
@@ -256,6 +313,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
       'the priors, dequantisation) does not grow with depth.',
     );
   }
+  if (r.wasmGradients !== undefined) lines.push('', ...wasmGradientsSection(r.wasmGradients));
   lines.push(
     '',
     '## Where the time goes: profile of a CAFLOW step',
@@ -269,7 +327,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
     '',
     `In a CAFLOW training step on \`${m.backend}\`, by share of kernel time (the profile above):`,
     '',
-    `- **Conv gradients are mostly layout work.** On wasm there is no Conv2DBackpropFilter kernel, so conv gradients come from`,
+    `- **Conv gradients are mostly layout work.** tfjs's wasm backend has no Conv2DBackpropFilter kernel of its own, so conv gradients come from`,
     '  the custom gradient of `conv2dSame` in `src/layers/ops.ts`: the input gradient is a forward convolution of dy with the',
     '  flipped kernel (`tf.reverse` then `tf.transpose`), the filter gradient one product patchesᵀ·dy over the k×k shifted',
     `  copies of the input (im2col: k² slices and a concat). Here the im2col slices/concats take ${pct(im2col)}, the Reverse and`,
@@ -323,6 +381,13 @@ export const ratiosOf = (r: BenchResults): Record<string, number | null> => ({
   ...Object.fromEntries(r.versusPytorch.figures.map((f) => [`pytorch/${f.id}`, f.ratio ?? null])),
   ...Object.fromEntries(r.scaling.points.map((p) => [`scaling/${p.sweep}/${p.label.replace(/\s+/g, '')}/time`, p.timeRatio])),
   ...Object.fromEntries(r.scaling.points.map((p) => [`scaling/${p.sweep}/${p.label.replace(/\s+/g, '')}/peakTensorBytes`, p.memoryRatio])),
+  ...(r.wasmGradients === undefined
+    ? {}
+    : {
+        ...Object.fromEntries(r.wasmGradients.convGradients.map((f) => [`wasm/convGradient/${f.workload.split(',')[0]?.replace(/\s+/g, '_')}/conv2d-vs-conv2dSame`, f.ratio])),
+        ...Object.fromEntries(r.wasmGradients.inputKernel.map((f) => [`wasm/inputGradient/${f.workload.split(',')[0]?.replace(/\s+/g, '_')}/native-vs-composed`, f.ratio])),
+        'wasm/sampling/cacheOff-vs-cacheOn': r.wasmGradients.sampling.ratio,
+      }),
 });
 
 /** Writes bench/results.json and docs/performance.md; returns the paths written (relative to the repo). */

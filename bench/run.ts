@@ -6,14 +6,18 @@
  * 2. Against PyTorch CPU, 2 threads: coupling-net workload, CAFLOW training step, sampling
  *    (bench/versus-pytorch.ts, bench/pytorch/).
  * 3. Scaling of a CAFLOW training step with image size and depth (bench/scaling.ts).
+ * 4. On wasm: plain tf.conv2d gradients (registered kernels) vs conv2dSame's custom gradient, and
+ *    sampling with the Inv1x1 cache off and on (bench/wasm-gradients.ts).
  * Writes bench/results.json and docs/performance.md (bench/report.ts).
  *
- * Options: --quick (fewer repetitions, smaller sweeps); --wait-idle (before each section and each scaling
+ * Options: --quick (fewer repetitions, smaller sweeps); --only-wasm-gradients (run section 4 alone and
+ * merge it into the existing bench/results.json, keeping the other sections' numbers); --wait-idle (before each section and each scaling
  * point, wait until other processes use less than 10% of the CPUs; 15 minutes of waiting in all at
  * most, then it goes on regardless). Before each section and scaling point the run samples, for one second,
  * how busy the machine is with other processes and records it: other load distorts the ratios (PyTorch's
  * two threads suffer most on a 2-core machine).
  */
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend/index.js';
 import { busyShare, loadSnapshot, log, machine, runSize, waitForIdle } from './common.js';
@@ -21,16 +25,38 @@ import { runDslOverhead } from './dsl-overhead.js';
 import { writeReport, type BenchResults } from './report.js';
 import { runScaling } from './scaling.js';
 import { runPytorchSide, runVersusPytorch } from './versus-pytorch.js';
+import { runWasmGradients, type WasmGradientsResult } from './wasm-gradients.js';
+
+const logWasmGradients = (r: WasmGradientsResult): void => {
+  for (const f of [...r.convGradients, ...r.inputKernel, r.sampling]) {
+    log(`bench:   ${f.workload}: ${f.a} ${f.timeA.median_ms.toFixed(1)} ms, ${f.b} ${f.timeB.median_ms.toFixed(1)} ms, ratio ${f.ratio}x (paired ${f.pairedRatio}x)`);
+  }
+};
+
+/** Section 4 alone, merged into the results of the last full run. */
+const onlyWasmGradients = async (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> => {
+  const path = new URL('./results.json', import.meta.url);
+  const results = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
+  if (waitIdle) await waitForIdle(900);
+  const b = await busyShare();
+  if (b !== undefined && b >= 0.1) log(`bench: warning: other processes use ${(100 * b).toFixed(0)}% of the CPUs; figures will be distorted`);
+  await selectBackend({ prefer: 'wasm', log: (m) => log(m) });
+  log('bench: [4] wasm: conv gradients and the Inv1x1 cache (alone; merged into bench/results.json)');
+  results.wasmGradients = await runWasmGradients(runSize(quick), ['npx tsx bench/run.ts', ...args].join(' '), b ?? null);
+  logWasmGradients(results.wasmGradients);
+  log(`bench: wrote ${writeReport(results).join(', ')}`);
+};
 
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle');
+  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle' && a !== '--only-wasm-gradients');
   if (unknown.length > 0) {
-    log(`usage: tsx bench/run.ts [--quick] [--wait-idle]   (unknown: ${unknown.join(' ')})`);
+    log(`usage: tsx bench/run.ts [--quick] [--wait-idle] [--only-wasm-gradients]   (unknown: ${unknown.join(' ')})`);
     process.exit(2);
   }
   const size = runSize(args.includes('--quick'));
   const waitIdle = args.includes('--wait-idle');
+  if (args.includes('--only-wasm-gradients')) return onlyWasmGradients(size.quick, waitIdle, args);
   let waited = 0;
   const started = performance.now();
   const loadAtStart = loadSnapshot();
@@ -72,6 +98,11 @@ const main = async (): Promise<void> => {
   const scaling = await runScaling(size, selection.name, checkLoad);
   for (const p of scaling.points) log(`bench:   ${p.sweep} ${p.label}: ${p.step.median_ms.toFixed(0)} ms, peak tensors ${(p.peakTensorBytes / 2 ** 20).toFixed(0)} MiB`);
 
+  await sampleBusy('wasmGradients');
+  log('bench: [4] wasm: conv gradients and the Inv1x1 cache');
+  const wasmGradients = await runWasmGradients(size, ['npx tsx bench/run.ts', ...args].join(' '), busy['wasmGradients'] ?? null);
+  logWasmGradients(wasmGradients);
+
   const results: BenchResults = {
     date: new Date().toISOString(),
     command: ['npx tsx bench/run.ts', ...args].join(' '),
@@ -85,6 +116,7 @@ const main = async (): Promise<void> => {
     dslOverhead: dsl,
     versusPytorch: versus,
     scaling,
+    wasmGradients,
   };
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
   const written = writeReport(results);

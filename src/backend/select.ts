@@ -8,7 +8,9 @@
 // binaries relative to its own file (__dirname), so no setWasmPaths call is needed and it works from any
 // cwd (checked in test/backend.test.ts). It runs single-threaded in Node: tfjs reports
 // WASM_HAS_MULTITHREAD_SUPPORT = false under Node (tensorflow/tfjs#3830) and then loads the SIMD binary.
+// Once wasm is active, the conv gradient kernels it lacks are registered (src/backend/wasm-conv-gradients.ts).
 import * as tf from '@tensorflow/tfjs';
+import { registerWasmConvGradients } from './wasm-conv-gradients.js';
 
 /** User-facing backend names. */
 export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -157,6 +159,7 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
   if (error !== undefined && hadPrevious && previous !== tfjsName) {
     await tf.setBackend(previous).catch(() => false);
   }
+  if (error === undefined && name === 'wasm') registerWasmConvGradients();
   return error;
 }
 

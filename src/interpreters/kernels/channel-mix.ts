@@ -8,20 +8,90 @@ export const mixChannels = (x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D => {
   return tf.reshape(tf.matMul(tf.reshape(x, [n * h * wd, c]), w, false, true), [n, h, wd, c]);
 };
 
-/** W^-1 computed in float64 on the CPU (no backend has a matrix inverse). Not differentiable. */
-export const inverseMatrix = (w: tf.Tensor2D): tf.Tensor2D => {
-  const n = w.shape[0];
-  return tf.tensor2d(Float32Array.from(invert(w.dataSync(), n)), [n, n]);
+/**
+ * The float64 work on W (read back to JS, slogdet, inverse) is cached per weight: a tfjs tensor is
+ * immutable, so a tensor object always holds the same values, and sampling k times or running
+ * forward then inverse with the same params reuses it instead of syncing and factorising again.
+ * Training makes new param tensors every step, so it simply misses. Keyed weakly: an entry goes when
+ * its tensor is garbage-collected. Variables are mutable (assign), so they are never cached.
+ */
+interface Entry {
+  /** The tensors W is a function of; the entry is valid only for exactly these objects. */
+  readonly keys: readonly tf.Tensor[];
+  data?: Float32Array;
+  logAbsDet?: number;
+  inverse?: Float64Array;
+}
+
+let cache = new WeakMap<tf.Tensor, Entry>();
+let cacheEnabled = true;
+
+/** How often the float64 work actually ran (cache hits add nothing); for tests and benchmarks. */
+export const channelMixWork = { reads: 0, slogdets: 0, inverses: 0 };
+
+/** Turns the cache off or (true) back on, emptying it either way; for tests and before/after benchmarks. */
+export const setChannelMixCache = (enabled: boolean): void => {
+  cacheEnabled = enabled;
+  cache = new WeakMap();
 };
+
+const sameKeys = (a: readonly tf.Tensor[], b: readonly tf.Tensor[]): boolean => a.length === b.length && a.every((t, i) => t === b[i]);
+
+/** The cache entry of the weight made from `keys` (a fresh, unshared one when caching does not apply). */
+const entryFor = (keys: readonly tf.Tensor[]): Entry => {
+  const head = keys[0];
+  const cacheable = cacheEnabled && head !== undefined && keys.every((t) => !(t instanceof tf.Variable) && !t.isDisposed);
+  if (!cacheable) return { keys };
+  const hit = cache.get(head);
+  if (hit !== undefined && sameKeys(hit.keys, keys)) return hit;
+  const entry: Entry = { keys };
+  cache.set(head, entry);
+  return entry;
+};
+
+const dataOf = (e: Entry, weight: () => tf.Tensor2D): Float32Array => {
+  if (e.data === undefined) {
+    channelMixWork.reads++;
+    // A copy: on the cpu backend dataSync returns the tensor's own storage.
+    e.data = tf.tidy(() => Float32Array.from(weight().dataSync()));
+  }
+  return e.data;
+};
+
+const logAbsDetOf = (e: Entry, n: number, weight: () => tf.Tensor2D): number => {
+  if (e.logAbsDet === undefined) {
+    channelMixWork.slogdets++;
+    e.logAbsDet = slogdet(dataOf(e, weight), n).logAbsDet;
+  }
+  return e.logAbsDet;
+};
+
+const inverseOf = (e: Entry, n: number, weight: () => tf.Tensor2D): Float64Array => {
+  if (e.inverse === undefined) {
+    channelMixWork.inverses++;
+    e.inverse = invert(dataOf(e, weight), n);
+  }
+  return e.inverse;
+};
+
+/** W^-1 computed in float64 on the CPU (no backend has a matrix inverse). Not differentiable. */
+export const inverseMatrix = (w: tf.Tensor2D): tf.Tensor2D => inverseMatrixOf([w], () => w, w.shape[0]);
+
+/**
+ * inverseMatrix of the W that `weight` builds from the tensors `keys` (the cache key; put a trained one
+ * first). `weight` only runs on a cache miss.
+ */
+export const inverseMatrixOf = (keys: readonly tf.Tensor[], weight: () => tf.Tensor2D, n: number): tf.Tensor2D =>
+  tf.tensor2d(Float32Array.from(inverseOf(entryFor(keys), n, weight)), [n, n]);
 
 /** log|det W| in float64 with its gradient d/dW = W^-T (Jacobi's formula). */
 export const logAbsDet = tf.customGrad(((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
   const w = inputs[0] as tf.Tensor2D;
   const n = w.shape[0] as number;
-  const data = w.dataSync();
-  const { logAbsDet: value } = slogdet(data, n);
+  const entry = entryFor([w]);
+  const weight = (): tf.Tensor2D => w;
   return {
-    value: tf.scalar(value),
-    gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor2d(Float32Array.from(transpose(invert(data, n), n)), [n, n])),
+    value: tf.scalar(logAbsDetOf(entry, n, weight)),
+    gradFunc: (dy: tf.Tensor) => tf.mul(dy, tf.tensor2d(Float32Array.from(transpose(inverseOf(entry, n, weight), n)), [n, n])),
   };
 })) as (w: tf.Tensor2D) => tf.Scalar;

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Inv1x1LUSpec } from '../../dsl/spec.js';
 import { luDecompose, randomOrthogonal } from '../linalg.js';
 import type { ParamRecord } from '../params.js';
-import { inverseMatrix, mixChannels } from './channel-mix.js';
+import { inverseMatrixOf, mixChannels } from './channel-mix.js';
 import { param, perSample } from './common.js';
 import type { Kernel } from './kernel.js';
 
@@ -40,7 +40,8 @@ export const inv1x1LUKernel: Kernel<Inv1x1LUSpec> = {
     logDet: perSample(x.shape[0], tf.mul(tf.sum(param(p, 'logS')), h * w)),
   }),
   inverse: ({ shape: [c, h, w] }, p, y) => ({
-    out: mixChannels(y, inverseMatrix(weightOf(p, c))),
+    // Cached per set of factor tensors, so W is not even rebuilt when they repeat (sampling).
+    out: mixChannels(y, inverseMatrixOf(['lower', 'upper', 'logS', 'permutation', 'sign'].map((k) => param(p, k)), () => weightOf(p, c), c)),
     logDet: perSample(y.shape[0], tf.mul(tf.sum(param(p, 'logS')), -h * w)),
   }),
 };

@@ -1,0 +1,181 @@
+/**
+ * Convolution gradient kernels for the `wasm` backend, so that plain `tf.conv2d` (and `tf.grad` through
+ * it) works there. tfjs-backend-wasm 4.22 has Conv2D and Conv2DBackpropInput but no
+ * Conv2DBackpropFilter; tf.grad through tf.conv2d therefore fails with "Cannot find registered kernel".
+ *
+ * The kernels are composed of fast wasm primitives, as the custom gradient of `conv2dSame` in
+ * src/layers/ops.ts is: the input gradient is a forward convolution of dy with the kernel rotated by
+ * 180 degrees and its in/out channels swapped; the filter gradient is one matrix product of the im2col
+ * patches (explicitly transposed: on wasm matMul with transposeA is 6-12x slower, docs/performance.md)
+ * with dy. Supported: NHWC, stride 1, any kernel size, 'same'/'valid'/explicit padding. Anything else
+ * throws an Error naming the attribute instead of returning wrong numbers. (Dilations never reach these
+ * kernels: tfjs's Conv2D gradient rejects dilations > 1 itself.)
+ *
+ * Browser-safe: no Node imports (a browser page imports this too).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type {
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
+  KernelBackend,
+  KernelConfig,
+  NamedAttrMap,
+  NamedTensorInfoMap,
+  TensorInfo,
+} from '@tensorflow/tfjs';
+
+const BACKEND = 'wasm';
+
+type Pad = Conv2DBackpropFilterAttrs['pad'];
+type Shape4 = [number, number, number, number];
+
+interface Padding {
+  readonly top: number;
+  readonly bottom: number;
+  readonly left: number;
+  readonly right: number;
+}
+
+const unsupported = (kernel: string, what: string): Error =>
+  new Error(`typed-flows: ${kernel} on the wasm backend supports only ${what}`);
+
+/** Checks the attributes we do not handle and returns the padding tfjs's forward Conv2D used. */
+const checkedPadding = (
+  kernel: string,
+  xShape: Shape4,
+  filterShape: Shape4,
+  attrs: { strides: [number, number] | number; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil' },
+): Padding => {
+  const strides = typeof attrs.strides === 'number' ? [attrs.strides, attrs.strides] : attrs.strides;
+  if (strides.some((s) => s !== 1)) throw unsupported(kernel, `strides 1 (got strides ${JSON.stringify(attrs.strides)})`);
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') throw unsupported(kernel, `dataFormat 'NHWC' (got dataFormat '${attrs.dataFormat}')`);
+  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, 1, 1, attrs.pad, attrs.dimRoundingMode, false, 'channelsLast');
+  const { top, bottom, left, right } = info.padInfo;
+  // Padding wider than the kernel would make the input gradient's own padding negative.
+  if (top > info.filterHeight - 1 || bottom > info.filterHeight - 1 || left > info.filterWidth - 1 || right > info.filterWidth - 1) {
+    throw unsupported(kernel, `pad of at most kernel size - 1 per side (got pad ${JSON.stringify(attrs.pad)})`);
+  }
+  return { top, bottom, left, right };
+};
+
+/**
+ * The inputs as tensors we may dispose. runKernel passes Tensor objects, which we borrow as they are;
+ * a bare TensorInfo gets its own reference (incRef) so that disposing our wrapper does not free it.
+ */
+const borrow = (info: TensorInfo, backend: KernelBackend): tf.Tensor => {
+  if (info instanceof tf.Tensor) return info;
+  backend.incRef(info.dataId);
+  return tf.engine().makeTensorFromTensorInfo(info, backend);
+};
+
+/**
+ * Hands the result to the engine: it wraps the returned TensorInfo in a new tensor that owns one
+ * reference to the data. We add that reference before disposing our own tensor, so nothing is freed
+ * early and nothing is left behind.
+ */
+const handOver = (t: tf.Tensor, backend: KernelBackend): TensorInfo => {
+  backend.incRef(t.dataId);
+  const info: TensorInfo = { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
+  t.dispose();
+  return info;
+};
+
+/** dK[a, b, i, o] = sum_{n,y,x} xpad[n, y+a, x+b, i] dy[n, y, x, o]: im2col, transpose, one matMul. */
+export const filterGradient = (x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, p: Padding): tf.Tensor4D =>
+  tf.tidy(() => {
+    const [kh, kw, cIn, cOut] = filterShape;
+    const [n, outH, outW] = dy.shape;
+    const rows = n * outH * outW;
+    const padded = p.top + p.bottom + p.left + p.right === 0 ? x : tf.pad(x, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]]);
+    const shifts: tf.Tensor4D[] = [];
+    for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) shifts.push(tf.slice(padded, [0, a, b, 0], [n, outH, outW, cIn]));
+    const patches = tf.reshape(shifts.length === 1 ? (shifts[0] as tf.Tensor4D) : tf.concat(shifts, 3), [rows, kh * kw * cIn]);
+    return tf.reshape(tf.matMul(tf.transpose(patches), tf.reshape(dy, [rows, cOut])), filterShape);
+  });
+
+/**
+ * dx = conv(dy, K rotated 180 degrees with in/out swapped), with the padding that puts every input
+ * pixel under each kernel tap that read it: kernel size - 1 - forward padding on each side.
+ */
+export const inputGradient = (dy: tf.Tensor4D, filter: tf.Tensor4D, p: Padding): tf.Tensor4D =>
+  tf.tidy(() => {
+    const [kh, kw] = filter.shape;
+    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
+    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [kh - 1 - p.top, kh - 1 - p.bottom], [kw - 1 - p.left, kw - 1 - p.right], [0, 0]];
+    return tf.conv2d(dy, flipped, 1, pad);
+  });
+
+const asShape4 = (s: readonly number[]): Shape4 => {
+  if (s.length !== 4) throw new Error(`typed-flows: expected a rank-4 shape, got [${s.join(', ')}]`);
+  return s as Shape4;
+};
+
+/** The attrs of a registered kernel arrive as a generic map; tfjs's op functions fill these fields. */
+const filterAttrs = (attrs: NamedAttrMap | undefined): Conv2DBackpropFilterAttrs => attrs as unknown as Conv2DBackpropFilterAttrs;
+const inputAttrs = (attrs: NamedAttrMap | undefined): Conv2DBackpropInputAttrs => attrs as unknown as Conv2DBackpropInputAttrs;
+
+/** kernelFunc's backend is typed `{}`; ours is always the wasm backend, a KernelBackend. */
+const asBackend = (b: object): KernelBackend => {
+  if (!('incRef' in b) || typeof b.incRef !== 'function') throw new Error('typed-flows: expected a tfjs KernelBackend');
+  return b as KernelBackend;
+};
+
+const need = (inputs: NamedTensorInfoMap, name: string): TensorInfo => {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`typed-flows: missing input '${name}'`);
+  return t;
+};
+
+export const wasmConv2DBackpropFilter: KernelConfig = {
+  kernelName: tf.Conv2DBackpropFilter,
+  backendName: BACKEND,
+  kernelFunc: ({ inputs, backend: b, attrs }) => {
+    const backend = asBackend(b);
+    const a = filterAttrs(attrs);
+    const xInfo = need(inputs, 'x');
+    const dyInfo = need(inputs, 'dy');
+    const filterShape = asShape4(a.filterShape);
+    const p = checkedPadding(tf.Conv2DBackpropFilter, asShape4(xInfo.shape), filterShape, a);
+    const x = borrow(xInfo, backend);
+    const dy = borrow(dyInfo, backend);
+    try {
+      return handOver(filterGradient(x as tf.Tensor4D, dy as tf.Tensor4D, filterShape, p), backend);
+    } finally {
+      if (x !== xInfo) x.dispose();
+      if (dy !== dyInfo) dy.dispose();
+    }
+  },
+};
+
+export const wasmConv2DBackpropInput: KernelConfig = {
+  kernelName: tf.Conv2DBackpropInput,
+  backendName: BACKEND,
+  kernelFunc: ({ inputs, backend: b, attrs }) => {
+    const backend = asBackend(b);
+    const a = inputAttrs(attrs);
+    const dyInfo = need(inputs, 'dy');
+    const filterInfo = need(inputs, 'filter');
+    const p = checkedPadding(tf.Conv2DBackpropInput, asShape4(a.inputShape), asShape4(filterInfo.shape), a);
+    const dy = borrow(dyInfo, backend);
+    const filter = borrow(filterInfo, backend);
+    try {
+      return handOver(inputGradient(dy as tf.Tensor4D, filter as tf.Tensor4D, p), backend);
+    } finally {
+      if (dy !== dyInfo) dy.dispose();
+      if (filter !== filterInfo) filter.dispose();
+    }
+  },
+};
+
+/** Every kernel this module can provide; only those the wasm backend lacks are registered. */
+export const WASM_CONV_GRADIENT_KERNELS: readonly KernelConfig[] = [wasmConv2DBackpropFilter, wasmConv2DBackpropInput];
+
+/**
+ * Registers the conv gradient kernels the wasm backend lacks (in tfjs 4.22: Conv2DBackpropFilter only;
+ * its own Conv2DBackpropInput is kept). Idempotent.
+ */
+export function registerWasmConvGradients(): void {
+  for (const config of WASM_CONV_GRADIENT_KERNELS) {
+    if (tf.getKernel(config.kernelName, BACKEND) === undefined) tf.registerKernel(config);
+  }
+}
