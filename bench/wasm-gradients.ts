@@ -2,9 +2,8 @@
  * Section 4, on the wasm backend:
  * - conv gradients: d/dx and d/dkernel of sum(conv(x, K) * w) for the coupling-net layers of section 2
  *   (batch 16 of 16x16: conv3x3 6->128, conv1x1 128->128, conv3x3 128->12), computed by plain
- *   `tf.conv2d` (stock tfjs gradient: wasm's own Conv2DBackpropInput plus the Conv2DBackpropFilter
- *   registered by src/backend/wasm-conv-gradients.ts) and by `conv2dSame` from src/layers/ops.ts (its
- *   custom gradient); and, kernel by kernel, wasm's native Conv2DBackpropInput against the composed one.
+ *   `tf.conv2d` (tfjs's gradient, through the kernels src/backend/wasm-conv-gradients.ts registers) and
+ *   by `conv2dSame` from src/layers/ops.ts (its custom gradient); and, kernel by kernel, wasm's native Conv2DBackpropInput against the composed one.
  * - sampling (CAFLOW 32x32, k = 8) with the Inv1x1 float64 cache of
  *   src/interpreters/kernels/channel-mix.ts off and on.
  * Each pair is timed interleaved (alternating which goes first); ratios are medians of medians and
@@ -12,7 +11,7 @@
  */
 import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmConvGradients, wasmConv2DBackpropInput } from '../src/backend/wasm-conv-gradients.js';
+import { nativeWasmConv2DBackpropInput, registerWasmConvGradients, wasmConv2DBackpropInput } from '../src/backend/wasm-conv-gradients.js';
 import { dequantize } from '../src/caflow/index.js';
 import { channelMixWork, setChannelMixCache } from '../src/interpreters/kernels/channel-mix.js';
 import { conv2dSame } from '../src/layers/ops.js';
@@ -101,7 +100,7 @@ const convGradients = (size: RunSize): { conv: PairFigure[]; input: PairFigure[]
     const workload = `conv${k}x${k} ${cIn}->${cOut}, x [${x.shape.join(',')}]`;
     conv.push({
       workload,
-      a: 'tf.conv2d (stock gradient)',
+      a: 'tf.conv2d (registered kernels)',
       b: 'conv2dSame (custom gradient)',
       ...pair(gradOf((a, b) => tf.conv2d(a, b, 1, 'same')), gradOf((a, b) => conv2dSame(a, b, bias)), warmup, reps),
     });
@@ -114,7 +113,11 @@ const convGradients = (size: RunSize): { conv: PairFigure[]; input: PairFigure[]
       workload,
       a: 'native Conv2DBackpropInput',
       b: 'composed (flip + forward Conv2D)',
-      ...pair(() => [tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: w, filter: kernel }, attrs) as tf.Tensor], composed, warmup, reps),
+      ...pair(() => {
+        const native = nativeWasmConv2DBackpropInput();
+        if (native === undefined) throw new Error('wasm\'s own Conv2DBackpropInput was not captured');
+        return [tf.engine().makeTensorFromTensorInfo(native.kernelFunc({ inputs: { dy: w, filter: kernel }, attrs, backend: tf.backend() }) as tf.TensorInfo)];
+      }, composed, warmup, reps),
     });
     tf.dispose([x, kernel, w, bias]);
   }

@@ -167,15 +167,51 @@ export const wasmConv2DBackpropInput: KernelConfig = {
   },
 };
 
-/** Every kernel this module can provide; only those the wasm backend lacks are registered. */
+/** Every kernel this module can provide. */
 export const WASM_CONV_GRADIENT_KERNELS: readonly KernelConfig[] = [wasmConv2DBackpropFilter, wasmConv2DBackpropInput];
 
+/** Whether our kernels handle these attributes (stride 1, NHWC, padding within the kernel). */
+const handles = (kernel: string, xShape: readonly number[], filterShape: readonly number[], attrs: Conv2DBackpropInputAttrs): boolean => {
+  try {
+    checkedPadding(kernel, asShape4(xShape), asShape4(filterShape), attrs);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /**
- * Registers the conv gradient kernels the wasm backend lacks (in tfjs 4.22: Conv2DBackpropFilter only;
- * its own Conv2DBackpropInput is kept). Idempotent.
+ * wasm's own Conv2DBackpropInput, kept for what ours does not handle (strides > 1, NCHW); the
+ * stride-1 NHWC cases go to ours, 5-10x faster at the coupling nets' shapes (docs/performance.md).
+ */
+const withFallback = (original: KernelConfig): KernelConfig => ({
+  kernelName: tf.Conv2DBackpropInput,
+  backendName: BACKEND,
+  kernelFunc: (args) => {
+    const a = inputAttrs(args.attrs);
+    const filter = args.inputs['filter'];
+    return filter !== undefined && handles(tf.Conv2DBackpropInput, a.inputShape, filter.shape, a) ? wasmConv2DBackpropInput.kernelFunc(args) : original.kernelFunc(args);
+  },
+});
+
+let replacedInput: KernelConfig | undefined;
+let nativeInput: KernelConfig | undefined;
+
+/** wasm's own Conv2DBackpropInput as it was before registration (for benchmarks). */
+export const nativeWasmConv2DBackpropInput = (): KernelConfig | undefined => nativeInput;
+
+/**
+ * Registers Conv2DBackpropFilter, which the wasm backend lacks (tfjs 4.22), and puts ours in front of
+ * wasm's slower Conv2DBackpropInput (falling back to it for strides > 1 and NCHW). Idempotent.
  */
 export function registerWasmConvGradients(): void {
-  for (const config of WASM_CONV_GRADIENT_KERNELS) {
-    if (tf.getKernel(config.kernelName, BACKEND) === undefined) tf.registerKernel(config);
+  if (tf.getKernel(tf.Conv2DBackpropFilter, BACKEND) === undefined) tf.registerKernel(wasmConv2DBackpropFilter);
+  const input = tf.getKernel(tf.Conv2DBackpropInput, BACKEND);
+  if (input === undefined) tf.registerKernel(wasmConv2DBackpropInput);
+  else if (input !== replacedInput) {
+    tf.unregisterKernel(tf.Conv2DBackpropInput, BACKEND);
+    nativeInput = input;
+    replacedInput = withFallback(input);
+    tf.registerKernel(replacedInput);
   }
 }
