@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TaskName } from '../../src/tasks/index.js';
 import { CheckpointIndex, decodeAsset, Examples, exampleImages, type ModelEntry } from './assets.js';
 import { chooseBackend, isBrowserBackend } from './backend.js';
-import { boxDownsample, centreLikeMnist } from './digit.js';
+import { boundingBox, boxDownsample, centreLikeMnist } from './digit.js';
 import { conditionOf, disposeModel, readModelFile, sampleRanked, type PlaygroundModel, type RankedSample } from './session.js';
 
 const SIZE = 32;
@@ -117,10 +117,32 @@ const targetFromPad = (): Uint8Array => {
 
 // ---- condition ----
 
+/** The pixels a task hides, found by applying it to a white image (inpainting zeroes them). */
+const hiddenRegion = (task: TaskName): ReturnType<typeof boundingBox> => {
+  if (task !== 'inpaint-center' && task !== 'inpaint-right') return undefined;
+  const y = conditionOf(task, new Uint8Array(SIZE * SIZE).fill(255), [SIZE, SIZE, 1]);
+  return boundingBox(y.map((v) => 255 - v), SIZE, 0);
+};
+
 const updateCondition = (): void => {
   const channels = channelsOf(state.task);
   const y = conditionOf(state.task, targetFromPad(), [SIZE, SIZE, channels]);
-  putImage(ui.condition, y, SIZE, y.length / (SIZE * SIZE));
+  const small = document.createElement('canvas');
+  putImage(small, y, SIZE, y.length / (SIZE * SIZE));
+  // Drawn large so the outline of the hidden region is crisp.
+  const ctx = ui.condition.getContext('2d');
+  if (ctx === null) return;
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(small, 0, 0, PAD, PAD);
+  const hidden = hiddenRegion(state.task);
+  if (hidden !== undefined) {
+    const f = PAD / SIZE;
+    ctx.strokeStyle = '#ef4444';
+    ctx.setLineDash([8, 6]);
+    ctx.lineWidth = 3;
+    ctx.strokeRect(hidden.x0 * f + 1.5, hidden.y0 * f + 1.5, (hidden.x1 - hidden.x0) * f - 3, (hidden.y1 - hidden.y0) * f - 3);
+    ctx.setLineDash([]);
+  }
   ui.condition.dataset['ready'] = 'true';
 };
 
