@@ -112,6 +112,26 @@ describe.skipIf(!available && !required)('playground in headless Chromium', () =
     expect(await page.getAttribute('body', 'data-model')).toBe('sketch');
   });
 
+  it('says so when a bundled model cannot be fetched', async () => {
+    await page.route('**/checkpoints/inpaint-right.safetensors', (route) => route.fulfill({ status: 404, body: 'not here' }));
+    await page.selectOption('[data-testid="task"]', 'inpaint-right');
+    await expect
+      .poll(() => page.locator('[data-testid="status"]').textContent(), { timeout: 30_000 })
+      .toMatch(/could not load checkpoints\/inpaint-right\.safetensors: HTTP 404/);
+    expect(await page.isEnabled('[data-testid="sample-button"]')).toBe(false);
+    await page.unroute('**/checkpoints/inpaint-right.safetensors');
+  });
+
+  it('honours ?backend=cpu and samples there too', async () => {
+    await page.goto(`${url}?backend=cpu`);
+    await page.waitForSelector('body[data-ready="true"][data-model="sr"]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid="backend"]')).toBe('cpu');
+    await page.fill('[data-testid="k"]', '2');
+    await page.click('[data-testid="sample-button"]');
+    await page.waitForSelector('[data-testid="results"][data-state="done"]', { timeout: 120_000 });
+    expect(await page.locator('[data-testid="result"]').count()).toBe(2);
+  }, 180_000);
+
   it('raised no uncaught errors in the page', () => {
     expect(pageErrors).toEqual([]);
   });

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { selectBackend } from '../../src/backend/index.js';
 import { exportCommand } from '../../src/cli/commands/export.js';
 import { loadRunData } from '../../src/cli/run-data.js';
 import { runDir } from '../../src/cli/run-dir.js';
@@ -33,6 +34,7 @@ const exampleSet = async (preset: string): Promise<ExampleSet> => {
 };
 
 const main = async (): Promise<void> => {
+  await selectBackend({ log: () => undefined });
   await mkdir(join(publicDir, 'checkpoints'), { recursive: true });
   const index: CheckpointIndex = { models: [] };
   for (const task of taskNames) {
