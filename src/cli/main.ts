@@ -12,6 +12,7 @@ import { readSpecFile, UsageError } from './io.js';
 import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
 import { presets, type RunConfig } from '../experiments/config.js';
 import { readRunConfig } from './run-dir.js';
+import type { PixelRange } from '../metrics/features.js';
 import { CheckpointError } from '../io/safetensors.js';
 import { TrainingDivergedError } from '../training/step.js';
 
@@ -19,6 +20,14 @@ const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
   return n;
+};
+/** `lo,hi`, e.g. the pixel range a feature network takes. */
+const pixelRange = (value: string): PixelRange => {
+  const parts = value.split(',').map((s) => Number(s.trim()));
+  const [lo, hi] = parts;
+  if (parts.length !== 2 || lo === undefined || hi === undefined || !Number.isFinite(lo) || !Number.isFinite(hi) || !(lo < hi))
+    throw new InvalidArgumentError('expected two numbers lo,hi with lo < hi, e.g. -1,1 or 0,1 or 0,255');
+  return [lo, hi];
 };
 const positive = (value: string): number => {
   const n = Number(value);
@@ -120,14 +129,26 @@ program
 
 program
   .command('eval')
-  .description('evaluate a trained run: held-out conditional NLL (bits/dim), best-of-M RMSE/PSNR/SSIM, diversity, a sample grid')
+  .description(
+    'evaluate a trained run: held-out conditional NLL (bits/dim), best-of-M RMSE/PSNR/SSIM, diversity, a sample grid; ' +
+      'LPIPS and FID of the best samples when you supply their pretrained networks (typed-flows downloads none)',
+  )
   .requiredOption('--name <name>', 'the run to evaluate')
+  .option('--lpips-weights <file.safetensors>', "LPIPS weights: the state_dict of lpips.LPIPS(net='alex') as safetensors (docs/experiments.md, \"LPIPS and FID\")")
+  .option('--fid-model <model.json>', 'FID feature network: a TensorFlow.js graph- or layers-model (e.g. InceptionV3 pool3 from tensorflowjs_converter)')
+  .option('--fid-range <lo,hi>', 'pixel range the FID network takes (0..255 is mapped to it)', pixelRange, [-1, 1] as PixelRange)
   .addOption(out())
-  .action(async (o: { name: string; out: string }) => {
+  .action(async (o: { name: string; out: string; lpipsWeights?: string; fidModel?: string; fidRange: PixelRange }) => {
     await backendOf(true);
     const { evalCommand } = await import('./commands/eval.js');
-    const m = await evalCommand(o.out, o.name);
-    console.log(`${o.name}: NLL ${m.bitsPerDim.toFixed(3)} bits/dim, RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}; grid ${m.grid}`);
+    const m = await evalCommand(o.out, o.name, {
+      ...(o.lpipsWeights === undefined ? {} : { lpipsWeights: o.lpipsWeights }),
+      ...(o.fidModel === undefined ? {} : { fidModel: o.fidModel }),
+      fidRange: o.fidRange,
+    });
+    const perceptual = `${m.lpips === null ? '' : `, LPIPS ${m.lpips.toFixed(4)}`}${m.fid === null ? '' : `, FID ${m.fid.toFixed(2)} (${m.perceptual.fidSamples} vs ${m.perceptual.fidSamples} images)`}`;
+    console.log(`${o.name}: NLL ${m.bitsPerDim.toFixed(3)} bits/dim, RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}${perceptual}; grid ${m.grid}`);
+    for (const note of m.perceptual.notComputed) console.log(`  ${note}`);
   });
 
 program

@@ -3,7 +3,8 @@
  * pairs (u = 0.5 dequantisation), then for each condition M samples at temperature tau, of which the
  * one with the highest conditional log-likelihood is scored (RMSE 0-255, PSNR, SSIM), and the
  * diversity of the M samples. The condition itself is scored too as the bicubic / identity baseline
- * where it has the target's shape.
+ * where it has the target's shape. LPIPS and FID of the best samples are computed only when the caller
+ * supplies their networks (perceptual.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { conditionalBitsPerDim, logLikelihood } from '../caflow/likelihood.js';
@@ -13,6 +14,7 @@ import { dequantize, quantize } from '../caflow/quantize.js';
 import { sample } from '../caflow/sample.js';
 import { diversity, psnr, rmse, ssim } from '../metrics/index.js';
 import { pairsAt, type PairedData } from './paired-data.js';
+import { perceptualScores, type PerceptualModels } from './perceptual.js';
 
 export interface EvaluateOptions {
   /** Conditions scored with samples (the NLL uses every pair). */
@@ -22,6 +24,8 @@ export interface EvaluateOptions {
   readonly temperature: number;
   readonly seed: number;
   readonly batchSize?: number;
+  /** Networks for LPIPS / FID; a score whose network is missing is null. */
+  readonly perceptual?: PerceptualModels;
 }
 
 export interface ImageScores {
@@ -37,6 +41,10 @@ export interface Evaluation {
   /** The condition scored as a prediction (bicubic for super-resolution, the masked image for inpainting). */
   readonly baseline: ImageScores | null;
   readonly pairs: number;
+  /** Mean LPIPS (alex, v0.1) of the best samples vs the ground truth; null when not computed. */
+  readonly lpips: number | null;
+  /** FID between the best samples and their ground truths; null when not computed. */
+  readonly fid: number | null;
 }
 
 const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
@@ -77,6 +85,7 @@ export const evaluate = (m: CaflowSpec, params: CaflowParams, data: PairedData, 
     diversity: diversity(ranked, o.samples),
     baseline: sameShape ? scores(y, w) : null,
     pairs: data.count,
+    ...perceptualScores(best, w, o.perceptual ?? {}),
   };
   tf.dispose([w, y, ranked, best]);
   return result;

@@ -1,8 +1,16 @@
-/** `typed-flows eval`: held-out NLL, best-of-M sample scores, diversity and a sample grid for a run. */
+/**
+ * `typed-flows eval`: held-out NLL, best-of-M sample scores, diversity and a sample grid for a run;
+ * LPIPS and FID too when the user supplies their networks (--lpips-weights, --fid-model).
+ */
 import * as tf from '@tensorflow/tfjs';
 import { evaluate, sampleRanked, type Evaluation } from '../../experiments/evaluate.js';
 import { pairsAt } from '../../experiments/paired-data.js';
+import type { PerceptualModels } from '../../experiments/perceptual.js';
+import type { PixelRange } from '../../metrics/features.js';
+import { disposeLpipsWeights, lpipsFeatureSizes } from '../../metrics/lpips.js';
 import { writeImageGrid } from '../../node/png.js';
+import { UsageError } from '../io.js';
+import { FID_NOT_COMPUTED, LPIPS_NOT_COMPUTED, readFidModel, readLpipsWeights } from '../perceptual-files.js';
 import { loadRunData } from '../run-data.js';
 import { runDir, writeJson } from '../run-dir.js';
 import { loadRun } from './load-run.js';
@@ -17,7 +25,28 @@ export interface EvalResult extends Evaluation {
   readonly conditionsScored: number;
   readonly seconds: number;
   readonly grid: string;
+  /** Which networks LPIPS / FID came from, and what was not computed and why. */
+  readonly perceptual: {
+    readonly lpipsWeights: string | null;
+    readonly fidModel: string | null;
+    readonly fidRange: PixelRange | null;
+    /** Images per set behind the FID (best samples vs their ground truths). */
+    readonly fidSamples: number | null;
+    readonly notComputed: readonly string[];
+  };
 }
+
+export interface EvalOptions {
+  readonly gridRows?: number;
+  /** LPIPS-alex weights (safetensors). */
+  readonly lpipsWeights?: string;
+  /** FID feature network (TensorFlow.js model.json). */
+  readonly fidModel?: string;
+  /** Pixel range the FID network takes; default [-1, 1] (Keras InceptionV3's preprocess_input). */
+  readonly fidRange?: PixelRange;
+}
+
+export const DEFAULT_FID_RANGE: PixelRange = [-1, 1];
 
 /** Rows of the grid: per condition, Y | k samples best first | ground truth (as in the paper's figures). */
 export const writeSampleGrid = async (file: string, y: tf.Tensor4D, samples: tf.Tensor4D, w: tf.Tensor4D, k: number): Promise<void> => {
@@ -33,32 +62,61 @@ export const writeSampleGrid = async (file: string, y: tf.Tensor4D, samples: tf.
   tf.dispose(rows);
 };
 
-export const evalCommand = async (root: string, name: string, o: { gridRows?: number } = {}): Promise<EvalResult> => {
+export const evalCommand = async (root: string, name: string, o: EvalOptions = {}): Promise<EvalResult> => {
   const dir = runDir(root, name);
-  const run = await loadRun(dir);
-  const { val } = await loadRunData(run.config);
-  const began = performance.now();
-  const e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: run.config.train.seed + 7 });
-  const seconds = (performance.now() - began) / 1000;
-  const rows = Math.min(o.gridRows ?? 8, val.count);
-  const { w, y } = pairsAt(val, Array.from({ length: rows }, (_, i) => i));
-  const k = run.config.eval.samples;
-  const samples = sampleRanked(run.model, run.params, y, { samples: k, temperature: run.config.eval.temperature, seed: run.config.train.seed + 11 });
-  const grid = dir.grid(`t${run.config.eval.temperature}`);
-  await writeSampleGrid(grid, y, samples, w, k);
-  tf.dispose([w, y, samples]);
-  const result: EvalResult = {
-    ...e,
-    name,
-    variant: run.config.model.variant,
-    task: run.config.task,
-    step: run.step,
-    temperature: run.config.eval.temperature,
-    samplesPerCondition: k,
-    conditionsScored: Math.min(run.config.eval.conditions, val.count),
-    seconds,
-    grid,
-  };
-  await writeJson(dir.metrics, result);
-  return result;
+  // The user's networks are checked first: a bad file fails in seconds, not after the evaluation.
+  const lpipsWeights = o.lpipsWeights === undefined ? undefined : await readLpipsWeights(o.lpipsWeights);
+  const fidModel = o.fidModel === undefined ? undefined : await readFidModel(o.fidModel);
+  const fidRange = o.fidRange ?? DEFAULT_FID_RANGE;
+  try {
+    const run = await loadRun(dir);
+    const { val } = await loadRunData(run.config);
+    if (lpipsWeights !== undefined) {
+      const [, h, w] = val.targetShape;
+      try {
+        lpipsFeatureSizes(h, w);
+      } catch (e) {
+        throw new UsageError(`--lpips-weights: ${(e as Error).message}; the targets of run '${name}' are ${h}x${w}, so LPIPS cannot be computed for it. Leave out --lpips-weights.`);
+      }
+    }
+    const perceptual: PerceptualModels = {
+      ...(lpipsWeights === undefined ? {} : { lpips: lpipsWeights }),
+      ...(fidModel === undefined ? {} : { fid: { model: fidModel, range: fidRange } }),
+    };
+    const began = performance.now();
+    const e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: run.config.train.seed + 7, perceptual });
+    const seconds = (performance.now() - began) / 1000;
+    const rows = Math.min(o.gridRows ?? 8, val.count);
+    const { w, y } = pairsAt(val, Array.from({ length: rows }, (_, i) => i));
+    const k = run.config.eval.samples;
+    const samples = sampleRanked(run.model, run.params, y, { samples: k, temperature: run.config.eval.temperature, seed: run.config.train.seed + 11 });
+    const grid = dir.grid(`t${run.config.eval.temperature}`);
+    await writeSampleGrid(grid, y, samples, w, k);
+    tf.dispose([w, y, samples]);
+    const conditionsScored = Math.min(run.config.eval.conditions, val.count);
+    const result: EvalResult = {
+      ...e,
+      name,
+      variant: run.config.model.variant,
+      task: run.config.task,
+      step: run.step,
+      temperature: run.config.eval.temperature,
+      samplesPerCondition: k,
+      conditionsScored,
+      seconds,
+      grid,
+      perceptual: {
+        lpipsWeights: o.lpipsWeights ?? null,
+        fidModel: o.fidModel ?? null,
+        fidRange: fidModel === undefined ? null : fidRange,
+        fidSamples: fidModel === undefined ? null : conditionsScored,
+        notComputed: [...(lpipsWeights === undefined ? [LPIPS_NOT_COMPUTED] : []), ...(fidModel === undefined ? [FID_NOT_COMPUTED] : [])],
+      },
+    };
+    await writeJson(dir.metrics, result);
+    return result;
+  } finally {
+    if (lpipsWeights !== undefined) disposeLpipsWeights(lpipsWeights);
+    fidModel?.dispose();
+  }
 };
