@@ -2,20 +2,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from '../src/dsl/random.js';
 import type { SafeTensor } from '../src/io/safetensors.js';
 import { lpipsExpectedTensors } from '../src/metrics/lpips.js';
 
-/** Mulberry32: a small seeded generator, so fixtures are the same on every run. */
-export const rng = (seed: number): (() => number) => {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
+/** Seeded, so fixtures are the same on every run. */
+export const rng = seededRandom;
 
 /** LPIPS-alex tensors in PyTorch layout: convs with PyTorch's default init range, lin weights >= 0 as released. */
 export const randomLpipsTensors = (seed: number): Map<string, SafeTensor> => {
