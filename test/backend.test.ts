@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import {
   BACKEND_ENV_VAR,
   BackendError,
+  WASM_THREADS_ENV_VAR,
   parseBackendName,
   selectBackend,
   type BackendSelection,
@@ -30,6 +31,9 @@ async function rejection(p: Promise<unknown>): Promise<BackendError> {
   }
   throw new Error('expected a rejection');
 }
+
+// A user's TYPED_FLOWS_WASM_THREADS would change the log lines checked here (threads: wasm-threads.test.ts).
+delete process.env[WASM_THREADS_ENV_VAR];
 
 beforeEach(() => {
   delete process.env[BACKEND_ENV_VAR];

@@ -6,11 +6,17 @@
 //
 // wasm in Node: the Node build of @tensorflow/tfjs-backend-wasm (its package "main") locates its .wasm
 // binaries relative to its own file (__dirname), so no setWasmPaths call is needed and it works from any
-// cwd (checked in test/backend.test.ts). It runs single-threaded in Node: tfjs reports
+// cwd (checked in test/backend.test.ts). By default it runs single-threaded in Node: tfjs reports
 // WASM_HAS_MULTITHREAD_SUPPORT = false under Node (tensorflow/tfjs#3830) and then loads the SIMD binary.
+// The `wasmThreads` option or TYPED_FLOWS_WASM_THREADS opts into the threaded build
+// (src/backend/wasm-threads.ts); if that fails, wasm runs single-threaded and one line says why.
 // Once wasm is active, the conv gradient kernels it lacks are registered (src/backend/wasm-conv-gradients.ts).
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmConvGradients } from './wasm-conv-gradients.js';
+import { activateWasmWithThreads, parseWasmThreads, WASM_THREADS_ENV_VAR, wasmThreadsInUse } from './wasm-threads.js';
+
+// Part of the public backend API (src/backend/index.ts re-exports this module).
+export { WASM_THREADS_ENV_VAR } from './wasm-threads.js';
 
 /** User-facing backend names. */
 export type BackendName = 'node-gpu' | 'node' | 'wasm' | 'cpu';
@@ -50,6 +56,8 @@ export interface BackendSelection {
   readonly name: BackendName;
   /** Every backend tried, in order; the last one (without `error`) is the winner. */
   readonly tried: BackendAttempt[];
+  /** Threads the wasm backend computes with (present when `name` is 'wasm'). */
+  readonly wasmThreads?: number;
 }
 
 export interface SelectBackendOptions {
@@ -57,6 +65,11 @@ export interface SelectBackendOptions {
   readonly prefer?: BackendPreference;
   /** Where the "using backend ..." line goes. Default: console.error. */
   readonly log?: (msg: string) => void;
+  /**
+   * Threads for the wasm backend (default 1, single-threaded); only honoured when wasm is first
+   * initialised in the process. Wins over the TYPED_FLOWS_WASM_THREADS environment variable.
+   */
+  readonly wasmThreads?: number;
 }
 
 /** Thrown when a forced backend is unavailable, when no backend works, or for an unknown backend name. */
@@ -138,20 +151,42 @@ async function importPackage(pkg: string): Promise<void> {
   await import(specifier);
 }
 
-/** Imports the package of `name` and activates it in tfjs; returns why it failed, or undefined on success. */
-async function tryBackend(name: BackendName): Promise<string | undefined> {
+interface WasmThreadsRequest {
+  readonly threads: number;
+  /** Where the request came from, for the fallback line. */
+  readonly source: string;
+  readonly log: (msg: string) => void;
+}
+
+/** Activates wasm with the requested threads; returns the threads in use (falls back to 1 with a log line). */
+async function activateWasm(request: WasmThreadsRequest): Promise<number> {
+  const r = await activateWasmWithThreads(request.threads);
+  if (r.fallback !== undefined) {
+    request.log(`typed-flows: wasm threads unavailable (${request.source}), using ${r.threads}: ${firstLine(r.fallback)}`);
+  }
+  return r.threads;
+}
+
+/**
+ * Imports the package of `name` and activates it in tfjs; returns why it failed (undefined on success)
+ * and, for wasm, its thread count.
+ */
+async function tryBackend(name: BackendName, wasm: WasmThreadsRequest): Promise<{ error?: string; wasmThreads?: number }> {
   const pkg = BACKEND_PACKAGES[name];
   try {
     await importPackage(pkg);
   } catch (e) {
-    return isNotInstalled(pkg, e) ? NOT_INSTALLED : `failed to load: ${firstLine(errorMessage(e))}`;
+    return { error: isNotInstalled(pkg, e) ? NOT_INSTALLED : `failed to load: ${firstLine(errorMessage(e))}` };
   }
   const tfjsName = TFJS_BACKEND_NAMES[name];
   const previous = tf.engine().backendName;
   const hadPrevious = previous != null && tf.engine().registry[previous] != null;
   let error: string | undefined;
+  let wasmThreads: number | undefined;
   try {
-    if (!(await tf.setBackend(tfjsName))) error = `tf.setBackend('${tfjsName}') returned false`;
+    if (name === 'wasm' && wasm.threads > 1) wasmThreads = await activateWasm(wasm);
+    else if (!(await tf.setBackend(tfjsName))) error = `tf.setBackend('${tfjsName}') returned false`;
+    else if (name === 'wasm') wasmThreads = await wasmThreadsInUse();
   } catch (e) {
     error = `tf.setBackend('${tfjsName}') failed: ${firstLine(errorMessage(e))}`;
   }
@@ -160,7 +195,31 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
     await tf.setBackend(previous).catch(() => false);
   }
   if (error === undefined && name === 'wasm') registerWasmConvGradients();
-  return error;
+  return error === undefined ? (wasmThreads === undefined ? {} : { wasmThreads }) : { error };
+}
+
+/** " (2 threads; ...)"-style detail for the log line; '' when there is nothing to say. */
+function details(wasmThreads: number | undefined, other: string): string {
+  const parts = [wasmThreads !== undefined && wasmThreads > 1 ? `${wasmThreads} threads` : '', other].filter((p) => p !== '');
+  return parts.length === 0 ? '' : ` (${parts.join('; ')})`;
+}
+
+function wasmThreadsRequest(options: SelectBackendOptions, log: (msg: string) => void): WasmThreadsRequest {
+  if (options.wasmThreads !== undefined) {
+    if (!Number.isInteger(options.wasmThreads) || options.wasmThreads < 0) {
+      throw new BackendError(`typed-flows: invalid wasmThreads ${options.wasmThreads}; use a non-negative integer.`);
+    }
+    return { threads: options.wasmThreads, source: `wasmThreads: ${options.wasmThreads}`, log };
+  }
+  const raw = process.env[WASM_THREADS_ENV_VAR];
+  if (raw === undefined) return { threads: 1, source: 'default', log };
+  const threads = parseWasmThreads(raw);
+  if (threads === undefined) {
+    throw new BackendError(
+      `typed-flows: invalid thread count '${raw}' in ${WASM_THREADS_ENV_VAR}; use a non-negative integer (0 or 1: single-threaded) or 'auto'.`,
+    );
+  }
+  return { threads, source: `${WASM_THREADS_ENV_VAR}=${raw}`, log };
 }
 
 function describeTried(tried: readonly BackendAttempt[]): string {
@@ -191,9 +250,10 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
     source = 'default';
   }
 
+  const wasm = wasmThreadsRequest(options, log);
   const tried: BackendAttempt[] = [];
   if (prefer !== 'auto') {
-    const error = await tryBackend(prefer);
+    const { error, wasmThreads } = await tryBackend(prefer, wasm);
     tried.push(error === undefined ? { name: prefer } : { name: prefer, error });
     if (error !== undefined) {
       const undo =
@@ -205,17 +265,16 @@ export async function selectBackend(options: SelectBackendOptions = {}): Promise
         tried,
       );
     }
-    log(`typed-flows: using backend ${prefer} (forced by ${source})`);
-    return { name: prefer, tried };
+    log(`typed-flows: using backend ${prefer}${details(wasmThreads, `forced by ${source}`)}`);
+    return wasmThreads === undefined ? { name: prefer, tried } : { name: prefer, tried, wasmThreads };
   }
 
   for (const name of BACKEND_NAMES) {
-    const error = await tryBackend(name);
+    const { error, wasmThreads } = await tryBackend(name, wasm);
     if (error === undefined) {
       tried.push({ name });
-      const others = describeTried(tried);
-      log(`typed-flows: using backend ${name}${others ? ` (${others})` : ''}`);
-      return { name, tried };
+      log(`typed-flows: using backend ${name}${details(wasmThreads, describeTried(tried))}`);
+      return wasmThreads === undefined ? { name, tried } : { name, tried, wasmThreads };
     }
     tried.push({ name, error });
   }
