@@ -135,6 +135,15 @@ describe.each(['caflow', 'dualglow'] as const)('%s as one bijection given Y', (v
     expect(maxAbs(check.conditional, s.logLikelihood)).toBeLessThan(1e-2);
   });
 
+  it('sampling is reproducible for every seed, 0 included (tfjs treats a Gaussian seed of 0 as none)', () => {
+    for (const seed of [0, 1]) {
+      const a = sample(m, params)(y.slice(0, 1), { k: 2, temperature: 0.7, seed });
+      const b = sample(m, params)(y.slice(0, 1), { k: 2, temperature: 0.7, seed });
+      expect(Array.from(a.w.dataSync())).toEqual(Array.from(b.w.dataSync()));
+      tf.dispose([a.w, a.logLikelihood, b.w, b.logLikelihood]);
+    }
+  });
+
   it('leaves no tensors behind across likelihood and sampling calls', () => {
     const run = (): void => {
       const ll = logLikelihood(m, params)(w, y);

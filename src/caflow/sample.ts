@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Shape3 } from '../dsl/shape.js';
+import { seededNormal } from '../interpreters/seeded-normal.js';
 import { signature } from '../interpreters/shapes.js';
 import { fromLatents } from './latents.js';
 import type { CaflowSpec } from './model.js';
@@ -45,7 +46,7 @@ export const sample = (m: CaflowSpec, params: CaflowParams) => (y: tf.Tensor4D, 
     const z = m.priors.map((prior, i) =>
       // CAFLOW's G_i emits latents at scales i..n-1; Dual-Glow+'s only at scale i.
       signature(prior).outs.map(([c, h, w]: Shape3, j) =>
-        tf.mul(tf.randomNormal([rows, h, w, c], 0, 1, 'float32', seed + 100 * i + j), temperatureAt(options.temperature, i + j)) as tf.Tensor4D,
+        tf.mul(seededNormal([rows, h, w, c], 1, seed + 100 * i + j), temperatureAt(options.temperature, i + j)) as tf.Tensor4D,
       ),
     );
     return fromLatents(m, params)(z, repeatEach(y, k));

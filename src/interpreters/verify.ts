@@ -9,6 +9,7 @@
  * - a pass leaves tf.memory().numTensors unchanged
  */
 import * as tf from '@tensorflow/tfjs';
+import { seededNormal } from './seeded-normal.js';
 import { formatShape, sizeOf, type Shape3 } from '../dsl/shape.js';
 import type { FlowSpec } from '../dsl/spec.js';
 import { seededRandom } from '../dsl/random.js';
@@ -70,7 +71,7 @@ export const sampleInputs = (shapes: readonly Shape3[], doms: readonly Domain[],
   shapes.map(([c, h, w], i) => {
     const d = doms[i] ?? { kind: 'real' };
     return d.kind === 'real'
-      ? tf.randomNormal([batch, h, w, c], 0, 1, 'float32', seed + i)
+      ? seededNormal([batch, h, w, c], 1, seed + i)
       : tf.randomUniform([batch, h, w, c], d.low + 0.01 * (d.high - d.low), d.high - 0.01 * (d.high - d.low), 'float32', seed + i);
   });
 
@@ -97,7 +98,7 @@ export const perturbedParams = (spec: FlowSpec, seed: number, std: number): Para
   const perturbed = mapParams(fresh, (t, path) =>
     tf.tidy(() =>
       trainable.has(path)
-        ? tf.add(t, tf.randomNormal(t.shape, 0, noiseStd(path, t.shape, std), 'float32', Math.floor(random() * 2 ** 31)))
+        ? tf.add(t, seededNormal(t.shape, noiseStd(path, t.shape, std), Math.floor(random() * 2 ** 31)))
         : tf.clone(t),
     ),
   );
@@ -124,7 +125,7 @@ export const verifyFlow = (spec: FlowSpec, options: VerifyOptions = {}): VerifyR
   const sig = signature(spec);
   const params = options.params ?? perturbedParams(spec, seed, options.perturb ?? 0.2);
   const ctx: Context = Object.fromEntries(
-    Object.entries(sig.cond).map(([name, [c, h, w]], i) => [name, tf.randomNormal([batch, h, w, c], 0, 1, 'float32', seed + 100 + i)]),
+    Object.entries(sig.cond).map(([name, [c, h, w]], i) => [name, seededNormal([batch, h, w, c], 1, seed + 100 + i)]),
   );
   const xs = sampleInputs(sig.ins, domains(spec, 'forward'), batch, seed + 10);
   const fwd = forward(spec, params);
