@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { examples } from '../src/cli/examples.js';
+import { decodeRunConfig, presets } from '../src/experiments/config.js';
 import { encodeSpec, parseSpec } from '../src/dsl/codec.js';
 import { verifyFlow } from '../src/interpreters/index.js';
 
@@ -12,6 +13,13 @@ describe('examples/', () => {
     expect(text).toBe(`${encodeSpec(make())}\n`);
     const decoded = parseSpec(text);
     expect(E.isRight(decoded) && decoded.right).toEqual(make());
+  });
+
+  it('the Dual-Glow+ run config of docs/experiments.md is valid: the inpaint-right preset at the same size', () => {
+    const decoded = decodeRunConfig(JSON.parse(readFileSync(new URL('../examples/dualglow-inpaint-right.json', import.meta.url), 'utf8')));
+    expect(E.isRight(decoded)).toBe(true);
+    const preset = presets['mnist-inpaint-right']!;
+    expect(E.isRight(decoded) && decoded.right).toEqual({ ...preset, name: 'mnist-inpaint-right-dualglow', model: { ...preset.model, variant: 'dualglow', conditionalDepth: 5 } });
   });
 
   it('the Glow example satisfies the flow laws, its dense Jacobian included (192 dims)', () => {
