@@ -3,17 +3,15 @@
  * it) works there. tfjs-backend-wasm 4.22 has Conv2D and Conv2DBackpropInput but no
  * Conv2DBackpropFilter; tf.grad through tf.conv2d therefore fails with "Cannot find registered kernel".
  *
- * The kernels are composed of fast wasm primitives, as the custom gradient of `conv2dSame` in
- * src/layers/ops.ts is: the input gradient is a forward convolution of dy with the kernel rotated by
- * 180 degrees and its in/out channels swapped; the filter gradient is one matrix product of the im2col
- * patches (explicitly transposed: on wasm matMul with transposeA is 6-12x slower, docs/performance.md)
- * with dy. Supported: NHWC, stride 1, any kernel size, 'same'/'valid'/explicit padding. Anything else
+ * The kernels wrap the composed gradients of src/layers/conv-gradients.ts (the ones `conv2dSame` uses):
+ * supported are NHWC, stride 1, any kernel size, 'same'/'valid'/explicit padding. Anything else
  * throws an Error naming the attribute instead of returning wrong numbers. (Dilations never reach these
  * kernels: tfjs's Conv2D gradient rejects dilations > 1 itself.)
  *
  * Browser-safe: no Node imports (a browser page imports this too).
  */
 import * as tf from '@tensorflow/tfjs';
+import { convFilterGradient, convInputGradient, type ConvPadding } from '../layers/conv-gradients.js';
 import type {
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropInputAttrs,
@@ -29,12 +27,6 @@ const BACKEND = 'wasm';
 type Pad = Conv2DBackpropFilterAttrs['pad'];
 type Shape4 = [number, number, number, number];
 
-interface Padding {
-  readonly top: number;
-  readonly bottom: number;
-  readonly left: number;
-  readonly right: number;
-}
 
 const unsupported = (kernel: string, what: string): Error =>
   new Error(`typed-flows: ${kernel} on the wasm backend supports only ${what}`);
@@ -45,7 +37,7 @@ const checkedPadding = (
   xShape: Shape4,
   filterShape: Shape4,
   attrs: { strides: [number, number] | number; pad: Pad; dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: 'floor' | 'round' | 'ceil' },
-): Padding => {
+): ConvPadding => {
   const strides = typeof attrs.strides === 'number' ? [attrs.strides, attrs.strides] : attrs.strides;
   if (strides.some((s) => s !== 1)) throw unsupported(kernel, `strides 1 (got strides ${JSON.stringify(attrs.strides)})`);
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') throw unsupported(kernel, `dataFormat 'NHWC' (got dataFormat '${attrs.dataFormat}')`);
@@ -79,31 +71,6 @@ const handOver = (t: tf.Tensor, backend: KernelBackend): TensorInfo => {
   t.dispose();
   return info;
 };
-
-/** dK[a, b, i, o] = sum_{n,y,x} xpad[n, y+a, x+b, i] dy[n, y, x, o]: im2col, transpose, one matMul. */
-export const filterGradient = (x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, p: Padding): tf.Tensor4D =>
-  tf.tidy(() => {
-    const [kh, kw, cIn, cOut] = filterShape;
-    const [n, outH, outW] = dy.shape;
-    const rows = n * outH * outW;
-    const padded = p.top + p.bottom + p.left + p.right === 0 ? x : tf.pad(x, [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]]);
-    const shifts: tf.Tensor4D[] = [];
-    for (let a = 0; a < kh; a++) for (let b = 0; b < kw; b++) shifts.push(tf.slice(padded, [0, a, b, 0], [n, outH, outW, cIn]));
-    const patches = tf.reshape(shifts.length === 1 ? (shifts[0] as tf.Tensor4D) : tf.concat(shifts, 3), [rows, kh * kw * cIn]);
-    return tf.reshape(tf.matMul(tf.transpose(patches), tf.reshape(dy, [rows, cOut])), filterShape);
-  });
-
-/**
- * dx = conv(dy, K rotated 180 degrees with in/out swapped), with the padding that puts every input
- * pixel under each kernel tap that read it: kernel size - 1 - forward padding on each side.
- */
-export const inputGradient = (dy: tf.Tensor4D, filter: tf.Tensor4D, p: Padding): tf.Tensor4D =>
-  tf.tidy(() => {
-    const [kh, kw] = filter.shape;
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]);
-    const pad: tf.backend_util.ExplicitPadding = [[0, 0], [kh - 1 - p.top, kh - 1 - p.bottom], [kw - 1 - p.left, kw - 1 - p.right], [0, 0]];
-    return tf.conv2d(dy, flipped, 1, pad);
-  });
 
 const asShape4 = (s: readonly number[]): Shape4 => {
   if (s.length !== 4) throw new Error(`typed-flows: expected a rank-4 shape, got [${s.join(', ')}]`);
@@ -139,7 +106,7 @@ export const wasmConv2DBackpropFilter: KernelConfig = {
     const x = borrow(xInfo, backend);
     const dy = borrow(dyInfo, backend);
     try {
-      return handOver(filterGradient(x as tf.Tensor4D, dy as tf.Tensor4D, filterShape, p), backend);
+      return handOver(convFilterGradient(x as tf.Tensor4D, dy as tf.Tensor4D, filterShape, p), backend);
     } finally {
       if (x !== xInfo) x.dispose();
       if (dy !== dyInfo) dy.dispose();
@@ -159,7 +126,7 @@ export const wasmConv2DBackpropInput: KernelConfig = {
     const dy = borrow(dyInfo, backend);
     const filter = borrow(filterInfo, backend);
     try {
-      return handOver(inputGradient(dy as tf.Tensor4D, filter as tf.Tensor4D, p), backend);
+      return handOver(convInputGradient(dy as tf.Tensor4D, filter as tf.Tensor4D, p), backend);
     } finally {
       if (dy !== dyInfo) dy.dispose();
       if (filter !== filterInfo) filter.dispose();
