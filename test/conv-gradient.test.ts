@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { rotate180 } from '../src/layers/conv-gradients.js';
 import { conv2dSame } from '../src/layers/ops.js';
 
 describe('conv2dSame gradient', () => {
@@ -38,6 +39,21 @@ describe('conv2dSame gradient', () => {
         },
       ),
       { numRuns: 40 },
+    );
+  });
+
+  it('rotate180 (a permutation product) is exactly tf.reverse over both spatial axes, square or not', () => {
+    fc.assert(
+      fc.property(
+        fc.record({ kh: fc.integer({ min: 1, max: 5 }), kw: fc.integer({ min: 1, max: 5 }), cIn: fc.integer({ min: 1, max: 4 }), cOut: fc.integer({ min: 1, max: 4 }), seed: fc.integer({ min: 1, max: 1000 }) }),
+        ({ kh, kw, cIn, cOut, seed }) => {
+          tf.tidy(() => {
+            const k = tf.randomNormal([kh, kw, cIn, cOut], 0, 1, 'float32', seed) as tf.Tensor4D;
+            expect(Array.from(rotate180(k).dataSync())).toEqual(Array.from(tf.reverse(k, [0, 1]).dataSync()));
+          });
+        },
+      ),
+      { numRuns: 30 },
     );
   });
 });
