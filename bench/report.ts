@@ -101,7 +101,7 @@ const wasmGradientsSection = (w: WasmGradientsResult): string[] => {
     '',
     'tfjs-backend-wasm has no Conv2DBackpropFilter kernel, so `tf.grad` through a plain `tf.conv2d` failed there, and its',
     'Conv2DBackpropInput is slow. `selectBackend` now registers a filter gradient (`src/backend/wasm-conv-gradients.ts`:',
-    'one matMul per kernel tap) and puts a composed input gradient (kernel flip, then the XNNPACK forward',
+    'a batch/channel-swapped convolution, or one matMul per kernel tap) and puts a composed input gradient (kernel flip, then the XNNPACK forward',
     "convolution) in front of wasm's own, which still serves strides > 1 and NCHW. Wasm's own input gradient against the",
     'composed one, kernel by kernel, at the shapes of the coupling-net layers of section 2:',
     '',
@@ -328,8 +328,9 @@ export const performanceMarkdown = (r: BenchResults): string => {
     `- **Conv gradients: layout work around the products.** Conv gradients come from the custom gradient of \`conv2dSame\``,
     '  (`src/layers/ops.ts`, maths in `src/layers/conv-gradients.ts`): the input gradient is a forward convolution of dy with the',
     '  kernel rotated by 180° (a product with a k²×k² permutation matrix, 10× cheaper than `tf.reverse` on wasm) and',
-    '  in/out-swapped (`tf.transpose`); the filter gradient transposes the padded input once to channels-first and takes one',
-    `  product per kernel tap over its shifted window (a slice). Here slices, concats and pads take ${pct(im2col)}, Reverse and`,
+    '  in/out-swapped (`tf.transpose`); the filter gradient is one forward convolution with batch and channels swapped',
+    '  (16 input channels or more) or one product per kernel tap over a channels-first slice of the input (fewer).',
+    `  Here slices, concats and pads take ${pct(im2col)}, Reverse and`,
     `  Transpose ${pct(flips)}${reverse !== undefined ? ` (${reverse.calls} Reverse calls, ${ms(reverse.ms)} ms)` : ''},`,
     `  the matrix products ${pct(matmulShare)} (${pct(transposeAShare)} in products with transposeA) and the convolutions themselves`,
     `  ${pct(convShare)}.`,
@@ -355,7 +356,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
           '',
           transposeAShare > 0.2
             ? `In this run the filter gradients still use transposeA: that is ${pct(transposeAShare)} of the step and the first thing to change.`
-            : 'In this run `conv2dSame` uses neither form: it transposes the padded input once to channels-first, so each tap\'s slice is already the left factor of a plain product (transposeA is left only in small products such as the inv1x1 weight gradients).',
+            : 'In this run `conv2dSame` uses neither form (src/layers/conv-gradients.ts); transposeA is left only in small products such as the inv1x1 weight gradients.',
           '',
         ]
       : []),

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { rotate180 } from '../src/layers/conv-gradients.js';
+import { filterGradientByConv, filterGradientPerTap, rotate180, samePadding } from '../src/layers/conv-gradients.js';
 import { conv2dSame } from '../src/layers/ops.js';
 
 describe('conv2dSame gradient', () => {
@@ -54,6 +54,44 @@ describe('conv2dSame gradient', () => {
         },
       ),
       { numRuns: 30 },
+    );
+  });
+
+  // Both routes of convFilterGradient (the size picks one) against tfjs's stock Conv2DBackpropFilter on
+  // cpu. Each entry sums N*outH*outW <= 2*7*7 = 98 products of N(0,1) values (|entry| ~ 10): 1e-3 leaves
+  // room for the different summation orders (float32 error ~ 98 * 2^-24 * sum|terms| ~ 1e-4).
+  it('both filter-gradient routes equal the stock gradient (same and valid padding, up to 20 channels)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          n: fc.integer({ min: 1, max: 2 }),
+          h: fc.integer({ min: 3, max: 7 }),
+          w: fc.integer({ min: 3, max: 7 }),
+          cIn: fc.integer({ min: 1, max: 20 }),
+          cOut: fc.integer({ min: 1, max: 5 }),
+          k: fc.constantFrom(1, 3),
+          same: fc.boolean(),
+          seed: fc.integer({ min: 1, max: 1000 }),
+        }),
+        ({ n, h, w, cIn, cOut, k, same, seed }) => {
+          tf.tidy(() => {
+            const x = tf.randomNormal([n, h, w, cIn], 0, 1, 'float32', seed) as tf.Tensor4D;
+            const outH = same ? h : h - k + 1;
+            const outW = same ? w : w - k + 1;
+            const dy = tf.randomNormal([n, outH, outW, cOut], 0, 1, 'float32', seed + 1) as tf.Tensor4D;
+            // The stock gradient: d/dK of sum(conv(x, K) * dy) is dK for upstream gradient dy (any K).
+            const kernel = tf.zeros([k, k, cIn, cOut]) as tf.Tensor4D;
+            const stock = tf.grad((kk: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x, kk as tf.Tensor4D, 1, same ? 'same' : 'valid'), dy)))(kernel).dataSync();
+            const pad = same ? samePadding(k) : { top: 0, bottom: 0, left: 0, right: 0 };
+            for (const route of [filterGradientPerTap, filterGradientByConv]) {
+              const got = route(x, dy, [k, k, cIn, cOut], pad).dataSync();
+              expect(got.length).toBe(stock.length);
+              got.forEach((v, i) => expect(Math.abs(v - (stock[i] as number))).toBeLessThan(1e-3));
+            }
+          });
+        },
+      ),
+      { numRuns: 40 },
     );
   });
 });

@@ -3,7 +3,7 @@
  * faster implementation replaces them in one place without touching any spec.
  *
  * `conv2dSame` carries its own gradient (src/layers/conv-gradients.ts), built from a forward convolution
- * (input gradient) and one matrix product per kernel tap (filter gradient): the wasm backend has no Conv2DBackpropFilter kernel at all, and
+ * (input gradient) and per-tap products or one batch/channel-swapped convolution (filter gradient): the wasm backend has no Conv2DBackpropFilter kernel at all, and
  * the cpu backend's is very slow, while forward convolutions and matMul are fast on every backend.
  */
 import * as tf from '@tensorflow/tfjs';
