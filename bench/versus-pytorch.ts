@@ -11,9 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { dequantize } from '../src/caflow/index.js';
-import { standardNormalLogProb } from '../src/caflow/gaussian.js';
-import { affineCoupling, convNet } from '../src/dsl/index.js';
-import { flattenParams, forward, init, mapParams, type ParamTree } from '../src/interpreters/index.js';
+import { couplingWorkload } from './coupling-setup.js';
 import { caflowSmall, caflowTrainer, describeConfig, pixelBatch, sampleOnce } from './caflow-setup.js';
 import { log, profileKernels, round, timeSync, timeTf, type Profile, type RunSize, type Timing } from './common.js';
 import { probeTransposeA, type TransposeProbe } from './hotspots.js';
@@ -43,24 +41,7 @@ export interface VersusResult {
 }
 
 const couplingFigures = (size: RunSize): { forward: Timing; forwardBackward: Timing; params: number } => {
-  const { batch, size: s, channels, hidden, clamp } = COUPLING;
-  const flow = affineCoupling([channels, s, s], { net: convNet({ hidden }), clamp });
-  const x = tf.randomUniform([batch, s, s, channels], -0.5, 0.5, 'float32', 11) as tf.Tensor4D;
-  const p0 = init(flow, { seed: 0 });
-  // The last layer starts at zero; perturb it so the scale and shift are not trivially 0.
-  const params = tf.tidy(() =>
-    mapParams(p0, (t, path) => (path.includes('conv2') ? tf.add(t, tf.randomNormal(t.shape, 0, 0.01, 'float32', 3)) : tf.clone(t))) as unknown as tf.TensorContainer,
-  ) as unknown as ParamTree;
-  flattenParams(p0).forEach(([, t]) => t.dispose());
-  const leaves = flattenParams(params);
-  const index = new Map(leaves.map(([path], i) => [path, i]));
-  const xs = leaves.map(([, t]) => t);
-  const dims = s * s * channels;
-  const nll = (ps: readonly tf.Tensor[]): tf.Scalar => {
-    const tree = mapParams(params, (t, path) => ps[index.get(path) as number] ?? t);
-    const { y, logDet } = forward(flow, tree)(x);
-    return tf.div(tf.neg(tf.mean(tf.add(standardNormalLogProb(y), logDet))), dims) as tf.Scalar;
-  };
+  const { xs, nll, dispose } = couplingWorkload(COUPLING);
   const { warmup, reps } = size.cheap;
   const fwd = timeTf(() => [tf.tidy(() => nll(xs))], warmup, reps);
   const fwdBwd = timeTf(
@@ -73,7 +54,7 @@ const couplingFigures = (size: RunSize): { forward: Timing; forwardBackward: Tim
     reps,
   );
   const count = xs.reduce((n, t) => n + t.size, 0);
-  tf.dispose([x, ...xs]);
+  dispose();
   return { forward: fwd, forwardBackward: fwdBwd, params: count };
 };
 

@@ -20,10 +20,8 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend/index.js';
-import { standardNormalLogProb } from '../src/caflow/gaussian.js';
 import { dequantize } from '../src/caflow/index.js';
-import { affineCoupling, convNet } from '../src/dsl/index.js';
-import { flattenParams, forward, init, mapParams, type ParamTree } from '../src/interpreters/index.js';
+import { couplingWorkload } from './coupling-setup.js';
 import { caflowSmall, caflowTrainer, describeConfig, pixelBatch, sampleOnce } from './caflow-setup.js';
 import { busyShare, cpuModel, loadSnapshot, log, median, round, type LoadSnapshot } from './common.js';
 
@@ -53,24 +51,8 @@ type FromChild = { readonly ready: { readonly threads: number; readonly log: str
 // ---------------------------------------------------------------------------------------------------
 // Child: one backend configuration, running one repetition per request.
 
-const couplingWorkload = (): (() => void) => {
-  const { batch, size: s, channels, hidden, clamp } = COUPLING_32;
-  const flow = affineCoupling([channels, s, s], { net: convNet({ hidden }), clamp });
-  const x = tf.randomUniform([batch, s, s, channels], -0.5, 0.5, 'float32', 11) as tf.Tensor4D;
-  const p0 = init(flow, { seed: 0 });
-  // The last layer starts at zero; perturb it so the scale and shift are not trivially 0.
-  const params = tf.tidy(() =>
-    mapParams(p0, (t, path) => (path.includes('conv2') ? tf.add(t, tf.randomNormal(t.shape, 0, 0.01, 'float32', 3)) : tf.clone(t))) as unknown as tf.TensorContainer,
-  ) as unknown as ParamTree;
-  flattenParams(p0).forEach(([, t]) => t.dispose());
-  const leaves = flattenParams(params);
-  const index = new Map(leaves.map(([path], i) => [path, i]));
-  const xs = leaves.map(([, t]) => t);
-  const nll = (ps: readonly tf.Tensor[]): tf.Scalar => {
-    const tree = mapParams(params, (t, path) => ps[index.get(path) as number] ?? t);
-    const { y, logDet } = forward(flow, tree)(x);
-    return tf.div(tf.neg(tf.mean(tf.add(standardNormalLogProb(y), logDet))), s * s * channels) as tf.Scalar;
-  };
+const couplingRun = (): (() => void) => {
+  const { xs, nll } = couplingWorkload(COUPLING_32);
   return () => {
     const outs = tf.tidy(() => {
       const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => nll(ps))(xs);
@@ -82,7 +64,7 @@ const couplingWorkload = (): (() => void) => {
 };
 
 const workloads = (): Record<Workload, () => void> => {
-  const coupling = couplingWorkload();
+  const coupling = couplingRun();
   const trainer = caflowTrainer(caflowSmall);
   const sampler = caflowTrainer(caflowSmall);
   const y = tf.tidy(() => dequantize(pixelBatch(caflowSmall, 1).y, 'center'));
