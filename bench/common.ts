@@ -283,3 +283,45 @@ export const runSize = (quick: boolean): RunSize =>
 export const log = (msg: string): void => {
   process.stderr.write(`${msg}\n`);
 };
+
+/**
+ * Times a and b interleaved (alternating which goes first), after `warmup` rounds of each; `before`
+ * runs ahead of every call, outside the timing. `paired` is the median of the per-pair ratios a/b.
+ */
+export const interleaved = (
+  a: () => tf.Tensor[],
+  b: () => tf.Tensor[],
+  warmup: number,
+  reps: number,
+  before?: (which: 'a' | 'b') => void,
+): { a: Timing; b: Timing; paired: number } => {
+  const once = (f: () => tf.Tensor[], which: 'a' | 'b'): number => {
+    before?.(which);
+    const t0 = performance.now();
+    const outs = f();
+    for (const o of outs) o.dataSync();
+    const ms = performance.now() - t0;
+    tf.dispose(outs);
+    return ms;
+  };
+  for (let i = 0; i < warmup; i++) {
+    once(a, 'a');
+    once(b, 'b');
+  }
+  const as: number[] = [];
+  const bs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    if (i % 2 === 0) {
+      as.push(once(a, 'a'));
+      bs.push(once(b, 'b'));
+    } else {
+      bs.push(once(b, 'b'));
+      as.push(once(a, 'a'));
+    }
+  }
+  return {
+    a: { median_ms: median(as), samples_ms: as },
+    b: { median_ms: median(bs), samples_ms: bs },
+    paired: median(as.map((x, i) => x / (bs[i] as number))),
+  };
+};

@@ -16,7 +16,7 @@ import { actnorm, affineCoupling, chain, convNet, inv1x1, repeat, squeeze, type 
 import { flattenParams, forward, init, mapParams, type ParamTree } from '../src/interpreters/index.js';
 import { logAbsDet } from '../src/interpreters/kernels/channel-mix.js';
 import { conv2dSame } from '../src/layers/ops.js';
-import { median, round, type RunSize, type Timing } from './common.js';
+import { interleaved, round, type RunSize, type Timing } from './common.js';
 
 const BATCH = 8;
 const DEPTH = 8;
@@ -82,37 +82,6 @@ export interface OverheadResult {
   /** The two implementations agree (loss and gradients), so they really are the same computation. */
   readonly check: { readonly lossDiff: number; readonly maxGradRelDiff: number; readonly paramTensors: number; readonly params: number };
 }
-
-const interleaved = (a: () => tf.Tensor[], b: () => tf.Tensor[], warmup: number, reps: number): { a: Timing; b: Timing; paired: number } => {
-  const once = (f: () => tf.Tensor[]): number => {
-    const t0 = performance.now();
-    const outs = f();
-    for (const o of outs) o.dataSync();
-    const ms = performance.now() - t0;
-    tf.dispose(outs);
-    return ms;
-  };
-  for (let i = 0; i < warmup; i++) {
-    once(a);
-    once(b);
-  }
-  const as: number[] = [];
-  const bs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    if (i % 2 === 0) {
-      as.push(once(a));
-      bs.push(once(b));
-    } else {
-      bs.push(once(b));
-      as.push(once(a));
-    }
-  }
-  return {
-    a: { median_ms: median(as), samples_ms: as },
-    b: { median_ms: median(bs), samples_ms: bs },
-    paired: median(as.map((x, i) => x / (bs[i] as number))),
-  };
-};
 
 export const runDslOverhead = (size: RunSize): OverheadResult => {
   const x = tf.tidy(() => tf.add(tf.randomUniform([BATCH, 32, 32, 3], -0.5, 0.5, 'float32', 3), tf.reshape(tf.linspace(-1, 1, 32), [1, 1, 32, 1]))) as tf.Tensor4D;

@@ -16,7 +16,7 @@ import { dequantize } from '../src/caflow/index.js';
 import { channelMixWork, setChannelMixCache } from '../src/interpreters/kernels/channel-mix.js';
 import { conv2dSame } from '../src/layers/ops.js';
 import { caflowSmall, caflowTrainer, describeConfig, pixelBatch, sampleOnce } from './caflow-setup.js';
-import { median, round, type RunSize, type Timing } from './common.js';
+import { interleaved, round, type RunSize, type Timing } from './common.js';
 import { COUPLING, SAMPLES_K } from './versus-pytorch.js';
 
 export interface PairFigure {
@@ -47,36 +47,8 @@ export interface WasmGradientsResult {
 }
 
 const pair = (a: () => tf.Tensor[], b: () => tf.Tensor[], warmup: number, reps: number, before?: (which: 'a' | 'b') => void) => {
-  const once = (f: () => tf.Tensor[], which: 'a' | 'b'): number => {
-    before?.(which);
-    const t0 = performance.now();
-    const outs = f();
-    for (const o of outs) o.dataSync();
-    const ms = performance.now() - t0;
-    tf.dispose(outs);
-    return ms;
-  };
-  for (let i = 0; i < warmup; i++) {
-    once(a, 'a');
-    once(b, 'b');
-  }
-  const as: number[] = [];
-  const bs: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    if (i % 2 === 0) {
-      as.push(once(a, 'a'));
-      bs.push(once(b, 'b'));
-    } else {
-      bs.push(once(b, 'b'));
-      as.push(once(a, 'a'));
-    }
-  }
-  return {
-    timeA: { median_ms: median(as), samples_ms: as },
-    timeB: { median_ms: median(bs), samples_ms: bs },
-    ratio: round(median(as) / median(bs), 3),
-    pairedRatio: round(median(as.map((x, i) => x / (bs[i] as number))), 3),
-  };
+  const t = interleaved(a, b, warmup, reps, before);
+  return { timeA: t.a, timeB: t.b, ratio: round(t.a.median_ms / t.b.median_ms, 3), pairedRatio: round(t.paired, 3) };
 };
 
 const LAYERS: ReadonlyArray<readonly [number, number, number]> = [
