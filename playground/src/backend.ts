@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerWasmSlice } from '../../src/backend/wasm-slice.js';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -67,7 +68,11 @@ export const chooseBackend = async (forced?: BrowserBackend): Promise<BackendCho
   const skipped: Array<{ name: BrowserBackend; reason: string }> = [];
   for (const name of order) {
     const reason = await tryBackend(name, forced !== undefined);
-    if (reason === undefined) return { name, skipped };
+    if (reason === undefined) {
+      // wasm's own Slice copies the whole input first; sampling splits tensors at every coupling.
+      if (name === 'wasm') registerWasmSlice();
+      return { name, skipped };
+    }
     skipped.push({ name, reason });
   }
   throw new Error(`no backend works here: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);

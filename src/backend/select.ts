@@ -13,6 +13,7 @@
 // Once wasm is active, the conv gradient kernels it lacks are registered (src/backend/wasm-conv-gradients.ts).
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmConvGradients } from './wasm-conv-gradients.js';
+import { registerWasmSlice } from './wasm-slice.js';
 import { activateWasmWithThreads, parseWasmThreads, WASM_THREADS_ENV_VAR, wasmThreadsInUse } from './wasm-threads.js';
 
 // Part of the public backend API (src/backend/index.ts re-exports this module).
@@ -194,7 +195,10 @@ async function tryBackend(name: BackendName, wasm: WasmThreadsRequest): Promise<
   if (error !== undefined && hadPrevious && previous !== tfjsName) {
     await tf.setBackend(previous).catch(() => false);
   }
-  if (error === undefined && name === 'wasm') registerWasmConvGradients();
+  if (error === undefined && name === 'wasm') {
+    registerWasmConvGradients();
+    registerWasmSlice();
+  }
   return error === undefined ? (wasmThreads === undefined ? {} : { wasmThreads }) : { error };
 }
 
