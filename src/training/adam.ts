@@ -87,30 +87,32 @@ export const adamUpdate = (params: ParamTree, grads: Gradients, state: AdamState
   const t = state.step + 1;
   const c1 = 1 - beta1 ** t;
   const c2 = 1 - beta2 ** t;
-  const updated = new Map<string, readonly [tf.Tensor, tf.Tensor, tf.Tensor]>();
-  try {
-    for (const [path, p] of leaves) {
-      if (!isTrainable(path)) continue;
-      const grad = g.get(path);
-      if (grad === undefined) throw new TypeError(`adamUpdate: no gradient for trainable parameter '${path}'`);
-      if (!sameShape(grad.shape, p.shape)) {
-        throw new TypeError(`adamUpdate: gradient of '${path}' has shape [${grad.shape.join(',')}], expected [${p.shape.join(',')}]`);
-      }
-      const m = ms.get(path) as tf.Tensor;
-      const v = vs.get(path) as tf.Tensor;
-      const [p2, m2, v2] = tf.tidy(() => {
-        const mNew = tf.add(tf.mul(m, beta1), tf.mul(grad, 1 - beta1));
-        const vNew = tf.add(tf.mul(v, beta2), tf.mul(tf.square(grad), 1 - beta2));
-        const denom = tf.add(tf.sqrt(tf.div(vNew, c2)), eps);
-        const pNew = tf.sub(p, tf.mul(tf.div(tf.div(mNew, c1), denom), lr));
-        return [pNew, mNew, vNew];
-      });
-      updated.set(path, [p2 as tf.Tensor, m2 as tf.Tensor, v2 as tf.Tensor]);
+  const trained: Array<{ path: string; p: tf.Tensor; grad: tf.Tensor; m: tf.Tensor; v: tf.Tensor }> = [];
+  for (const [path, p] of leaves) {
+    if (!isTrainable(path)) continue;
+    const grad = g.get(path);
+    if (grad === undefined) throw new TypeError(`adamUpdate: no gradient for trainable parameter '${path}'`);
+    if (!sameShape(grad.shape, p.shape)) {
+      throw new TypeError(`adamUpdate: gradient of '${path}' has shape [${grad.shape.join(',')}], expected [${p.shape.join(',')}]`);
     }
-  } catch (e) {
-    for (const ts of updated.values()) for (const x of ts) x.dispose();
-    throw e;
+    trained.push({ path, p, grad, m: ms.get(path) as tf.Tensor, v: vs.get(path) as tf.Tensor });
   }
+  // Every trainable tensor in one vector: the update's 14 ops run once instead of once per parameter
+  // tensor (a CAFLOW has ~200). The arithmetic per element is unchanged, so the result is bit-identical.
+  const [p2, m2, v2] = tf.tidy(() => {
+    if (trained.length === 0) return [[], [], []];
+    const flat = (pick: (x: (typeof trained)[number]) => tf.Tensor): tf.Tensor1D =>
+      tf.concat(trained.map((x) => tf.reshape(pick(x), [-1]) as tf.Tensor1D));
+    const grad = flat((x) => x.grad);
+    const mNew = tf.add(tf.mul(flat((x) => x.m), beta1), tf.mul(grad, 1 - beta1));
+    const vNew = tf.add(tf.mul(flat((x) => x.v), beta2), tf.mul(tf.square(grad), 1 - beta2));
+    const denom = tf.add(tf.sqrt(tf.div(vNew, c2)), eps);
+    const pNew = tf.sub(flat((x) => x.p), tf.mul(tf.div(tf.div(mNew, c1), denom), lr));
+    const sizes = trained.map((x) => x.p.size);
+    const unflatten = (v: tf.Tensor): tf.Tensor[] => tf.split(v, sizes).map((piece, i) => tf.reshape(piece, (trained[i] as (typeof trained)[number]).p.shape));
+    return [unflatten(pNew), unflatten(mNew), unflatten(vNew)];
+  });
+  const updated = new Map(trained.map(({ path }, i) => [path, [p2[i], m2[i], v2[i]] as const]));
   const pick =
     (i: 0 | 1 | 2) =>
     (old: tf.Tensor, path: string): tf.Tensor =>
