@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { presets, type RunConfig } from '../src/experiments/config.js';
+import type { RunConfig } from '../src/experiments/config.js';
+import { tinyRunConfig } from './tiny-run.js';
 import { encodeSafetensors } from '../src/io/safetensors.js';
 import type { EvalResult } from '../src/cli/commands/eval.js';
 import { renderReport } from '../src/cli/commands/report.js';
@@ -72,15 +73,7 @@ describe('eval with user-supplied networks: bad files exit 2', () => {
 });
 
 describe('eval on a trained run', () => {
-  const base = presets['mnist-sr'] as RunConfig;
-  const config: RunConfig = {
-    ...base,
-    name: 'tiny',
-    data: { source: 'mnist', limit: 200 },
-    model: { ...base.model, scales: 2, encoderDepth: 1, conditionalDepth: 1, encoderHidden: 4, conditionalHidden: 4 },
-    train: { ...base.train, steps: 2, batchSize: 4, checkpointEvery: 100000 },
-    eval: { conditions: 4, samples: 3, temperature: 0.5 },
-  };
+  const config: RunConfig = tinyRunConfig(2);
 
   beforeAll(() => {
     const file = join(tmp, 'tiny.json');

@@ -4,20 +4,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { presets, type RunConfig } from '../src/experiments/config.js';
+import type { RunConfig } from '../src/experiments/config.js';
+import { tinyRunConfig } from './tiny-run.js';
 
 const out = mkdtempSync(join(tmpdir(), 'typed-flows-train-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-const base = presets['mnist-sr'] as RunConfig;
-const config: RunConfig = {
-  ...base,
-  name: 'tiny',
-  data: { source: 'mnist', limit: 200 },
-  model: { ...base.model, scales: 2, encoderDepth: 1, conditionalDepth: 1, encoderHidden: 4, conditionalHidden: 4 },
-  train: { ...base.train, steps: 100000, batchSize: 4, checkpointEvery: 100000 },
-  eval: { conditions: 4, samples: 3, temperature: 0.5 },
-};
+const config: RunConfig = tinyRunConfig(100000);
 const configFile = join(out, 'tiny.json');
 writeFileSync(configFile, JSON.stringify(config));
 const env = { ...process.env, TYPED_FLOWS_BACKEND: 'wasm' };
