@@ -74,6 +74,26 @@ export const gaussianStats = (f: FeatureMatrix): GaussianStats => {
 };
 
 /**
+ * The Jacobi rotation that zeroes the off-diagonal term of [[alpha, gamma], [gamma, beta]]:
+ * zeta = (beta - alpha) / (2 gamma), t = tan of the angle (the smaller root), c = cos, s = sin.
+ */
+const jacobiRotation = (zeta: number): { c: number; s: number } => {
+  const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(zeta * zeta + 1));
+  const c = 1 / Math.sqrt(t * t + 1);
+  return { c, s: t * c };
+};
+
+/** (x, y) <- (c x - s y, s x + c y) for the `count` pairs a[first + k stride], a[second + k stride]. */
+const rotatePairs = (a: Float64Array, first: number, second: number, stride: number, count: number, c: number, s: number): void => {
+  for (let k = 0; k < count; k++) {
+    const x = a[first + k * stride] as number;
+    const y = a[second + k * stride] as number;
+    a[first + k * stride] = c * x - s * y;
+    a[second + k * stride] = s * x + c * y;
+  }
+};
+
+/**
  * Eigen-decomposition of a symmetric n x n matrix (row-major; not modified) by cyclic Jacobi rotations:
  * values (unsorted) and the eigenvectors as the columns of `vectors`.
  */
@@ -98,31 +118,13 @@ export const symmetricEigen = (matrix: Float64Array, n: number, maxSweeps = 60):
           continue;
         }
         rotated = true;
-        const theta = ((a[q * n + q] as number) - (a[p * n + p] as number)) / (2 * apq);
-        const t = (theta >= 0 ? 1 : -1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-        const c = 1 / Math.sqrt(t * t + 1);
-        const s = t * c;
+        const { c, s } = jacobiRotation(((a[q * n + q] as number) - (a[p * n + p] as number)) / (2 * apq));
         // A <- J^T A J: columns p, q, then rows p, q; V <- V J.
-        for (let k = 0; k < n; k++) {
-          const akp = a[k * n + p] as number;
-          const akq = a[k * n + q] as number;
-          a[k * n + p] = c * akp - s * akq;
-          a[k * n + q] = s * akp + c * akq;
-        }
-        for (let k = 0; k < n; k++) {
-          const apk = a[p * n + k] as number;
-          const aqk = a[q * n + k] as number;
-          a[p * n + k] = c * apk - s * aqk;
-          a[q * n + k] = s * apk + c * aqk;
-        }
+        rotatePairs(a, p, q, n, n, c, s);
+        rotatePairs(a, p * n, q * n, 1, n, c, s);
         a[p * n + q] = 0;
         a[q * n + p] = 0;
-        for (let k = 0; k < n; k++) {
-          const vkp = v[k * n + p] as number;
-          const vkq = v[k * n + q] as number;
-          v[k * n + p] = c * vkp - s * vkq;
-          v[k * n + q] = s * vkp + c * vkq;
-        }
+        rotatePairs(v, p, q, n, n, c, s);
       }
     }
     if (!rotated) break;
@@ -220,16 +222,8 @@ export const singularValues = (matrix: Float64Array, rows: number, cols: number,
         // Orthogonal to working precision: rotating further would only stir rounding noise.
         if (Math.abs(gamma) <= 1e-15 * Math.sqrt(alpha * beta)) continue;
         rotated = true;
-        const zeta = (beta - alpha) / (2 * gamma);
-        const t = (zeta >= 0 ? 1 : -1) / (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
-        const c = 1 / Math.sqrt(1 + t * t);
-        const s = c * t;
-        for (let k = 0; k < cols; k++) {
-          const x = m[i * cols + k] as number;
-          const y = m[j * cols + k] as number;
-          m[i * cols + k] = c * x - s * y;
-          m[j * cols + k] = s * x + c * y;
-        }
+        const { c, s } = jacobiRotation((beta - alpha) / (2 * gamma));
+        rotatePairs(m, i * cols, j * cols, 1, cols, c, s);
       }
     }
     if (!rotated) break;
