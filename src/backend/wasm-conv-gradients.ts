@@ -72,6 +72,18 @@ const handOver = (t: tf.Tensor, backend: KernelBackend): TensorInfo => {
   return info;
 };
 
+/** Runs `f` on the inputs as tensors and hands its result to the engine, releasing what it borrowed. */
+const computeOn = (backend: KernelBackend, infos: readonly TensorInfo[], f: (ts: readonly tf.Tensor[]) => tf.Tensor): TensorInfo => {
+  const ts = infos.map((info) => borrow(info, backend));
+  try {
+    return handOver(f(ts), backend);
+  } finally {
+    ts.forEach((t, i) => {
+      if (t !== infos[i]) t.dispose();
+    });
+  }
+};
+
 const asShape4 = (s: readonly number[]): Shape4 => {
   if (s.length !== 4) throw new Error(`typed-flows: expected a rank-4 shape, got [${s.join(', ')}]`);
   return s as Shape4;
@@ -103,14 +115,7 @@ export const wasmConv2DBackpropFilter: KernelConfig = {
     const dyInfo = need(inputs, 'dy');
     const filterShape = asShape4(a.filterShape);
     const p = checkedPadding(tf.Conv2DBackpropFilter, asShape4(xInfo.shape), filterShape, a);
-    const x = borrow(xInfo, backend);
-    const dy = borrow(dyInfo, backend);
-    try {
-      return handOver(convFilterGradient(x as tf.Tensor4D, dy as tf.Tensor4D, filterShape, p), backend);
-    } finally {
-      if (x !== xInfo) x.dispose();
-      if (dy !== dyInfo) dy.dispose();
-    }
+    return computeOn(backend, [xInfo, dyInfo], ([x, dy]) => convFilterGradient(x as tf.Tensor4D, dy as tf.Tensor4D, filterShape, p));
   },
 };
 
@@ -123,14 +128,7 @@ export const wasmConv2DBackpropInput: KernelConfig = {
     const dyInfo = need(inputs, 'dy');
     const filterInfo = need(inputs, 'filter');
     const p = checkedPadding(tf.Conv2DBackpropInput, asShape4(a.inputShape), asShape4(filterInfo.shape), a);
-    const dy = borrow(dyInfo, backend);
-    const filter = borrow(filterInfo, backend);
-    try {
-      return handOver(convInputGradient(dy as tf.Tensor4D, filter as tf.Tensor4D, p), backend);
-    } finally {
-      if (dy !== dyInfo) dy.dispose();
-      if (filter !== filterInfo) filter.dispose();
-    }
+    return computeOn(backend, [dyInfo, filterInfo], ([dy, filter]) => convInputGradient(dy as tf.Tensor4D, filter as tf.Tensor4D, p));
   },
 };
 
