@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmSlice } from '../../src/backend/wasm-slice.js';
+import { errorText } from './session.js';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -56,7 +57,7 @@ const tryBackend = async (name: BrowserBackend, forced: boolean): Promise<string
     if (!computesCorrectly()) return 'a test convolution came out wrong';
     return undefined;
   } catch (e) {
-    return e instanceof Error ? e.message : String(e);
+    return errorText(e);
   }
 };
 

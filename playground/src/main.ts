@@ -7,7 +7,7 @@ import type { TaskName } from '../../src/tasks/index.js';
 import { CheckpointIndex, decodeAsset, Examples, exampleImages, type ModelEntry } from './assets.js';
 import { chooseBackend, isBrowserBackend } from './backend.js';
 import { boundingBox, boxDownsample, centreLikeMnist } from './digit.js';
-import { conditionOf, disposeModel, readModelFile, sampleRanked, type PlaygroundModel, type RankedSample } from './session.js';
+import { conditionOf, disposeModel, errorText, readModelFile, sampleRanked, type PlaygroundModel, type RankedSample } from './session.js';
 
 const SIZE = 32;
 const PAD = 256;
@@ -58,8 +58,6 @@ const showStatus = (message: string | undefined, kind: 'error' | 'info' = 'error
   ui.status.className = `status ${kind}`;
   ui.status.dataset['kind'] = kind;
 };
-
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 // ---- images <-> canvases ----
 
@@ -117,11 +115,15 @@ const targetFromPad = (): Uint8Array => {
 
 // ---- condition ----
 
-/** The pixels a task hides, found by applying it to a white image (inpainting zeroes them). */
+/** The pixels a task hides, found once per task by applying it to a white image (inpainting zeroes them). */
+const hiddenRegions = new Map<TaskName, ReturnType<typeof boundingBox>>();
 const hiddenRegion = (task: TaskName): ReturnType<typeof boundingBox> => {
   if (task !== 'inpaint-center' && task !== 'inpaint-right') return undefined;
-  const y = conditionOf(task, new Uint8Array(SIZE * SIZE).fill(255), [SIZE, SIZE, 1]);
-  return boundingBox(y.map((v) => 255 - v), SIZE, 0);
+  if (!hiddenRegions.has(task)) {
+    const y = conditionOf(task, new Uint8Array(SIZE * SIZE).fill(255), [SIZE, SIZE, 1]);
+    hiddenRegions.set(task, boundingBox(y.map((v) => 255 - v), SIZE, 0));
+  }
+  return hiddenRegions.get(task);
 };
 
 const updateCondition = (): void => {

@@ -35,7 +35,8 @@ export interface PlaygroundModel {
   readonly source: string;
 }
 
-const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+/** An error's message, or the thrown value as text. */
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /**
  * Reads a model file and checks it against `task`: the run config stored in the file names its task;
