@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerWasmSlice } from '../../src/backend/wasm-slice.js';
+import { registerWasmKernels } from '../../src/backend/wasm-kernels.js';
 import { errorText } from './session.js';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
@@ -71,7 +71,7 @@ export const chooseBackend = async (forced?: BrowserBackend): Promise<BackendCho
     const reason = await tryBackend(name, forced !== undefined);
     if (reason === undefined) {
       // wasm's own Slice copies the whole input first; sampling splits tensors at every coupling.
-      if (name === 'wasm') registerWasmSlice();
+      if (name === 'wasm') registerWasmKernels();
       return { name, skipped };
     }
     skipped.push({ name, reason });

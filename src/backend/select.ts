@@ -12,8 +12,7 @@
 // (src/backend/wasm-threads.ts); if that fails, wasm runs single-threaded and one line says why.
 // Once wasm is active, the conv gradient kernels it lacks are registered (src/backend/wasm-conv-gradients.ts).
 import * as tf from '@tensorflow/tfjs';
-import { registerWasmConvGradients } from './wasm-conv-gradients.js';
-import { registerWasmSlice } from './wasm-slice.js';
+import { registerWasmKernels } from './wasm-kernels.js';
 import { activateWasmWithThreads, parseWasmThreads, WASM_THREADS_ENV_VAR, wasmThreadsInUse } from './wasm-threads.js';
 
 // Part of the public backend API (src/backend/index.ts re-exports this module).
@@ -196,8 +195,7 @@ async function tryBackend(name: BackendName, wasm: WasmThreadsRequest): Promise<
     await tf.setBackend(previous).catch(() => false);
   }
   if (error === undefined && name === 'wasm') {
-    registerWasmConvGradients();
-    registerWasmSlice();
+    registerWasmKernels();
   }
   return error === undefined ? (wasmThreads === undefined ? {} : { wasmThreads }) : { error };
 }

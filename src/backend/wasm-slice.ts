@@ -9,27 +9,8 @@
  * Browser-safe: no Node imports (the playground registers them too).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-
-const BACKEND = 'wasm';
-
-/** The two methods of tfjs-backend-wasm's BackendWasm these kernels use. */
-interface WasmHeap {
-  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
-  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-}
-
-const asWasmHeap = (b: object): WasmHeap => {
-  if (!('makeOutput' in b) || !('typedArrayFromHeap' in b)) throw new Error('typed-flows: the wasm Slice kernel needs the wasm backend');
-  return b as WasmHeap;
-};
-
-/** Row-major strides, one per dimension. */
-const stridesOf = (shape: readonly number[]): number[] => {
-  const s = new Array<number>(shape.length).fill(1);
-  for (let i = shape.length - 2; i >= 0; i--) s[i] = (s[i + 1] as number) * (shape[i + 1] as number);
-  return s;
-};
+import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { asWasmHeap, copyRun, replaceWasmKernel, stridesOf, type WasmHeap } from './wasm-kernel-registry.js';
 
 /** Copies x[begin : begin + size] into a new output, one `set` per contiguous run. */
 const sliceInto = (heap: WasmHeap, x: TensorInfo, begin: readonly number[], size: readonly number[]): TensorInfo => {
@@ -58,9 +39,7 @@ const sliceInto = (heap: WasmHeap, x: TensorInfo, begin: readonly number[], size
   for (let r = 0; r < outer; r++) {
     let off = (begin[d] as number) * (strides[d] as number);
     for (let i = 0; i < d; i++) off += ((begin[i] as number) + (index[i] as number)) * (strides[i] as number);
-    // A subarray object per short run costs more than copying its few elements one by one.
-    if (run >= 64) outVals.set(xVals.subarray(off, off + run), o);
-    else for (let k = 0; k < run; k++) outVals[o + k] = xVals[off + k] as number;
+    copyRun(outVals, o, xVals, off, run);
     o += run;
     for (let i = d - 1; i >= 0; i--) {
       index[i] = (index[i] as number) + 1;
@@ -100,19 +79,8 @@ const splitVKernel =
     });
   };
 
-const replaced = new Map<string, KernelConfig>();
-
 /** Puts the copying-only Slice and SplitV in front of wasm's own (kept for strings). Idempotent. */
 export function registerWasmSlice(): void {
-  for (const [name, make] of [
-    [tf.Slice, sliceKernel],
-    [tf.SplitV, splitVKernel],
-  ] as const) {
-    const current = tf.getKernel(name, BACKEND);
-    if (current === undefined || current === replaced.get(name)) continue;
-    const config: KernelConfig = { kernelName: name, backendName: BACKEND, kernelFunc: make(current.kernelFunc) };
-    tf.unregisterKernel(name, BACKEND);
-    tf.registerKernel(config);
-    replaced.set(name, config);
-  }
+  replaceWasmKernel(tf.Slice, sliceKernel);
+  replaceWasmKernel(tf.SplitV, splitVKernel);
 }

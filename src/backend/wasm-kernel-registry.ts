@@ -1,0 +1,68 @@
+/**
+ * What the replacement kernels for the `wasm` backend share: the two BackendWasm methods that give
+ * a view of a tensor in the module's heap, and an idempotent way to put a kernel in front of wasm's
+ * own while keeping the original for the cases it still serves.
+ *
+ * Browser-safe: no Node imports (the playground registers these kernels too).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+
+export const WASM_BACKEND = 'wasm';
+
+/** The methods of tfjs-backend-wasm's BackendWasm that read and write tensors in place. */
+export interface WasmHeap extends KernelBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+}
+
+/** kernelFunc's backend is typed `{}`; these kernels only ever run on BackendWasm. */
+export const asWasmHeap = (b: object): WasmHeap => {
+  if (!('makeOutput' in b) || !('typedArrayFromHeap' in b) || !('incRef' in b)) {
+    throw new Error('typed-flows: this kernel needs the tfjs wasm backend');
+  }
+  return b as WasmHeap;
+};
+
+const replaced = new Map<string, KernelConfig>();
+
+/**
+ * Registers `wrap(original)` for `kernelName` on wasm in place of the kernel registered now, unless
+ * ours is already there. Returns whether it replaced anything (false when wasm lacks the kernel:
+ * nothing to wrap).
+ */
+export function replaceWasmKernel(kernelName: string, wrap: (original: KernelFunc) => KernelFunc): boolean {
+  const current = tf.getKernel(kernelName, WASM_BACKEND);
+  if (current === undefined) return false;
+  if (current === replaced.get(kernelName)) return true;
+  const config: KernelConfig = { ...current, kernelFunc: wrap(current.kernelFunc) };
+  tf.unregisterKernel(kernelName, WASM_BACKEND);
+  tf.registerKernel(config);
+  replaced.set(kernelName, config);
+  return true;
+}
+
+/** Row-major strides, one per dimension. */
+export const stridesOf = (shape: readonly number[]): number[] => {
+  const s = new Array<number>(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = (s[i + 1] as number) * (shape[i + 1] as number);
+  return s;
+};
+
+/**
+ * Runs below which copying element by element beats `set(subarray(...))`: a subarray is an object
+ * allocation, which costs more than copying a few dozen floats.
+ */
+export const SHORT_RUN = 64;
+
+/** dst[dstAt .. dstAt + n) = src[srcAt .. srcAt + n). */
+export const copyRun = (
+  dst: Float32Array | Int32Array | Uint8Array,
+  dstAt: number,
+  src: Float32Array | Int32Array | Uint8Array,
+  srcAt: number,
+  n: number,
+): void => {
+  if (n >= SHORT_RUN) dst.set(src.subarray(srcAt, srcAt + n), dstAt);
+  else for (let k = 0; k < n; k++) dst[dstAt + k] = src[srcAt + k] as number;
+};
