@@ -10,9 +10,19 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { asWasmHeap, copyRun, replaceWasmKernel, stridesOf, type WasmHeap } from './wasm-kernel-registry.js';
+import { asWasmHeap, copyRun, replaceWasmKernel, SHORT_RUN, stridesOf, type WasmHeap } from './wasm-kernel-registry.js';
 
-/** Copies x[begin : begin + size] into a new output, one `set` per contiguous run. */
+/** One axis of the walk over the runs: how many steps, and how far apart in the input. */
+interface Axis {
+  count: number;
+  stride: number;
+}
+
+/**
+ * Copies x[begin : begin + size] into a new output as contiguous runs. Trailing dimensions taken whole
+ * join the run; leading ones taken whole merge with the axis before them, so a channel split of an
+ * NHWC tensor is a single walk of N*H*W equally spaced runs.
+ */
 const sliceInto = (heap: WasmHeap, x: TensorInfo, begin: readonly number[], size: readonly number[]): TensorInfo => {
   const out = heap.makeOutput([...size], x.dtype);
   if (size.some((d) => d === 0)) return out;
@@ -20,12 +30,12 @@ const sliceInto = (heap: WasmHeap, x: TensorInfo, begin: readonly number[], size
   const outVals = heap.typedArrayFromHeap(out);
   const xVals = heap.typedArrayFromHeap(x);
   const shape = x.shape;
-  const strides = stridesOf(shape);
   const rank = shape.length;
   if (rank === 0) {
-    outVals.set(xVals.subarray(0, 1));
+    outVals[0] = xVals[0] as number;
     return out;
   }
+  const strides = stridesOf(shape);
   // Dimensions after d are taken whole, so dims d.. form one contiguous run of `run` elements.
   let d = rank - 1;
   let run = size[d] as number;
@@ -33,20 +43,39 @@ const sliceInto = (heap: WasmHeap, x: TensorInfo, begin: readonly number[], size
     d -= 1;
     run *= size[d] as number;
   }
-  const index = new Array<number>(d).fill(0);
-  const outer = size.slice(0, d).reduce((a, b) => a * b, 1);
-  let o = 0;
-  for (let r = 0; r < outer; r++) {
-    let off = (begin[d] as number) * (strides[d] as number);
-    for (let i = 0; i < d; i++) off += ((begin[i] as number) + (index[i] as number)) * (strides[i] as number);
-    copyRun(outVals, o, xVals, off, run);
-    o += run;
-    for (let i = d - 1; i >= 0; i--) {
-      index[i] = (index[i] as number) + 1;
-      if ((index[i] as number) < (size[i] as number)) break;
-      index[i] = 0;
-    }
+  let start = 0;
+  for (let i = 0; i < rank; i++) start += (begin[i] as number) * (strides[i] as number);
+  const axes: Axis[] = [];
+  for (let i = 0; i < d; i++) {
+    const previous = axes[axes.length - 1];
+    // Axis i taken whole after axis i-1: stepping through both is one walk with axis i's stride.
+    if (previous !== undefined && size[i] === shape[i]) {
+      previous.count *= size[i] as number;
+      previous.stride = strides[i] as number;
+    } else axes.push({ count: size[i] as number, stride: strides[i] as number });
   }
+  let o = 0;
+  const walk = (a: number, from: number): void => {
+    const axis = axes[a];
+    if (axis === undefined) {
+      copyRun(outVals, o, xVals, from, run);
+      o += run;
+      return;
+    }
+    const { count, stride } = axis;
+    if (a < axes.length - 1) {
+      for (let j = 0; j < count; j++) walk(a + 1, from + j * stride);
+    } else if (run >= SHORT_RUN) {
+      for (let j = 0; j < count; j++, o += run) outVals.set(xVals.subarray(from + j * stride, from + j * stride + run), o);
+    } else {
+      // The innermost walk over short runs, written out: no call or subarray per run.
+      for (let j = 0; j < count; j++) {
+        const s = from + j * stride;
+        for (let k = 0; k < run; k++) outVals[o++] = xVals[s + k] as number;
+      }
+    }
+  };
+  walk(0, start);
   return out;
 };
 
