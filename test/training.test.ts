@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { disposeParams, flattenParams, type ParamTree } from '../src/interpreters/params.js';
 import { caflowSchedule, learningRate, learningRateSchedule } from '../src/training/schedule.js';
-import { adamUpdate, createAdamState, type AdamState } from '../src/training/adam.js';
-import { clipByGlobalNorm, globalNorm } from '../src/training/clip.js';
+import { adamUpdate, adamUpdateFlat, createAdamState, type AdamState } from '../src/training/adam.js';
+import { clipByGlobalNorm, flatGradients, globalNorm } from '../src/training/clip.js';
 import { disposeReplaced, NaNGuard, trainablePaths, trainStep, TrainingDivergedError } from '../src/training/step.js';
 
 const num = (t: tf.Tensor): number => t.dataSync()[0] as number;
@@ -140,6 +140,63 @@ describe('adamUpdate', () => {
   });
 });
 
+describe('adamUpdate on one vector', () => {
+  /** The update written per tensor, op for op as adam.ts states it: the flat update must match it bitwise. */
+  const referenceAdam = (p: tf.Tensor, g: tf.Tensor, m: tf.Tensor, v: tf.Tensor, t: number, lr: number): tf.Tensor[] =>
+    tf.tidy(() => {
+      const mNew = tf.add(tf.mul(m, 0.9), tf.mul(g, 1 - 0.9));
+      const vNew = tf.add(tf.mul(v, 0.999), tf.mul(tf.square(g), 1 - 0.999));
+      const denom = tf.add(tf.sqrt(tf.div(vNew, 1 - 0.999 ** t)), 1e-8);
+      return [tf.sub(p, tf.mul(tf.div(tf.div(mNew, 1 - 0.9 ** t), denom), lr)), mNew, vNew];
+    });
+  const shapes = fc.array(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 3 }), { minLength: 1, maxLength: 5 });
+
+  it('property: adamUpdate and adamUpdateFlat equal the per-tensor update bitwise, over two steps', () => {
+    fc.assert(
+      fc.property(shapes, fc.integer({ min: 1, max: 1000 }), fc.double({ min: 1e-4, max: 1, noNaN: true }), (shapeList, seed, lr) => {
+        const params: ParamTree = shapeList.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', seed + i));
+        const g1: ParamTree = shapeList.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', seed + 100 + i));
+        const g2: ParamTree = shapeList.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', seed + 200 + i));
+        const s0 = createAdamState(params);
+        const r1 = adamUpdate(params, g1, s0, { lr });
+        const flat2 = flatGradients(flattenParams(g2).map(([, t]) => t));
+        const r2 = adamUpdateFlat(r1.params, flat2, r1.state, { lr, trainable: () => true });
+        const leaves = (tree: ParamTree): tf.Tensor[] => flattenParams(tree).map(([, t]) => t);
+        leaves(params).forEach((p, i) => {
+          const [p1, m1, v1] = referenceAdam(p, leaves(g1)[i] as tf.Tensor, tf.zerosLike(p), tf.zerosLike(p), 1, lr) as [tf.Tensor, tf.Tensor, tf.Tensor];
+          const [p2, m2, v2] = referenceAdam(p1, leaves(g2)[i] as tf.Tensor, m1, v1, 2, lr) as [tf.Tensor, tf.Tensor, tf.Tensor];
+          expect(Array.from(leaf(r2.params, String(i)).dataSync())).toEqual(Array.from(p2.dataSync()));
+          expect(Array.from(leaf(r2.state.m, String(i)).dataSync())).toEqual(Array.from(m2.dataSync()));
+          expect(Array.from(leaf(r2.state.v, String(i)).dataSync())).toEqual(Array.from(v2.dataSync()));
+          tf.dispose([p1, m1, v1, p2, m2, v2]);
+        });
+        for (const t of [params, g1, g2, r1.params, r2.params]) disposeParams(t);
+        for (const s of [s0, r1.state, r2.state]) disposeState(s);
+        flat2.dispose();
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('adamUpdateFlat rejects a vector whose length is not the trainable parameters\' total size', () => {
+    const params = { a: tf.tensor1d([1, 2]), b: tf.tensor2d([[1, 2, 3]]) };
+    const state = createAdamState(params);
+    const short = tf.zeros([4]) as tf.Tensor1D;
+    expect(() => adamUpdateFlat(params, short, state, { lr: 0.1, trainable: () => true })).toThrow(/shape \[4\], expected \[5\]/);
+    // With only 'b' trainable the vector must hold 3 entries.
+    expect(() => adamUpdateFlat(params, short, state, { lr: 0.1, trainable: new Set(['b']) })).toThrow(/expected \[3\]/);
+    const three = tf.ones([3]) as tf.Tensor1D;
+    const r = adamUpdateFlat(params, three, state, { lr: 0.1, trainable: new Set(['b']) });
+    expect(leaf(r.params, 'a')).toBe(params.a);
+    three.dispose();
+    disposeReplaced(params, r.params);
+    disposeReplaced(state, r.state);
+    disposeParams(params);
+    disposeState(state);
+    short.dispose();
+  });
+});
+
 describe('clipping', () => {
   const valuesArb = fc.array(fc.array(fc.double({ min: -100, max: 100, noNaN: true }), { minLength: 1, maxLength: 6 }), {
     minLength: 1,
@@ -220,6 +277,33 @@ describe('trainStep', () => {
     disposeState(state);
     x.dispose();
     y.dispose();
+  });
+
+  it('property: equals clipByGlobalNorm then adamUpdate bitwise (one clipped vector is the same arithmetic)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1000 }), fc.constantFrom(0.05, 1, Infinity), (seed, clipNorm) => {
+        const params = { w: tf.randomNormal([3, 2], 0, 1, 'float32', seed), b: tf.randomNormal([2], 0, 1, 'float32', seed + 1), frozen: tf.scalar(2) };
+        const x = tf.randomNormal([5, 3], 0, 1, 'float32', seed + 2);
+        const lossFn = (p: ParamTree): tf.Scalar =>
+          tf.sum(tf.square(tf.mul(tf.add(tf.matMul(x, leaf(p, 'w')), leaf(p, 'b')), leaf(p, 'frozen')))) as tf.Scalar;
+        const state = createAdamState(params);
+        const trainable = new Set(['w', 'b']);
+        const r = trainStep(lossFn, params, state, { lr: 0.01, trainable, clipNorm });
+        const raw = tf.grads((w: tf.Tensor, b: tf.Tensor) => lossFn({ w, b, frozen: params.frozen }))([params.w, params.b]);
+        const { grads, norm } = clipByGlobalNorm(new Map([['w', raw[0] as tf.Tensor], ['b', raw[1] as tf.Tensor]]), clipNorm);
+        const expected = adamUpdate(params, grads, state, { lr: 0.01, trainable });
+        expect(r.gradNorm).toBe(num(norm));
+        for (const path of ['w', 'b']) expect(Array.from(leaf(r.params, path).dataSync())).toEqual(Array.from(leaf(expected.params, path).dataSync()));
+        for (const rr of [r, expected]) {
+          disposeReplaced(params, rr.params);
+          disposeReplaced(state, rr.state);
+        }
+        disposeParams(params);
+        disposeState(state);
+        tf.dispose([x, norm, ...raw, ...grads.values()]);
+      }),
+      { numRuns: 20 },
+    );
   });
 
   it('clips the gradient (reports the pre-clip norm) and trains only the trainable set', () => {

@@ -57,59 +57,54 @@ const checkOptions = (lr: number, beta1: number, beta2: number, eps: number, ste
   if (!(Number.isInteger(step) && step >= 0)) throw new RangeError(`adamUpdate: state.step must be an integer >= 0, got ${step}`);
 };
 
-/**
- * One Adam update with bias correction, t = state.step + 1:
- *   m' = beta1 m + (1 - beta1) g,   v' = beta2 v + (1 - beta2) g^2,
- *   p' = p - lr * (m' / (1 - beta1^t)) / (sqrt(v' / (1 - beta2^t)) + eps).
- * Returns new params and state; the inputs are untouched. Throws a TypeError naming the path when the
- * state or a gradient does not mirror the params.
- */
-export const adamUpdate = (params: ParamTree, grads: Gradients, state: AdamState, options: AdamOptions): AdamResult => {
-  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, trainable } = options;
-  checkOptions(lr, beta1, beta2, eps, state.step);
-  const g = gradientMap(grads);
-  const isTrainable: (path: string) => boolean =
-    trainable === undefined ? (path) => g.has(path) : typeof trainable === 'function' ? trainable : (path) => trainable.has(path);
+interface TrainedLeaf {
+  readonly path: string;
+  readonly p: tf.Tensor;
+  readonly m: tf.Tensor;
+  readonly v: tf.Tensor;
+}
+
+/** The params' leaves with their moments, checked to mirror the state; throws a TypeError naming the path. */
+const leavesWithMoments = (params: ParamTree, state: AdamState): Array<TrainedLeaf> => {
   const ms = new Map(flattenParams(state.m));
   const vs = new Map(flattenParams(state.v));
   const leaves = flattenParams(params);
-  for (const [path, p] of leaves) {
+  const out = leaves.map(([path, p]): TrainedLeaf => {
     const m = ms.get(path);
     const v = vs.get(path);
     if (m === undefined || v === undefined || !sameShape(m.shape, p.shape) || !sameShape(v.shape, p.shape)) {
       throw new TypeError(`adamUpdate: the state has no moments of shape [${p.shape.join(',')}] for parameter '${path}'`);
     }
-  }
+    return { path, p, m, v };
+  });
   if (ms.size !== leaves.length || vs.size !== leaves.length) {
     throw new TypeError('adamUpdate: the state has moments for parameters that the params tree lacks');
   }
+  return out;
+};
 
+const predicate = (trainable: Trainable): ((path: string) => boolean) => (typeof trainable === 'function' ? trainable : (path) => trainable.has(path));
+
+/**
+ * The update itself, on every trained tensor at once: `grad` is their gradients flattened and joined
+ * in the order of `trained`. One vector means the update's 14 ops run once instead of once per
+ * parameter tensor (a CAFLOW has ~200); the arithmetic per element is the same, so the result is
+ * bit-identical to a per-tensor update.
+ */
+const updateFlat = (params: ParamTree, state: AdamState, trained: readonly TrainedLeaf[], grad: tf.Tensor1D, options: AdamOptions): AdamResult => {
+  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
   const t = state.step + 1;
   const c1 = 1 - beta1 ** t;
   const c2 = 1 - beta2 ** t;
-  const trained: Array<{ path: string; p: tf.Tensor; grad: tf.Tensor; m: tf.Tensor; v: tf.Tensor }> = [];
-  for (const [path, p] of leaves) {
-    if (!isTrainable(path)) continue;
-    const grad = g.get(path);
-    if (grad === undefined) throw new TypeError(`adamUpdate: no gradient for trainable parameter '${path}'`);
-    if (!sameShape(grad.shape, p.shape)) {
-      throw new TypeError(`adamUpdate: gradient of '${path}' has shape [${grad.shape.join(',')}], expected [${p.shape.join(',')}]`);
-    }
-    trained.push({ path, p, grad, m: ms.get(path) as tf.Tensor, v: vs.get(path) as tf.Tensor });
-  }
-  // Every trainable tensor in one vector: the update's 14 ops run once instead of once per parameter
-  // tensor (a CAFLOW has ~200). The arithmetic per element is unchanged, so the result is bit-identical.
   const [p2, m2, v2] = tf.tidy(() => {
     if (trained.length === 0) return [[], [], []];
-    const flat = (pick: (x: (typeof trained)[number]) => tf.Tensor): tf.Tensor1D =>
-      tf.concat(trained.map((x) => tf.reshape(pick(x), [-1]) as tf.Tensor1D));
-    const grad = flat((x) => x.grad);
+    const flat = (pick: (x: TrainedLeaf) => tf.Tensor): tf.Tensor1D => tf.concat(trained.map((x) => tf.reshape(pick(x), [-1]) as tf.Tensor1D));
     const mNew = tf.add(tf.mul(flat((x) => x.m), beta1), tf.mul(grad, 1 - beta1));
     const vNew = tf.add(tf.mul(flat((x) => x.v), beta2), tf.mul(tf.square(grad), 1 - beta2));
     const denom = tf.add(tf.sqrt(tf.div(vNew, c2)), eps);
     const pNew = tf.sub(flat((x) => x.p), tf.mul(tf.div(tf.div(mNew, c1), denom), lr));
     const sizes = trained.map((x) => x.p.size);
-    const unflatten = (v: tf.Tensor): tf.Tensor[] => tf.split(v, sizes).map((piece, i) => tf.reshape(piece, (trained[i] as (typeof trained)[number]).p.shape));
+    const unflatten = (v: tf.Tensor): tf.Tensor[] => tf.split(v, sizes).map((piece, i) => tf.reshape(piece, (trained[i] as TrainedLeaf).p.shape));
     return [unflatten(pNew), unflatten(mNew), unflatten(vNew)];
   });
   const updated = new Map(trained.map(({ path }, i) => [path, [p2[i], m2[i], v2[i]] as const]));
@@ -121,4 +116,50 @@ export const adamUpdate = (params: ParamTree, grads: Gradients, state: AdamState
     params: mapParams(params, pick(0)),
     state: { step: t, m: mapParams(state.m, pick(1)), v: mapParams(state.v, pick(2)) },
   };
+};
+
+/**
+ * One Adam update with bias correction, t = state.step + 1:
+ *   m' = beta1 m + (1 - beta1) g,   v' = beta2 v + (1 - beta2) g^2,
+ *   p' = p - lr * (m' / (1 - beta1^t)) / (sqrt(v' / (1 - beta2^t)) + eps).
+ * Returns new params and state; the inputs are untouched. Throws a TypeError naming the path when the
+ * state or a gradient does not mirror the params.
+ */
+export const adamUpdate = (params: ParamTree, grads: Gradients, state: AdamState, options: AdamOptions): AdamResult => {
+  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, trainable } = options;
+  checkOptions(lr, beta1, beta2, eps, state.step);
+  const g = gradientMap(grads);
+  const isTrainable = trainable === undefined ? (path: string) => g.has(path) : predicate(trainable);
+  const trained = leavesWithMoments(params, state).filter(({ path }) => isTrainable(path));
+  for (const { path, p } of trained) {
+    const grad = g.get(path);
+    if (grad === undefined) throw new TypeError(`adamUpdate: no gradient for trainable parameter '${path}'`);
+    if (!sameShape(grad.shape, p.shape)) {
+      throw new TypeError(`adamUpdate: gradient of '${path}' has shape [${grad.shape.join(',')}], expected [${p.shape.join(',')}]`);
+    }
+  }
+  const flatGrad = tf.tidy(() => (trained.length === 0 ? tf.zeros([0]) : tf.concat(trained.map(({ path }) => tf.reshape(g.get(path) as tf.Tensor, [-1]) as tf.Tensor1D))));
+  try {
+    return updateFlat(params, state, trained, flatGrad as tf.Tensor1D, options);
+  } finally {
+    flatGrad.dispose();
+  }
+};
+
+/**
+ * `adamUpdate` with the gradients already flattened and joined into one vector, in the order
+ * `flattenParams(params)` lists the trainable leaves (what `flatGradients` builds). Saves the
+ * per-tensor work when the caller holds the gradients as one vector anyway (`trainStep` clips them
+ * that way). Throws a TypeError when the vector's length is not the trainable leaves' total size.
+ */
+export const adamUpdateFlat = (params: ParamTree, grad: tf.Tensor1D, state: AdamState, options: AdamOptions & { readonly trainable: Trainable }): AdamResult => {
+  const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, trainable } = options;
+  checkOptions(lr, beta1, beta2, eps, state.step);
+  const isTrainable = predicate(trainable);
+  const trained = leavesWithMoments(params, state).filter(({ path }) => isTrainable(path));
+  const expected = trained.reduce((n, x) => n + x.p.size, 0);
+  if (grad.rank !== 1 || grad.size !== expected) {
+    throw new TypeError(`adamUpdateFlat: the gradient vector has shape [${grad.shape.join(',')}], expected [${expected}] (the trainable parameters' total size)`);
+  }
+  return updateFlat(params, state, trained, grad, options);
 };

@@ -22,11 +22,21 @@ const leaves = (grads: Gradients): tf.Tensor[] => (isMap(grads) ? [...grads.valu
  * sqrt(sum of squares of every element of every gradient), as a scalar tensor (0 for no gradients).
  * A NaN anywhere gives NaN; an overflow of the float32 sum of squares gives Infinity.
  */
-export const globalNorm = (grads: Gradients): tf.Scalar =>
-  tf.tidy((): tf.Scalar => {
-    const sums = leaves(grads).map((g): tf.Scalar => tf.sum(tf.square(g)));
-    return sums.length === 0 ? tf.scalar(0) : tf.sqrt(sums.reduce((a, b) => tf.add(a, b)));
-  });
+export const globalNorm = (grads: Gradients): tf.Scalar => tf.tidy(() => normOfFlat(flatGradients(leaves(grads))));
+
+/**
+ * The tensors flattened and joined into one vector, in the order given. Norms and clipping over a
+ * CAFLOW's ~200 gradient tensors then take 3 ops instead of ~800.
+ */
+export const flatGradients = (tensors: readonly tf.Tensor[]): tf.Tensor1D =>
+  tf.tidy(() => (tensors.length === 0 ? tf.zeros([0]) : tf.concat(tensors.map((t) => tf.reshape(t, [-1]) as tf.Tensor1D))) as tf.Tensor1D);
+
+/** sqrt(sum of squares) of a vector (0 for an empty one). */
+export const normOfFlat = (flat: tf.Tensor1D): tf.Scalar => tf.tidy(() => tf.sqrt(tf.sum(tf.square(flat))) as tf.Scalar);
+
+/** The factor maxNorm / max(norm, maxNorm) that clipping multiplies by (1 for maxNorm = Infinity). */
+export const clipScale = (norm: tf.Scalar, maxNorm: number): tf.Scalar =>
+  maxNorm === Infinity ? tf.scalar(1) : tf.div(maxNorm, tf.maximum(norm, maxNorm));
 
 export interface Clipped<G> {
   /** The gradients times maxNorm / max(norm, maxNorm): unchanged in direction, norm <= maxNorm. */
@@ -48,7 +58,7 @@ export function clipByGlobalNorm(grads: Gradients, maxNorm: number): Clipped<Map
   const entries = [...gradientMap(grads)];
   const [norm, ...scaled] = tf.tidy(() => {
     const n = globalNorm(grads);
-    const scale = maxNorm === Infinity ? tf.scalar(1) : tf.div(maxNorm, tf.maximum(n, maxNorm));
+    const scale = clipScale(n, maxNorm);
     return [n, ...entries.map(([, g]) => tf.mul(g, scale))];
   });
   const byPath = new Map(entries.map(([path], i) => [path, scaled[i] as tf.Tensor]));

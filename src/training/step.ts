@@ -17,8 +17,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { flattenParams, isTensor, mapParams, type ParamTree } from '../interpreters/params.js';
 import type { ParamInfo } from '../interpreters/param-shapes.js';
-import { adamUpdate, type AdamState } from './adam.js';
-import { clipByGlobalNorm, globalNorm } from './clip.js';
+import { adamUpdateFlat, type AdamState } from './adam.js';
+import { clipScale, flatGradients, normOfFlat } from './clip.js';
 
 export interface TrainStepOptions {
   /** A learning rate, or a schedule called with the 1-based Adam step (state.step + 1). */
@@ -78,7 +78,7 @@ export const trainStep = (
       return i === undefined ? t : (args[i] as tf.Tensor);
     });
 
-  const [stats, ...clipped] = tf.tidy(() => {
+  const [stats, clipped] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
     let value: tf.Scalar;
     let grads: tf.Tensor[];
     try {
@@ -93,22 +93,22 @@ export const trainStep = (
       }
       throw e;
     }
-    const gm = new Map(xs.map(([path], i) => [path, grads[i] as tf.Tensor]));
-    const { grads: c, norm } = clipNorm === Infinity ? { grads: gm, norm: globalNorm(gm) } : clipByGlobalNorm(gm, clipNorm);
-    return [tf.stack([tf.cast(value, 'float32'), norm]), ...xs.map(([path]) => c.get(path) as tf.Tensor)];
+    // Clipped as one vector, which is also what Adam updates: no per-tensor ops in between.
+    const flat = flatGradients(grads);
+    const norm = normOfFlat(flat);
+    return [tf.stack([tf.cast(value, 'float32'), norm]), clipNorm === Infinity ? flat : tf.mul(flat, clipScale(norm, clipNorm))];
   });
   const data = stats.dataSync(); // the one host sync of the step
   stats.dispose();
   const loss = data[0] as number;
   const gradNorm = data[1] as number;
-  const grads = new Map(xs.map(([path], i) => [path, clipped[i] as tf.Tensor]));
   try {
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) return { params, state, loss, gradNorm, skipped: true };
     const rate = typeof lr === 'function' ? lr(state.step + 1) : lr;
-    const next = adamUpdate(params, grads, state, { lr: rate, beta1, beta2, eps, trainable });
+    const next = adamUpdateFlat(params, clipped as tf.Tensor1D, state, { lr: rate, beta1, beta2, eps, trainable });
     return { ...next, loss, gradNorm, skipped: false };
   } finally {
-    for (const g of clipped) g.dispose();
+    clipped.dispose();
   }
 };
 
