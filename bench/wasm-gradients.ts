@@ -111,7 +111,7 @@ const sampling = (size: RunSize): WasmGradientsResult['sampling'] => {
     tf.dispose(run());
     const w0 = { ...channelMixWork };
     tf.dispose(run());
-    return { reads: channelMixWork.reads - w0.reads, slogdets: channelMixWork.slogdets - w0.slogdets, inverses: channelMixWork.inverses - w0.inverses };
+    return { reads: channelMixWork.reads - w0.reads, factorisations: channelMixWork.factorisations - w0.factorisations, slogdets: channelMixWork.slogdets - w0.slogdets, inverses: channelMixWork.inverses - w0.inverses };
   };
   const work = { off: countOne(false), on: countOne(true) };
   const p = pair(run, run, size.step.warmup, size.step.reps, before);

@@ -42,18 +42,19 @@ export const luDecompose = (a: ArrayLike<number>, n: number): LU => {
     }
     const pivot = lu[k * n + k] as number;
     if (pivot === 0) continue;
+    const rowK = k * n;
     for (let i = k + 1; i < n; i++) {
-      const f = (lu[i * n + k] as number) / pivot;
-      lu[i * n + k] = f;
-      for (let j = k + 1; j < n; j++) lu[i * n + j] = (lu[i * n + j] as number) - f * (lu[k * n + j] as number);
+      const rowI = i * n;
+      const f = (lu[rowI + k] as number) / pivot;
+      lu[rowI + k] = f;
+      for (let j = k + 1; j < n; j++) lu[rowI + j] = (lu[rowI + j] as number) - f * (lu[rowK + j] as number);
     }
   }
   return { lu, perm, parity, n };
 };
 
-/** sign(det A) and log|det A|; sign 0 and -Infinity for a singular matrix. */
-export const slogdet = (a: ArrayLike<number>, n: number): { sign: number; logAbsDet: number } => {
-  const { lu, parity } = luDecompose(a, n);
+/** sign(det A) and log|det A| from A's LU factors; sign 0 and -Infinity for a singular matrix. */
+export const slogdetFromLU = ({ lu, parity, n }: LU): { sign: number; logAbsDet: number } => {
   let sign = parity;
   let logAbsDet = 0;
   for (let i = 0; i < n; i++) {
@@ -65,31 +66,51 @@ export const slogdet = (a: ArrayLike<number>, n: number): { sign: number; logAbs
   return { sign, logAbsDet };
 };
 
-/** A^-1 by LU; throws on a singular matrix. */
-export const invert = (a: ArrayLike<number>, n: number): Float64Array => {
-  const { lu, perm } = luDecompose(a, n);
+/** sign(det A) and log|det A|; sign 0 and -Infinity for a singular matrix. */
+export const slogdet = (a: ArrayLike<number>, n: number): { sign: number; logAbsDet: number } => slogdetFromLU(luDecompose(a, n));
+
+/**
+ * A^-1 = U^-1 L^-1 P from A's LU factors; throws on a singular matrix. L^-1 is lower triangular, so
+ * it is solved for first (n^3/6 multiply-adds), then U^-1 L^-1 (n^3/2), and P only moves columns:
+ * column perm[k] of A^-1 is column k of U^-1 L^-1. Both solves update whole rows
+ * (X[i,:] -= f X[k,:]), so the inner loops walk memory contiguously.
+ */
+export const inverseFromLU = ({ lu, perm, n }: LU): Float64Array => {
   for (let i = 0; i < n; i++) {
     if (lu[i * n + i] === 0) throw new RangeError('matrix is singular and has no inverse');
   }
-  const inv = new Float64Array(n * n);
-  const col = new Float64Array(n);
-  for (let j = 0; j < n; j++) {
-    // Solve A x = e_j: L y = P e_j, then U x = y.
-    for (let i = 0; i < n; i++) col[i] = perm[i] === j ? 1 : 0;
-    for (let i = 0; i < n; i++) {
-      let s = col[i] as number;
-      for (let k = 0; k < i; k++) s -= (lu[i * n + k] as number) * (col[k] as number);
-      col[i] = s;
+  // X = L^-1 (unit lower triangle): row i is e_i minus its multiples of the rows above; zero past i.
+  const x = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    const rowI = i * n;
+    x[rowI + i] = 1;
+    for (let k = 0; k < i; k++) {
+      const f = lu[rowI + k] as number;
+      if (f === 0) continue;
+      const rowK = k * n;
+      for (let j = 0; j <= k; j++) x[rowI + j] = (x[rowI + j] as number) - f * (x[rowK + j] as number);
     }
-    for (let i = n - 1; i >= 0; i--) {
-      let s = col[i] as number;
-      for (let k = i + 1; k < n; k++) s -= (lu[i * n + k] as number) * (col[k] as number);
-      col[i] = s / (lu[i * n + i] as number);
-    }
-    for (let i = 0; i < n; i++) inv[i * n + j] = col[i] as number;
   }
+  // X = U^-1 X: back substitution, last row first.
+  for (let i = n - 1; i >= 0; i--) {
+    const rowI = i * n;
+    for (let k = i + 1; k < n; k++) {
+      const f = lu[rowI + k] as number;
+      if (f === 0) continue;
+      const rowK = k * n;
+      for (let j = 0; j < n; j++) x[rowI + j] = (x[rowI + j] as number) - f * (x[rowK + j] as number);
+    }
+    const d = lu[rowI + i] as number;
+    for (let j = 0; j < n; j++) x[rowI + j] = (x[rowI + j] as number) / d;
+  }
+  // Times P on the right: column k moves to column perm[k].
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) inv[i * n + (perm[k] as number)] = x[i * n + k] as number;
   return inv;
 };
+
+/** A^-1 by LU; throws on a singular matrix. */
+export const invert = (a: ArrayLike<number>, n: number): Float64Array => inverseFromLU(luDecompose(a, n));
 
 export const transpose = (a: ArrayLike<number>, n: number): Float64Array => {
   const t = new Float64Array(n * n);

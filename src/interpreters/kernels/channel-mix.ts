@@ -1,6 +1,6 @@
 /** y = W x at every pixel of an NHWC tensor, and the log|det W| with a gradient (for inv1x1). */
 import * as tf from '@tensorflow/tfjs';
-import { invert, slogdet, transpose } from '../linalg.js';
+import { inverseFromLU, luDecompose, slogdetFromLU, transpose, type LU } from '../linalg.js';
 
 /** y[..., i] = sum_j W[i, j] x[..., j]. */
 export const mixChannels = (x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D => {
@@ -19,6 +19,8 @@ interface Entry {
   /** The tensors W is a function of; the entry is valid only for exactly these objects. */
   readonly keys: readonly tf.Tensor[];
   data?: Float32Array;
+  /** One factorisation serves both the log-det (forward) and the inverse (its gradient, or inverse()). */
+  lu?: LU;
   logAbsDet?: number;
   inverse?: Float64Array;
 }
@@ -27,7 +29,7 @@ let cache = new WeakMap<tf.Tensor, Entry>();
 let cacheEnabled = true;
 
 /** How often the float64 work actually ran (cache hits add nothing); for tests and benchmarks. */
-export const channelMixWork = { reads: 0, slogdets: 0, inverses: 0 };
+export const channelMixWork = { reads: 0, factorisations: 0, slogdets: 0, inverses: 0 };
 
 /** Turns the cache off or (true) back on, emptying it either way; for tests and before/after benchmarks. */
 export const setChannelMixCache = (enabled: boolean): void => {
@@ -58,10 +60,18 @@ const dataOf = (e: Entry, weight: () => tf.Tensor2D): Float32Array => {
   return e.data;
 };
 
+const luOf = (e: Entry, n: number, weight: () => tf.Tensor2D): LU => {
+  if (e.lu === undefined) {
+    channelMixWork.factorisations++;
+    e.lu = luDecompose(dataOf(e, weight), n);
+  }
+  return e.lu;
+};
+
 const logAbsDetOf = (e: Entry, n: number, weight: () => tf.Tensor2D): number => {
   if (e.logAbsDet === undefined) {
     channelMixWork.slogdets++;
-    e.logAbsDet = slogdet(dataOf(e, weight), n).logAbsDet;
+    e.logAbsDet = slogdetFromLU(luOf(e, n, weight)).logAbsDet;
   }
   return e.logAbsDet;
 };
@@ -69,7 +79,7 @@ const logAbsDetOf = (e: Entry, n: number, weight: () => tf.Tensor2D): number => 
 const inverseOf = (e: Entry, n: number, weight: () => tf.Tensor2D): Float64Array => {
   if (e.inverse === undefined) {
     channelMixWork.inverses++;
-    e.inverse = invert(dataOf(e, weight), n);
+    e.inverse = inverseFromLU(luOf(e, n, weight));
   }
   return e.inverse;
 };
