@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { asWasmHeap, copyRun, replaceWasmKernel } from './wasm-kernel-registry.js';
+import { asWasmHeap, copyRuns, replaceWasmKernel } from './wasm-kernel-registry.js';
 
 const sizeOf = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
@@ -35,14 +35,14 @@ const concatKernel =
     const out = heap.makeOutput(outShape, first.dtype);
     // Views are taken after makeOutput, which may grow (and so replace) the heap's buffer.
     const outVals = heap.typedArrayFromHeap(out);
-    const parts = nonEmpty.map((t) => ({ vals: heap.typedArrayFromHeap(t), row: sizeOf(t.shape.slice(axis)) }));
     const rows = sizeOf(first.shape.slice(0, axis));
-    let o = 0;
-    for (let r = 0; r < rows; r++) {
-      for (const { vals, row } of parts) {
-        copyRun(outVals, o, vals, r * row, row);
-        o += row;
-      }
+    const outRow = sizeOf(outShape.slice(axis));
+    // Each input fills its own column band of the output's rows.
+    let column = 0;
+    for (const t of nonEmpty) {
+      const row = sizeOf(t.shape.slice(axis));
+      copyRuns(outVals, column, outRow, heap.typedArrayFromHeap(t), 0, row, rows, row);
+      column += row;
     }
     return out;
   };

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { asWasmHeap, copyRun, replaceWasmKernel, SHORT_RUN, stridesOf, type WasmHeap } from './wasm-kernel-registry.js';
+import { asWasmHeap, copyRuns, replaceWasmKernel, stridesOf, type WasmHeap } from './wasm-kernel-registry.js';
 
 /** One axis of the walk over the runs: how many steps, and how far apart in the input. */
 interface Axis {
@@ -54,26 +54,18 @@ const sliceInto = (heap: WasmHeap, x: TensorInfo, begin: readonly number[], size
       previous.stride = strides[i] as number;
     } else axes.push({ count: size[i] as number, stride: strides[i] as number });
   }
+  // The innermost axis is one copyRuns call; the outer ones (rarely more than one) are walked here.
+  const inner = axes.pop() ?? { count: 1, stride: 0 };
+  const blockSize = inner.count * run;
   let o = 0;
   const walk = (a: number, from: number): void => {
     const axis = axes[a];
     if (axis === undefined) {
-      copyRun(outVals, o, xVals, from, run);
-      o += run;
+      copyRuns(outVals, o, run, xVals, from, inner.stride, inner.count, run);
+      o += blockSize;
       return;
     }
-    const { count, stride } = axis;
-    if (a < axes.length - 1) {
-      for (let j = 0; j < count; j++) walk(a + 1, from + j * stride);
-    } else if (run >= SHORT_RUN) {
-      for (let j = 0; j < count; j++, o += run) outVals.set(xVals.subarray(from + j * stride, from + j * stride + run), o);
-    } else {
-      // The innermost walk over short runs, written out: no call or subarray per run.
-      for (let j = 0; j < count; j++) {
-        const s = from + j * stride;
-        for (let k = 0; k < run; k++) outVals[o++] = xVals[s + k] as number;
-      }
-    }
+    for (let j = 0; j < axis.count; j++) walk(a + 1, from + j * axis.stride);
   };
   walk(0, start);
   return out;
