@@ -33,9 +33,9 @@ describe('wasm layout kernels', () => {
   });
 
   it('are registered once, in front of wasm\'s own', () => {
-    const before = [tf.Concat, tf.Identity, tf.BatchMatMul].map((k) => tf.getKernel(k, 'wasm'));
+    const before = [tf.Concat, tf.Identity, tf.Cast, tf.BatchMatMul].map((k) => tf.getKernel(k, 'wasm'));
     registerWasmKernels();
-    expect([tf.Concat, tf.Identity, tf.BatchMatMul].map((k) => tf.getKernel(k, 'wasm'))).toEqual(before);
+    expect([tf.Concat, tf.Identity, tf.Cast, tf.BatchMatMul].map((k) => tf.getKernel(k, 'wasm'))).toEqual(before);
   });
 
   it('concat exactly as the cpu backend does, along any axis, with empty parts', async () => {
@@ -76,6 +76,25 @@ describe('wasm layout kernels', () => {
     expect(Array.from(copy.dataSync())).toEqual(Array.from({ length: 15 }, (_, i) => (1 + i) * 0.25 - 3));
     copy.dispose();
     expect(wasmBuffers()).toBe(before);
+  });
+
+  it('cast to the same dtype without copying, and really cast otherwise, as the cpu backend does', async () => {
+    await tf.setBackend('wasm');
+    const before = wasmBuffers();
+    const x = tf.tensor1d([-2.7, -0.5, 0, 0.5, 2.7, 1e6]);
+    const same = tf.cast(x, 'float32');
+    expect(wasmBuffers()).toBe(before + 1);
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([-2.7, -0.5, 0, 0.5, 2.7, 1e6].map(Math.fround));
+    same.dispose();
+    expect(wasmBuffers()).toBe(before);
+    const casts = (): number[][] =>
+      tf.tidy(() => {
+        const f = tf.tensor1d([-2.7, -0.5, 0, 0.5, 2.7, 1e6, 3e9, NaN, -Infinity]);
+        const i = tf.tensor1d([-3, 0, 2, 7], 'int32');
+        return [tf.cast(f, 'int32'), tf.cast(f, 'bool'), tf.cast(i, 'float32'), tf.cast(i, 'bool'), tf.cast(i, 'int32')].map((t) => Array.from(t.dataSync()));
+      });
+    expect(await on('wasm', casts)).toEqual(await on('cpu', casts));
   });
 
   it('keep gradients right when autodiff saves (clones) tensors for the backward pass', async () => {

@@ -4,7 +4,11 @@
  * training step. wasm's own Identity allocates and copies each one; the cpu and webgl backends
  * only add a reference, which is safe because tfjs tensors are immutable (even `Variable.assign`
  * swaps the data rather than writing into it). This one adds a reference too, as wasm's own Reshape
- * already does. Strings fall back to wasm's own kernel.
+ * already does. A Cast to the dtype the tensor already has is the same identity, and wasm's Cast
+ * copied it too: tfjs's Multiply gradient casts both operands to float32, ~220 copies per CAFLOW step.
+ * Real casts are done here as well, because wasm's are wrong for bool: it stores the raw value in a
+ * byte, so casting [-2.7, 0.5] to bool gave [254, 0] where the cpu backend gives [1, 1].
+ * Strings go to wasm's own kernels.
  *
  * Browser-safe: no Node imports.
  */
@@ -21,7 +25,26 @@ const identityKernel =
     return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
   };
 
-/** Puts the sharing Identity in front of wasm's own (kept for strings). Idempotent. */
+/** Casts as tfjs's cpu backend does: to bool, non-zero is 1; to int32, truncation toward zero. */
+const castKernel =
+  (original: KernelFunc): KernelFunc =>
+  (args) => {
+    const x = args.inputs['x'];
+    const { dtype } = args.attrs as { dtype?: tf.DataType };
+    if (x === undefined || dtype === undefined || x.dtype === 'string' || dtype === 'string' || dtype === 'complex64') return original(args);
+    if (x.dtype === dtype) return identityKernel(original)(args);
+    const heap = asWasmHeap(args.backend);
+    const out = heap.makeOutput([...x.shape], dtype);
+    // Views are taken after makeOutput, which may grow (and so replace) the heap's buffer.
+    const from = heap.typedArrayFromHeap(x);
+    const to = heap.typedArrayFromHeap(out);
+    if (dtype === 'bool') for (let i = 0; i < from.length; i++) to[i] = from[i] !== 0 ? 1 : 0;
+    else to.set(from); // float32 <- int32/bool is exact; Int32Array.set truncates toward zero
+    return out;
+  };
+
+/** Puts the sharing Identity and same-dtype Cast in front of wasm's own. Idempotent. */
 export function registerWasmIdentity(): void {
   replaceWasmKernel(tf.Identity, identityKernel);
+  replaceWasmKernel(tf.Cast, castKernel);
 }
