@@ -55,8 +55,8 @@ const handLoss = (x: tf.Tensor4D, ps: readonly tf.Tensor[]): tf.Scalar => {
     logDet = tf.add(logDet, tf.mul(logAbsDet(weight), hw));
     // AffineCoupling
     const [x1, x2] = tf.split(z, [half, ch - half], 3) as [tf.Tensor4D, tf.Tensor4D];
-    const a0 = tf.relu(conv2dSame(x1, k0, b0));
-    const a1 = tf.relu(conv2dSame(a0, k1, b1));
+    const a0 = conv2dSame(x1, k0, b0, 'relu');
+    const a1 = conv2dSame(a0, k1, b1, 'relu');
     const out = conv2dSame(a1, k2, b2);
     const [sRaw, t] = tf.split(out, 2, 3) as [tf.Tensor4D, tf.Tensor4D];
     const s = tf.mul(tf.atan(sRaw), (2 * CLAMP) / Math.PI);

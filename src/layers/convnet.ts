@@ -41,7 +41,7 @@ export const applyConvNet = (params: ParamRecord, x: tf.Tensor4D): tf.Tensor4D =
   const l0 = layer(params, 0);
   const l1 = layer(params, 1);
   const l2 = layer(params, 2);
-  const h0 = tf.relu(conv2dSame(x, l0.kernel, l0.bias));
-  const h1 = tf.relu(conv2dSame(h0, l1.kernel, l1.bias));
+  const h0 = conv2dSame(x, l0.kernel, l0.bias, 'relu');
+  const h1 = conv2dSame(h0, l1.kernel, l1.bias, 'relu');
   return conv2dSame(h1, l2.kernel, l2.bias);
 };
