@@ -18,10 +18,23 @@ const isShapeLeaf = (s: ShapeTree): s is readonly number[] => Array.isArray(s) &
 
 /** Leaves of a tree with their dotted paths ("3.net.conv0.kernel"), in a stable order. */
 export const flattenParams = (tree: ParamTree, prefix = ''): Array<readonly [string, tf.Tensor]> => {
-  if (isTensor(tree)) return [[prefix, tree]];
-  const join = (k: string | number): string => (prefix === '' ? String(k) : `${prefix}.${k}`);
-  if (Array.isArray(tree)) return (tree as readonly ParamTree[]).flatMap((t, i) => flattenParams(t, join(i)));
-  return Object.entries(tree as ParamRecord).flatMap(([k, t]) => flattenParams(t, join(k)));
+  // One accumulator rather than flatMap's array per node: training flattens ~200-leaf trees several
+  // times per step.
+  const out: Array<readonly [string, tf.Tensor]> = [];
+  const walk = (node: ParamTree, path: string): void => {
+    if (isTensor(node)) {
+      out.push([path, node]);
+      return;
+    }
+    if (Array.isArray(node)) {
+      const children = node as readonly ParamTree[];
+      for (let i = 0; i < children.length; i++) walk(children[i] as ParamTree, path === '' ? String(i) : `${path}.${i}`);
+      return;
+    }
+    for (const k in node as ParamRecord) walk((node as ParamRecord)[k] as ParamTree, path === '' ? k : `${path}.${k}`);
+  };
+  walk(tree, prefix);
+  return out;
 };
 
 export const flattenShapes = (tree: ShapeTree, prefix = ''): Array<readonly [string, readonly number[]]> => {
@@ -37,9 +50,15 @@ export const flattenShapes = (tree: ShapeTree, prefix = ''): Array<readonly [str
 /** Rebuilds a tree of the same structure with each tensor replaced. */
 export const mapParams = (tree: ParamTree, f: (t: tf.Tensor, path: string) => tf.Tensor, prefix = ''): ParamTree => {
   if (isTensor(tree)) return f(tree, prefix);
-  const join = (k: string | number): string => (prefix === '' ? String(k) : `${prefix}.${k}`);
-  if (Array.isArray(tree)) return (tree as readonly ParamTree[]).map((t, i) => mapParams(t, f, join(i)));
-  return Object.fromEntries(Object.entries(tree as ParamRecord).map(([k, t]) => [k, mapParams(t, f, join(k))]));
+  if (Array.isArray(tree)) {
+    const children = tree as readonly ParamTree[];
+    const out = new Array<ParamTree>(children.length);
+    for (let i = 0; i < children.length; i++) out[i] = mapParams(children[i] as ParamTree, f, prefix === '' ? String(i) : `${prefix}.${i}`);
+    return out;
+  }
+  const out: { [name: string]: ParamTree } = {};
+  for (const k in tree as ParamRecord) out[k] = mapParams((tree as ParamRecord)[k] as ParamTree, f, prefix === '' ? k : `${prefix}.${k}`);
+  return out;
 };
 
 export const countParams = (shapes: ShapeTree): number =>
