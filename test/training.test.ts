@@ -4,7 +4,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { disposeParams, flattenParams, type ParamTree } from '../src/interpreters/params.js';
 import { caflowSchedule, learningRate, learningRateSchedule } from '../src/training/schedule.js';
-import { adamUpdate, adamUpdateFlat, createAdamState, type AdamState } from '../src/training/adam.js';
+import { adamUpdate, adamUpdateFlat, createAdamState, setFusedAdam, type AdamState } from '../src/training/adam.js';
+import { hasAdamKernel } from '../src/training/adam-kernel.js';
+import '@tensorflow/tfjs-backend-wasm';
 import { clipByGlobalNorm, flatGradients, globalNorm } from '../src/training/clip.js';
 import { disposeReplaced, NaNGuard, trainablePaths, trainStep, TrainingDivergedError } from '../src/training/step.js';
 
@@ -151,7 +153,8 @@ describe('adamUpdate on one vector', () => {
     });
   const shapes = fc.array(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 0, maxLength: 3 }), { minLength: 1, maxLength: 5 });
 
-  it('property: adamUpdate and adamUpdateFlat equal the per-tensor update bitwise, over two steps', () => {
+  it('property: as tensor ops (setFusedAdam(false)), adamUpdate and adamUpdateFlat equal the per-tensor update bitwise, over two steps', () => {
+    setFusedAdam(false);
     fc.assert(
       fc.property(shapes, fc.integer({ min: 1, max: 1000 }), fc.double({ min: 1e-4, max: 1, noNaN: true }), (shapeList, seed, lr) => {
         const params: ParamTree = shapeList.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', seed + i));
@@ -176,6 +179,46 @@ describe('adamUpdate on one vector', () => {
       }),
       { numRuns: 25 },
     );
+    setFusedAdam(true);
+  });
+
+  // The fused kernel rounds m' and v' once each (the ops: 3 and 4 roundings) and folds lr / c1 and 1 / c2,
+  // so it may differ from the ops by a few float32 roundings (u = 2^-24): m' and v' by at most 4u of
+  // their terms' magnitudes, the step d = p - p' by ~12u of d, and p' by its own last rounding.
+  // Tolerances: 2^-22 (= 4u) of the terms for m', v'; 2^-22 |p'| + 2^-20 |d| for p'.
+  it.each(['cpu', 'wasm'])('property: on %s, the fused kernel matches the per-tensor ops within a few float32 roundings', async (backend) => {
+    await tf.setBackend(backend);
+    expect(hasAdamKernel()).toBe(true);
+    await fc.assert(
+      fc.asyncProperty(shapes, fc.integer({ min: 1, max: 1000 }), fc.double({ min: 1e-4, max: 1, noNaN: true }), fc.integer({ min: 0, max: 100 }), async (shapeList, seed, lr, step) => {
+        const leaves = (tree: ParamTree): tf.Tensor[] => flattenParams(tree).map(([, t]) => t);
+        const params: ParamTree = shapeList.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', seed + i));
+        const grads: ParamTree = shapeList.map((s, i) => tf.randomNormal(s, 0, 1, 'float32', seed + 100 + i));
+        const state: AdamState = {
+          step,
+          m: shapeList.map((s, i) => tf.randomNormal(s, 0, 0.1, 'float32', seed + 200 + i)),
+          v: shapeList.map((s, i) => tf.randomUniform(s, 0, 0.01, 'float32', seed + 300 + i)),
+        };
+        const r = adamUpdate(params, grads, state, { lr });
+        leaves(params).forEach((p, i) => {
+          const [g, m, v] = [leaves(grads)[i], leaves(state.m)[i], leaves(state.v)[i]] as [tf.Tensor, tf.Tensor, tf.Tensor];
+          const [pRef, mRef, vRef] = referenceAdam(p, g, m, v, step + 1, lr).map((t) => Array.from(t.dataSync())) as [number[], number[], number[]];
+          const [p0, g0, m0, v0] = [p, g, m, v].map((t) => Array.from(t.dataSync())) as [number[], number[], number[], number[]];
+          const [pGot, mGot, vGot] = [r.params, r.state.m, r.state.v].map((tree) => Array.from(leaf(tree, String(i)).dataSync())) as [number[], number[], number[]];
+          pRef.forEach((_, j) => {
+            const [gj, mj, vj, pj] = [g0[j], m0[j], v0[j], p0[j]] as [number, number, number, number];
+            expect(Math.abs((mGot[j] as number) - (mRef[j] as number))).toBeLessThanOrEqual(2 ** -22 * (0.9 * Math.abs(mj) + 0.1 * Math.abs(gj)));
+            expect(Math.abs((vGot[j] as number) - (vRef[j] as number))).toBeLessThanOrEqual(2 ** -22 * (0.999 * vj + 0.001 * gj * gj));
+            const d = Math.abs(pj - (pRef[j] as number));
+            expect(Math.abs((pGot[j] as number) - (pRef[j] as number))).toBeLessThanOrEqual(2 ** -22 * Math.abs(pRef[j] as number) + 2 ** -20 * d);
+          });
+        });
+        for (const t of [params, grads, r.params]) disposeParams(t);
+        for (const st of [state, r.state]) disposeState(st);
+      }),
+      { numRuns: 30 },
+    );
+    await tf.setBackend('cpu');
   });
 
   it('adamUpdateFlat rejects a vector whose length is not the trainable parameters\' total size', () => {

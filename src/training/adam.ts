@@ -9,6 +9,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { flattenParams, mapParams, type ParamTree } from '../interpreters/params.js';
 import { gradientMap, type Gradients } from './clip.js';
+import { ADAM_KERNEL, adamInputNames, hasAdamKernel, registerAdamKernel, type AdamKernelAttrs } from './adam-kernel.js';
+import type { NamedAttrMap } from '@tensorflow/tfjs';
+
+registerAdamKernel();
 
 export interface AdamState {
   /** Number of updates applied so far (Adam's t of the last update; 0 when fresh). */
@@ -87,26 +91,18 @@ const predicate = (trainable: Trainable): ((path: string) => boolean) => (typeof
 
 /**
  * The update itself, on every trained tensor at once: `grad` is their gradients flattened and joined
- * in the order of `trained`. One vector means the update's 14 ops run once instead of once per
- * parameter tensor (a CAFLOW has ~200); the arithmetic per element is the same, so the result is
- * bit-identical to a per-tensor update.
+ * in the order of `trained`. On wasm and cpu one fused kernel (adam-kernel.ts) writes the new tensors
+ * directly; elsewhere the same formula runs as tensor ops on one joined vector, so its ops run once
+ * instead of once per parameter tensor (a CAFLOW has ~200).
  */
 const updateFlat = (params: ParamTree, state: AdamState, trained: readonly TrainedLeaf[], grad: tf.Tensor1D, options: AdamOptions): AdamResult => {
   const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 } = options;
   const t = state.step + 1;
   const c1 = 1 - beta1 ** t;
   const c2 = 1 - beta2 ** t;
-  const [p2, m2, v2] = tf.tidy(() => {
-    if (trained.length === 0) return [[], [], []];
-    const flat = (pick: (x: TrainedLeaf) => tf.Tensor): tf.Tensor1D => tf.concat(trained.map((x) => tf.reshape(pick(x), [-1]) as tf.Tensor1D));
-    const mNew = tf.add(tf.mul(flat((x) => x.m), beta1), tf.mul(grad, 1 - beta1));
-    const vNew = tf.add(tf.mul(flat((x) => x.v), beta2), tf.mul(tf.square(grad), 1 - beta2));
-    const denom = tf.add(tf.sqrt(tf.div(vNew, c2)), eps);
-    const pNew = tf.sub(flat((x) => x.p), tf.mul(tf.div(tf.div(mNew, c1), denom), lr));
-    const sizes = trained.map((x) => x.p.size);
-    const unflatten = (v: tf.Tensor): tf.Tensor[] => tf.split(v, sizes).map((piece, i) => tf.reshape(piece, (trained[i] as TrainedLeaf).p.shape));
-    return [unflatten(pNew), unflatten(mNew), unflatten(vNew)];
-  });
+  const n = trained.length;
+  const [p2, m2, v2] =
+    n === 0 ? [[], [], []] : useFusedKernel && hasAdamKernel() ? fusedUpdate(trained, grad, { lr, beta1, beta2, eps, c1, c2, count: n }) : opsUpdate(trained, grad, { lr, beta1, beta2, eps, c1, c2, count: n });
   const updated = new Map(trained.map(({ path }, i) => [path, [p2[i], m2[i], v2[i]] as const]));
   const pick =
     (i: 0 | 1 | 2) =>
@@ -116,6 +112,40 @@ const updateFlat = (params: ParamTree, state: AdamState, trained: readonly Train
     params: mapParams(params, pick(0)),
     state: { step: t, m: mapParams(state.m, pick(1)), v: mapParams(state.v, pick(2)) },
   };
+};
+
+type Updated = [tf.Tensor[], tf.Tensor[], tf.Tensor[]];
+
+const fusedUpdate = (trained: readonly TrainedLeaf[], grad: tf.Tensor1D, attrs: AdamKernelAttrs): Updated => {
+  const names = adamInputNames(trained.length);
+  const inputs: tf.NamedTensorMap = { g: grad };
+  trained.forEach((x, i) => {
+    inputs[names.p[i] as string] = x.p;
+    inputs[names.m[i] as string] = x.m;
+    inputs[names.v[i] as string] = x.v;
+  });
+  const out = tf.engine().runKernel(ADAM_KERNEL, inputs, attrs as unknown as NamedAttrMap) as tf.Tensor[];
+  const n = trained.length;
+  return [out.slice(0, n), out.slice(n, 2 * n), out.slice(2 * n)];
+};
+
+const opsUpdate = (trained: readonly TrainedLeaf[], grad: tf.Tensor1D, a: AdamKernelAttrs): Updated =>
+  tf.tidy((): Updated => {
+    const flat = (pick: (x: TrainedLeaf) => tf.Tensor): tf.Tensor1D => tf.concat(trained.map((x) => tf.reshape(pick(x), [-1]) as tf.Tensor1D));
+    const mNew = tf.add(tf.mul(flat((x) => x.m), a.beta1), tf.mul(grad, 1 - a.beta1));
+    const vNew = tf.add(tf.mul(flat((x) => x.v), a.beta2), tf.mul(tf.square(grad), 1 - a.beta2));
+    const denom = tf.add(tf.sqrt(tf.div(vNew, a.c2)), a.eps);
+    const pNew = tf.sub(flat((x) => x.p), tf.mul(tf.div(tf.div(mNew, a.c1), denom), a.lr));
+    const sizes = trained.map((x) => x.p.size);
+    const unflatten = (v: tf.Tensor): tf.Tensor[] => tf.split(v, sizes).map((piece, i) => tf.reshape(piece, (trained[i] as TrainedLeaf).p.shape));
+    return [unflatten(pNew), unflatten(mNew), unflatten(vNew)];
+  });
+
+let useFusedKernel = true;
+
+/** Turns the fused kernel off (tensor ops everywhere) or back on; for tests and before/after benchmarks. */
+export const setFusedAdam = (enabled: boolean): void => {
+  useFusedKernel = enabled;
 };
 
 /**
