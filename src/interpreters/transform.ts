@@ -26,14 +26,21 @@ const sequence = (specs: readonly FlowSpec[], params: ParamTree, xs: tf.Tensor4D
   const order = specs.map((s, i) => [s, i] as const);
   if (dir === 'inverse') order.reverse();
   let outs = xs;
-  let logDet = tf.zeros([xs[0]?.shape[0] ?? 0]) as tf.Tensor1D;
+  const logDets: tf.Tensor1D[] = [];
   for (const [spec, i] of order) {
     const step = run(spec, child(params, i, `[${i}]`), outs, ctx, dir);
     outs = step.outs;
-    logDet = tf.add(logDet, step.logDet);
+    logDets.push(step.logDet);
   }
-  return { outs, logDet };
+  return { outs, logDet: totalLogDet(logDets, xs[0]?.shape[0] ?? 0) };
 };
+
+/**
+ * The children's log-dets summed by one AddN rather than an Add per child: the same sum in the same
+ * order, with fewer kernels forward and backward (a CAFLOW has ~130 chained nodes).
+ */
+const totalLogDet = (logDets: readonly tf.Tensor1D[], batch: number): tf.Tensor1D =>
+  logDets.length === 0 ? tf.zeros([batch]) : logDets.length === 1 ? (logDets[0] as tf.Tensor1D) : tf.addN([...logDets]);
 
 /** One node in one direction; xs are the node's inputs in that direction. */
 export const run = (spec: FlowSpec, params: ParamTree, xs: tf.Tensor4D[], ctx: Context, dir: Direction): Step => {
@@ -48,16 +55,16 @@ export const run = (spec: FlowSpec, params: ParamTree, xs: tf.Tensor4D[], ctx: C
     case 'parallel': {
       let offset = 0;
       const outs: tf.Tensor4D[] = [];
-      let logDet = tf.zeros([batch]) as tf.Tensor1D;
+      const logDets: tf.Tensor1D[] = [];
       spec.branches.forEach((branch, i) => {
         const sig = signature(branch);
         const arity = dir === 'forward' ? sig.ins.length : sig.outs.length;
         const step = run(branch, child(params, i, `[${i}]`), xs.slice(offset, offset + arity), ctx, dir);
         offset += arity;
         outs.push(...step.outs);
-        logDet = tf.add(logDet, step.logDet);
+        logDets.push(step.logDet);
       });
-      return { outs, logDet };
+      return { outs, logDet: totalLogDet(logDets, batch) };
     }
     case 'split':
     case 'concat': {
