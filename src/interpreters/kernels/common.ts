@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ParamRecord } from '../params.js';
 
-/** A per-sample log-det that is the same scalar for every sample. */
+/**
+ * A per-sample log-det that is the same scalar for every sample. Broadcast by adding to zeros: its
+ * gradient is one sum, where multiplying ones would add a product and a cast backward.
+ */
 export const perSample = (batch: number, value: tf.Tensor | number): tf.Tensor1D =>
-  tf.mul(tf.ones([batch]), value) as tf.Tensor1D;
+  tf.add(tf.zeros([batch]), value) as tf.Tensor1D;
 
 export const zeroLogDet = (batch: number): tf.Tensor1D => tf.zeros([batch]);
 
