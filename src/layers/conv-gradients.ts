@@ -56,15 +56,33 @@ export const filterGradientByConv = (x: tf.Tensor4D, dy: tf.Tensor4D, filterShap
   });
 
 /**
+ * For a 1x1 kernel without padding the sum needs no windows at all: dK = x^T dy over the pixels, one
+ * product of [N*H*W, cIn]^T and [N*H*W, cOut]. On wasm 2-2.3x faster than the batch/channel-swapped
+ * convolution, whose "kernel" would be the whole image (e.g. 0.43 vs 0.85 ms at 8x16x16x32 -> 32).
+ */
+export const filterGradient1x1 = (x: tf.Tensor4D, dy: tf.Tensor4D): tf.Tensor4D =>
+  tf.tidy(() => {
+    const [n, h, w, cIn] = x.shape;
+    const cOut = dy.shape[3];
+    return tf.reshape(tf.matMul(tf.reshape(x, [n * h * w, cIn]), tf.reshape(dy, [n * h * w, cOut]), true, false), [1, 1, cIn, cOut]);
+  });
+
+const unpadded = (p: ConvPadding): boolean => p.top + p.bottom + p.left + p.right === 0;
+
+/**
  * From this many input channels on, `filterGradientByConv` is used. Measured on wasm (ms per call,
  * per-tap vs by-conv): cIn 6: 4.99 vs 7.68 (16x16x16->128), 3.15 vs 4.24 (8x32x32->32); cIn 24-216:
  * 1.5-34.7 vs 0.6-11.6, 2.6-5.4x in favour of the convolution.
  */
 export const FILTER_GRADIENT_CONV_FROM_CHANNELS = 16;
 
-/** dK for a stride-1 NHWC convolution with padding p; both routes compute the same sum. */
+/** dK for a stride-1 NHWC convolution with padding p; every route computes the same sum. */
 export const convFilterGradient = (x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: FilterShape, p: ConvPadding): tf.Tensor4D =>
-  filterShape[2] >= FILTER_GRADIENT_CONV_FROM_CHANNELS ? filterGradientByConv(x, dy, filterShape, p) : filterGradientPerTap(x, dy, filterShape, p);
+  filterShape[0] === 1 && filterShape[1] === 1 && unpadded(p)
+    ? filterGradient1x1(x, dy)
+    : filterShape[2] >= FILTER_GRADIENT_CONV_FROM_CHANNELS
+      ? filterGradientByConv(x, dy, filterShape, p)
+      : filterGradientPerTap(x, dy, filterShape, p);
 
 /**
  * K rotated by 180 degrees in its two spatial axes, as one product with the k*k anti-diagonal
