@@ -3,6 +3,7 @@
  * round trip of 8-bit data, the decomposition of the objective, sampling and ranking, no leaks.
  */
 import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   caflowConfig,
@@ -14,6 +15,7 @@ import {
   latentShapes,
   logLikelihood,
   quantize,
+  repeatEach,
   sample,
   toLatents,
   type CaflowConfig,
@@ -155,5 +157,22 @@ describe.each(['caflow', 'dualglow'] as const)('%s as one bijection given Y', (v
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) run();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('repeatEach', () => {
+  it('property: row b*k + j is sample b, for every j < k (as tf.tile of a new axis would give)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 3 }), (b, k, c) => {
+        tf.tidy(() => {
+          const t = tf.randomNormal([b, 2, 3, c], 0, 1, 'float32', b * 100 + k * 10 + c) as tf.Tensor4D;
+          const got = repeatEach(t, k);
+          expect(got.shape).toEqual([b * k, 2, 3, c]);
+          const tiled = tf.reshape(tf.tile(tf.expandDims(t, 1), [1, k, 1, 1, 1]), [b * k, 2, 3, c]);
+          expect(Array.from(got.dataSync())).toEqual(Array.from(tiled.dataSync()));
+        });
+      }),
+      { numRuns: 30 },
+    );
   });
 });
