@@ -204,9 +204,11 @@ export const categoryOf = (name: string, ins: ReadonlyArray<readonly number[]>, 
     const transposeA = a !== undefined && b !== undefined && o !== undefined && a.length === 2 && b.length === 2 && a[0] === b[0] && o[0] === a[1] && o[1] === b[1] && a[0] !== a[1];
     return transposeA ? MATMUL_TRANSPOSE_A : MATMUL_PLAIN;
   }
-  if (name === 'Conv2D') return 'Conv2D (forward convs, conv input gradients)';
-  if (name === 'Slice' || name === 'Concat' || name === 'Pad' || name === 'PadV2') return 'Slice/Concat/Pad (im2col patches, channel splits)';
-  if (name === 'Transpose') return 'Transpose (im2col patches, kernel flips, squeeze)';
+  if (name === 'FusedConv2D') return 'Conv2D, fused with bias and ReLU (forward convs)';
+  if (name === 'Conv2D') return 'Conv2D (conv input gradients, channel-swapped filter gradients)';
+  if (name === 'Slice' || name === 'Concat' || name === 'Pad' || name === 'PadV2' || name === 'SplitV') return 'Slice/Concat/Pad (channel splits and joins, padding)';
+  if (name === 'TypedFlowsAdamUpdate') return 'Adam update (one fused kernel)';
+  if (name === 'Transpose') return 'Transpose (kernel flips, channel swaps, squeeze)';
   if (name === 'Reverse') return 'Reverse (kernel flips for conv input gradients)';
   return 'elementwise and reductions (everything else)';
 };

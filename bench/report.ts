@@ -11,6 +11,7 @@ import type { OverheadResult } from './dsl-overhead.js';
 import type { ScalingResult } from './scaling.js';
 import type { VersusResult } from './versus-pytorch.js';
 import type { PairFigure, WasmGradientsResult } from './wasm-gradients.js';
+import type { WasmKernelsResult } from './wasm-kernels.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -38,6 +39,8 @@ export interface BenchResults {
   scaling: ScalingResult;
   /** Section 4 (wasm conv gradients, Inv1x1 cache); absent in results written before it existed. */
   wasmGradients?: WasmGradientsResult;
+  /** Section 5 (wasm's own kernels vs typed-flows'); absent in results written before it existed. */
+  wasmKernels?: WasmKernelsResult;
 }
 
 const ms = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -123,6 +126,43 @@ const wasmGradientsSection = (w: WasmGradientsResult): string[] => {
     '',
     'The cache is keyed by the weight tensor object (tfjs tensors are immutable), so it only helps when the same params are',
     'used again (sampling, forward then inverse); a training step makes new param tensors and misses.',
+    '',
+  ];
+};
+
+const wasmKernelsSection = (w: WasmKernelsResult): string[] => {
+  const [step, sampling] = w.caflow;
+  return [
+    "## 5. On wasm: tfjs-backend-wasm's own kernels against typed-flows'",
+    '',
+    `Measured in this run (${w.date}), on \`wasm\`, ${w.repetitions.cheap.reps} repetitions per kernel and for Adam, ${w.repetitions.step.reps} for the`,
+    'CAFLOW step and sampling, each pair interleaved (`useStockWasmKernels` swaps the registrations before every call).',
+    '',
+    '`selectBackend` (through `registerWasmKernels`, src/backend/wasm-kernels.ts) puts these in front of wasm\'s own: Slice and',
+    'SplitV that copy only what they return (wasm\'s read the whole input out of the heap first); Concat without a typed-array',
+    'object per row; Identity, and Cast to the same dtype, that share the data instead of copying it (tfjs clones every',
+    'tensor it saves for the backward pass); BatchMatMul that lays a transposed operand out first (wasm multiplies',
+    'transposed operands on a slow path, and every matMul gradient has one); and the conv gradient kernels of section 4.',
+    'Each is checked against the cpu backend in test/wasm-*.test.ts. Kernel by kernel:',
+    '',
+    ...pairTable("wasm's own", "typed-flows'", w.kernels),
+    '',
+    'Adam: the update of all parameters as tensor ops on one joined vector (joins and splits of ~200 tensors, 14 elementwise',
+    'ops) against one fused kernel that reads p, m, v and the gradient once and writes the new tensors (src/training/adam-kernel.ts):',
+    '',
+    ...pairTable('tensor ops', 'fused kernel', [w.adam]),
+    '',
+    'All of it together, on the section-2 CAFLOW workloads (a: every replaced kernel stock and Adam as tensor ops):',
+    '',
+    ...pairTable('stock', 'typed-flows', w.caflow),
+    '',
+    ...(step !== undefined && sampling !== undefined
+      ? [
+          `What it means: with tfjs-backend-wasm's own kernels a training step takes ${ratio(step.ratio)} and sampling ${ratio(sampling.ratio)} the time they take`,
+          'with the kernels typed-flows registers; the conv gradients (section 4) are not part of this comparison, because',
+          '`conv2dSame` carries its own gradient either way.',
+        ]
+      : []),
     '',
   ];
 };
@@ -225,7 +265,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
     `What it means: the target was a ratio of at most 1.05. Measured: ${ratio(fw.ratio, 3)} forward and ${ratio(fb.ratio, 3)}`,
     `forward+backward, so the target is ${fw.ratio <= 1.05 && fb.ratio <= 1.05 ? 'met' : fw.ratio <= 1.05 || fb.ratio <= 1.05 ? `met for ${fw.ratio <= 1.05 ? 'forward' : 'forward+backward'} only` : 'not met'} in this run.`,
     'The interpreters add a fixed amount of work per node: JS (a switch on the spec kind, the parameter-shape check of',
-    '`forward`, the tree rebuild) and a few tiny tensor ops (a zero log-det per chain, `perSample` broadcasts of the',
+    '`forward`, the tree rebuild) and a few tiny tensor ops (one AddN of the log-dets per chain, `perSample` broadcasts of the',
     'ActNorm and Inv1x1 log-dets where the hand-written code adds scalars). That cost does not grow with the batch or the',
     'image, so it weighs most on the short forward pass and is lost in the noise of the backward pass.',
     '',
@@ -293,7 +333,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
       `What it means: each step of the pixel sweep has 4× the pixels; the step time grew ${growth(pix, 'timeRatio')} and the peak`,
       `tensor memory ${growth(pix, 'memoryRatio')} (${ratio(b.timeRatio, 1)} and ${ratio(b.memoryRatio, 1)} from ${pix[0]?.label} to ${b.label}). Growth below 4× per step`,
       'means a part of the cost does not depend on the image size: the thousands of small kernels and the JS work around them',
-      '(log-det bookkeeping, the tape, Adam per parameter tensor, slogdet of every Inv1x1 weight in JS), which dominate at',
+      '(log-det bookkeeping, the tape, the float64 LU of every Inv1x1 weight in JS), which dominate at',
       'small sizes; the larger the images, the closer the cost comes to proportional to the pixels.',
     );
   }
@@ -312,6 +352,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
     );
   }
   if (r.wasmGradients !== undefined) lines.push('', ...wasmGradientsSection(r.wasmGradients));
+  if (r.wasmKernels !== undefined) lines.push('', ...wasmKernelsSection(r.wasmKernels));
   lines.push(
     '',
     '## Where the time goes: profile of a CAFLOW step',
@@ -319,31 +360,28 @@ export const performanceMarkdown = (r: BenchResults): string => {
     `Per-kernel times of one training step and one sampling call of the section-2 model on \`${m.backend}\` (\`tf.profile\`, the`,
     'backend\'s timer around each kernel; profiling itself adds some overhead).',
     '',
-    ...profileTables(step, 'Training step', 'JS: op dispatch, the autodiff tape, tidy, Adam per parameter tensor, slogdet of each Inv1x1 weight in float64 JS'),
+    ...profileTables(step, 'Training step', 'JS: op dispatch, the autodiff tape, tidy, the LU, log-det and inverse of each Inv1x1 weight in float64 JS'),
     ...profileTables(v.profiles.caflowSample, 'Sampling (k = 8)', 'JS: op dispatch, tidy, slogdet and inverse of each Inv1x1 weight in float64 JS, ranking'),
     '### Hot spots',
     '',
     `In a CAFLOW training step on \`${m.backend}\`, by share of kernel time (the profile above):`,
     '',
-    `- **Conv gradients: layout work around the products.** Conv gradients come from the custom gradient of \`conv2dSame\``,
-    '  (`src/layers/ops.ts`, maths in `src/layers/conv-gradients.ts`): the input gradient is a forward convolution of dy with the',
-    '  kernel rotated by 180° (a product with a k²×k² permutation matrix, 10× cheaper than `tf.reverse` on wasm) and',
-    '  in/out-swapped (`tf.transpose`); the filter gradient is one forward convolution with batch and channels swapped',
-    '  (16 input channels or more) or one product per kernel tap over a channels-first slice of the input (fewer).',
-    `  Here slices, concats and pads take ${pct(im2col)}, Reverse and`,
-    `  Transpose ${pct(flips)}${reverse !== undefined ? ` (${reverse.calls} Reverse calls, ${ms(reverse.ms)} ms)` : ''},`,
-    `  the matrix products ${pct(matmulShare)} (${pct(transposeAShare)} in products with transposeA) and the convolutions themselves`,
-    `  ${pct(convShare)}.`,
-    '- **Slices used to copy their whole input.** tfjs-backend-wasm slices in JS after `readSync`, which copies the entire',
-    '  input out of the wasm heap: 1,200 floats from an 827,000-float tensor took 1.84 ms. `registerWasmSlice`',
-    '  (`src/backend/wasm-slice.ts`, registered by `selectBackend` and by the playground) reads through a heap view and copies',
-    '  contiguous runs: 0.012 ms for that slice, 0.22 ms instead of 0.61 ms for a channels-first window, 0.22 instead of 0.47 ms',
-    '  for a channel split (one run, outside this benchmark).',
+    `- **Convolutions: ${pct(convShare)} of the kernel time.** The forward pass runs conv + bias + ReLU as one XNNPACK kernel`,
+    '  (FusedConv2D, `conv2dSame` in src/layers/ops.ts); the gradients come from its custom gradient (src/layers/conv-gradients.ts):',
+    '  the input gradient is a forward convolution of dy with the kernel rotated by 180° (a product with a k²×k² permutation',
+    '  matrix) and in/out-swapped; the filter gradient is one product xᵀ·dy for 1×1 kernels, one forward convolution with batch',
+    '  and channels swapped for 16 input channels or more, and one product per kernel tap over a channels-first slice otherwise.',
+    '  The swapped convolution has the image as its kernel and 8 (the batch) input channels, a shape XNNPACK handles at about',
+    '  half its usual speed, and XNNPACK builds (packs) an operator for every new weight tensor, which in training is every call.',
+    `  Slices, concats and pads take ${pct(im2col)} of the kernel time, transposes ${pct(flips)}${reverse !== undefined ? ` (${reverse.calls} Reverse calls, ${ms(reverse.ms)} ms)` : ''},`,
+    `  the matrix products ${pct(matmulShare)}.`,
+    "- **Layout kernels.** tfjs-backend-wasm's own Slice, SplitV, Concat, Identity, Cast and transposed BatchMatMul copied far",
+    '  more than they needed or took slow paths; section 5 measures each against the replacement `selectBackend` registers.',
     `- **Thousands of tiny kernels.** ${step.kernelCalls} kernel calls per step; the elementwise ops and reductions among them`,
-    `  (log-det bookkeeping, per-layer broadcasts, Adam written out per parameter tensor, clipping) take ${pct(elementwise)} of`,
-    `  the kernel time, and about ${pct(outsideShare)} of the profiled step is spent outside kernels, in JS (op dispatch, the tape,`,
-    '  tidy, and `logAbsDet`, which reads every Inv1x1 weight back to JS for a float64 slogdet). Both grow with the number of',
-    '  layers, not with the image size, which is why small images scale sub-linearly in section 3.',
+    `  (log-det bookkeeping, per-layer broadcasts and their gradients) take ${pct(elementwise)} of the kernel time, and about`,
+    `  ${pct(outsideShare)} of the profiled step is spent outside kernels, in JS (op dispatch, the tape and the tensors it saves,`,
+    '  tidy, and the float64 LU of every Inv1x1 weight). Both grow with the number of layers, not with the image size, which is',
+    '  why small images scale sub-linearly in section 3. Adam is one fused kernel (section 5).',
     `- **One thread.** ${m.backend === 'wasm' ? 'The wasm backend runs single-threaded in Node (tfjs disables its threads there, tensorflow/tfjs#3830), so one of the two cores idles while PyTorch uses both.' : `The \`${m.backend}\` backend's threading decides how much of the machine is used.`}`,
     '',
     ...(v.transposeProbe.length > 0
@@ -392,6 +430,13 @@ export const ratiosOf = (r: BenchResults): Record<string, number | null> => ({
         ...Object.fromEntries(r.wasmGradients.convGradients.map((f) => [`wasm/convGradient/${f.workload.split(',')[0]?.replace(/\s+/g, '_')}/conv2d-vs-conv2dSame`, f.ratio])),
         ...Object.fromEntries(r.wasmGradients.inputKernel.map((f) => [`wasm/inputGradient/${f.workload.split(',')[0]?.replace(/\s+/g, '_')}/native-vs-composed`, f.ratio])),
         'wasm/sampling/cacheOff-vs-cacheOn': r.wasmGradients.sampling.ratio,
+      }),
+  ...(r.wasmKernels === undefined
+    ? {}
+    : {
+        'wasm/kernels/stock-vs-ours/caflowStep': r.wasmKernels.caflow[0]?.ratio ?? null,
+        'wasm/kernels/stock-vs-ours/sampling': r.wasmKernels.caflow[1]?.ratio ?? null,
+        'wasm/adam/ops-vs-fused': r.wasmKernels.adam.ratio,
       }),
 });
 

@@ -26,6 +26,7 @@ import { writeReport, type BenchResults } from './report.js';
 import { runScaling } from './scaling.js';
 import { runPytorchSide, runVersusPytorch } from './versus-pytorch.js';
 import { runWasmGradients, type WasmGradientsResult } from './wasm-gradients.js';
+import { runWasmKernels } from './wasm-kernels.js';
 
 const logWasmGradients = (r: WasmGradientsResult): void => {
   for (const f of [...r.convGradients, ...r.inputKernel, r.sampling]) {
@@ -103,6 +104,13 @@ const main = async (): Promise<void> => {
   const wasmGradients = await runWasmGradients(size, ['npx tsx bench/run.ts', ...args].join(' '), busy['wasmGradients'] ?? null);
   logWasmGradients(wasmGradients);
 
+  await sampleBusy('wasmKernels');
+  log('bench: [5] wasm: tfjs-wasm\'s own kernels vs typed-flows\'');
+  const wasmKernels = await runWasmKernels(size);
+  for (const f of [...wasmKernels.kernels, wasmKernels.adam, ...wasmKernels.caflow]) {
+    log(`bench:   ${f.workload}: ${f.a} ${f.timeA.median_ms.toFixed(2)} ms, ${f.b} ${f.timeB.median_ms.toFixed(2)} ms, ratio ${f.ratio}x (paired ${f.pairedRatio}x)`);
+  }
+
   const results: BenchResults = {
     date: new Date().toISOString(),
     command: ['npx tsx bench/run.ts', ...args].join(' '),
@@ -117,6 +125,7 @@ const main = async (): Promise<void> => {
     versusPytorch: versus,
     scaling,
     wasmGradients,
+    wasmKernels,
   };
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
   const written = writeReport(results);

@@ -11,6 +11,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmKernels } from '../src/backend/wasm-kernels.js';
+import { useStockWasmKernels } from '../src/backend/wasm-kernel-registry.js';
 
 const values = (shape: readonly number[], dtype: 'float32' | 'int32', start: number): tf.Tensor =>
   tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (dtype === 'int32' ? start + i : (start + i) * 0.25 - 3)), [...shape], dtype);
@@ -64,6 +65,25 @@ describe('wasm layout kernels', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('can be swapped back to wasm\'s own for before/after benchmarks (useStockWasmKernels)', async () => {
+    await tf.setBackend('wasm');
+    const ours = tf.getKernel(tf.Identity, 'wasm');
+    const buffersOfAClone = (): number => {
+      const before = wasmBuffers();
+      const x = tf.ones([4]);
+      const y = tf.clone(x);
+      const added = wasmBuffers() - before;
+      tf.dispose([x, y]);
+      return added;
+    };
+    useStockWasmKernels(true);
+    expect(tf.getKernel(tf.Identity, 'wasm')).not.toBe(ours);
+    expect(buffersOfAClone()).toBe(2); // wasm's own Identity copies
+    useStockWasmKernels(false);
+    expect(tf.getKernel(tf.Identity, 'wasm')).toBe(ours);
+    expect(buffersOfAClone()).toBe(1);
   });
 
   it('clone without copying, and each clone outlives its source', async () => {

@@ -25,6 +25,8 @@ export const asWasmHeap = (b: object): WasmHeap => {
 };
 
 const replaced = new Map<string, KernelConfig>();
+/** wasm's own kernel for each one replaced, for `useStockWasmKernels`. */
+const originals = new Map<string, KernelConfig>();
 
 /**
  * Registers `wrap(original)` for `kernelName` on wasm in place of the kernel registered now, unless
@@ -39,7 +41,22 @@ export function replaceWasmKernel(kernelName: string, wrap: (original: KernelFun
   tf.unregisterKernel(kernelName, WASM_BACKEND);
   tf.registerKernel(config);
   replaced.set(kernelName, config);
+  originals.set(kernelName, current);
   return true;
+}
+
+/**
+ * Puts wasm's own kernels back in place of every one `replaceWasmKernel` replaced (true), or ours
+ * again (false). For before/after benchmarks (bench/wasm-kernels.ts) and tests; a no-op for kernels
+ * never replaced.
+ */
+export function useStockWasmKernels(stock: boolean): void {
+  for (const [name, original] of originals) {
+    const wanted = stock ? original : replaced.get(name);
+    if (wanted === undefined || tf.getKernel(name, WASM_BACKEND) === wanted) continue;
+    tf.unregisterKernel(name, WASM_BACKEND);
+    tf.registerKernel(wanted);
+  }
 }
 
 /** Row-major strides, one per dimension. */
