@@ -21,7 +21,7 @@ const url = (p: string): string => JSON.stringify(pathToFileURL(join(root, p)).h
 const CHILD = `
 import * as tf from ${url('node_modules/@tensorflow/tfjs/dist/tf.node.js')};
 import { readdirSync, readFileSync } from 'node:fs';
-import { registerWasmConvGradients, selectBackend } from ${url('src/backend/index.ts')};
+import { registerWasmKernels, selectBackend } from ${url('src/backend/index.ts')};
 import { activateWasmWithThreads, wasmThreadsInUse } from ${url('src/backend/wasm-threads.ts')};
 
 const mode = process.argv[2];
@@ -32,7 +32,7 @@ if (mode === 'select') {
 } else {
   const workerSource = mode === 'exit' ? 'process.exit(3)' : 'setInterval(() => {}, 1000)';
   result = await activateWasmWithThreads(2, { workerSource, timeoutMs: 2000 });
-  registerWasmConvGradients(); // as selectBackend does
+  registerWasmKernels(); // as selectBackend does
 }
 
 const x = tf.randomNormal([2, 16, 16, 6], 0, 1, 'float32', 1);
