@@ -69,9 +69,22 @@ export class ParamMismatchError extends Error {
 const checked = new WeakMap<object, FlowSpec>();
 
 /** Throws a ParamMismatchError listing every missing, extra or mis-shaped tensor by path. */
+/** Specs are immutable values, so each one's expected shapes are worked out once. */
+const expectedShapes = new WeakMap<FlowSpec, ReadonlyMap<string, readonly number[]>>();
+
+const expectedShapesOf = (spec: FlowSpec): ReadonlyMap<string, readonly number[]> => {
+  let expected = expectedShapes.get(spec);
+  if (expected === undefined) {
+    expected = new Map(paramInfo(spec).map((p) => [p.path, p.shape]));
+    expectedShapes.set(spec, expected);
+  }
+  return expected;
+};
+
 export const checkParams = (spec: FlowSpec, params: ParamTree): void => {
   if (typeof params === 'object' && checked.get(params) === spec) return;
-  const expected = new Map(paramInfo(spec).map((p) => [p.path, p.shape]));
+  // Training rebuilds the tree for every loss evaluation, so this runs once per forward pass.
+  const expected = expectedShapesOf(spec);
   const actual = new Map(flattenParams(params).map(([path, t]) => [path, t.shape]));
   const problems: string[] = [];
   for (const [path, shape] of expected) {
