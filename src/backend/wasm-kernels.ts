@@ -11,6 +11,7 @@ import { registerWasmConvGradients } from './wasm-conv-gradients.js';
 import { registerWasmIdentity } from './wasm-identity.js';
 import { registerWasmMatMul } from './wasm-matmul.js';
 import { registerWasmSlice } from './wasm-slice.js';
+import { registerWasmSum } from './wasm-sum.js';
 
 /** Registers all of them. Idempotent. */
 export function registerWasmKernels(): void {
@@ -19,4 +20,5 @@ export function registerWasmKernels(): void {
   registerWasmConcat();
   registerWasmIdentity();
   registerWasmMatMul();
+  registerWasmSum();
 }
