@@ -13,8 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmKernels } from '../src/backend/wasm-kernels.js';
 import { useStockWasmKernels } from '../src/backend/wasm-kernel-registry.js';
 
-const values = (shape: readonly number[], dtype: 'float32' | 'int32', start: number): tf.Tensor =>
-  tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (dtype === 'int32' ? start + i : (start + i) * 0.25 - 3)), [...shape], dtype);
+const values = (shape: readonly number[], dtype: 'float32' | 'int32' | 'bool', start: number): tf.Tensor =>
+  tf.tensor(
+    Array.from({ length: shape.reduce((a, b) => a * b, 1) }, (_, i) => (dtype === 'int32' ? start + i : dtype === 'bool' ? (start + i) % 3 : (start + i) * 0.25 - 3)),
+    [...shape],
+    dtype,
+  );
 
 const on = async <T>(backend: string, f: () => T): Promise<T> => {
   await tf.setBackend(backend);
@@ -48,7 +52,7 @@ describe('wasm layout kernels', () => {
           fc.integer({ min: 0, max: shape.length - 1 }),
           // The size of each part along the axis (0 = an empty part).
           fc.array(fc.integer({ min: 0, max: 70 }), { minLength: 1, maxLength: 4 }),
-          fc.constantFrom<'float32' | 'int32'>('float32', 'int32'),
+          fc.constantFrom<'float32' | 'int32' | 'bool'>('float32', 'int32', 'bool'),
         ),
       );
     await fc.assert(
