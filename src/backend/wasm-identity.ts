@@ -13,16 +13,20 @@
  * Browser-safe: no Node imports.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { KernelFunc } from '@tensorflow/tfjs';
+import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { asWasmHeap, replaceWasmKernel } from './wasm-kernel-registry.js';
+
+/** x itself under a new reference, as wasm's own Reshape returns it. */
+const shared = (x: TensorInfo, backend: object): TensorInfo => {
+  asWasmHeap(backend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+};
 
 const identityKernel =
   (original: KernelFunc): KernelFunc =>
   (args) => {
     const x = args.inputs['x'];
-    if (x === undefined || x.dtype === 'string') return original(args);
-    asWasmHeap(args.backend).incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    return x === undefined || x.dtype === 'string' ? original(args) : shared(x, args.backend);
   };
 
 /** Casts as tfjs's cpu backend does: to bool, non-zero is 1; to int32, truncation toward zero. */
@@ -32,7 +36,7 @@ const castKernel =
     const x = args.inputs['x'];
     const { dtype } = args.attrs as { dtype?: tf.DataType };
     if (x === undefined || dtype === undefined || x.dtype === 'string' || dtype === 'string' || dtype === 'complex64') return original(args);
-    if (x.dtype === dtype) return identityKernel(original)(args);
+    if (x.dtype === dtype) return shared(x, args.backend);
     const heap = asWasmHeap(args.backend);
     const out = heap.makeOutput([...x.shape], dtype);
     // Views are taken after makeOutput, which may grow (and so replace) the heap's buffer.
