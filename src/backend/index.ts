@@ -4,6 +4,5 @@ export { registerWasmKernels } from './wasm-kernels.js';
 export { registerWasmConcat } from './wasm-concat.js';
 export { registerWasmIdentity } from './wasm-identity.js';
 export { registerWasmMatMul } from './wasm-matmul.js';
-export { registerWasmSum } from './wasm-sum.js';
 export { registerWasmConvGradients } from './wasm-conv-gradients.js';
 export { registerWasmSlice } from './wasm-slice.js';

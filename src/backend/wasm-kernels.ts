@@ -11,7 +11,6 @@ import { registerWasmConvGradients } from './wasm-conv-gradients.js';
 import { registerWasmIdentity } from './wasm-identity.js';
 import { registerWasmMatMul } from './wasm-matmul.js';
 import { registerWasmSlice } from './wasm-slice.js';
-import { registerWasmSum } from './wasm-sum.js';
 
 /** Registers all of them. Idempotent. */
 export function registerWasmKernels(): void {
@@ -20,5 +19,4 @@ export function registerWasmKernels(): void {
   registerWasmConcat();
   registerWasmIdentity();
   registerWasmMatMul();
-  registerWasmSum();
 }
