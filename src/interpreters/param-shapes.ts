@@ -68,7 +68,6 @@ export class ParamMismatchError extends Error {
 
 const checked = new WeakMap<object, FlowSpec>();
 
-/** Throws a ParamMismatchError listing every missing, extra or mis-shaped tensor by path. */
 /** Specs are immutable values, so each one's expected shapes are worked out once. */
 const expectedShapes = new WeakMap<FlowSpec, ReadonlyMap<string, readonly number[]>>();
 
@@ -81,6 +80,7 @@ const expectedShapesOf = (spec: FlowSpec): ReadonlyMap<string, readonly number[]
   return expected;
 };
 
+/** Throws a ParamMismatchError listing every missing, extra or mis-shaped tensor by path. */
 export const checkParams = (spec: FlowSpec, params: ParamTree): void => {
   if (typeof params === 'object' && checked.get(params) === spec) return;
   // Training rebuilds the tree for every loss evaluation, so this runs once per forward pass.
