@@ -7,10 +7,10 @@
  * `disposeReplaced(old, next)` (step.ts), never with a blanket dispose.
  */
 import * as tf from '@tensorflow/tfjs';
-import { flattenParams, mapParams, type ParamTree } from '../interpreters/params.js';
-import { gradientMap, type Gradients } from './clip.js';
-import { ADAM_KERNEL, adamInputNames, hasAdamKernel, registerAdamKernel, type AdamKernelAttrs } from './adam-kernel.js';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
+import { flattenParams, mapParams, type ParamTree } from '../interpreters/params.js';
+import { ADAM_KERNEL, adamInputNames, hasAdamKernel, registerAdamKernel, type AdamKernelAttrs } from './adam-kernel.js';
+import { flatGradients, gradientMap, type Gradients } from './clip.js';
 
 registerAdamKernel();
 
@@ -168,9 +168,9 @@ export const adamUpdate = (params: ParamTree, grads: Gradients, state: AdamState
       throw new TypeError(`adamUpdate: gradient of '${path}' has shape [${grad.shape.join(',')}], expected [${p.shape.join(',')}]`);
     }
   }
-  const flatGrad = tf.tidy(() => (trained.length === 0 ? tf.zeros([0]) : tf.concat(trained.map(({ path }) => tf.reshape(g.get(path) as tf.Tensor, [-1]) as tf.Tensor1D))));
+  const flatGrad = flatGradients(trained.map(({ path }) => g.get(path) as tf.Tensor));
   try {
-    return updateFlat(params, state, trained, flatGrad as tf.Tensor1D, options);
+    return updateFlat(params, state, trained, flatGrad, options);
   } finally {
     flatGrad.dispose();
   }
