@@ -184,8 +184,11 @@ describe('adamUpdate on one vector', () => {
 
   // The fused kernel rounds m' and v' once each (the ops: 3 and 4 roundings) and folds lr / c1 and 1 / c2,
   // so it may differ from the ops by a few float32 roundings (u = 2^-24): m' and v' by at most 4u of
-  // their terms' magnitudes, the step d = p - p' by ~12u of d, and p' by its own last rounding.
-  // Tolerances: 2^-22 (= 4u) of the terms for m', v'; 2^-22 |p'| + 2^-20 |d| for p'.
+  // their terms' magnitudes. The step d = p - p' inherits m's and v's differences (up to 4u + 2u) and
+  // the ops path rounds it about 7 more times (/c1, /c2, sqrt, +eps, /, *lr) against the kernel's 1:
+  // up to ~18u of |d| in all, plus one rounding of p' on each side (2u |p'|).
+  // Tolerances: 2^-22 (= 4u) of the terms for m', v'; 2^-22 |p'| + 2^-19 (= 32u) |d| for p'. (16u of
+  // |d| was too tight: a 600-case run found cases a few percent over it.)
   it.each(['cpu', 'wasm'])('property: on %s, the fused kernel matches the per-tensor ops within a few float32 roundings', async (backend) => {
     await tf.setBackend(backend);
     expect(hasAdamKernel()).toBe(true);
@@ -210,7 +213,7 @@ describe('adamUpdate on one vector', () => {
             expect(Math.abs((mGot[j] as number) - (mRef[j] as number))).toBeLessThanOrEqual(2 ** -22 * (0.9 * Math.abs(mj) + 0.1 * Math.abs(gj)));
             expect(Math.abs((vGot[j] as number) - (vRef[j] as number))).toBeLessThanOrEqual(2 ** -22 * (0.999 * vj + 0.001 * gj * gj));
             const d = Math.abs(pj - (pRef[j] as number));
-            expect(Math.abs((pGot[j] as number) - (pRef[j] as number))).toBeLessThanOrEqual(2 ** -22 * Math.abs(pRef[j] as number) + 2 ** -20 * d);
+            expect(Math.abs((pGot[j] as number) - (pRef[j] as number))).toBeLessThanOrEqual(2 ** -22 * Math.abs(pRef[j] as number) + 2 ** -19 * d);
           });
         });
         for (const t of [params, grads, r.params]) disposeParams(t);
