@@ -303,7 +303,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
           `coupling net's forward pass but ${ratio(byId.get('coupling_forward_backward')?.ratio, 1)} for forward + backward, and`,
           `${ratio(byId.get('caflow_step')?.ratio, 1)} for a whole CAFLOW training step; sampling, which has no backward pass, takes`,
           `${ratio(byId.get('caflow_sample')?.ratio, 1)}. The backward pass is where the gap is (see the profile below). Part of any gap`,
-          `is threads: PyTorch uses 2, while the \`${m.backend}\` backend ${m.backend === 'wasm' ? 'runs on one in Node (tfjs turns wasm threads off there, tensorflow/tfjs#3830)' : 'uses what its build provides'}.`,
+          `is threads: PyTorch uses 2, while the \`${m.backend}\` backend ${m.backend === 'wasm' ? 'runs on one here (tfjs turns wasm threads off in Node, tensorflow/tfjs#3830; typed-flows can turn them back on, see docs/backends.md, but they speed up only the wide convolutions: a CAFLOW step is no faster)' : 'uses what its build provides'}.`,
         ]
       : [`PyTorch did not run, so there are no ratios in this run: ${v.torch.note ?? v.torch.runNote ?? ''}`]),
     '',
@@ -382,7 +382,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
     `  ${pct(outsideShare)} of the profiled step is spent outside kernels, in JS (op dispatch, the tape and the tensors it saves,`,
     '  tidy, and the float64 LU of every Inv1x1 weight). Both grow with the number of layers, not with the image size, which is',
     '  why small images scale sub-linearly in section 3. Adam is one fused kernel (section 5).',
-    `- **One thread.** ${m.backend === 'wasm' ? 'The wasm backend runs single-threaded in Node (tfjs disables its threads there, tensorflow/tfjs#3830), so one of the two cores idles while PyTorch uses both.' : `The \`${m.backend}\` backend's threading decides how much of the machine is used.`}`,
+    `- **One thread.** ${m.backend === 'wasm' ? 'The wasm backend runs single-threaded in Node by default (tfjs disables its threads there, tensorflow/tfjs#3830), so one of the two cores idles while PyTorch uses both. `TYPED_FLOWS_WASM_THREADS=2` turns them on (docs/backends.md): the coupling net runs 1.46× faster, but a CAFLOW step, with its many small kernels, 1.06× slower (bench/wasm-threads.json).' : `The \`${m.backend}\` backend's threading decides how much of the machine is used.`}`,
     '',
     ...(v.transposeProbe.length > 0
       ? [
