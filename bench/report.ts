@@ -2,7 +2,7 @@
  * Writes the results of a benchmark run: bench/results.json (everything, raw samples included) and
  * docs/performance.md (the whole file: what is measured, how, the tables, and what they mean).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendAttempt } from '../src/backend/index.js';
@@ -42,6 +42,17 @@ export interface BenchResults {
   /** Section 5 (wasm's own kernels vs typed-flows'); absent in results written before it existed. */
   wasmKernels?: WasmKernelsResult;
 }
+
+/** Threaded / single-threaded ratios from the last `npx tsx bench/wasm-threads.ts` (bench/wasm-threads.json), if any. */
+const threadRatios = (): { coupling: number; step: number } | undefined => {
+  const path = join(here, 'wasm-threads.json');
+  if (!existsSync(path)) return undefined;
+  const figures = (JSON.parse(readFileSync(path, 'utf8')) as { figures?: Array<{ workload: string; ratio: number }> }).figures ?? [];
+  const of = (w: string): number | undefined => figures.find((f) => f.workload === w)?.ratio;
+  const coupling = of('coupling');
+  const step = of('step');
+  return coupling === undefined || step === undefined ? undefined : { coupling, step };
+};
 
 const ms = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const mib = (b: number | null | undefined): string => (b === null || b === undefined ? '–' : (b / 2 ** 20).toFixed(0));
@@ -177,6 +188,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
   const ranPytorch = v.figures.some((f) => f.ratio !== undefined);
   const byId = new Map(v.figures.map((f) => [f.id, f]));
   const step = r.versusPytorch.profiles.caflowStep;
+  const threads = threadRatios();
   const cat = (prefix: string): number => step.categories.filter((c) => c.kernel.startsWith(prefix)).reduce((s, c) => s + c.share, 0);
   const kernelStat = (name: string) => step.byKernel.find((k) => k.kernel === name);
   const transposeAShare = cat('MatMul with transposeA');
@@ -382,7 +394,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
     `  ${pct(outsideShare)} of the profiled step is spent outside kernels, in JS (op dispatch, the tape and the tensors it saves,`,
     '  tidy, and the float64 LU of every Inv1x1 weight). Both grow with the number of layers, not with the image size, which is',
     '  why small images scale sub-linearly in section 3. Adam is one fused kernel (section 5).',
-    `- **One thread.** ${m.backend === 'wasm' ? 'The wasm backend runs single-threaded in Node by default (tfjs disables its threads there, tensorflow/tfjs#3830), so one of the two cores idles while PyTorch uses both. `TYPED_FLOWS_WASM_THREADS=2` turns them on (docs/backends.md): the coupling net runs 1.46× faster, but a CAFLOW step, with its many small kernels, 1.06× slower (bench/wasm-threads.json).' : `The \`${m.backend}\` backend's threading decides how much of the machine is used.`}`,
+    `- **One thread.** ${m.backend === 'wasm' ? `The wasm backend runs single-threaded in Node by default (tfjs disables its threads there, tensorflow/tfjs#3830), so one of the two cores idles while PyTorch uses both. \`TYPED_FLOWS_WASM_THREADS=2\` turns them on (docs/backends.md)${threads === undefined ? '.' : `: in the last \`npx tsx bench/wasm-threads.ts\` run the coupling net took ${ratio(threads.coupling)} and a CAFLOW step, with its many small kernels, ${ratio(threads.step)} the single-threaded time.`}` : `The \`${m.backend}\` backend's threading decides how much of the machine is used.`}`,
     '',
     ...(v.transposeProbe.length > 0
       ? [
