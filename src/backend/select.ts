@@ -10,7 +10,7 @@
 // WASM_HAS_MULTITHREAD_SUPPORT = false under Node (tensorflow/tfjs#3830) and then loads the SIMD binary.
 // The `wasmThreads` option or TYPED_FLOWS_WASM_THREADS opts into the threaded build
 // (src/backend/wasm-threads.ts); if that fails, wasm runs single-threaded and one line says why.
-// Once wasm is active, the conv gradient kernels it lacks are registered (src/backend/wasm-conv-gradients.ts).
+// Once wasm is active, typed-flows' own wasm kernels are registered (src/backend/wasm-kernels.ts).
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmKernels } from './wasm-kernels.js';
 import { activateWasmWithThreads, parseWasmThreads, WASM_THREADS_ENV_VAR, wasmThreadsInUse } from './wasm-threads.js';

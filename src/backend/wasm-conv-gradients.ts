@@ -17,12 +17,12 @@ import type {
   Conv2DBackpropInputAttrs,
   KernelBackend,
   KernelConfig,
+  KernelFunc,
   NamedAttrMap,
   NamedTensorInfoMap,
   TensorInfo,
 } from '@tensorflow/tfjs';
-
-const BACKEND = 'wasm';
+import { originalWasmKernel, replaceWasmKernel, WASM_BACKEND as BACKEND } from './wasm-kernel-registry.js';
 
 type Pad = Conv2DBackpropFilterAttrs['pad'];
 type Shape4 = [number, number, number, number];
@@ -149,21 +149,16 @@ const handles = (kernel: string, xShape: readonly number[], filterShape: readonl
  * wasm's own Conv2DBackpropInput, kept for what ours does not handle (strides > 1, NCHW); the
  * stride-1 NHWC cases go to ours, 5-10x faster at the coupling nets' shapes (docs/performance.md).
  */
-const withFallback = (original: KernelConfig): KernelConfig => ({
-  kernelName: tf.Conv2DBackpropInput,
-  backendName: BACKEND,
-  kernelFunc: (args) => {
+const withFallback =
+  (original: KernelFunc): KernelFunc =>
+  (args) => {
     const a = inputAttrs(args.attrs);
     const filter = args.inputs['filter'];
-    return filter !== undefined && handles(tf.Conv2DBackpropInput, a.inputShape, filter.shape, a) ? wasmConv2DBackpropInput.kernelFunc(args) : original.kernelFunc(args);
-  },
-});
-
-let replacedInput: KernelConfig | undefined;
-let nativeInput: KernelConfig | undefined;
+    return filter !== undefined && handles(tf.Conv2DBackpropInput, a.inputShape, filter.shape, a) ? wasmConv2DBackpropInput.kernelFunc(args) : original(args);
+  };
 
 /** wasm's own Conv2DBackpropInput as it was before registration (for benchmarks). */
-export const nativeWasmConv2DBackpropInput = (): KernelConfig | undefined => nativeInput;
+export const nativeWasmConv2DBackpropInput = (): KernelConfig | undefined => originalWasmKernel(tf.Conv2DBackpropInput);
 
 /**
  * Registers Conv2DBackpropFilter, which the wasm backend lacks (tfjs 4.22), and puts ours in front of
@@ -171,12 +166,5 @@ export const nativeWasmConv2DBackpropInput = (): KernelConfig | undefined => nat
  */
 export function registerWasmConvGradients(): void {
   if (tf.getKernel(tf.Conv2DBackpropFilter, BACKEND) === undefined) tf.registerKernel(wasmConv2DBackpropFilter);
-  const input = tf.getKernel(tf.Conv2DBackpropInput, BACKEND);
-  if (input === undefined) tf.registerKernel(wasmConv2DBackpropInput);
-  else if (input !== replacedInput) {
-    tf.unregisterKernel(tf.Conv2DBackpropInput, BACKEND);
-    nativeInput = input;
-    replacedInput = withFallback(input);
-    tf.registerKernel(replacedInput);
-  }
+  if (!replaceWasmKernel(tf.Conv2DBackpropInput, withFallback)) tf.registerKernel(wasmConv2DBackpropInput);
 }

@@ -45,6 +45,9 @@ export function replaceWasmKernel(kernelName: string, wrap: (original: KernelFun
   return true;
 }
 
+/** wasm's own kernel that `replaceWasmKernel` put ours in front of (for benchmarks); undefined if none. */
+export const originalWasmKernel = (kernelName: string): KernelConfig | undefined => originals.get(kernelName);
+
 /**
  * Puts wasm's own kernels back in place of every one `replaceWasmKernel` replaced (true), or ours
  * again (false). For before/after benchmarks (bench/wasm-kernels.ts) and tests; a no-op for kernels
