@@ -85,7 +85,7 @@ describe('latent shapes', () => {
 
   it('the model is data: its specs serialise to JSON', () => {
     const m = caflowSpec(tiny());
-    for (const g of [m.encoderY, m.encoderW, ...m.priors]) expect(JSON.parse(encodeSpec(g))).toEqual(JSON.parse(JSON.stringify(g)));
+    for (const g of [m.encoderY, m.encoderW, ...m.priors]) expect(JSON.parse(encodeSpec(g))).toEqual({ format: 'typed-flows/spec@1', ...(JSON.parse(JSON.stringify(g)) as object) });
   });
 });
 

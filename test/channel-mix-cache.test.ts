@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chain, inv1x1, inv1x1LU } from '../src/dsl/index.js';
 import { forward, init, inverse, type ParamRecord } from '../src/interpreters/index.js';
-import { channelMixWork, inverseMatrix, logAbsDet, setChannelMixCache } from '../src/interpreters/kernels/channel-mix.js';
+import { channelMixWork, inverseMatrix, logAbsDet, setChannelMixCache } from '../src/dsl/maths/channel-mix.js';
 
 const work = (): typeof channelMixWork => ({ ...channelMixWork });
 const since = (before: typeof channelMixWork): typeof channelMixWork => ({

@@ -113,7 +113,8 @@ describe('checkpoint of a Glow-like flow', () => {
       expect(ckpt.step).toBe(1234);
       expect(ckpt.config).toEqual(config);
       expect(ckpt.specJson).toBe(encodeSpec(flow));
-      expect(JSON.parse(ckpt.specJson)).toEqual(JSON.parse(JSON.stringify(flow)));
+      // The stored spec carries its format version, then the spec's own fields.
+      expect(JSON.parse(ckpt.specJson)).toEqual({ format: 'typed-flows/spec@1', ...(JSON.parse(JSON.stringify(flow)) as object) });
       expect(ckpt.metadata['format']).toBe(CHECKPOINT_FORMAT);
       expect([...ckpt.params.keys()]).toEqual(expect.arrayContaining(paramInfo(flow).map((p) => p.path)));
       expect([...ckpt.optimizer.keys()].sort()).toEqual(['m', 'v']);

@@ -33,7 +33,7 @@ import {
   type Shape3,
   type SpecIssue,
 } from '../src/dsl/index.js';
-import { inferShapes } from '../src/interpreters/shapes.js';
+import { inferShapes } from '../src/dsl/signature.js';
 
 const roundTrip = (spec: FlowSpec): E.Either<SpecIssue[], FlowSpec> => decodeSpec(JSON.parse(encodeSpec(spec)));
 
@@ -87,7 +87,7 @@ describe('round trips of constructed specs', () => {
     const text = encodeSpec(spec);
     expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2).replace(/\[\s*([\d.e+-]+(?:,\s*[\d.e+-]+)*)\s*\]/g, (_, n: string) => `[${n.split(/,\s*/).join(', ')}]`));
     expect(text).toContain('"shape": [3, 8, 8]');
-    expect(text.startsWith('{\n  "kind": "chain",\n  "steps": [')).toBe(true);
+    expect(text.startsWith('{\n  "format": "typed-flows/spec@1",\n  "kind": "chain",\n  "steps": [')).toBe(true);
     // Same spec with its fields in another order encodes to the same text.
     const shuffled = JSON.parse(text, (_k, v: unknown) =>
       typeof v === 'object' && v !== null && !Array.isArray(v) && 'kind' in v ? Object.fromEntries(Object.entries(v).reverse()) : v,
@@ -111,7 +111,7 @@ describe('round trips of constructed specs', () => {
   it('FlowSpecCodec is a plain io-ts codec', () => {
     const spec = glowLike();
     expect(FlowSpecCodec.is(spec)).toBe(true);
-    expect(E.isRight(FlowSpecCodec.decode(JSON.parse(encodeSpec(spec))))).toBe(true);
+    expect(E.isRight(FlowSpecCodec.decode(JSON.parse(JSON.stringify(FlowSpecCodec.encode(spec)))))).toBe(true);
     const extra = { kind: 'actnorm', shape: [2, 2, 2], scale: 1 };
     expect(FlowSpecCodec.is(extra)).toBe(false);
     expect(SpecReporter.report(FlowSpecCodec.decode(extra))).toEqual([
@@ -235,7 +235,8 @@ describe('generated specs', () => {
     const arb = specArb.chain((spec) => {
       const json = JSON.parse(encodeSpec(spec)) as unknown;
       const nodes = nodesOf(json);
-      return fc.constantFrom(...nodes).chain(({ path, node }) => fc.constantFrom(...Object.keys(node)).map((key) => ({ json, path, node, key })));
+      // Every field but the root's optional format tag.
+      return fc.constantFrom(...nodes).chain(({ path, node }) => fc.constantFrom(...Object.keys(node).filter((k) => k !== 'format')).map((key) => ({ json, path, node, key })));
     });
     fc.assert(
       fc.property(arb, ({ json, path, node, key }) => {
@@ -331,15 +332,17 @@ const badSpecs: Bad[] = [
   ['missing field', { kind: 'split', shape: [4, 4, 4] }, '$.at', "missing field 'at' (a number); a 'split' node has fields kind, shape, at"],
   ['string where number', { kind: 'split', shape: [4, 4, 4], at: '2' }, '$.at', 'expected a number, found "2"'],
   ['string in a shape', withStep(1, { kind: 'squeeze', shape: [4, '8', 8] }), '$.steps[1].shape', 'expected an event shape [C,H,W] of three positive integers, found [4,"8",8]'],
-  ['zero in a shape', withStep(0, { kind: 'actnorm', shape: [0, 8, 8] }), '$.steps[0].shape', 'three positive integers, found [0,8,8]'],
-  ['fraction in a shape', { kind: 'affine', shape: [2, 2.5, 2] }, '$.shape', 'three positive integers, found [2,2.5,2]'],
-  ['shape of two numbers', { kind: 'affine', shape: [2, 2] }, '$.shape', 'three positive integers, found [2,2]'],
+  ['zero in a shape', withStep(0, { kind: 'actnorm', shape: [0, 8, 8] }), '$.steps[0].shape', 'expected an event shape [C,...] of positive integers, found [0,8,8]'],
+  ['fraction in a shape', { kind: 'affine', shape: [2, 2.5, 2] }, '$.shape', 'positive integers, found [2,2.5,2]'],
+  ['empty shape', { kind: 'affine', shape: [] }, '$.shape', 'positive integers, found []'],
+  ['shape of two numbers where an image is needed', { kind: 'squeeze', shape: [2, 2] }, '$.shape', 'three positive integers, found [2,2]'],
   ['shapes that do not line up', { kind: 'chain', steps: [okSteps[0], okSteps[1], { kind: 'actnorm', shape: [4, 8, 8] }] }, '$.steps[2]', 'expects input [4,8,8] but the previous step gives [16,4,4]'],
   ['odd height for squeeze', withStep(1, { kind: 'squeeze', shape: [4, 7, 8] }), '$.steps[1].shape', 'squeeze needs an even height and width, got [4,7,8]'],
   ['split at an impossible channel', { kind: 'chain', steps: [okSteps[0], { kind: 'split', shape: [4, 8, 8], at: 4 }] }, '$.steps[1].at', 'cannot split 4 channels at 4'],
   ['conditional affine with no cond', { kind: 'conditionalAffine', shape: [4, 4, 4], cond: {}, net: net3, clamp: 2 }, '$.cond', 'needs at least one conditioning input'],
   ['conditional affine without its cond field', { kind: 'conditionalAffine', shape: [4, 4, 4], net: net3, clamp: 2 }, '$.cond', "missing field 'cond'"],
-  ['bad conditioning shape', { kind: 'affineCoupling', shape: [4, 4, 4], cond: { img: [3, 4] }, net: net3, clamp: 2 }, '$.cond.img', 'three positive integers, found [3,4]'],
+  ['bad conditioning shape', { kind: 'affineCoupling', shape: [4, 4, 4], cond: { img: [3, 0] }, net: net3, clamp: 2 }, '$.cond.img', 'positive integers, found [3,0]'],
+  ['conditioning of another spatial size', { kind: 'affineCoupling', shape: [4, 4, 4], cond: { img: [3, 4] }, net: net3, clamp: 2 }, '$.cond.img', "conditioning [3,4] must have the flowing tensor's height and width 4x4"],
   ['misspelt net kind', { kind: 'additiveCoupling', shape: [4, 4, 4], cond: {}, net: { ...net3, kind: 'convnet' } }, '$.net.kind', "expected kind 'convNet', found \"convnet\""],
   ['two kernel sizes', { kind: 'additiveCoupling', shape: [4, 4, 4], cond: {}, net: { ...net3, kernels: [3, 3] } }, '$.net.kernels', 'expected three kernel sizes [k0,k1,k2], found [3,3]'],
   ['even kernel size', { kind: 'additiveCoupling', shape: [4, 4, 4], cond: {}, net: { ...net3, kernels: [3, 2, 3] } }, '$.net.kernels[1]', 'expected an odd positive kernel size, got 2'],
@@ -413,5 +416,29 @@ describe('bad specs are rejected with the path of the offending node', () => {
       expect((e as SpecError).issues).toEqual([{ path: '$.steps[1].shape', message: 'squeeze needs an even height and width, got [4,7,8]' }]);
     }
     expect(decodeSpecOrThrow(JSON.parse(encodeSpec(glowLike())))).toEqual(glowLike());
+  });
+});
+
+describe('the spec format tag', () => {
+  const spec = glowLike();
+  const json = (): Record<string, unknown> => JSON.parse(encodeSpec(spec)) as Record<string, unknown>;
+
+  it('is written first by encodeSpec, and a spec without it (an older file) still decodes to the same spec', () => {
+    expect(json()['format']).toBe('typed-flows/spec@1');
+    const { format: _, ...older } = json();
+    expect(decodeSpec(older)).toEqual(E.right(spec));
+    expect(decodeSpec(json())).toEqual(E.right(spec));
+  });
+
+  it('an unknown version is an issue at $.format that names the versions this build reads', () => {
+    expect(decodeSpec({ ...json(), format: 'typed-flows/spec@2' })).toEqual(
+      E.left([{ path: '$.format', message: expect.stringContaining("this build of typed-flows reads 'typed-flows/spec@1'") }]),
+    );
+    expect(decodeSpec({ ...json(), format: 'typed-flows/spec@2' })).toEqual(E.left([expect.objectContaining({ message: expect.stringContaining('newer version') })]));
+    expect(decodeSpec({ ...json(), format: 7 })).toEqual(E.left([{ path: '$.format', message: expect.stringContaining('unknown spec format 7') }]));
+  });
+
+  it('a UTF-8 byte-order mark before the JSON is ignored', () => {
+    expect(parseSpec(`\uFEFF${encodeSpec(spec)}`)).toEqual(E.right(spec));
   });
 });

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { actnorm, chain, inv1x1, inv1x1LU, logit, squeeze } from '../src/dsl/index.js';
 import { forward, init, inverse, flattenParams, type ParamRecord } from '../src/interpreters/index.js';
-import { logAbsDet } from '../src/interpreters/kernels/channel-mix.js';
-import { invert, luDecompose, matmul, randomOrthogonal, slogdet } from '../src/interpreters/linalg.js';
+import { logAbsDet } from '../src/dsl/maths/channel-mix.js';
+import { invert, luDecompose, matmul, randomOrthogonal, slogdet } from '../src/dsl/maths/linalg.js';
 import { seededRandom } from '../src/dsl/random.js';
 
 describe('linalg (float64)', () => {

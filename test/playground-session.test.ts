@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { caflowConfig, caflowSpec, dequantize, encodeCaflowModel, initCaflow } from '../src/caflow/index.js';
 import { presets } from '../src/experiments/config.js';
-import { flattenParams, type ParamTree } from '../src/interpreters/params.js';
+import { flattenParams, type ParamTree } from '../src/dsl/params.js';
 import { tasks } from '../src/tasks/index.js';
 import { boundingBox, boxDownsample, centreLikeMnist, centreOfMass } from '../playground/src/digit.js';
 import { conditionOf, disposeModel, ModelFileError, readModelFile, sampleRanked } from '../playground/src/session.js';

@@ -1,12 +1,27 @@
-/** The rational-quadratic spline coupling kernel: invertibility, log-dets, tails, monotonicity, memory. */
+/** The rational-quadratic spline coupling's maths: invertibility, log-dets, tails, monotonicity, memory. */
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convNet, splineCoupling, type Shape3 } from '../src/dsl/index.js';
 import type { SplineCouplingSpec } from '../src/dsl/spec.js';
-import { DERIVATIVE_SHIFT, splineCouplingKernel as kernel } from '../src/interpreters/kernels/spline-coupling.js';
-import type { Context } from '../src/interpreters/kernels/kernel.js';
-import { disposeParams, flattenParams, mapParams, type ParamRecord, type ParamTree } from '../src/interpreters/params.js';
+import { DERIVATIVE_SHIFT } from '../src/dsl/transformers/spline.js';
+import { splineCouplingDefinition as definition } from '../src/dsl/bijectors/spline-coupling.js';
+import type { Context } from '../src/dsl/definition.js';
+
+/** The definition's parts on one NHWC tensor, as these tests call them. */
+const kernel = {
+  paramShapes: definition.params.shapes,
+  init: definition.params.init,
+  forward: (spec: SplineCouplingSpec, p: ParamRecord, x: tf.Tensor4D, ctx: Context): { out: tf.Tensor4D; logDet: tf.Tensor1D } => {
+    const { outs, logDet } = definition.forward(spec, p, [x], ctx);
+    return { out: outs[0] as tf.Tensor4D, logDet };
+  },
+  inverse: (spec: SplineCouplingSpec, p: ParamRecord, y: tf.Tensor4D, ctx: Context): { out: tf.Tensor4D; logDet: tf.Tensor1D } => {
+    const { outs, logDet } = definition.inverse(spec, p, [y], ctx);
+    return { out: outs[0] as tf.Tensor4D, logDet };
+  },
+};
+import { disposeParams, flattenParams, mapParams, type ParamRecord, type ParamTree } from '../src/dsl/params.js';
 
 const COND_CHANNELS = 2;
 
@@ -91,7 +106,7 @@ const setup = ({ c, h, w, k, b, n, cond, seed, std }: Case): Setup => {
   };
 };
 
-const c1Of = (spec: SplineCouplingSpec): number => Math.floor(spec.shape[0] / 2);
+const c1Of = (spec: SplineCouplingSpec): number => Math.floor((spec.shape[0] as number) / 2);
 const x2Of = (t: tf.Tensor4D, spec: SplineCouplingSpec): tf.Tensor4D =>
   tf.slice(t, [0, 0, 0, c1Of(spec)], [-1, -1, -1, -1]);
 
@@ -312,7 +327,7 @@ describe('splineCoupling kernel: properties (fast-check)', () => {
 /** The Jacobian diagonal dy2/dx2 at x, by autodiff (x1 and the conditioning held fixed). */
 function diagonal(s: Setup, x: tf.Tensor4D): tf.Tensor4D {
   const c1 = c1Of(s.spec);
-  const [x1, x2] = tf.split(x, [c1, s.spec.shape[0] - c1], 3) as [tf.Tensor4D, tf.Tensor4D];
+  const [x1, x2] = tf.split(x, [c1, (s.spec.shape[0] as number) - c1], 3) as [tf.Tensor4D, tf.Tensor4D];
   const g = tf.grad((z: tf.Tensor) => {
     const { out, logDet } = kernel.forward(s.spec, s.params, tf.concat([x1, z as tf.Tensor4D], 3), s.ctx);
     logDet.dispose();

@@ -67,7 +67,7 @@ describe('typed-flows train', () => {
     expect(ratio).toBeGreaterThan(0.3);
     expect(ratio).toBeLessThan(0.4);
     const { decodeCaflowModel } = await import('../src/caflow/checkpoint.js');
-    const { disposeParams } = await import('../src/interpreters/params.js');
+    const { disposeParams } = await import('../src/dsl/params.js');
     const full = decodeCaflowModel(new Uint8Array(readFileSync(join(out, 'tiny', 'checkpoint.safetensors'))));
     const small = decodeCaflowModel(new Uint8Array(readFileSync(exported)), full.model);
     expect(small.step).toBe(full.step);

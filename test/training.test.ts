@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { disposeParams, flattenParams, type ParamTree } from '../src/interpreters/params.js';
+import { disposeParams, flattenParams, type ParamTree } from '../src/dsl/params.js';
 import { caflowSchedule, learningRate, learningRateSchedule } from '../src/training/schedule.js';
 import { adamUpdate, adamUpdateFlat, createAdamState, setFusedAdam, type AdamState } from '../src/training/adam.js';
 import { hasAdamKernel } from '../src/training/adam-kernel.js';
@@ -432,8 +432,8 @@ describe('trainStep', () => {
 
   it('trainablePaths reads paramInfo', () => {
     expect(trainablePaths([
-      { path: '0.logs', shape: [3], trainable: true },
-      { path: '1.perm', shape: [3], trainable: false },
+      { path: '0.logs', shape: [3], trainable: true, mixing: false },
+      { path: '1.perm', shape: [3], trainable: false, mixing: false },
     ])).toEqual(new Set(['0.logs']));
   });
 });

@@ -7,13 +7,13 @@
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeCaflowModel } from '../../src/caflow/checkpoint.js';
-import type { CaflowSpec } from '../../src/caflow/model.js';
+import { imageShapes, type CaflowSpec } from '../../src/caflow/model.js';
 import type { CaflowParams } from '../../src/caflow/params.js';
 import { dequantize, quantize } from '../../src/caflow/quantize.js';
 import { sample } from '../../src/caflow/sample.js';
 import { decodeRunConfig } from '../../src/experiments/config.js';
-import { disposeParams, type ParamTree } from '../../src/interpreters/params.js';
-import { signature } from '../../src/interpreters/shapes.js';
+import { disposeParams, type ParamTree } from '../../src/dsl/params.js';
+import { signature } from '../../src/dsl/signature.js';
 import { tasks, type TaskName } from '../../src/tasks/index.js';
 
 /** A model file that cannot be used for the task the page is set to, or cannot be read at all. */
@@ -51,8 +51,8 @@ export const readModelFile = (bytes: Uint8Array, source: string, task: TaskName)
   }
   const run = file.config === null ? undefined : decodeRunConfig(file.config);
   const trainedFor = run !== undefined && E.isRight(run) ? run.right.task : undefined;
-  const [c, h, w] = signature(file.model.encoderW).ins[0] ?? [0, 0, 0];
-  const [cy, hy, wy] = signature(file.model.encoderY).ins[0] ?? [0, 0, 0];
+  const [c, h, w] = imageShapes(signature(file.model.encoderW).ins, 'input of encoder T')[0] ?? [0, 0, 0];
+  const [cy, hy, wy] = imageShapes(signature(file.model.encoderY).ins, 'input of encoder R')[0] ?? [0, 0, 0];
   const shapeProblem = (): string | undefined => {
     let wantY: number;
     try {

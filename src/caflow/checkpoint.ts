@@ -12,7 +12,7 @@ import { decodeSpec } from '../dsl/codec.js';
 import type { FlowSpec } from '../dsl/spec.js';
 import { CheckpointError, decodeCheckpoint, encodeCheckpoint, paramsFromFlat } from '../io/checkpoint.js';
 import { paramInfo, paramShapes } from '../interpreters/param-shapes.js';
-import type { ParamTree, ShapeTree } from '../interpreters/params.js';
+import type { ParamTree, ShapeTree } from '../dsl/params.js';
 import type { AdamState } from '../training/adam.js';
 import type { CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { init } from '../interpreters/init.js';
-import { spaceToDepth } from '../interpreters/kernels/squeeze.js';
+import { spaceToDepth } from '../dsl/bijectors/squeeze.js';
 import { forward } from '../interpreters/transform.js';
 import { conditioningFor } from './likelihood.js';
 import { priorOf, type CaflowSpec } from './model.js';

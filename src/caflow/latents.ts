@@ -4,7 +4,7 @@
  * coarse to fine, and is what sampling runs on random z.
  */
 import * as tf from '@tensorflow/tfjs';
-import { spaceToDepth } from '../interpreters/kernels/squeeze.js';
+import { spaceToDepth } from '../dsl/bijectors/squeeze.js';
 import { forward, inverse } from '../interpreters/transform.js';
 import { latentsLogProb } from './gaussian.js';
 import { conditioningFor } from './likelihood.js';
@@ -56,11 +56,11 @@ export const fromLatents = (m: CaflowSpec, params: CaflowParams) => (z: Latents,
     for (let i = n - 1; i >= 0; i--) {
       const zi = z[i] as tf.Tensor4D[];
       const back = inverse(priorOf(m, i), params.G[i] as CaflowParams['R'])(zi, conditioningFor(m, i, sqL, sqD));
-      L[i] = back.x;
-      sqL[i] = spaceToDepth(back.x);
+      L[i] = back.x as tf.Tensor4D;
+      sqL[i] = spaceToDepth(back.x as tf.Tensor4D);
       // log p_G(L_i) = log N(z) + log|det dG/dL| = log N(z) - log|det dL/dz|.
       logLik = tf.add(logLik, tf.sub(latentsLogProb(zi), back.logDet));
     }
     const t = inverse(m.encoderW, params.T)(L);
-    return { w: t.x, logLikelihood: tf.sub(logLik, t.logDet) as tf.Tensor1D };
+    return { w: t.x as tf.Tensor4D, logLikelihood: tf.sub(logLik, t.logDet) as tf.Tensor1D };
   });

@@ -5,8 +5,8 @@
  * The conditional log-likelihood log p(W | Y) is everything but the lambda term.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Context } from '../interpreters/kernels/index.js';
-import { spaceToDepth } from '../interpreters/kernels/squeeze.js';
+import type { Context } from '../dsl/definition.js';
+import { spaceToDepth } from '../dsl/bijectors/squeeze.js';
 import { forward } from '../interpreters/transform.js';
 import { dName, lName } from './conditional.js';
 import { latentsLogProb } from './gaussian.js';

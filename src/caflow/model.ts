@@ -5,7 +5,7 @@
 import { SpecError } from '../dsl/errors.js';
 import type { AnyFlow, FlowSpec } from '../dsl/spec.js';
 import { formatShape, type Shape3 } from '../dsl/shape.js';
-import { signature } from '../interpreters/shapes.js';
+import { signature } from '../dsl/signature.js';
 import type { CaflowConfig, Variant } from './config.js';
 import { conditionalSpec } from './conditional.js';
 import { encoderLatentShapes, encoderSpec } from './encoder.js';
@@ -49,10 +49,17 @@ export const caflowSpec = (c: CaflowConfig): CaflowSpec => {
   return Object.freeze({ kind: 'caflow', variant: c.variant, lambda: c.lambda, encoderY, encoderW, priors: Object.freeze(priors) });
 };
 
+/** Shapes that must be images [C,H,W] (CAFLOW's encoders and priors are image flows), or a SpecError. */
+export const imageShapes = (shapes: readonly (readonly number[])[], what: string): readonly Shape3[] =>
+  shapes.map((s, i) => {
+    if (s.length !== 3) throw new SpecError([{ path: '$', message: `${what} ${i} is ${formatShape(s)}; CAFLOW needs image events [C,H,W]` }]);
+    return s as Shape3;
+  });
+
 /** Latent shapes of the encoders as built (checked against the spec's own shape inference). */
 export const latentShapes = (m: CaflowSpec): { L: readonly Shape3[]; D: readonly Shape3[] } => ({
-  L: signature(m.encoderW).outs,
-  D: signature(m.encoderY).outs,
+  L: imageShapes(signature(m.encoderW).outs, 'latent of encoder T'),
+  D: imageShapes(signature(m.encoderY).outs, 'latent of encoder R'),
 });
 
 export const priorOf = (m: CaflowSpec, i: number): AnyFlow => m.priors[i] as AnyFlow;

@@ -1,4 +1,4 @@
-import type { ParamTree } from '../interpreters/params.js';
+import type { ParamTree } from '../dsl/params.js';
 
 /** CAFLOW's parameters: one tree per flow of the model, mirroring its spec. */
 export type CaflowParams = {

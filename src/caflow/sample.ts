@@ -8,9 +8,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Shape3 } from '../dsl/shape.js';
 import { seededNormal } from '../interpreters/seeded-normal.js';
-import { signature } from '../interpreters/shapes.js';
+import { signature } from '../dsl/signature.js';
 import { fromLatents } from './latents.js';
-import type { CaflowSpec } from './model.js';
+import { imageShapes, type CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
 
 export interface SampleOptions {
@@ -49,7 +49,7 @@ export const sample = (m: CaflowSpec, params: CaflowParams) => (y: tf.Tensor4D, 
     const rows = y.shape[0] * k;
     const z = m.priors.map((prior, i) =>
       // CAFLOW's G_i emits latents at scales i..n-1; Dual-Glow+'s only at scale i.
-      signature(prior).outs.map(([c, h, w]: Shape3, j) =>
+      imageShapes(signature(prior).outs, 'latent of a prior').map(([c, h, w]: Shape3, j) =>
         tf.mul(seededNormal([rows, h, w, c], 1, seed + 100 * i + j), temperatureAt(options.temperature, i + j)) as tf.Tensor4D,
       ),
     );

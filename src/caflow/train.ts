@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { paramInfo } from '../interpreters/param-shapes.js';
-import type { ParamTree } from '../interpreters/params.js';
+import type { ParamTree } from '../dsl/params.js';
 import { forward } from '../interpreters/transform.js';
 import type { AdamState } from '../training/adam.js';
 import { trainStep, type TrainStepResult } from '../training/step.js';

@@ -3,8 +3,10 @@
  * the shapes are literal, and a SpecError naming the step when they are only known at run time.
  */
 import { built } from './build.js';
-import type { Concatenated, CondShapes, HalfChannels, NoCond, Shape3, Shapes, SplitAt } from './shape.js';
-import type { AnyFlow, Bijector, CondOf, Flow, InOf, OutOf } from './spec.js';
+import { identity } from './bijectors/identity.js';
+import { split } from './bijectors/split.js';
+import type { CondShapes, HalfChannels, NoCond, Shape, Shapes, SplitAt } from './shape.js';
+import type { AnyFlow, CondOf, Flow, InOf, OutOf } from './spec.js';
 
 type Last<T extends readonly unknown[]> = T extends readonly [...unknown[], infer L] ? L : never;
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
@@ -41,7 +43,7 @@ export type ChainFlow<Fs extends readonly AnyFlow[]> = Flow<InOf<Fs[0]>, OutOf<L
 /**
  * f_n ∘ ... ∘ f_1: each step takes the previous step's outputs; log|det J| is the sum of the steps'.
  * Up to 10 steps each step's shapes are inferred separately (so generic steps such as
- * `<S extends Shape3>(s: S) => chain(actnorm(s), inv1x1(s))` type-check); a longer chain is checked
+ * `<S extends Shape>(s: S) => chain(actnorm(s), inv1x1(s))` type-check); a longer chain is checked
  * step by step by `CheckChain`. A mismatch is a compile error at the offending argument.
  */
 export function chain<S0 extends Shapes, S1 extends Shapes, C1 extends CondShapes>(f1: Flow<S0, S1, C1>): Flow<S0, S1, Simplify<C1>>;
@@ -70,24 +72,6 @@ export const repeat = <const I extends Shapes, C extends CondShapes>(body: Flow<
 export const invert = <I extends Shapes, O extends Shapes, C extends CondShapes>(body: Flow<I, O, C>): Flow<O, I, C> =>
   built({ kind: 'invert', body });
 
-export const identity = <const S extends Shape3>(shape: S): Bijector<S, S> => built({ kind: 'identity', shape });
-
-/**
- * One tensor to two: channels [0, at) and [at, C). `at` defaults to C/2 (then C must be even).
- */
-export function split<const S extends Shape3>(shape: S): Flow<readonly [S], SplitAt<S, HalfChannels<S>>>;
-export function split<const S extends Shape3, const At extends number>(shape: S, at: At): Flow<readonly [S], SplitAt<S, At>>;
-export function split(shape: Shape3, at?: number): AnyFlow {
-  if (at === undefined && shape[0] % 2 !== 0) {
-    throw new RangeError(`split: ${shape[0]} channels do not halve; pass the split point explicitly`);
-  }
-  return built({ kind: 'split', shape, at: at ?? shape[0] / 2 });
-}
-
-/** Two tensors to one, concatenated on channels: the inverse of split. */
-export const concat = <const A extends Shape3, const B extends Shape3>(a: A, b: B): Flow<readonly [A, B], readonly [Concatenated<A, B>]> =>
-  built({ kind: 'concat', shapes: [a, b] });
-
 type FlattenIns<Fs extends readonly unknown[]> = Fs extends readonly [infer F, ...infer Rest] ? readonly [...InOf<F>, ...FlattenIns<Rest>] : readonly [];
 type FlattenOuts<Fs extends readonly unknown[]> = Fs extends readonly [infer F, ...infer Rest] ? readonly [...OutOf<F>, ...FlattenOuts<Rest>] : readonly [];
 
@@ -101,11 +85,11 @@ export const parallel = <const Fs extends readonly [AnyFlow, ...AnyFlow[]]>(...b
  * Multiscale factor-out: split the channels in half, let the first half leave as a latent and run
  * `rest` on the second half. [S] -> [first half, ...outputs of rest].
  */
-export const factorOut = <const S extends Shape3, O extends Shapes, C extends CondShapes = NoCond>(
+export const factorOut = <const S extends Shape, O extends Shapes, C extends CondShapes = NoCond>(
   shape: S,
   rest: Flow<readonly [SplitAt<S, HalfChannels<S>>[1]], O, C>,
 ): Flow<readonly [S], readonly [SplitAt<S, HalfChannels<S>>[0], ...O], C> => {
-  const [c, h, w] = shape;
-  const half: Shape3 = [c / 2, h, w];
+  const [c = 0, ...spatial] = shape;
+  const half: Shape = [c / 2, ...spatial];
   return built({ kind: 'chain', steps: [split(shape), parallel(identity(half), rest)] });
 };

@@ -1,88 +1,29 @@
 /**
  * The bijector spec: plain, immutable, JSON-serialisable data (a tagged union on `kind`).
  *
- * Primitive specs carry the event shape of their input ([C,H,W]); output shapes, parameter shapes and
- * every pass are derived from the spec by the interpreters. Combinators hold other specs.
- * `Flow<In, Out, Cond>` adds the shapes to the type (a phantom field that never exists at run time).
+ * Primitive specs are the registered kinds (src/dsl/bijectors, one module each); their union is derived
+ * from the registry. Combinators hold other specs. `Flow<In, Out, Cond>` adds the event shapes to the
+ * type (a phantom field that never exists at run time).
  */
-import type { NetSpec } from '../layers/spec.js';
-import type { CondShapes, NoCond, Shape3, Shapes } from './shape.js';
+import type { PrimitiveKind, PrimitiveSpec } from './registry.js';
+import type { CondShapes, NoCond, Shape, Shapes } from './shape.js';
 
-interface Primitive<K extends string> {
-  readonly kind: K;
-  /** Input event shape [C, H, W]. */
-  readonly shape: Shape3;
-}
-
-/** y = x * exp(logScale) + shift, one parameter pair per element of the event. */
-export interface AffineSpec extends Primitive<'affine'> {}
-/** Per-channel y = (x + bias) * exp(logScale) with data-dependent initialisation. */
-export interface ActNormSpec extends Primitive<'actnorm'> {}
-/** Invertible 1x1 convolution y = W x at every pixel, W a full C x C matrix. */
-export interface Inv1x1Spec extends Primitive<'inv1x1'> {}
-/** Invertible 1x1 convolution with W = P L (U + diag(sign * exp(logS))). */
-export interface Inv1x1LUSpec extends Primitive<'inv1x1LU'> {}
-
-interface Conditioned {
-  /** Named conditioning inputs (event shapes, same H and W as the flowing tensor). */
-  readonly cond: CondShapes;
-  readonly net: NetSpec;
-}
-/** y = [x1, x2 * exp(s) + t] with (s_raw, t) = NN([x1, cond...]) and s soft-clamped. */
-export interface AffineCouplingSpec extends Primitive<'affineCoupling'>, Conditioned {
-  readonly clamp: number;
-}
-/** y = [x1, x2 + t] with t = NN([x1, cond...]). */
-export interface AdditiveCouplingSpec extends Primitive<'additiveCoupling'>, Conditioned {}
-/** y = x * exp(s) + t with (s_raw, t) = NN(cond) (SRFlow's affine injector). */
-export interface ConditionalAffineSpec extends Primitive<'conditionalAffine'>, Conditioned {
-  readonly clamp: number;
-}
-/** Rational-quadratic spline coupling (Durkan et al. 2019) with linear tails outside [-bound, bound]. */
-export interface SplineCouplingSpec extends Primitive<'splineCoupling'>, Conditioned {
-  readonly bins: number;
-  readonly bound: number;
-}
-/** 2x2 space-to-depth: [C,H,W] -> [4C,H/2,W/2]. */
-export interface SqueezeSpec extends Primitive<'squeeze'> {}
-/** 2x2 depth-to-space: [C,H,W] -> [C/4,2H,2W]. */
-export interface UnsqueezeSpec extends Primitive<'unsqueeze'> {}
-/** A fixed channel permutation: y[c] = x[perm[c]]. */
-export interface PermuteSpec extends Primitive<'permute'> {
-  readonly perm: readonly number[];
-}
-/** Data in [0, levels] to logits: y = logit(alpha/2 + (1-alpha) x / levels). */
-export interface LogitSpec extends Primitive<'logit'> {
-  readonly alpha: number;
-  readonly levels: number;
-}
-export interface IdentitySpec extends Primitive<'identity'> {}
-/** One tensor to two: the first `at` channels and the rest. */
-export interface SplitSpec extends Primitive<'split'> {
-  readonly at: number;
-}
-/** Two tensors to one, concatenated on channels. */
-export interface ConcatSpec {
-  readonly kind: 'concat';
-  readonly shapes: readonly [Shape3, Shape3];
-}
-
-export type PrimitiveSpec =
-  | AffineSpec
-  | ActNormSpec
-  | Inv1x1Spec
-  | Inv1x1LUSpec
-  | AffineCouplingSpec
-  | AdditiveCouplingSpec
-  | ConditionalAffineSpec
-  | SplineCouplingSpec
-  | SqueezeSpec
-  | UnsqueezeSpec
-  | PermuteSpec
-  | LogitSpec
-  | IdentitySpec;
-
-export type MultiSpec = SplitSpec | ConcatSpec;
+export type { PrimitiveKind, PrimitiveSpec } from './registry.js';
+export type { AffineSpec } from './bijectors/affine.js';
+export type { ActNormSpec } from './bijectors/actnorm.js';
+export type { Inv1x1Spec } from './bijectors/inv1x1.js';
+export type { Inv1x1LUSpec } from './bijectors/inv1x1-lu.js';
+export type { AffineCouplingSpec } from './bijectors/affine-coupling.js';
+export type { AdditiveCouplingSpec } from './bijectors/additive-coupling.js';
+export type { ConditionalAffineSpec } from './bijectors/conditional-affine.js';
+export type { SplineCouplingSpec } from './bijectors/spline-coupling.js';
+export type { SqueezeSpec } from './bijectors/squeeze.js';
+export type { UnsqueezeSpec } from './bijectors/unsqueeze.js';
+export type { PermuteSpec } from './bijectors/permute.js';
+export type { LogitSpec } from './bijectors/logit.js';
+export type { IdentitySpec } from './bijectors/identity.js';
+export type { SplitSpec } from './bijectors/split.js';
+export type { ConcatSpec } from './bijectors/concat.js';
 
 /** Steps applied one after another; each step's outputs are the next step's inputs. */
 export interface ChainSpec {
@@ -107,12 +48,16 @@ export interface ParallelSpec {
 }
 
 export type CombinatorSpec = ChainSpec | RepeatSpec | InvertSpec | ParallelSpec;
+export type CombinatorKind = CombinatorSpec['kind'];
 
-export type FlowSpec = PrimitiveSpec | MultiSpec | CombinatorSpec;
+export type FlowSpec = PrimitiveSpec | CombinatorSpec;
 export type Kind = FlowSpec['kind'];
 
-/** Conditional primitives: those with a `cond` field. */
-export type ConditionedSpec = AffineCouplingSpec | AdditiveCouplingSpec | ConditionalAffineSpec | SplineCouplingSpec;
+/** Primitives with conditioning inputs (a `cond` field). */
+export type ConditionedSpec = Extract<PrimitiveSpec, { readonly cond: CondShapes }>;
+
+/** Primitives with a `kind`, for narrowing. */
+export type SpecOfKind<K extends PrimitiveKind> = Extract<PrimitiveSpec, { readonly kind: K }>;
 
 declare const flowTypes: unique symbol;
 
@@ -125,11 +70,7 @@ export type Flow<In extends Shapes, Out extends Shapes, Cond extends CondShapes 
 };
 
 /** A flow from one tensor to one tensor. */
-export type Bijector<In extends Shape3, Out extends Shape3, Cond extends CondShapes = NoCond> = Flow<
-  readonly [In],
-  readonly [Out],
-  Cond
->;
+export type Bijector<In extends Shape, Out extends Shape, Cond extends CondShapes = NoCond> = Flow<readonly [In], readonly [Out], Cond>;
 
 export type AnyFlow = Flow<Shapes, Shapes, CondShapes>;
 
@@ -137,3 +78,6 @@ export type AnyFlow = Flow<Shapes, Shapes, CondShapes>;
 export type InOf<F> = [F] extends [Flow<infer I, Shapes, CondShapes>] ? I : never;
 export type OutOf<F> = [F] extends [Flow<Shapes, infer O, CondShapes>] ? O : never;
 export type CondOf<F> = [F] extends [Flow<Shapes, Shapes, infer C>] ? C : never;
+
+export const isCombinator = (spec: FlowSpec): spec is CombinatorSpec =>
+  spec.kind === 'chain' || spec.kind === 'repeat' || spec.kind === 'invert' || spec.kind === 'parallel';

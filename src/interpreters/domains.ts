@@ -1,54 +1,68 @@
 /**
- * Where a flow's inputs live: most bijectors take any real input, but `logit` takes data in
- * (0, levels). Used to draw valid random inputs for property tests and `typed-flows verify`.
+ * Where a flow's values live, propagated through the whole flow by the fold: most bijectors take any
+ * real input and map onto all reals, but `logit` takes (0, levels) and maps onto a bounded interval,
+ * and an inverted logit (sigmoid) maps reals into (0, levels). Used to draw valid random inputs for
+ * property tests and `typed-flows verify`.
+ *
+ * - `domains(spec, dir)`: what each input must lie in when the flow runs in `dir`, found by carrying
+ *   the requirements back from the outputs (a fold in the other direction).
+ * - `images(spec, dir)`: where the outputs lie, carried forward from those inputs.
  */
-import type { FlowSpec } from '../dsl/spec.js';
-import { signature } from './shapes.js';
+import { fold, flip, type Direction, type FoldTable } from '../dsl/fold.js';
+import { intersect, real, type Domain } from '../dsl/definition.js';
+import { definitionOf } from '../dsl/registry.js';
+import { signature } from '../dsl/signature.js';
+import type { FlowSpec, PrimitiveSpec } from '../dsl/spec.js';
 
-export type Domain = { readonly kind: 'real' } | { readonly kind: 'interval'; readonly low: number; readonly high: number };
+export type { Domain } from '../dsl/definition.js';
 
-const real: Domain = { kind: 'real' };
+const reals = (n: number): Domain[] => Array.from({ length: n }, () => real);
 
-/** The domain of each input of `spec` in the given direction (forward: its inputs; inverse: its outputs). */
-export const domains = (spec: FlowSpec, dir: 'forward' | 'inverse' = 'forward'): Domain[] => {
-  const sig = signature(spec);
-  const arity = dir === 'forward' ? sig.ins.length : sig.outs.length;
-  const all = (d: Domain): Domain[] => Array.from({ length: arity }, () => d);
-  switch (spec.kind) {
-    case 'chain': {
-      const steps = dir === 'forward' ? spec.steps : [...spec.steps].reverse();
-      return domains(steps[0] as FlowSpec, dir);
-    }
-    case 'repeat':
-      return domains(spec.body, dir);
-    case 'invert':
-      return domains(spec.body, dir === 'forward' ? 'inverse' : 'forward');
-    case 'parallel':
-      return spec.branches.flatMap((b) => domains(b, dir));
-    case 'logit':
-      return all(dir === 'forward' ? { kind: 'interval', low: 0, high: spec.levels } : real);
-    default:
-      return all(real);
-  }
-};
+/** The domain a primitive's forward inputs have on their own (whatever follows). */
+const ownInputDomain = (spec: PrimitiveSpec): readonly Domain[] => definitionOf(spec).domain.input(spec, reals(signature(spec).outs.length));
+
+/** Values move; results are not needed. */
+const noResult = { sequence: () => null, parallel: () => null, invert: () => null };
 
 /**
- * Whether the forward image of `spec` may be a strict subset of R^D: true when a `logit` runs forward
- * somewhere in it (it maps (0, levels) onto a bounded interval of logits).
+ * Requirements carried backwards: folded against the run direction, so at each primitive `ins` holds
+ * what its run outputs must satisfy and `outs` what its run inputs must.
  */
-export const hasBoundedImage = (spec: FlowSpec, inverted = false): boolean => {
-  switch (spec.kind) {
-    case 'chain':
-      return spec.steps.some((s) => hasBoundedImage(s, inverted));
-    case 'parallel':
-      return spec.branches.some((s) => hasBoundedImage(s, inverted));
-    case 'repeat':
-      return hasBoundedImage(spec.body, inverted);
-    case 'invert':
-      return hasBoundedImage(spec.body, !inverted);
-    case 'logit':
-      return !inverted;
-    default:
-      return false;
-  }
+const requirementTable: FoldTable<Domain, null> = {
+  ...noResult,
+  primitive: (spec, node) => {
+    const { domain } = definitionOf(spec);
+    const needed = node.ins ?? [];
+    // Run forward: inputs in the preimage of the needed outputs. Run inverse (its run outputs are its
+    // forward inputs): the run inputs must be images of forward inputs that satisfy both constraints.
+    const outs =
+      flip(node.dir) === 'forward'
+        ? domain.input(spec, needed)
+        : domain.image(spec, ownInputDomain(spec).map((d, i) => intersect(d, needed[i] ?? real)));
+    return { outs, result: null };
+  },
 };
+
+/** Images carried forwards: at each primitive, `ins` holds where its run inputs lie. */
+const imageTable: FoldTable<Domain, null> = {
+  ...noResult,
+  primitive: (spec, node) => {
+    const { domain } = definitionOf(spec);
+    const given = node.ins ?? [];
+    return { outs: node.dir === 'forward' ? domain.image(spec, given) : domain.input(spec, given), result: null };
+  },
+};
+
+/** The domain of each input of `spec` in the given direction (forward: its inputs; inverse: its outputs). */
+export const domains = (spec: FlowSpec, dir: Direction = 'forward'): Domain[] => {
+  const sig = signature(spec);
+  const outputs = reals(dir === 'forward' ? sig.outs.length : sig.ins.length);
+  return [...(fold(spec, requirementTable, { dir: flip(dir), ins: outputs }).outs ?? [])];
+};
+
+/** Where the outputs of `spec` lie, in the given direction, for inputs from `domains(spec, dir)`. */
+export const images = (spec: FlowSpec, dir: Direction = 'forward'): Domain[] =>
+  [...(fold(spec, imageTable, { dir, ins: domains(spec, dir) }).outs ?? [])];
+
+/** Whether the forward image of `spec` may be a strict subset of R^D (e.g. a logit runs forward in it). */
+export const hasBoundedImage = (spec: FlowSpec): boolean => images(spec, 'forward').some((d) => d.kind !== 'real');

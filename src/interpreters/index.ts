@@ -1,11 +1,11 @@
-export { forward, inverse, checkInputs, type ForwardResult, type InverseResult, type Direction } from './transform.js';
+export { forward, inverse, checkInputs, run, type ForwardResult, type InverseResult, type Direction } from './transform.js';
 export { init, type InitOptions } from './init.js';
-export { inferShapes, signature, type Signature } from './shapes.js';
+export { inferShapes, signature, type Signature } from '../dsl/signature.js';
 export { summary, summaryRows, parameterCount, type SummaryRow } from './summary.js';
 export { paramShapes, paramInfo, checkParams, ParamMismatchError, type ParamInfo } from './param-shapes.js';
 export { referenceLogDet, denseJacobian } from './reference.js';
-export { domains, type Domain } from './domains.js';
-export * from './params.js';
-export type { Context } from './kernels/index.js';
-export type { ContextOf, InputsOf, TensorsOf } from './tensors.js';
-export { verifyFlow, perturbedParams, sampleInputs, defaultTolerances, type VerifyReport, type Check, type Tolerances, type VerifyOptions } from "./verify.js";
+export { domains, images, hasBoundedImage, type Domain } from './domains.js';
+export * from '../dsl/params.js';
+export type { Context } from '../dsl/definition.js';
+export type { ContextOf, InputsOf, TensorOf, TensorsOf } from './tensors.js';
+export { verifyFlow, perturbedParams, sampleInputs, defaultTolerances, type VerifyReport, type Check, type Tolerances, type VerifyOptions } from './verify.js';

@@ -2,61 +2,50 @@
  * The parameter-shape interpreter: the ShapeTree a spec's params must have, which parameters are
  * trained, and a check that a params tree (e.g. loaded from disk) mirrors the spec.
  */
-import type { FlowSpec } from '../dsl/spec.js';
+import { fold, type FoldTable } from '../dsl/fold.js';
+import { flattenParams, flattenShapes, type ParamTree, type ShapeTree } from '../dsl/params.js';
+import { definitionOf } from '../dsl/registry.js';
 import { formatShape, sameShape } from '../dsl/shape.js';
-import { kernelOf } from './kernels/index.js';
-import { flattenParams, flattenShapes, type ParamTree, type ShapeTree } from './params.js';
+import type { FlowSpec } from '../dsl/spec.js';
 
-export const paramShapes = (spec: FlowSpec): ShapeTree => {
-  switch (spec.kind) {
-    case 'chain':
-      return spec.steps.map(paramShapes);
-    case 'repeat':
-      return Array.from({ length: spec.n }, () => paramShapes(spec.body));
-    case 'invert':
-      return paramShapes(spec.body);
-    case 'parallel':
-      return spec.branches.map(paramShapes);
-    case 'split':
-    case 'concat':
-      return {};
-    default:
-      return kernelOf(spec).paramShapes(spec);
-  }
+const shapeTable: FoldTable<never, ShapeTree> = {
+  primitive: (spec) => ({ outs: undefined, result: definitionOf(spec).params.shapes(spec) }),
+  sequence: (children) => children,
+  parallel: (branches) => branches,
+  invert: (body) => body,
 };
+
+export const paramShapes = (spec: FlowSpec): ShapeTree => fold(spec, shapeTable).result;
 
 export interface ParamInfo {
   readonly path: string;
   readonly shape: readonly number[];
   readonly trainable: boolean;
+  /** Whether the parameter multiplies its input (a mixing matrix or conv kernel), as its definition says. */
+  readonly mixing: boolean;
 }
 
-/** Every parameter with its dotted path, shape and whether training updates it. */
-export const paramInfo = (spec: FlowSpec, prefix = ''): ParamInfo[] => {
-  const join = (k: string | number): string => (prefix === '' ? String(k) : `${prefix}.${k}`);
-  switch (spec.kind) {
-    case 'chain':
-      return spec.steps.flatMap((s, i) => paramInfo(s, join(i)));
-    case 'repeat':
-      return Array.from({ length: spec.n }, (_, i) => paramInfo(spec.body, join(i))).flat();
-    case 'invert':
-      return paramInfo(spec.body, prefix);
-    case 'parallel':
-      return spec.branches.flatMap((s, i) => paramInfo(s, join(i)));
-    case 'split':
-    case 'concat':
-      return [];
-    default: {
-      const kernel = kernelOf(spec);
-      const frozen = new Set(kernel.frozen ?? []);
-      return flattenShapes(kernel.paramShapes(spec), prefix).map(([path, shape]) => ({
+const infoTable: FoldTable<never, ParamInfo[]> = {
+  primitive: (spec, { paramPath }) => {
+    const { shapes, frozen, mixing } = definitionOf(spec).params;
+    const local = (path: string): string => path.slice(paramPath === '' ? 0 : paramPath.length + 1);
+    return {
+      outs: undefined,
+      result: flattenShapes(shapes(spec), paramPath).map(([path, shape]) => ({
         path,
         shape,
-        trainable: !frozen.has(path.slice(prefix === '' ? 0 : prefix.length + 1).split('.')[0] ?? ''),
-      }));
-    }
-  }
+        trainable: !frozen.includes(local(path).split('.')[0] ?? ''),
+        mixing: mixing.includes(local(path).split('.').pop() ?? ''),
+      })),
+    };
+  },
+  sequence: (children) => children.flat(),
+  parallel: (branches) => branches.flat(),
+  invert: (body) => body,
 };
+
+/** Every parameter with its dotted path, shape and whether training updates it. */
+export const paramInfo = (spec: FlowSpec, prefix = ''): ParamInfo[] => fold(spec, infoTable, { paramPath: prefix }).result;
 
 /** Thrown when a params tree does not mirror its spec. */
 export class ParamMismatchError extends Error {

@@ -8,19 +8,19 @@
  * then taken in float64.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { FlowSpec } from '../dsl/spec.js';
+import type { Context } from '../dsl/definition.js';
+import { slogdet } from '../dsl/maths/linalg.js';
+import type { ParamTree } from '../dsl/params.js';
 import { sizeOf } from '../dsl/shape.js';
-import type { Context } from './kernels/index.js';
-import { slogdet } from './linalg.js';
-import type { ParamTree } from './params.js';
-import { signature } from './shapes.js';
+import { signature } from '../dsl/signature.js';
+import type { FlowSpec } from '../dsl/spec.js';
 import { run, type Direction } from './transform.js';
 
 /** The dense Jacobian of one sample's pass (row k: d out_k / d in), as a row-major Float64Array. */
 export const denseJacobian = (
   spec: FlowSpec,
   params: ParamTree,
-  xs: readonly tf.Tensor4D[],
+  xs: readonly tf.Tensor[],
   ctx: Context,
   sample: number,
   dir: Direction = 'forward',
@@ -29,12 +29,15 @@ export const denseJacobian = (
   const inShapes = dir === 'forward' ? sig.ins : sig.outs;
   const size = inShapes.reduce((n, s) => n + sizeOf(s), 0);
   const jacobian = tf.tidy(() => {
-    const tile = (t: tf.Tensor4D): tf.Tensor4D => tf.tile(tf.slice(t, [sample, 0, 0, 0], [1, -1, -1, -1]), [size, 1, 1, 1]);
+    const tile = (t: tf.Tensor): tf.Tensor => {
+      const rest = t.shape.slice(1).map(() => 0);
+      return tf.tile(tf.slice(t, [sample, ...rest], [1, ...rest.map(() => -1)]), [size, ...rest.map(() => 1)]);
+    };
     const tiled = xs.map(tile);
     const tiledCtx: Context = Object.fromEntries(Object.entries(ctx).map(([k, t]) => [k, tile(t)]));
     const selector = tf.eye(size);
     const f = (...inputs: tf.Tensor[]): tf.Scalar => {
-      const { outs } = run(spec, params, inputs as tf.Tensor4D[], tiledCtx, dir);
+      const { outs } = run(spec, params, inputs, tiledCtx, dir);
       const flat = tf.concat(outs.map((o) => tf.reshape(o, [size, -1])), 1);
       return tf.sum(tf.mul(flat, selector));
     };
@@ -50,7 +53,7 @@ export const denseJacobian = (
 export const referenceLogDet = (
   spec: FlowSpec,
   params: ParamTree,
-  xs: readonly tf.Tensor4D[],
+  xs: readonly tf.Tensor[],
   ctx: Context = {},
   dir: Direction = 'forward',
 ): number[] => {

@@ -1,9 +1,11 @@
 /** The summary interpreter: a layer table with shapes and parameter counts, like Keras's summary(). */
+import { fold, type FoldTable } from '../dsl/fold.js';
+import { countParams, flattenShapes } from '../dsl/params.js';
+import { definitionOf } from '../dsl/registry.js';
 import { formatShape } from '../dsl/shape.js';
+import { signature } from '../dsl/signature.js';
 import type { FlowSpec } from '../dsl/spec.js';
-import { countParams } from './params.js';
 import { paramInfo } from './param-shapes.js';
-import { signature } from './shapes.js';
 
 export interface SummaryRow {
   /** Dotted path of the node in the params tree ('' for the root). */
@@ -12,43 +14,54 @@ export interface SummaryRow {
   readonly kind: string;
   readonly input: string;
   readonly output: string;
-  /** Parameters of this node and everything under it. */
+  /** Trainable parameters of this node and everything under it. */
   readonly params: number;
 }
 
 const shapesText = (shapes: readonly (readonly number[])[]): string => shapes.map(formatShape).join(' ');
 
+/** A node's rows (its own first, then its children's one level deeper) and its trainable parameter count. */
+interface Rows {
+  readonly rows: readonly SummaryRow[];
+  readonly params: number;
+}
+
+const ownRow = (spec: FlowSpec, path: string, params: number): SummaryRow => {
+  const sig = signature(spec);
+  return { path, depth: 0, kind: spec.kind === 'repeat' ? `repeat x${spec.n}` : spec.kind, input: shapesText(sig.ins), output: shapesText(sig.outs), params };
+};
+
+const deeper = (rows: readonly SummaryRow[]): SummaryRow[] => rows.map((r) => ({ ...r, depth: r.depth + 1 }));
+
+const withChildren = (spec: FlowSpec, path: string, children: readonly Rows[], params: number): Rows => ({
+  rows: [ownRow(spec, path, params), ...deeper(children.flatMap((c) => c.rows))],
+  params,
+});
+
+// Structural and folding a repeat's body once, so a summary costs what the distinct layers cost.
+const rowTable: FoldTable<never, Rows> = {
+  repeatOnce: true,
+  primitive: (spec, { paramPath }) => {
+    const { shapes, frozen } = definitionOf(spec).params;
+    const fixed = new Set(frozen);
+    const params = flattenShapes(shapes(spec))
+      .filter(([name]) => !fixed.has(name.split('.')[0] ?? ''))
+      .reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+    return { outs: undefined, result: { rows: [ownRow(spec, paramPath, params)], params } };
+  },
+  sequence: (children, { paramPath }, spec) => {
+    const total = children.reduce((n, c) => n + c.params, 0) * (spec.kind === 'repeat' ? spec.n : 1);
+    return withChildren(spec, paramPath, children, total);
+  },
+  parallel: (branches, { paramPath }, spec) => withChildren(spec, paramPath, branches, branches.reduce((n, c) => n + c.params, 0)),
+  invert: (body, { paramPath }, spec) => withChildren(spec, paramPath, [body], body.params),
+};
+
 /** Number of trainable parameters of a spec. */
-export const parameterCount = (spec: FlowSpec): number =>
-  paramInfo(spec)
-    .filter((p) => p.trainable)
-    .reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+export const parameterCount = (spec: FlowSpec): number => fold(spec, rowTable).result.params;
 
 /** One row per node, in order; `repeat` shows its body once with the count. */
-export const summaryRows = (spec: FlowSpec, path = '', depth = 0): SummaryRow[] => {
-  const sig = signature(spec);
-  const join = (k: string | number): string => (path === '' ? String(k) : `${path}.${k}`);
-  const own: SummaryRow = {
-    path,
-    depth,
-    kind: spec.kind === 'repeat' ? `repeat x${spec.n}` : spec.kind,
-    input: shapesText(sig.ins),
-    output: shapesText(sig.outs),
-    params: parameterCount(spec),
-  };
-  switch (spec.kind) {
-    case 'chain':
-      return [own, ...spec.steps.flatMap((s, i) => summaryRows(s, join(i), depth + 1))];
-    case 'parallel':
-      return [own, ...spec.branches.flatMap((s, i) => summaryRows(s, join(i), depth + 1))];
-    case 'repeat':
-      return [own, ...summaryRows(spec.body, join('i'), depth + 1)];
-    case 'invert':
-      return [own, ...summaryRows(spec.body, path, depth + 1)];
-    default:
-      return [own];
-  }
-};
+export const summaryRows = (spec: FlowSpec): SummaryRow[] => [...fold(spec, rowTable).result.rows];
 
 /** The summary as an aligned text table, ending with the total parameter count. */
 export const summary = (spec: FlowSpec): string => {
@@ -57,7 +70,7 @@ export const summary = (spec: FlowSpec): string => {
   const cells = rows.map((r) => [r.path === '' ? '$' : r.path, `${'  '.repeat(r.depth)}${r.kind}`, r.input, r.output, r.params.toLocaleString('en-US')]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: readonly string[]): string => c.map((v, i) => (i === 4 ? v.padStart(widths[i] as number) : v.padEnd(widths[i] as number))).join('  ').trimEnd();
-  const total = parameterCount(spec);
+  const total = rows[0]?.params ?? 0;
   const all = countParams(paramInfo(spec).map((p) => p.shape));
   const frozen = all - total;
   return [
@@ -68,4 +81,3 @@ export const summary = (spec: FlowSpec): string => {
     `trainable parameters: ${total.toLocaleString('en-US')}${frozen > 0 ? ` (plus ${frozen.toLocaleString('en-US')} fixed)` : ''}`,
   ].join('\n');
 };
-

@@ -1,104 +1,62 @@
 /**
- * The forward and inverse interpreters: fold over the spec, calling each primitive's kernel.
+ * The forward and inverse interpreters: the fold with each primitive's own maths.
  * forward: x -> (y, log|det dy/dx|); inverse: y -> (x, log|det dx/dy|). Log-dets are per sample [N].
  * Every pass runs under tf.tidy and returns only its outputs.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { Context } from '../dsl/definition.js';
 import { ShapeMismatchError } from '../dsl/errors.js';
-import { formatShape, type CondShapes, type Shape3, type Shapes } from '../dsl/shape.js';
+import { fold, type Direction, type FoldTable } from '../dsl/fold.js';
+import { sumLogDets } from '../dsl/maths/common.js';
+import type { ParamRecord, ParamTree } from '../dsl/params.js';
+import { definitionOf } from '../dsl/registry.js';
+import { formatShape, sameShape, tensorShape, type CondShapes, type Shape, type Shapes } from '../dsl/shape.js';
+import { signature } from '../dsl/signature.js';
 import type { Flow, FlowSpec } from '../dsl/spec.js';
-import { kernelOf, type Context } from './kernels/index.js';
 import { checkParams } from './param-shapes.js';
-import { child, type ParamRecord, type ParamTree } from './params.js';
-import { signature } from './shapes.js';
-import type { ContextArg, InputsOf, TensorsOf } from './tensors.js';
+import type { ContextArg, FirstTensorOf, InputsOf, TensorsOf } from './tensors.js';
 
-export type Direction = 'forward' | 'inverse';
+export type { Direction } from '../dsl/fold.js';
 
 type Step = {
-  readonly outs: tf.Tensor4D[];
+  readonly outs: tf.Tensor[];
   readonly logDet: tf.Tensor1D;
 };
 
-const flip = (d: Direction): Direction => (d === 'forward' ? 'inverse' : 'forward');
+/** The pass interpreter's table: each primitive's maths; log-dets summed in the order the nodes ran. */
+const passTable = (ctx: Context, batch: number): FoldTable<tf.Tensor, tf.Tensor1D> => ({
+  primitive: (spec, node) => {
+    const definition = definitionOf(spec);
+    const maths = node.dir === 'forward' ? definition.forward : definition.inverse;
+    const { outs, logDet } = maths(spec, node.params as ParamRecord, node.ins ?? [], ctx);
+    return { outs, result: logDet };
+  },
+  sequence: (children, node) => sumLogDets(node.dir === 'inverse' ? [...children].reverse() : children, batch),
+  parallel: (branches) => sumLogDets(branches, batch),
+  invert: (body) => body,
+});
 
-const sequence = (specs: readonly FlowSpec[], params: ParamTree, xs: tf.Tensor4D[], ctx: Context, dir: Direction): Step => {
-  const order = specs.map((s, i) => [s, i] as const);
-  if (dir === 'inverse') order.reverse();
-  let outs = xs;
-  const logDets: tf.Tensor1D[] = [];
-  for (const [spec, i] of order) {
-    const step = run(spec, child(params, i, `[${i}]`), outs, ctx, dir);
-    outs = step.outs;
-    logDets.push(step.logDet);
-  }
-  return { outs, logDet: totalLogDet(logDets, xs[0]?.shape[0] ?? 0) };
+/** One node in one direction; xs are the node's inputs in that direction. Not tidied: callers tidy. */
+export const run = (spec: FlowSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context, dir: Direction): Step => {
+  const step = fold(spec, passTable(ctx, xs[0]?.shape[0] ?? 0), { dir, ins: xs, params });
+  return { outs: [...(step.outs ?? [])], logDet: step.result };
 };
 
-/**
- * The children's log-dets summed by one AddN rather than an Add per child: the same sum in the same
- * order, with fewer kernels forward and backward (a CAFLOW has ~130 chained nodes).
- */
-const totalLogDet = (logDets: readonly tf.Tensor1D[], batch: number): tf.Tensor1D =>
-  logDets.length === 0 ? tf.zeros([batch]) : logDets.length === 1 ? (logDets[0] as tf.Tensor1D) : tf.addN([...logDets]);
+const asList = (xs: tf.Tensor | readonly tf.Tensor[]): tf.Tensor[] => (xs instanceof tf.Tensor ? [xs] : [...xs]);
 
-/** One node in one direction; xs are the node's inputs in that direction. */
-export const run = (spec: FlowSpec, params: ParamTree, xs: tf.Tensor4D[], ctx: Context, dir: Direction): Step => {
-  const batch = xs[0]?.shape[0] ?? 0;
-  switch (spec.kind) {
-    case 'chain':
-      return sequence(spec.steps, params, xs, ctx, dir);
-    case 'repeat':
-      return sequence(Array.from({ length: spec.n }, () => spec.body), params, xs, ctx, dir);
-    case 'invert':
-      return run(spec.body, params, xs, ctx, flip(dir));
-    case 'parallel': {
-      let offset = 0;
-      const outs: tf.Tensor4D[] = [];
-      const logDets: tf.Tensor1D[] = [];
-      spec.branches.forEach((branch, i) => {
-        const sig = signature(branch);
-        const arity = dir === 'forward' ? sig.ins.length : sig.outs.length;
-        const step = run(branch, child(params, i, `[${i}]`), xs.slice(offset, offset + arity), ctx, dir);
-        offset += arity;
-        outs.push(...step.outs);
-        logDets.push(step.logDet);
-      });
-      return { outs, logDet: totalLogDet(logDets, batch) };
-    }
-    case 'split':
-    case 'concat': {
-      const splits = dir === 'forward' ? spec.kind === 'split' : spec.kind === 'concat';
-      const zero = tf.zeros([batch]) as tf.Tensor1D;
-      if (splits) {
-        const x = xs[0] as tf.Tensor4D;
-        const at = spec.kind === 'split' ? spec.at : spec.shapes[0][0];
-        return { outs: tf.split(x, [at, x.shape[3] - at], 3), logDet: zero };
-      }
-      return { outs: [tf.concat(xs, 3)], logDet: zero };
-    }
-    default: {
-      const kernel = kernelOf(spec);
-      const pass = (dir === 'forward' ? kernel.forward : kernel.inverse)(spec, params as ParamRecord, xs[0] as tf.Tensor4D, ctx);
-      return { outs: [pass.out], logDet: pass.logDet };
-    }
-  }
-};
-
-const asList = (xs: tf.Tensor4D | readonly tf.Tensor4D[]): tf.Tensor4D[] => (xs instanceof tf.Tensor ? [xs] : [...xs]);
-
-/** Checks that tensors are NHWC batches of the declared event shapes, with one batch size. */
-export const checkInputs = (xs: readonly tf.Tensor[], shapes: readonly Shape3[], what: string): void => {
+/** Checks that tensors are channels-last batches of the declared event shapes, with one batch size. */
+export const checkInputs = (xs: readonly tf.Tensor[], shapes: readonly Shape[], what: string): void => {
   if (xs.length !== shapes.length) {
     throw new ShapeMismatchError(`${what}: expected ${shapes.length} tensor(s) of event shape ${shapes.map(formatShape).join(', ')}, got ${xs.length}`);
   }
   const batch = xs[0]?.shape[0];
   xs.forEach((x, i) => {
-    const [c, h, w] = shapes[i] as Shape3;
-    const ok = x.rank === 4 && x.shape[0] === batch && x.shape[1] === h && x.shape[2] === w && x.shape[3] === c;
-    if (!ok) {
+    const event = shapes[i] as Shape;
+    const want = tensorShape(event, batch ?? 0);
+    if (!sameShape(x.shape, want)) {
+      const layout = event.length === 3 ? 'NHWC' : 'channels-last';
       throw new ShapeMismatchError(
-        `${what}: tensor ${i} has shape ${formatShape(x.shape)} but the flow expects [N,${h},${w},${c}] (NHWC for event ${formatShape([c, h, w])})` +
+        `${what}: tensor ${i} has shape ${formatShape(x.shape)} but the flow expects [N,${want.slice(1).join(',')}] (${layout} for event ${formatShape(event)})` +
           (x.shape[0] !== batch ? `, with the batch size ${batch} of tensor 0` : ''),
       );
     }
@@ -108,7 +66,7 @@ export const checkInputs = (xs: readonly tf.Tensor[], shapes: readonly Shape3[],
 const passOf = (flow: FlowSpec, params: ParamTree, dir: Direction) => {
   const sig = signature(flow);
   checkParams(flow, params);
-  return (input: tf.Tensor4D | readonly tf.Tensor4D[], ctx: Context = {}): Step => {
+  return (input: tf.Tensor | readonly tf.Tensor[], ctx: Context = {}): Step => {
     const xs = asList(input);
     checkInputs(xs, dir === 'forward' ? sig.ins : sig.outs, dir);
     return tf.tidy(() => run(flow, params, xs, ctx, dir));
@@ -117,14 +75,14 @@ const passOf = (flow: FlowSpec, params: ParamTree, dir: Direction) => {
 
 export interface ForwardResult<O extends Shapes> {
   /** The first output (the only one for a single-output flow). */
-  readonly y: tf.Tensor4D;
+  readonly y: FirstTensorOf<O>;
   readonly ys: TensorsOf<O>;
   /** log|det dy/dx| per sample. */
   readonly logDet: tf.Tensor1D;
 }
 
 export interface InverseResult<I extends Shapes> {
-  readonly x: tf.Tensor4D;
+  readonly x: FirstTensorOf<I>;
   readonly xs: TensorsOf<I>;
   /** log|det dx/dy| per sample (= -forward logDet at x). */
   readonly logDet: tf.Tensor1D;
@@ -135,8 +93,8 @@ export const forward =
   <I extends Shapes, O extends Shapes, C extends CondShapes>(flow: Flow<I, O, C>, params: ParamTree) => {
     const pass = passOf(flow, params, 'forward');
     return (x: InputsOf<I>, ...ctx: ContextArg<C>): ForwardResult<O> => {
-      const { outs, logDet } = pass(x as tf.Tensor4D | readonly tf.Tensor4D[], ctx[0] as Context | undefined);
-      return { y: outs[0] as tf.Tensor4D, ys: outs as unknown as TensorsOf<O>, logDet };
+      const { outs, logDet } = pass(x as tf.Tensor | readonly tf.Tensor[], ctx[0] as Context | undefined);
+      return { y: outs[0] as FirstTensorOf<O>, ys: outs as unknown as TensorsOf<O>, logDet };
     };
   };
 
@@ -145,7 +103,7 @@ export const inverse =
   <I extends Shapes, O extends Shapes, C extends CondShapes>(flow: Flow<I, O, C>, params: ParamTree) => {
     const pass = passOf(flow, params, 'inverse');
     return (y: InputsOf<O>, ...ctx: ContextArg<C>): InverseResult<I> => {
-      const { outs, logDet } = pass(y as tf.Tensor4D | readonly tf.Tensor4D[], ctx[0] as Context | undefined);
-      return { x: outs[0] as tf.Tensor4D, xs: outs as unknown as TensorsOf<I>, logDet };
+      const { outs, logDet } = pass(y as tf.Tensor | readonly tf.Tensor[], ctx[0] as Context | undefined);
+      return { x: outs[0] as FirstTensorOf<I>, xs: outs as unknown as TensorsOf<I>, logDet };
     };
   };

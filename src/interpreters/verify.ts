@@ -9,17 +9,17 @@
  * - a pass leaves tf.memory().numTensors unchanged
  */
 import * as tf from '@tensorflow/tfjs';
-import { seededNormal } from './seeded-normal.js';
-import { formatShape, sizeOf, type Shape3 } from '../dsl/shape.js';
-import type { FlowSpec } from '../dsl/spec.js';
+import type { Context, Domain } from '../dsl/definition.js';
+import { disposeParams, mapParams, type ParamTree } from '../dsl/params.js';
 import { seededRandom } from '../dsl/random.js';
-import { domains, hasBoundedImage, type Domain } from './domains.js';
+import { formatShape, sizeOf, tensorShape, type Shape } from '../dsl/shape.js';
+import { signature } from '../dsl/signature.js';
+import type { FlowSpec } from '../dsl/spec.js';
+import { domains, hasBoundedImage } from './domains.js';
 import { init } from './init.js';
-import type { Context } from './kernels/index.js';
 import { paramInfo } from './param-shapes.js';
-import { disposeParams, mapParams, type ParamTree } from './params.js';
 import { referenceLogDet } from './reference.js';
-import { signature } from './shapes.js';
+import { seededNormal } from './seeded-normal.js';
 import { forward, inverse } from './transform.js';
 
 export interface Tolerances {
@@ -66,26 +66,31 @@ export interface VerifyOptions {
   readonly maxReferenceSize?: number;
 }
 
-/** Random NHWC inputs of the given shapes, drawn from each input's domain. */
-export const sampleInputs = (shapes: readonly Shape3[], doms: readonly Domain[], batch: number, seed: number): tf.Tensor4D[] =>
-  shapes.map(([c, h, w], i) => {
+/**
+ * Random channels-last inputs of the given shapes, drawn from each input's domain: N(0,1) on the reals,
+ * uniform inside the middle 98% of a bounded interval, and log-normal from a half-bounded one's end.
+ */
+export const sampleInputs = (shapes: readonly Shape[], doms: readonly Domain[], batch: number, seed: number): tf.Tensor[] =>
+  shapes.map((s, i) => {
     const d = doms[i] ?? { kind: 'real' };
-    return d.kind === 'real'
-      ? seededNormal([batch, h, w, c], 1, seed + i)
-      : tf.randomUniform([batch, h, w, c], d.low + 0.01 * (d.high - d.low), d.high - 0.01 * (d.high - d.low), 'float32', seed + i);
+    const shape = tensorShape(s, batch);
+    if (d.kind === 'real') return seededNormal(shape, 1, seed + i);
+    if (Number.isFinite(d.low) && Number.isFinite(d.high))
+      return tf.randomUniform(shape, d.low + 0.01 * (d.high - d.low), d.high - 0.01 * (d.high - d.low), 'float32', seed + i);
+    return tf.tidy(() => {
+      const positive = tf.exp(seededNormal(shape, 1, seed + i));
+      return Number.isFinite(d.low) ? tf.add(positive, d.low) : Number.isFinite(d.high) ? tf.sub(d.high, positive) : seededNormal(shape, 1, seed + i);
+    });
   });
-
-/** Tensors that multiply their input (channel mixers, conv kernels): noise on them is scaled by 1/sqrt(fan-in). */
-const MIXING_PARAMS = new Set(['weight', 'lower', 'upper', 'kernel']);
 
 /**
  * The std of the noise for one tensor: `std` for shifts and log-scales, `std / sqrt(fanIn)` for
- * matrices, so that a perturbed C x C mixer stays well conditioned whatever C (noise of a fixed std
- * on a 24 x 24 orthogonal matrix has a spectral norm near 2 and can make it almost singular).
+ * parameters that multiply their input (as each definition declares), so that a perturbed C x C mixer
+ * stays well conditioned whatever C (noise of a fixed std on a 24 x 24 orthogonal matrix has a
+ * spectral norm near 2 and can make it almost singular).
  */
-const noiseStd = (path: string, shape: readonly number[], std: number): number => {
-  const name = path.split('.').pop() ?? '';
-  if (!MIXING_PARAMS.has(name) || shape.length < 2) return std;
+const noiseStd = (mixing: boolean, shape: readonly number[], std: number): number => {
+  if (!mixing || shape.length < 2) return std;
   const fanIn = shape.slice(0, -1).reduce((a, b) => a * b, 1);
   return std / Math.sqrt(fanIn);
 };
@@ -93,14 +98,13 @@ const noiseStd = (path: string, shape: readonly number[], std: number): number =
 /** Fresh params plus Gaussian noise on every trainable tensor. */
 export const perturbedParams = (spec: FlowSpec, seed: number, std: number): ParamTree => {
   const fresh = init(spec, { seed });
-  const trainable = new Set(paramInfo(spec).filter((p) => p.trainable).map((p) => p.path));
+  const info = new Map(paramInfo(spec).map((p) => [p.path, p]));
   const random = seededRandom(seed + 1);
   const perturbed = mapParams(fresh, (t, path) =>
-    tf.tidy(() =>
-      trainable.has(path)
-        ? tf.add(t, seededNormal(t.shape, noiseStd(path, t.shape, std), Math.floor(random() * 2 ** 31)))
-        : tf.clone(t),
-    ),
+    tf.tidy(() => {
+      const p = info.get(path);
+      return p?.trainable === true ? tf.add(t, seededNormal(t.shape, noiseStd(p.mixing, t.shape, std), Math.floor(random() * 2 ** 31))) : tf.clone(t);
+    }),
   );
   disposeParams(fresh);
   return perturbed;
@@ -124,9 +128,7 @@ export const verifyFlow = (spec: FlowSpec, options: VerifyOptions = {}): VerifyR
   const batch = options.batch ?? 2;
   const sig = signature(spec);
   const params = options.params ?? perturbedParams(spec, seed, options.perturb ?? 0.2);
-  const ctx: Context = Object.fromEntries(
-    Object.entries(sig.cond).map(([name, [c, h, w]], i) => [name, seededNormal([batch, h, w, c], 1, seed + 100 + i)]),
-  );
+  const ctx: Context = Object.fromEntries(Object.entries(sig.cond).map(([name, s], i) => [name, seededNormal(tensorShape(s, batch), 1, seed + 100 + i)]));
   const xs = sampleInputs(sig.ins, domains(spec, 'forward'), batch, seed + 10);
   const fwd = forward(spec, params);
   const inv = inverse(spec, params);
@@ -135,28 +137,28 @@ export const verifyFlow = (spec: FlowSpec, options: VerifyOptions = {}): VerifyR
   const ys0 = hasBoundedImage(spec)
     ? tf.tidy(() => {
         const fresh = sampleInputs(sig.ins, domains(spec, 'forward'), batch, seed + 20);
-        return fwd(fresh, ctx).ys as tf.Tensor4D[];
+        return [...fwd(fresh, ctx).ys] as tf.Tensor[];
       })
     : sampleInputs(sig.outs, domains(spec, 'inverse'), batch, seed + 20);
   const checks: Check[] = [];
 
   const before = tf.memory().numTensors;
   const f = fwd(xs, ctx);
-  const back = inv(f.ys as tf.Tensor4D[], ctx);
+  const back = inv(f.ys, ctx);
   const reverse = inv(ys0, ctx);
-  const again = fwd(reverse.xs as tf.Tensor4D[], ctx);
+  const again = fwd(reverse.xs, ctx);
   const made = [f.logDet, ...f.ys, back.logDet, ...back.xs, reverse.logDet, ...reverse.xs, again.logDet, ...again.ys];
 
   const shapeOf = (t: tf.Tensor): string => formatShape(t.shape);
-  const expected = (shapes: readonly Shape3[]): string[] => shapes.map(([c, h, w]) => formatShape([batch, h, w, c]));
-  const gotOut = (f.ys as tf.Tensor4D[]).map(shapeOf);
-  const gotIn = (back.xs as tf.Tensor4D[]).map(shapeOf);
+  const expected = (shapes: readonly Shape[]): string[] => shapes.map((s) => formatShape(tensorShape(s, batch)));
+  const gotOut = f.ys.map(shapeOf);
+  const gotIn = back.xs.map(shapeOf);
   const shapesOk = gotOut.join() === expected(sig.outs).join() && gotIn.join() === expected(sig.ins).join();
   checks.push(check('shapes', shapesOk ? 0 : 1, 0, `forward gives ${gotOut.join(' ')}, expected ${expected(sig.outs).join(' ')}; inverse gives ${gotIn.join(' ')}`));
 
-  const rt = Math.max(...xs.map((x, i) => maxNormalisedError((back.xs as tf.Tensor4D[])[i] as tf.Tensor4D, x)));
+  const rt = Math.max(...xs.map((x, i) => maxNormalisedError(back.xs[i] as tf.Tensor, x)));
   checks.push(check('round trip', rt, tol.roundTrip, 'max |x - inverse(forward(x))| / (1 + |x|)'));
-  const rrt = Math.max(...ys0.map((y, i) => maxNormalisedError((again.ys as tf.Tensor4D[])[i] as tf.Tensor4D, y)));
+  const rrt = Math.max(...ys0.map((y, i) => maxNormalisedError(again.ys[i] as tf.Tensor, y)));
   checks.push(check('reverse round trip', rrt, tol.roundTrip, 'max |y - forward(inverse(y))| / (1 + |y|)'));
   const ld = tf.tidy(() => tf.max(tf.div(tf.abs(tf.add(f.logDet, back.logDet)), tf.add(1, tf.abs(f.logDet)))).dataSync()[0] as number);
   checks.push(check('log-det inverse', ld, tol.logDet, 'max |fldj(x) + ildj(forward(x))| / (1 + |fldj|)'));

@@ -7,11 +7,11 @@
  * `config` (JSON text, absent when there is none).
  */
 import * as tf from '@tensorflow/tfjs';
-import { FlowSpecCodec, encodeSpec } from '../dsl/codec.js';
+import { FlowSpecCodec, encodeSpec, withoutFormatTag } from '../dsl/codec.js';
 import { formatShape, sameShape } from '../dsl/shape.js';
 import type { FlowSpec } from '../dsl/spec.js';
 import { paramInfo, paramShapes } from '../interpreters/param-shapes.js';
-import { flattenParams, type ParamTree, type ShapeTree } from '../interpreters/params.js';
+import { flattenParams, type ParamTree, type ShapeTree } from '../dsl/params.js';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors.js';
 
 export { CheckpointError } from './safetensors.js';
@@ -200,7 +200,7 @@ export const decodeCheckpoint = (bytes: Uint8Array, expected?: ExpectedCheckpoin
   if (problems.length > 0) throw new CheckpointError('not a valid checkpoint', problems);
 
   if (expected !== undefined) {
-    if (expected.spec !== undefined) problems.push(...jsonDiff(storedSpec, FlowSpecCodec.encode(expected.spec)).map((d) => `spec ${d}`));
+    if (expected.spec !== undefined) problems.push(...jsonDiff(withoutFormatTag(storedSpec), FlowSpecCodec.encode(expected.spec)).map((d) => `spec ${d}`));
     if (expected.specJson !== undefined) problems.push(...jsonDiff(storedSpec, parseJson('specJson (expected)', expected.specJson)).map((d) => `spec ${d}`));
     const info = expected.paramInfo ?? (expected.spec === undefined ? undefined : paramInfo(expected.spec));
     if (info !== undefined) {

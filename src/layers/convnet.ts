@@ -5,7 +5,7 @@
  * the reference code behave alike; the last layer is zero so a coupling starts as the identity.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ParamRecord, ShapeRecord } from '../interpreters/params.js';
+import type { ParamRecord, ShapeRecord } from '../dsl/params.js';
 import { conv2dSame } from './ops.js';
 import type { ConvNetSpec } from './spec.js';
 

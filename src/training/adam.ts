@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap } from '@tensorflow/tfjs';
-import { flattenParams, mapParams, type ParamTree } from '../interpreters/params.js';
+import { flattenParams, mapParams, type ParamTree } from '../dsl/params.js';
 import { ADAM_KERNEL, adamInputNames, hasAdamKernel, registerAdamKernel, type AdamKernelAttrs } from './adam-kernel.js';
 import { flatGradients, gradientMap, type Gradients } from './clip.js';
 

@@ -5,7 +5,7 @@
  * Every function here is pure: it returns new tensors and never disposes its inputs.
  */
 import * as tf from '@tensorflow/tfjs';
-import { flattenParams, mapParams, type ParamTree } from '../interpreters/params.js';
+import { flattenParams, mapParams, type ParamTree } from '../dsl/params.js';
 
 /** Gradients keyed like the params: a (partial) mirror tree, or a map from dotted path to tensor. */
 export type Gradients = ParamTree | ReadonlyMap<string, tf.Tensor>;

@@ -15,7 +15,7 @@
  * objects (bitwise unchanged, Adam's step count not advanced) and `skipped` is true.
  */
 import * as tf from '@tensorflow/tfjs';
-import { flattenParams, isTensor, mapParams, type ParamTree } from '../interpreters/params.js';
+import { flattenParams, isTensor, mapParams, type ParamTree } from '../dsl/params.js';
 import type { ParamInfo } from '../interpreters/param-shapes.js';
 import { adamUpdateFlat, type AdamState } from './adam.js';
 import { clipScale, flatGradients, normOfFlat } from './clip.js';

@@ -1,11 +1,52 @@
 /**
- * ActNorm (Glow): per channel, y = (x + bias) * exp(logScale).
- * log|det J| = H * W * sum_c logScale_c.
+ * ActNorm (Glow): per channel (the tensor's last axis, any rank), y = (x + bias) * exp(logScale).
+ * log|det J| = (number of positions) * sum_c logScale_c, positions = H * W for an image, 1 for a vector.
  * Data-dependent initialisation: bias = -mean, logScale = -log(std) over the first batch, so the
  * output has zero mean and unit variance per channel.
  */
+import * as tf from '@tensorflow/tfjs';
+import type * as t from 'io-ts';
 import { built } from '../build.js';
-import type { Shape3 } from '../shape.js';
+import { nodeCodec, shapeCodec } from '../codec-parts.js';
+import { defineBijector, ontoReals, shapePreserving, unary } from '../definition.js';
+import { param, perSample } from '../maths/common.js';
+import { sizeOf, spatialOf, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
-export const actnorm = <const S extends Shape3>(shape: S): Bijector<S, S> => built({ kind: 'actnorm', shape });
+const codec = nodeCodec('actnorm', { shape: shapeCodec() });
+export type ActNormSpec = t.TypeOf<typeof codec>;
+
+export const actnorm = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'actnorm', shape });
+
+/** Keeps logScale finite for a channel that is constant in the init batch. */
+const MIN_STD = 1e-6;
+
+const positions = ({ shape }: ActNormSpec): number => sizeOf(spatialOf(shape));
+
+export const actnormDefinition = defineBijector<ActNormSpec>({
+  kind: 'actnorm',
+  codec,
+  ranks: 'any',
+  signature: shapePreserving(),
+  domain: ontoReals,
+  params: {
+    shapes: ({ shape: [c] }) => ({ bias: [c as number], logScale: [c as number] }),
+    init: ({ shape: [c] }, { data }) => {
+      const x = data?.[0];
+      if (x === undefined) return { bias: tf.zeros([c as number]), logScale: tf.zeros([c as number]) };
+      const { mean, variance } = tf.moments(x, Array.from({ length: x.rank - 1 }, (_, i) => i));
+      return { bias: tf.neg(mean), logScale: tf.neg(tf.log(tf.add(tf.sqrt(variance), MIN_STD))) };
+    },
+    frozen: [],
+    mixing: [],
+  },
+  forward: unary((spec, p, x) => {
+    const logScale = param(p, 'logScale');
+    return { out: tf.mul(tf.add(x, param(p, 'bias')), tf.exp(logScale)), logDet: perSample(x.shape[0] as number, tf.mul(tf.sum(logScale), positions(spec))) };
+  }),
+  inverse: unary((spec, p, y) => {
+    const logScale = param(p, 'logScale');
+    return { out: tf.sub(tf.mul(y, tf.exp(tf.neg(logScale))), param(p, 'bias')), logDet: perSample(y.shape[0] as number, tf.mul(tf.sum(logScale), -positions(spec))) };
+  }),
+  inverseCost: 'analytic',
+});

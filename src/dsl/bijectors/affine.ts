@@ -1,9 +1,44 @@
 /**
- * Elementwise affine: y = x * exp(logScale) + shift, one (logScale, shift) per element of the event.
- * log|det J| = sum(logScale). Initialised to the identity (logScale = 0, shift = 0).
+ * Elementwise affine: y = x * exp(logScale) + shift, one (logScale, shift) pair per element of the
+ * event, any rank. log|det J| = sum(logScale). Inverse: x = (y - shift) * exp(-logScale).
+ * Initialised to the identity (logScale = 0, shift = 0). Parameters are channels-last ([H,W,C] for
+ * an image event [C,H,W]), like the tensors.
  */
+import * as tf from '@tensorflow/tfjs';
+import { nodeCodec, shapeCodec } from '../codec-parts.js';
 import { built } from '../build.js';
-import type { Shape3 } from '../shape.js';
+import { defineBijector, ontoReals, shapePreserving, unary } from '../definition.js';
+import { param, perSample } from '../maths/common.js';
+import { tensorShape, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
+import type * as t from 'io-ts';
 
-export const affine = <const S extends Shape3>(shape: S): Bijector<S, S> => built({ kind: 'affine', shape });
+const codec = nodeCodec('affine', { shape: shapeCodec() });
+export type AffineSpec = t.TypeOf<typeof codec>;
+
+export const affine = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'affine', shape });
+
+const eventShape = ({ shape }: AffineSpec): number[] => tensorShape(shape, 1).slice(1);
+
+export const affineDefinition = defineBijector<AffineSpec>({
+  kind: 'affine',
+  codec,
+  ranks: 'any',
+  signature: shapePreserving(),
+  domain: ontoReals,
+  params: {
+    shapes: (spec) => ({ logScale: eventShape(spec), shift: eventShape(spec) }),
+    init: (spec) => ({ logScale: tf.zeros(eventShape(spec)), shift: tf.zeros(eventShape(spec)) }),
+    frozen: [],
+    mixing: [],
+  },
+  forward: unary((_spec, p, x) => {
+    const logScale = param(p, 'logScale');
+    return { out: tf.add(tf.mul(x, tf.exp(logScale)), param(p, 'shift')), logDet: perSample(x.shape[0] as number, tf.sum(logScale)) };
+  }),
+  inverse: unary((_spec, p, y) => {
+    const logScale = param(p, 'logScale');
+    return { out: tf.mul(tf.sub(y, param(p, 'shift')), tf.exp(tf.neg(logScale))), logDet: tf.neg(perSample(y.shape[0] as number, tf.sum(logScale))) };
+  }),
+  inverseCost: 'analytic',
+});

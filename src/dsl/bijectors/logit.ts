@@ -2,13 +2,23 @@
  * Logit preprocessing for q-level data (Dinh et al. 2017), after dequantisation x = k + u, u in [0,1):
  *   p = alpha/2 + (1 - alpha) x / q,   y = logit(p) = log p - log(1 - p).
  * log|det J| = sum over elements of [-log q + log(1 - alpha) - log p - log(1 - p)].
- * Inverse: x = q (sigmoid(y) - alpha/2) / (1 - alpha); `quantize` rounds it back to integers.
- * `sigmoid` is the same bijector inverted.
+ * Inverse: x = q (sigmoid(y) - alpha/2) / (1 - alpha), computed with log p = -softplus(-y) and
+ * log(1-p) = -softplus(y), which stay finite for large |y|; `quantize` rounds it back to integers.
+ * Domain (0, q); image (logit(alpha/2), logit(1 - alpha/2)). `sigmoid` is the same bijector inverted.
+ * Any rank.
  */
+import * as tf from '@tensorflow/tfjs';
+import type * as t from 'io-ts';
+import { sumPerSample } from '../../layers/ops.js';
 import { built } from '../build.js';
+import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
 import { invert } from '../combinators.js';
-import type { Shape3 } from '../shape.js';
+import { defineBijector, noParams, real, shapePreserving, unary, type Domain } from '../definition.js';
+import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
+
+const codec = nodeCodec('logit', { shape: shapeCodec(), alpha: num, levels: num });
+export type LogitSpec = t.TypeOf<typeof codec>;
 
 export interface LogitOptions {
   /** Keeps p away from 0 and 1 (default 1e-5, as in CAFLOW). */
@@ -17,8 +27,55 @@ export interface LogitOptions {
   readonly levels?: number;
 }
 
-export const logit = <const S extends Shape3>(shape: S, options: LogitOptions = {}): Bijector<S, S> =>
+export const logit = <const S extends Shape>(shape: S, options: LogitOptions = {}): Bijector<S, S> =>
   built({ kind: 'logit', shape, alpha: options.alpha ?? 1e-5, levels: options.levels ?? 256 });
 
-export const sigmoid = <const S extends Shape3>(shape: S, options: LogitOptions = {}): Bijector<S, S> =>
-  invert(logit(shape, options));
+export const sigmoid = <const S extends Shape>(shape: S, options: LogitOptions = {}): Bijector<S, S> => invert(logit(shape, options));
+
+/** Per-element log-det constant: -log q + log(1 - alpha). */
+const constantTerm = ({ alpha, levels }: LogitSpec): number => -Math.log(levels) + Math.log1p(-alpha);
+
+const logitOf = ({ alpha, levels }: LogitSpec, x: number): number => {
+  const p = alpha / 2 + ((1 - alpha) * x) / levels;
+  return Math.log(p) - Math.log1p(-p);
+};
+const sigmoidOf = ({ alpha, levels }: LogitSpec, y: number): number => (levels * (1 / (1 + Math.exp(-y)) - alpha / 2)) / (1 - alpha);
+
+const interval = (low: number, high: number): Domain => (low === -Infinity && high === Infinity ? real : { kind: 'interval', low, high });
+
+export const logitDefinition = defineBijector<LogitSpec>({
+  kind: 'logit',
+  codec,
+  ranks: 'any',
+  signature: shapePreserving(undefined, (spec, path) => [
+    ...(spec.alpha >= 0 && spec.alpha < 1 ? [] : [{ path: `${path}.alpha`, message: `expected 0 <= alpha < 1, got ${spec.alpha}` }]),
+    ...(spec.levels > 0 ? [] : [{ path: `${path}.levels`, message: `expected a positive number of levels, got ${spec.levels}` }]),
+  ]),
+  domain: {
+    // (0, q), narrowed to the preimage of what the outputs must lie in.
+    input: (spec, [out = real]) => [
+      out.kind === 'real' ? interval(0, spec.levels) : interval(Math.max(0, sigmoidOf(spec, out.low)), Math.min(spec.levels, sigmoidOf(spec, out.high))),
+    ],
+    image: (spec, [input = real]) => {
+      const low = input.kind === 'interval' ? Math.max(0, input.low) : 0;
+      const high = input.kind === 'interval' ? Math.min(spec.levels, input.high) : spec.levels;
+      return [interval(logitOf(spec, low), logitOf(spec, high))];
+    },
+  },
+  params: noParams,
+  forward: unary((spec, _p, x) => {
+    const p = tf.add(tf.mul(x, (1 - spec.alpha) / spec.levels), spec.alpha / 2);
+    const logP = tf.log(p);
+    const log1mP = tf.log1p(tf.neg(p));
+    return { out: tf.sub(logP, log1mP), logDet: sumPerSample(tf.sub(tf.sub(constantTerm(spec), logP), log1mP)) };
+  }),
+  inverse: unary((spec, _p, y) => {
+    const logP = tf.neg(tf.softplus(tf.neg(y)));
+    const log1mP = tf.neg(tf.softplus(y));
+    return {
+      out: tf.mul(tf.sub(tf.sigmoid(y), spec.alpha / 2), spec.levels / (1 - spec.alpha)),
+      logDet: sumPerSample(tf.add(tf.add(-constantTerm(spec), logP), log1mP)),
+    };
+  }),
+  inverseCost: 'analytic',
+});

@@ -1,5 +1,5 @@
 /**
- * Rational-quadratic spline coupling (Durkan et al. 2019, "Neural Spline Flows").
+ * Rational-quadratic spline coupling (Durkan et al. 2019, "Neural Spline Flows"), on events of any rank.
  *
  * x = [x1, x2] (x1 = the first floor(C/2) channels); for every element of x2 the network NN([x1, cond])
  * gives K bin widths, K bin heights (softmax, mixed with a minimum bin size 1e-3, scaled to 2B; knots
@@ -10,13 +10,20 @@
  *   y = y_k + h_k (s_k xi^2 + d_k xi (1 - xi)) / (s_k + (d_k + d_{k+1} - 2 s_k) xi (1 - xi))
  *   dy/dx = s_k^2 (d_{k+1} xi^2 + 2 s_k xi (1 - xi) + d_k (1 - xi)^2) / (s_k + (d_k + d_{k+1} - 2 s_k) xi (1 - xi))^2
  * Outside [-B, B] the map is the identity (linear tails). log|det J| = sum log dy/dx.
- * The inverse solves the quadratic for xi in closed form.
+ * The inverse solves the quadratic for xi in closed form (src/dsl/transformers/spline.ts).
  */
+import type * as t from 'io-ts';
 import { convNet } from '../../layers/spec.js';
 import { built } from '../build.js';
-import type { CondShapes, NoCond, Shape3 } from '../shape.js';
+import { CondCodec, NetSpecCodec, nodeCodec, num, shapeCodec } from '../codec-parts.js';
+import { couplingDefinition } from '../maths/coupling.js';
+import type { CondShapes, NoCond, Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
-import type { CouplingOptions } from './coupling.js';
+import { splineTransformer } from '../transformers/spline.js';
+import type { CouplingOptions } from './affine-coupling.js';
+
+const codec = nodeCodec('splineCoupling', { shape: shapeCodec(), cond: CondCodec, net: NetSpecCodec, bins: num, bound: num });
+export type SplineCouplingSpec = t.TypeOf<typeof codec>;
 
 export interface SplineCouplingOptions<C extends CondShapes> extends CouplingOptions<C> {
   /** Number of bins K (default 8). */
@@ -25,15 +32,10 @@ export interface SplineCouplingOptions<C extends CondShapes> extends CouplingOpt
   readonly bound?: number;
 }
 
-export const splineCoupling = <const S extends Shape3, const C extends CondShapes = NoCond>(
+export const splineCoupling = <const S extends Shape, const C extends CondShapes = NoCond>(
   shape: S,
   options: SplineCouplingOptions<C> = {},
 ): Bijector<S, S, C> =>
-  built({
-    kind: 'splineCoupling',
-    shape,
-    cond: options.cond ?? {},
-    net: options.net ?? convNet(),
-    bins: options.bins ?? 8,
-    bound: options.bound ?? 3,
-  });
+  built({ kind: 'splineCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet(), bins: options.bins ?? 8, bound: options.bound ?? 3 });
+
+export const splineCouplingDefinition = couplingDefinition<SplineCouplingSpec>('splineCoupling', codec, splineTransformer);

@@ -1,11 +1,14 @@
-/** y = W x at every pixel of an NHWC tensor, and the log|det W| with a gradient (for inv1x1). */
+/** y = W x at every position of a channels-last tensor, and log|det W| with a gradient (for inv1x1). */
 import * as tf from '@tensorflow/tfjs';
-import { inverseFromLU, luDecompose, slogdetFromLU, transpose, type LU } from '../linalg.js';
+import { inverseFromLU, luDecompose, slogdetFromLU, transpose, type LU } from './linalg.js';
 
-/** y[..., i] = sum_j W[i, j] x[..., j]. */
-export const mixChannels = (x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D => {
-  const [n, h, wd, c] = x.shape;
-  return tf.reshape(tf.matMul(tf.reshape(x, [n * h * wd, c]), w, false, true), [n, h, wd, c]);
+/** y[..., i] = sum_j W[i, j] x[..., j], for a tensor of any rank (channels last). */
+export const mixChannels = <T extends tf.Tensor>(x: T, w: tf.Tensor2D): T => {
+  const c = x.shape[x.rank - 1] as number;
+  const rows = x.size / c;
+  const flat = x.rank === 2 ? (x as unknown as tf.Tensor2D) : tf.reshape(x, [rows, c]);
+  const mixed = tf.matMul(flat, w, false, true);
+  return (x.rank === 2 ? mixed : tf.reshape(mixed, x.shape)) as T;
 };
 
 /**

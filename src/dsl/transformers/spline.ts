@@ -1,11 +1,11 @@
 /**
- * Kernel of `splineCoupling`: the rational-quadratic (RQ) spline coupling of Durkan et al. 2019
- * ("Neural Spline Flows"), as in nflows' `unconstrained_rational_quadratic_spline` and zuko
- * (maths in src/dsl/bijectors/spline-coupling.ts).
+ * The rational-quadratic (RQ) spline transformer of Durkan et al. 2019 ("Neural Spline Flows"), as
+ * in nflows' `unconstrained_rational_quadratic_spline` and zuko; the maths of the spline itself is
+ * stated in src/dsl/bijectors/spline-coupling.ts.
  *
- * Network output layout: with c2 = C - floor(C/2) channels in x2 and K bins, the net outputs
- * c2 * (3K - 1) channels; for channel j of x2 (at the same pixel), network channels
- * j*(3K-1) .. (j+1)*(3K-1)-1 are, in order,
+ * Network output layout: with c channels to transform and K bins, the net outputs c * (3K - 1)
+ * channels; for channel j (at the same position), network channels j*(3K-1) .. (j+1)*(3K-1)-1 are,
+ * in order,
  *   [K unnormalised widths, K unnormalised heights, K-1 interior derivative preactivations].
  *
  * Widths (heights alike): w = minBin + (1 - minBin K) softmax(u), scaled to 2B; knots are the cumulative
@@ -28,13 +28,16 @@
  * Inverse: closed form, the root of the paper's quadratic in the cancellation-free form (see inverseXi).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SplineCouplingSpec } from '../../dsl/spec.js';
-import { applyConvNet } from '../../layers/convnet.js';
 import { sumPerSample } from '../../layers/ops.js';
-import type { ParamRecord } from '../params.js';
-import { subtree } from './common.js';
-import { couplingNetParams, networkInput, splitHalves } from './conditioning.js';
-import type { Context, Kernel, Pass } from './kernel.js';
+import type { Transformer } from '../maths/coupling.js';
+import { isDim } from '../shape.js';
+
+export interface SplineFields {
+  /** Number of bins K. */
+  readonly bins: number;
+  /** Half-width B of the spline's interval. */
+  readonly bound: number;
+}
 
 /** Minimum bin width/height as a fraction of the interval 2B (nflows' DEFAULT_MIN_BIN_WIDTH/HEIGHT). */
 export const MIN_BIN_SIZE = 1e-3;
@@ -139,22 +142,21 @@ export const rqSpline = (
   };
 };
 
-/** One coupling pass: x1 passes through, every element of x2 goes through its own spline. */
-const pass = (spec: SplineCouplingSpec, p: ParamRecord, x: tf.Tensor4D, ctx: Context, inverse: boolean): Pass =>
+/** The spline on every element of z, each with its own 3K-1 network outputs. */
+const apply = (spec: SplineFields, z: tf.Tensor, raw: tf.Tensor, inverse: boolean): { out: tf.Tensor; logDet: tf.Tensor1D } =>
   tf.tidy(() => {
-    const [x1, x2] = splitHalves(x);
     const k = spec.bins;
-    const raw = applyConvNet(subtree(p, 'net'), networkInput(x1, spec.cond, ctx, x.shape[0]));
-    const { out, logDet } = rqSpline(tf.reshape(x2, [-1]), tf.reshape(raw, [-1, 3 * k - 1]), k, spec.bound, inverse);
-    return {
-      out: tf.concat([x1, tf.reshape(out, x2.shape)], 3) as tf.Tensor4D,
-      logDet: sumPerSample(tf.reshape(logDet, x2.shape)),
-    };
+    const { out, logDet } = rqSpline(tf.reshape(z, [-1]), tf.reshape(raw, [-1, 3 * k - 1]), k, spec.bound, inverse);
+    return { out: tf.reshape(out, z.shape), logDet: sumPerSample(tf.reshape(logDet, z.shape)) };
   });
 
-export const splineCouplingKernel: Kernel<SplineCouplingSpec> = {
-  // Per channel of x2 the network gives K widths, K heights and K-1 derivatives.
-  ...couplingNetParams((spec) => 3 * spec.bins - 1),
-  forward: (spec, p, x, ctx) => pass(spec, p, x, ctx, false),
-  inverse: (spec, p, y, ctx) => pass(spec, p, y, ctx, true),
+export const splineTransformer: Transformer<SplineFields> = {
+  // Per element: K widths, K heights and K-1 derivatives.
+  valuesPerElement: (spec) => 3 * spec.bins - 1,
+  forward: (spec, x, raw) => apply(spec, x, raw, false),
+  inverse: (spec, y, raw) => apply(spec, y, raw, true),
+  checks: (spec, path) => [
+    ...(isDim(spec.bins) ? [] : [{ path: `${path}.bins`, message: `expected a positive integer, got ${spec.bins}` }]),
+    ...(spec.bound > 0 ? [] : [{ path: `${path}.bound`, message: `expected a positive bound, got ${spec.bound}` }]),
+  ],
 };

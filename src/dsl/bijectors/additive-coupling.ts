@@ -1,0 +1,24 @@
+/**
+ * Additive coupling (NICE), optionally conditioned, on events of any rank: x = [x1, x2] on channels,
+ * t = NN([x1, cond...]), y = [x1, x2 + t]. log|det J| = 0. Inverse: x2 = y2 - t.
+ * The generic coupling (src/dsl/maths/coupling.ts) with the additive transformer.
+ */
+import type * as t from 'io-ts';
+import { convNet } from '../../layers/spec.js';
+import { built } from '../build.js';
+import { CondCodec, NetSpecCodec, nodeCodec, shapeCodec } from '../codec-parts.js';
+import { couplingDefinition } from '../maths/coupling.js';
+import type { CondShapes, NoCond, Shape } from '../shape.js';
+import type { Bijector } from '../spec.js';
+import { additiveTransformer } from '../transformers/additive.js';
+import type { CouplingOptions } from './affine-coupling.js';
+
+const codec = nodeCodec('additiveCoupling', { shape: shapeCodec(), cond: CondCodec, net: NetSpecCodec });
+export type AdditiveCouplingSpec = t.TypeOf<typeof codec>;
+
+export const additiveCoupling = <const S extends Shape, const C extends CondShapes = NoCond>(
+  shape: S,
+  options: CouplingOptions<C> = {},
+): Bijector<S, S, C> => built({ kind: 'additiveCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet() });
+
+export const additiveCouplingDefinition = couplingDefinition<AdditiveCouplingSpec>('additiveCoupling', codec, additiveTransformer);

@@ -1,0 +1,37 @@
+/**
+ * Affine coupling (RealNVP / Glow, with CAFLOW's soft clamp), optionally conditioned, on events of any
+ * rank. x = [x1, x2] on channels (x1 the first floor(C/2)); (s_raw, t) = NN([x1, cond...]);
+ *   s = clamp * (2/pi) * atan(s_raw), so |s| < clamp;   y = [x1, x2 * exp(s) + t].
+ * log|det J| = sum(s). Inverse: x2 = (y2 - t) * exp(-s). Starts as the identity (zero last layer).
+ * The mechanics are the generic coupling (src/dsl/maths/coupling.ts) with the affine transformer.
+ */
+import type * as t from 'io-ts';
+import { convNet, type NetSpec } from '../../layers/spec.js';
+import { built } from '../build.js';
+import { CondCodec, NetSpecCodec, nodeCodec, num, shapeCodec } from '../codec-parts.js';
+import { couplingDefinition } from '../maths/coupling.js';
+import type { CondShapes, NoCond, Shape } from '../shape.js';
+import type { Bijector } from '../spec.js';
+import { affineTransformer } from '../transformers/affine.js';
+
+const codec = nodeCodec('affineCoupling', { shape: shapeCodec(), cond: CondCodec, net: NetSpecCodec, clamp: num });
+export type AffineCouplingSpec = t.TypeOf<typeof codec>;
+
+export interface CouplingOptions<C extends CondShapes> {
+  /** Named conditioning inputs concatenated to x1 at the network's input. */
+  readonly cond?: C;
+  readonly net?: NetSpec;
+}
+
+export interface AffineCouplingOptions<C extends CondShapes> extends CouplingOptions<C> {
+  /** Bound on |s|; CAFLOW uses 2. */
+  readonly clamp?: number;
+}
+
+export const affineCoupling = <const S extends Shape, const C extends CondShapes = NoCond>(
+  shape: S,
+  options: AffineCouplingOptions<C> = {},
+): Bijector<S, S, C> =>
+  built({ kind: 'affineCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet(), clamp: options.clamp ?? 2 });
+
+export const affineCouplingDefinition = couplingDefinition<AffineCouplingSpec>('affineCoupling', codec, affineTransformer);

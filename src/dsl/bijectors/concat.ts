@@ -1,0 +1,61 @@
+/**
+ * Two tensors to one, concatenated on the channel axis (any rank; the spatial sizes must agree).
+ * log|det J| = 0. Its inverse is `split`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { built } from '../build.js';
+import { indexed, nodeCodec, shapeCodec, show } from '../codec-parts.js';
+import { checkShape, defineBijector, fail, hull, noParams, real } from '../definition.js';
+import { zeroLogDet } from '../maths/common.js';
+import { formatShape, sameShape, spatialOf, type Concatenated, type Shape } from '../shape.js';
+import type { Flow } from '../spec.js';
+
+const ShapeC = shapeCodec();
+const ShapePairC = new t.Type<readonly [Shape, Shape], readonly [Shape, Shape], unknown>(
+  'two event shapes [[C,...],[C,...]]',
+  (u): u is readonly [Shape, Shape] => Array.isArray(u) && u.length === 2 && u.every((s) => ShapeC.is(s)),
+  (u, c) => {
+    if (!Array.isArray(u) || u.length !== 2) return t.failure(u, c, `expected two event shapes [[C,...],[C,...]], found ${show(u)}`);
+    const errors = u.flatMap((s: unknown, i) => {
+      const r = ShapeC.validate(s, t.appendContext(c, String(i), ShapeC, s));
+      return E.isLeft(r) ? r.left : [];
+    });
+    return errors.length > 0 ? t.failures(errors) : t.success(u as unknown as readonly [Shape, Shape]);
+  },
+  ([a, b]) => [ShapeC.encode(a), ShapeC.encode(b)],
+);
+indexed.add(ShapePairC);
+
+const codec = nodeCodec('concat', { shapes: ShapePairC });
+export type ConcatSpec = t.TypeOf<typeof codec>;
+
+export const concat = <const A extends Shape, const B extends Shape>(a: A, b: B): Flow<readonly [A, B], readonly [Concatenated<A, B>]> =>
+  built({ kind: 'concat', shapes: [a, b] });
+
+export const concatDefinition = defineBijector<ConcatSpec>({
+  kind: 'concat',
+  codec,
+  ranks: 'any',
+  signature: (spec, path) => {
+    const bad = [...checkShape(spec.shapes[0], `${path}.shapes[0]`), ...checkShape(spec.shapes[1], `${path}.shapes[1]`)];
+    if (bad.length > 0) return E.left(bad);
+    const [a, b] = spec.shapes;
+    if (!sameShape(spatialOf(a), spatialOf(b)))
+      return fail(`${path}.shapes`, `cannot concatenate ${formatShape(a)} and ${formatShape(b)}: ${a.length === 3 && b.length === 3 ? 'heights and widths differ' : 'spatial sizes differ'}`);
+    return E.right({ ins: [a, b], outs: [[(a[0] as number) + (b[0] as number), ...spatialOf(a)]], cond: {} });
+  },
+  domain: {
+    input: (_spec, [d = real]) => [d, d],
+    image: (_spec, [a = real, b = real]) => [hull(a, b)],
+  },
+  params: noParams,
+  forward: (_spec, _p, xs) => ({ outs: [tf.concat([...xs], (xs[0] as tf.Tensor).rank - 1)], logDet: zeroLogDet((xs[0] as tf.Tensor).shape[0] as number) }),
+  inverse: ({ shapes: [a] }, _p, [y]) => {
+    const t = y as tf.Tensor;
+    const at = a[0] as number;
+    return { outs: tf.split(t, [at, (t.shape[t.rank - 1] as number) - at], t.rank - 1), logDet: zeroLogDet(t.shape[0] as number) };
+  },
+  inverseCost: 'analytic',
+});

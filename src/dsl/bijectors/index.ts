@@ -1,0 +1,21 @@
+/**
+ * The registry of bijector kinds: one line per kind, in the order used in messages. Each module exports
+ * its definition (`<kind>Definition`) and its typed constructors; the spec union (src/dsl/spec.ts), the
+ * codec's dispatch, the shape rules, domains and every interpreter are derived from this list
+ * (src/dsl/registry.ts). Adding a kind is one file here and one line below.
+ */
+export * from './affine.js';
+export * from './actnorm.js';
+export * from './inv1x1.js';
+export * from './inv1x1-lu.js';
+export * from './affine-coupling.js';
+export * from './additive-coupling.js';
+export * from './conditional-affine.js';
+export * from './spline-coupling.js';
+export * from './squeeze.js';
+export * from './unsqueeze.js';
+export * from './permute.js';
+export * from './logit.js';
+export * from './identity.js';
+export * from './split.js';
+export * from './concat.js';

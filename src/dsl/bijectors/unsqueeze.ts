@@ -1,0 +1,35 @@
+/** Unsqueeze: 2x2 depth-to-space, [C,H,W] -> [C/4,2H,2W], the inverse of `squeeze`. log|det J| = 0. */
+import type * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts';
+import { built } from '../build.js';
+import { nodeCodec, shapeCodec } from '../codec-parts.js';
+import { checkShape, defineBijector, fail, movesElements, noParams, one, unary } from '../definition.js';
+import { zeroLogDet } from '../maths/common.js';
+import { formatShape, type ChannelsDivisibleBy4, type Shape3, type Unsqueezed } from '../shape.js';
+import type { Bijector } from '../spec.js';
+import { depthToSpace, spaceToDepth } from './squeeze.js';
+
+const codec = nodeCodec('unsqueeze', { shape: shapeCodec([3]) });
+export type UnsqueezeSpec = t.TypeOf<typeof codec>;
+
+export const unsqueeze = <const S extends Shape3>(shape: S & ChannelsDivisibleBy4<S>): Bijector<S, Unsqueezed<S>> =>
+  built({ kind: 'unsqueeze', shape });
+
+export const unsqueezeDefinition = defineBijector<UnsqueezeSpec>({
+  kind: 'unsqueeze',
+  codec,
+  ranks: [3],
+  signature: (spec, path) => {
+    const bad = checkShape(spec.shape, `${path}.shape`, [3]);
+    if (bad.length > 0) return E.left(bad);
+    const [c, h, w] = spec.shape;
+    if (c % 4 !== 0) return fail(`${path}.shape`, `unsqueeze needs channels divisible by 4, got ${formatShape(spec.shape)}`);
+    return one(spec.shape, [c / 4, 2 * h, 2 * w]);
+  },
+  domain: movesElements,
+  params: noParams,
+  forward: unary((_spec, _p, x) => ({ out: depthToSpace(x as tf.Tensor4D), logDet: zeroLogDet(x.shape[0] as number) })),
+  inverse: unary((_spec, _p, y) => ({ out: spaceToDepth(y as tf.Tensor4D), logDet: zeroLogDet(y.shape[0] as number) })),
+  inverseCost: 'analytic',
+});

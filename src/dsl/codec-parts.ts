@@ -1,0 +1,209 @@
+/**
+ * The io-ts building blocks of spec codecs: exact objects whose errors name the field, shapes, lists
+ * and records. Each bijector's definition builds its codec from these; src/dsl/codec.ts joins them.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { isShape, shapeNotation, type Shape, type Shape3 } from './shape.js';
+
+
+export const hasOwn = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+export const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
+
+/** A short rendering of a found value for messages. Never throws. */
+export const show = (u: unknown): string => {
+  if (u === undefined) return 'nothing';
+  if (typeof u === 'number' || typeof u === 'bigint') return String(u);
+  let s: string;
+  try {
+    s = JSON.stringify(u) ?? String(u);
+  } catch {
+    s = Array.isArray(u) ? 'an array' : typeof u === 'object' ? 'an object' : String(u);
+  }
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+};
+
+export const quoted = (s: string): string => `'${s}'`;
+
+const editDistance = (a: string, b: string): number => {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0] as number;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j] as number;
+      prev[j] = Math.min(up + 1, (prev[j - 1] as number) + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length] as number;
+};
+
+/** The candidate closest to `word` (case-insensitive), if it is plausibly a misspelling of it. */
+export const closest = (word: string, candidates: readonly string[]): string | undefined => {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+};
+
+/** Codecs whose children are addressed by index (`[i]` in paths). */
+export const indexed = new WeakSet<t.Decoder<unknown, unknown>>();
+
+
+/** A finite number (JSON has no NaN or Infinity). Ranges and integrality are the shape interpreter's. */
+export const num = new t.Type<number, number, unknown>(
+  'a number',
+  (u): u is number => typeof u === 'number' && Number.isFinite(u),
+  (u, c) =>
+    typeof u === 'number' && Number.isFinite(u)
+      ? t.success(u)
+      : t.failure(u, c, typeof u === 'number' ? `expected a finite number, found ${show(u)}` : `expected a number, found ${show(u)}`),
+  t.identity,
+);
+
+/** An event shape of positive integers, of one of `ranks` when given (any rank otherwise). */
+export function shapeCodec(ranks: readonly [3]): t.Type<Shape3, Shape3, unknown>;
+export function shapeCodec(ranks?: readonly number[]): t.Type<Shape, Shape, unknown>;
+export function shapeCodec(ranks?: readonly number[]): t.Type<Shape, Shape, unknown> | t.Type<Shape3, Shape3, unknown> {
+  const what = shapeNotation(ranks);
+  const is = (u: unknown): u is Shape => isShape(u, ranks);
+  return new t.Type<Shape, Shape, unknown>(
+    what,
+    is,
+    (u, c) => (is(u) ? t.success(u) : t.failure(u, c, `expected ${what}, found ${show(u)}`)),
+    (s) => [...s],
+  );
+}
+
+const isKernels = (u: unknown): u is readonly [number, number, number] =>
+  Array.isArray(u) && u.length === 3 && u.every((k) => num.is(k));
+
+/** Three kernel sizes (the shape interpreter checks that they are odd and positive). */
+export const KernelsC = new t.Type<readonly [number, number, number], readonly [number, number, number], unknown>(
+  'three kernel sizes [k0,k1,k2]',
+  isKernels,
+  (u, c) => (isKernels(u) ? t.success(u) : t.failure(u, c, `expected three kernel sizes [k0,k1,k2], found ${show(u)}`)),
+  (k) => [k[0], k[1], k[2]],
+);
+
+/** A fixed string tag (the `kind` of a node the dispatcher has already chosen, or of a net). */
+export const tag = <K extends string>(kind: K) =>
+  new t.Type<K, K, unknown>(
+    quoted(kind),
+    (u): u is K => u === kind,
+    (u, c) => (u === kind ? t.success(kind) : t.failure(u, c, `expected kind ${quoted(kind)}, found ${show(u)}`)),
+    t.identity,
+  );
+
+
+/** A list of `item`s. */
+export const listOf = <A, O>(what: string, item: t.Type<A, O, unknown>) => {
+  const codec: t.Type<readonly A[], readonly O[], unknown> = new t.Type<readonly A[], readonly O[], unknown>(
+    what,
+    (u): u is readonly A[] => Array.isArray(u) && u.every((x) => item.is(x)),
+    (u, c) => {
+      if (!Array.isArray(u)) return t.failure(u, c, `expected ${what}, found ${show(u)}`);
+      const errors = u.flatMap((x: unknown, i) => {
+        const r = item.validate(x, t.appendContext(c, String(i), item, x));
+        return E.isLeft(r) ? r.left : [];
+      });
+      return errors.length > 0 ? t.failures(errors) : t.success(u as readonly A[]);
+    },
+    (a) => a.map((x) => item.encode(x)),
+  );
+  indexed.add(codec);
+  return codec;
+};
+
+/** A record of named `value`s (names are free; the order of the names is kept). */
+export const recordOf = <A, O>(what: string, value: t.Type<A, O, unknown>) =>
+  new t.Type<{ readonly [name: string]: A }, { readonly [name: string]: O }, unknown>(
+    what,
+    (u): u is { readonly [name: string]: A } => isRecord(u) && Object.values(u).every((x) => value.is(x)),
+    (u, c) => {
+      if (!isRecord(u)) return t.failure(u, c, `expected ${what}, found ${show(u)}`);
+      const errors = Object.entries(u).flatMap(([k, x]) => {
+        const r = value.validate(x, t.appendContext(c, k, value, x));
+        return E.isLeft(r) ? r.left : [];
+      });
+      return errors.length > 0 ? t.failures(errors) : t.success(u as { readonly [name: string]: A });
+    },
+    // fromEntries defines own properties, so a name such as `__proto__` stays a plain field.
+    (a) => Object.fromEntries(Object.entries(a).map(([k, x]) => [k, value.encode(x)])),
+  );
+
+type TypeOfProps<P extends t.Props> = { readonly [K in keyof P]: t.TypeOf<P[K]> };
+type OutputOfProps<P extends t.Props> = { readonly [K in keyof P]: t.OutputOf<P[K]> };
+
+/**
+ * An object with exactly the fields of `props`: a missing field, a field of the wrong type and an
+ * extra field are each reported at the field's path. An extra field that looks like a misspelling
+ * of a missing one is reported once, as a misspelling. Encoding writes the fields in `props` order.
+ */
+export const strictObject = <P extends t.Props>(what: string, props: P) => {
+  const keys = Object.keys(props);
+  const fields = `${what} has fields ${keys.join(', ')}`;
+  const codecOf = (k: string): t.Mixed => props[k] as t.Mixed;
+  return new t.Type<TypeOfProps<P>, OutputOfProps<P>, unknown>(
+    what,
+    (u): u is TypeOfProps<P> =>
+      isRecord(u) && Object.keys(u).every((k) => hasOwn(props, k)) && keys.every((k) => hasOwn(u, k) && codecOf(k).is(u[k])),
+    (u, c) => {
+      if (!isRecord(u)) return t.failure(u, c, `expected ${what} (an object: ${fields}), found ${show(u)}`);
+      const missing = keys.filter((k) => !hasOwn(u, k));
+      const extra = Object.keys(u).filter((k) => !hasOwn(props, k));
+      const meant = new Map<string, string>();
+      for (const x of extra) {
+        const m = closest(x, missing.filter((k) => ![...meant.values()].includes(k)));
+        if (m !== undefined) meant.set(x, m);
+      }
+      const misspelt = new Set(meant.values());
+      const errors: t.ValidationError[] = [];
+      for (const k of keys) {
+        const codec = codecOf(k);
+        if (!hasOwn(u, k)) {
+          if (!misspelt.has(k)) errors.push({ value: undefined, context: t.appendContext(c, k, codec, undefined), message: `missing field ${quoted(k)} (${codec.name}); ${fields}` });
+          continue;
+        }
+        const r = codec.validate(u[k], t.appendContext(c, k, codec, u[k]));
+        if (E.isLeft(r)) errors.push(...r.left);
+      }
+      for (const x of extra) {
+        const m = meant.get(x);
+        errors.push({
+          value: u[x],
+          context: t.appendContext(c, x, t.unknown, u[x]),
+          message: m !== undefined ? `unknown field ${quoted(x)} (did you mean ${quoted(m)}?); ${fields}` : `unknown field ${quoted(x)}; ${fields}`,
+        });
+      }
+      return errors.length > 0 ? t.failures(errors) : t.success(u as TypeOfProps<P>);
+    },
+    (a) => {
+      const o: Record<string, unknown> = {};
+      for (const k of keys) o[k] = codecOf(k).encode((a as Record<string, unknown>)[k]);
+      return o as OutputOfProps<P>;
+    },
+  );
+};
+
+
+/**
+ * The exact codec of one node kind: `kind` plus the given fields, with messages that name the kind
+ * ("an 'actnorm' node has fields kind, shape").
+ */
+export const nodeCodec = <K extends string, P extends t.Props>(kind: K, props: P) =>
+  strictObject(`${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${quoted(kind)} node`, { kind: tag(kind), ...props } as { kind: t.Type<K, K, unknown> } & P);
+
+/** The spec of a coupling's network. */
+export const NetSpecCodec = strictObject('a convNet', { kind: tag('convNet'), hidden: num, kernels: KernelsC });
+
+/** Named conditioning inputs and their event shapes. */
+export const CondCodec = recordOf('named conditioning shapes {name: [C,...]}', shapeCodec());

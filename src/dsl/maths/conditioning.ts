@@ -1,0 +1,79 @@
+/**
+ * How couplings and injectors see their inputs: the channel split, the conditioning tensors and the
+ * network input [x1, cond...], for events of any rank (channels are the tensor's last axis).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { netRanks } from '../../layers/net.js';
+import type { NetSpec } from '../../layers/spec.js';
+import { hasOwn } from '../codec-parts.js';
+import { ShapeMismatchError, type SpecIssue } from '../errors.js';
+import { formatShape, isDim, sameShape, spatialOf, tensorShape, type CondShapes, type Shape } from '../shape.js';
+import type { Context } from '../definition.js';
+
+/** Channels of x1, the half a coupling leaves unchanged: the first floor(C/2). */
+export const passThroughChannels = (c: number): number => Math.floor(c / 2);
+
+/** x -> [x1, x2] on the channel axis, x1 having `passThroughChannels(C)` channels. */
+export const splitHalves = (x: tf.Tensor): [tf.Tensor, tf.Tensor] => {
+  const axis = x.rank - 1;
+  const c = x.shape[axis] as number;
+  const c1 = passThroughChannels(c);
+  return tf.split(x, [c1, c - c1], axis) as [tf.Tensor, tf.Tensor];
+};
+
+/** The conditioning tensors a layer declared, in the spec's order, checked against their declared shapes. */
+export const conditioningTensors = (cond: CondShapes, ctx: Context, batch: number): tf.Tensor[] =>
+  Object.entries(cond).map(([name, shape]) => {
+    // An own-property lookup: a name such as 'constructor' must not find Object.prototype's.
+    const t = hasOwn(ctx, name) ? ctx[name] : undefined;
+    if (t === undefined) {
+      const given = Object.keys(ctx);
+      throw new ShapeMismatchError(`missing conditioning input '${name}' (${formatShape(shape)}); given: ${given.length > 0 ? given.join(', ') : 'none'}`);
+    }
+    const want = tensorShape(shape, batch);
+    if (!sameShape(t.shape, want)) {
+      throw new ShapeMismatchError(
+        `conditioning '${name}' has shape ${formatShape(t.shape)} but the layer expects ${formatShape(want)} (channels-last for event ${formatShape(shape)})`,
+      );
+    }
+    return t;
+  });
+
+/** Channels of the conditioning tensors together. */
+export const conditioningChannels = (cond: CondShapes): number => Object.values(cond).reduce((n, s) => n + (s[0] as number), 0);
+
+/** [x1, cond...] concatenated on channels: the network input of a coupling (cond only without x1). */
+export const networkInput = (x1: tf.Tensor | undefined, cond: CondShapes, ctx: Context, batch: number): tf.Tensor => {
+  const parts = [...(x1 === undefined ? [] : [x1]), ...conditioningTensors(cond, ctx, batch)];
+  return parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts, (parts[0] as tf.Tensor).rank - 1);
+};
+
+/** CAFLOW's soft clamp: s = clamp * (2/pi) * atan(s_raw), so |s| < clamp. */
+export const softClamp = (sRaw: tf.Tensor, clamp: number): tf.Tensor => tf.mul(tf.atan(sRaw), (2 * clamp) / Math.PI);
+
+/** Conditioning shapes must share the flowing event's spatial dimensions (they are concatenated on channels). */
+export const checkCond = (cond: CondShapes, shape: Shape, path: string): SpecIssue[] =>
+  Object.entries(cond).flatMap(([name, s]) => {
+    const at = `${path}.cond.${name}`;
+    if (!(Array.isArray(s) && s.length >= 1 && s.every(isDim))) return [{ path: at, message: `expected an event shape [C,...] of positive integers, got ${JSON.stringify(s)}` }];
+    if (sameShape(spatialOf(s), spatialOf(shape))) return [];
+    const spatial = spatialOf(shape);
+    return [{
+      path: at,
+      message: spatial.length === 0
+        ? `conditioning ${formatShape(s)} must be a vector [K] like the flowing event ${formatShape(shape)}`
+        : `conditioning ${formatShape(s)} must have the flowing tensor's ${spatial.length === 2 ? 'height and width' : 'spatial size'} ${spatial.join('x')}`,
+    }];
+  });
+
+/** The network's own fields, and that it can read events of this rank. */
+export const checkNet = (net: NetSpec, shape: Shape, path: string): SpecIssue[] => {
+  const issues: SpecIssue[] = [];
+  if (!netRanks(net).includes(shape.length))
+    issues.push({ path: `${path}.net`, message: `a ${net.kind} reads events of rank ${netRanks(net).join(' or ')}, but the flowing event is ${formatShape(shape)}` });
+  if (!isDim(net.hidden)) issues.push({ path: `${path}.net.hidden`, message: `expected a positive integer, got ${net.hidden}` });
+  net.kernels.forEach((k, i) => {
+    if (!isDim(k) || k % 2 === 0) issues.push({ path: `${path}.net.kernels[${i}]`, message: `expected an odd positive kernel size, got ${k}` });
+  });
+  return issues;
+};
