@@ -24,6 +24,8 @@ import {
   squeeze,
   unsqueeze,
   type AnyFlow,
+  type Shape,
+  type Shape1,
   type Shape3,
 } from '../src/dsl/index.js';
 
@@ -32,19 +34,38 @@ const smallNet = convNet({ hidden: 8 });
 /** Conditioning at the flow's current resolution: one named input per shape. */
 const condFor = ([, h, w]: Shape3, channels: number): Record<string, Shape3> => ({ [`cond${channels}x${h}x${w}`]: [channels, h, w] });
 
-type Maker = (shape: Shape3) => AnyFlow;
+type Maker<S extends Shape> = (shape: S) => AnyFlow;
+export interface PrimitiveMaker<S extends Shape = Shape> {
+  readonly name: string;
+  readonly make: Maker<S>;
+  readonly out: (s: S) => S;
+}
 
-/** Every single-tensor primitive that applies to `shape`, paired with its output shape. */
-export const primitiveMakers = (shape: Shape3): Array<{ name: string; make: Maker; out: (s: Shape3) => Shape3 }> => {
-  const [c, h, w] = shape;
-  const same = (s: Shape3): Shape3 => s;
-  const makers: Array<{ name: string; make: Maker; out: (s: Shape3) => Shape3 }> = [
+/** The property table's rank-generic rows: each applies to an event of any rank. */
+const anyRank = <S extends Shape>(): Array<PrimitiveMaker<S>> => {
+  const same = (s: S): S => s;
+  return [
     { name: 'affine', make: (s) => affine(s), out: same },
     { name: 'actnorm', make: (s) => actnorm(s), out: same },
     { name: 'inv1x1', make: (s) => inv1x1(s), out: same },
     { name: 'inv1x1LU', make: (s) => inv1x1LU(s), out: same },
     { name: 'reverse', make: (s) => reverse(s), out: same },
     { name: 'randomPermutation', make: (s) => randomPermutation(s, 7), out: same },
+  ];
+};
+
+/** Every single-tensor primitive of the catalogue that applies to `shape`, paired with its output shape. */
+export const primitiveMakers = <S extends Shape>(shape: S): Array<PrimitiveMaker<S>> =>
+  shape.length === 3
+    ? (imageMakers(shape as unknown as Shape3) as unknown as Array<PrimitiveMaker<S>>)
+    : // Couplings and injectors need a network that reads vectors (none in the catalogue yet).
+      anyRank<S>();
+
+const imageMakers = (shape: Shape3): Array<PrimitiveMaker<Shape3>> => {
+  const [c, h, w] = shape;
+  const same = (s: Shape3): Shape3 => s;
+  const makers: Array<PrimitiveMaker<Shape3>> = [
+    ...anyRank<Shape3>(),
     { name: 'conditionalAffine', make: (s) => conditionalAffine(s, { cond: condFor(s, 2), net: smallNet }), out: same },
   ];
   if (c >= 2) {
@@ -63,6 +84,9 @@ export const primitiveMakers = (shape: Shape3): Array<{ name: string; make: Make
 };
 
 export const shapeArb: fc.Arbitrary<Shape3> = fc.tuple(fc.constantFrom(1, 2, 3, 4), fc.constantFrom(2, 4), fc.constantFrom(2, 4)) as fc.Arbitrary<Shape3>;
+
+/** Vector events [D]. */
+export const vectorShapeArb: fc.Arbitrary<Shape1> = fc.tuple(fc.integer({ min: 1, max: 8 })) as fc.Arbitrary<Shape1>;
 
 /** A chain of 1..maxSteps primitives (some inverted, some repeated), built step by step so shapes line up. */
 export const flowArb = (maxSteps = 4): fc.Arbitrary<{ flow: AnyFlow; names: string[] }> =>

@@ -6,6 +6,7 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import {
   actnorm,
+  affine,
   affineCoupling,
   chain,
   concat,
@@ -13,6 +14,7 @@ import {
   convNet,
   factorOut,
   inv1x1,
+  inv1x1LU,
   invert,
   parallel,
   repeat,
@@ -76,6 +78,15 @@ describe('shapes at the type level', () => {
     expectTypeOf(f).toEqualTypeOf<Flow<readonly [readonly [3, 32, 32]], readonly [readonly [number, 16, 16]]>>();
   });
 
+  it('vector events [D] chain, split and concat like images', () => {
+    expectTypeOf(chain(actnorm([4]), inv1x1([4]), affine([4]))).toEqualTypeOf<Flow<readonly [readonly [4]], readonly [readonly [4]]>>();
+    expectTypeOf(split([6])).toEqualTypeOf<Flow<readonly [readonly [6]], readonly [readonly [3], readonly [3]]>>();
+    expectTypeOf(concat([2], [3])).toEqualTypeOf<Flow<readonly [readonly [2], readonly [3]], readonly [readonly [5]]>>();
+    const v = chain(actnorm([4]), inv1x1LU([4]));
+    expectTypeOf(forward(v, init(v))).parameter(0).toEqualTypeOf<tf.Tensor2D | readonly [tf.Tensor2D]>();
+    expectTypeOf(forward(v, init(v))).returns.toHaveProperty('y').toEqualTypeOf<tf.Tensor2D>();
+  });
+
   it('interpreters take typed inputs and context', () => {
     const f = conditionalAffine([4, 2, 2], { cond: { d: [1, 2, 2] } });
     const run = forward(f, init(f));
@@ -99,6 +110,12 @@ describe('flows the compiler rejects', () => {
       repeat(squeeze([3, 8, 8]), 2);
       // @ts-expect-error two outputs do not feed a one-input step
       chain(split([4, 4, 4]), actnorm([2, 4, 4]));
+      // @ts-expect-error a vector of 4 does not feed a step that takes 5
+      chain(actnorm([4]), affine([5]));
+      // @ts-expect-error a vector does not feed an image step
+      chain(actnorm([12]), actnorm([3, 2, 2]));
+      // @ts-expect-error squeeze takes images [C,H,W] only
+      squeeze([4]);
       const f = conditionalAffine([4, 2, 2], { cond: { d: [1, 2, 2] } });
       const x = tf.zeros([1, 2, 2, 4]) as tf.Tensor4D;
       // @ts-expect-error the conditioning input 'd' is required
