@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { standardNormalLogProb } from '../src/caflow/gaussian.js';
 import { actnorm, affineCoupling, chain, convNet, inv1x1, repeat, squeeze, type Shape3 } from '../src/dsl/index.js';
 import { flattenParams, forward, init, mapParams, type ParamTree } from '../src/interpreters/index.js';
-import { logAbsDet } from '../src/interpreters/kernels/channel-mix.js';
+import { logAbsDet } from '../src/dsl/maths/channel-mix.js';
 import { conv2dSame } from '../src/layers/ops.js';
 import { interleaved, round, type RunSize, type Timing } from './common.js';
 

@@ -13,7 +13,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import * as tf from '@tensorflow/tfjs';
 import { nativeWasmConv2DBackpropInput, registerWasmConvGradients, wasmConv2DBackpropInput } from '../src/backend/wasm-conv-gradients.js';
 import { dequantize } from '../src/caflow/index.js';
-import { channelMixWork, setChannelMixCache } from '../src/interpreters/kernels/channel-mix.js';
+import { channelMixWork, setChannelMixCache } from '../src/dsl/maths/channel-mix.js';
 import { conv2dSame } from '../src/layers/ops.js';
 import { caflowSmall, caflowTrainer, describeConfig, pixelBatch, sampleOnce } from './caflow-setup.js';
 import { interleaved, round, type RunSize, type Timing } from './common.js';

@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import { useStockWasmKernels } from '../src/backend/wasm-kernel-registry.js';
 import { registerWasmKernels } from '../src/backend/wasm-kernels.js';
 import { dequantize } from '../src/caflow/index.js';
-import { flattenParams, type ParamTree } from '../src/interpreters/params.js';
+import { flattenParams, type ParamTree } from '../src/dsl/params.js';
 import { adamUpdateFlat, createAdamState, disposeReplaced, flatGradients, setFusedAdam } from '../src/training/index.js';
 import { caflowSmall, caflowTrainer, describeConfig, pixelBatch, sampleOnce } from './caflow-setup.js';
 import { interleaved, round, type RunSize } from './common.js';
