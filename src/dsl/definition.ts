@@ -46,26 +46,46 @@ export interface Signature {
 
 export type SignatureResult = E.Either<readonly SpecIssue[], Signature>;
 
-/** Where the values of one tensor live: all reals, or an open interval (bounds may be infinite). */
-export type Domain = { readonly kind: 'real' } | { readonly kind: 'interval'; readonly low: number; readonly high: number };
+/**
+ * Where the values of one tensor live: all reals, an open interval (bounds may be infinite), or a
+ * strict subset of the reals whose bounds depend on parameters (the image of an interval under an
+ * affine map, say).
+ */
+export type Domain =
+  | { readonly kind: 'real' }
+  | { readonly kind: 'interval'; readonly low: number; readonly high: number }
+  | { readonly kind: 'subset' };
 
 export const real: Domain = { kind: 'real' };
+export const subset: Domain = { kind: 'subset' };
 
 /** The tighter of two domains (both constraints hold where one tensor carries both). */
-export const intersect = (a: Domain, b: Domain): Domain =>
-  a.kind === 'real' ? b : b.kind === 'real' ? a : { kind: 'interval', low: Math.max(a.low, b.low), high: Math.min(a.high, b.high) };
+export const intersect = (a: Domain, b: Domain): Domain => {
+  if (a.kind === 'real') return b;
+  if (b.kind === 'real') return a;
+  if (a.kind === 'subset') return b;
+  if (b.kind === 'subset') return a;
+  return { kind: 'interval', low: Math.max(a.low, b.low), high: Math.min(a.high, b.high) };
+};
 
 /** The smallest domain holding both (one tensor made of elements from each). */
-export const hull = (a: Domain, b: Domain): Domain =>
-  a.kind === 'real' || b.kind === 'real' ? real : { kind: 'interval', low: Math.min(a.low, b.low), high: Math.max(a.high, b.high) };
+export const hull = (a: Domain, b: Domain): Domain => {
+  if (a.kind === 'real' || b.kind === 'real') return real;
+  if (a.kind === 'subset' || b.kind === 'subset') return subset;
+  return { kind: 'interval', low: Math.min(a.low, b.low), high: Math.max(a.high, b.high) };
+};
 
 export interface DomainRule<S> {
   /**
-   * What each input must lie in for the outputs to lie in `outputs` (a superset is allowed: `real`
-   * where the preimage depends on parameters). Forward sense: inputs are the forward inputs.
+   * What each input must lie in for the outputs to lie in `outputs`: the preimage (forward sense:
+   * inputs are the forward inputs). A superset is allowed, but `real` only when the preimage is all of
+   * R^D; `subset` where it depends on parameters.
    */
   readonly input: (spec: S, outputs: readonly Domain[]) => readonly Domain[];
-  /** Where the outputs lie when the inputs lie in `inputs` (a superset is allowed). */
+  /**
+   * Where the outputs lie when the inputs lie in `inputs`. A superset is allowed, but `real` only when
+   * the image is all of R^D: verify draws inverse-pass inputs at random only there.
+   */
   readonly image: (spec: S, inputs: readonly Domain[]) => readonly Domain[];
 }
 
@@ -108,10 +128,13 @@ export const defineBijector = <S extends { readonly kind: string }>(definition: 
 /** A bijector without parameters. */
 export const noParams: ParamsRule<unknown> = { shapes: () => ({}), init: () => ({}), frozen: [], mixing: [] };
 
-/** Maps its inputs onto all of R^D and takes any real input (affine maps, couplings, mixing). */
+/**
+ * Maps R^D onto R^D and takes any real input (affine maps, couplings, mixing); a restricted input has
+ * a restricted image whose bounds depend on the parameters.
+ */
 export const ontoReals: DomainRule<unknown> = {
-  input: (_spec, outputs) => outputs.map(() => real),
-  image: (_spec, inputs) => inputs.map(() => real),
+  input: (_spec, outputs) => outputs.map((d) => (d.kind === 'real' ? real : subset)),
+  image: (_spec, inputs) => inputs.map((d) => (d.kind === 'real' ? real : subset)),
 };
 
 /** Moves elements without changing values (permutations, squeezes): domains pass through unchanged. */

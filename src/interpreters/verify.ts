@@ -74,7 +74,8 @@ export const sampleInputs = (shapes: readonly Shape[], doms: readonly Domain[], 
   shapes.map((s, i) => {
     const d = doms[i] ?? { kind: 'real' };
     const shape = tensorShape(s, batch);
-    if (d.kind === 'real') return seededNormal(shape, 1, seed + i);
+    // A parameter-dependent subset is never an input requirement; drawn as reals if one is passed.
+    if (d.kind !== 'interval') return seededNormal(shape, 1, seed + i);
     if (Number.isFinite(d.low) && Number.isFinite(d.high))
       return tf.randomUniform(shape, d.low + 0.01 * (d.high - d.low), d.high - 0.01 * (d.high - d.low), 'float32', seed + i);
     return tf.tidy(() => {

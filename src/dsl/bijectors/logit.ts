@@ -54,7 +54,7 @@ export const logitDefinition = defineBijector<LogitSpec>({
   domain: {
     // (0, q), narrowed to the preimage of what the outputs must lie in.
     input: (spec, [out = real]) => [
-      out.kind === 'real' ? interval(0, spec.levels) : interval(Math.max(0, sigmoidOf(spec, out.low)), Math.min(spec.levels, sigmoidOf(spec, out.high))),
+      out.kind !== 'interval' ? interval(0, spec.levels) : interval(Math.max(0, sigmoidOf(spec, out.low)), Math.min(spec.levels, sigmoidOf(spec, out.high))),
     ],
     image: (spec, [input = real]) => {
       const low = input.kind === 'interval' ? Math.max(0, input.low) : 0;
