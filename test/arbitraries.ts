@@ -12,6 +12,7 @@ import {
   chainOf,
   conditionalAffine,
   convNet,
+  exp,
   factorOut,
   inv1x1,
   inv1x1LU,
@@ -51,6 +52,7 @@ const anyRank = <S extends Shape>(): Array<PrimitiveMaker<S>> => {
     { name: 'inv1x1LU', make: (s) => inv1x1LU(s), out: same },
     { name: 'reverse', make: (s) => reverse(s), out: same },
     { name: 'randomPermutation', make: (s) => randomPermutation(s, 7), out: same },
+    { name: 'exp', make: (s) => exp(s), out: same },
   ];
 };
 

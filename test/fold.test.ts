@@ -44,6 +44,7 @@ const counts: PerKind<never, number> = {
   identity: none,
   split: none,
   concat: none,
+  exp: none,
 };
 
 const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);

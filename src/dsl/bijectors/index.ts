@@ -19,3 +19,4 @@ export * from './logit.js';
 export * from './identity.js';
 export * from './split.js';
 export * from './concat.js';
+export * from './exp.js';
