@@ -10,6 +10,7 @@ import { registerWasmConcat } from './wasm-concat.js';
 import { registerWasmConvGradients } from './wasm-conv-gradients.js';
 import { registerWasmIdentity } from './wasm-identity.js';
 import { registerWasmMatMul } from './wasm-matmul.js';
+import { registerWasmSegmentSum } from './wasm-segment-sum.js';
 import { registerWasmSlice } from './wasm-slice.js';
 
 /** Registers all of them. Idempotent. */
@@ -19,4 +20,5 @@ export function registerWasmKernels(): void {
   registerWasmConcat();
   registerWasmIdentity();
   registerWasmMatMul();
+  registerWasmSegmentSum();
 }
