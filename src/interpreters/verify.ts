@@ -67,8 +67,9 @@ export interface VerifyOptions {
 }
 
 /**
- * Random channels-last inputs of the given shapes, drawn from each input's domain: N(0,1) on the reals,
- * uniform inside the middle 98% of a bounded interval, and log-normal from a half-bounded one's end.
+ * Random channels-last inputs of the given shapes, drawn from each input's domain: N(0,1) on the reals
+ * (clipped to the middle 98% of an interval that holds [-1, 1]), uniform inside the middle 98% of
+ * another bounded interval, and log-normal from a half-bounded one's end.
  */
 export const sampleInputs = (shapes: readonly Shape[], doms: readonly Domain[], batch: number, seed: number): tf.Tensor[] =>
   shapes.map((s, i) => {
@@ -76,8 +77,11 @@ export const sampleInputs = (shapes: readonly Shape[], doms: readonly Domain[], 
     const shape = tensorShape(s, batch);
     // A parameter-dependent subset is never an input requirement; drawn as reals if one is passed.
     if (d.kind !== 'interval') return seededNormal(shape, 1, seed + i);
-    if (Number.isFinite(d.low) && Number.isFinite(d.high))
-      return tf.randomUniform(shape, d.low + 0.01 * (d.high - d.low), d.high - 0.01 * (d.high - d.low), 'float32', seed + i);
+    const margin = 0.01 * (d.high - d.low);
+    // An interval around the unit ball (a sigmoid's input, (-12.2, 12.2) at alpha 1e-5) is sampled
+    // like the reals, inside it: its far ends are valid but lose most float32 digits on the way back.
+    if (d.low <= -1 && d.high >= 1) return tf.tidy(() => tf.clipByValue(seededNormal(shape, 1, seed + i), d.low + margin, d.high - margin));
+    if (Number.isFinite(d.low) && Number.isFinite(d.high)) return tf.randomUniform(shape, d.low + margin, d.high - margin, 'float32', seed + i);
     return tf.tidy(() => {
       const positive = tf.exp(seededNormal(shape, 1, seed + i));
       return Number.isFinite(d.low) ? tf.add(positive, d.low) : Number.isFinite(d.high) ? tf.sub(d.high, positive) : seededNormal(shape, 1, seed + i);
