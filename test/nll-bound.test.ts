@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { caflowConfig, caflowSpec, initCaflow, logLikelihood } from '../src/caflow/index.js';
-import { heldOutNll, meanAndStandardError } from '../src/experiments/evaluate.js';
+import { evaluate, heldOutNll, meanAndStandardError } from '../src/experiments/evaluate.js';
 import type { PairedData } from '../src/experiments/paired-data.js';
 
 describe('meanAndStandardError, against float64 closed forms', () => {
@@ -108,6 +108,13 @@ describe('held-out NLL with uniform dequantisation noise', () => {
 
   it('reports mid-bin (u = 0.5) beside it, equal to the float64 mean of the model\'s values at W + 0.5', () => {
     expect(Math.abs(est.midBin - midBin64)).toBeLessThan(1e-6 * Math.abs(midBin64));
+  });
+
+  it('evaluate reports this estimate as its bitsPerDim (the headline), with the mid-bin figure beside it', () => {
+    const e = evaluate(m, params, data, { conditions: 2, samples: 2, temperature: 0.5, seed: 1, nllDraws: draws, batchSize: 5 });
+    expect(e.nll).toEqual(est);
+    expect(e.bitsPerDim).toBe(est.bitsPerDim);
+    expect(e.bitsPerDim).not.toBe(e.nll.midBin);
   });
 
   it('is reproducible for a seed, moves with the seed, and leaves no tensors behind', () => {
