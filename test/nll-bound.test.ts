@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { caflowConfig, caflowSpec, initCaflow, logLikelihood } from '../src/caflow/index.js';
 import { evaluate, heldOutNll, meanAndStandardError } from '../src/experiments/evaluate.js';
 import type { PairedData } from '../src/experiments/paired-data.js';
+import { decodeRunConfig, presets, type RunConfig } from '../src/experiments/config.js';
+import * as E from 'fp-ts/lib/Either.js';
 
 describe('meanAndStandardError, against float64 closed forms', () => {
   it('hand-picked values', () => {
@@ -126,5 +128,17 @@ describe('held-out NLL with uniform dequantisation noise', () => {
     expect(same).toEqual(again);
     expect(other.bitsPerDim).not.toBe(again.bitsPerDim);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('run configs', () => {
+  const base = presets['mnist-sr'] as RunConfig;
+  it('may set eval.nllDraws (a positive integer), which reaches evaluate with the rest of eval', () => {
+    const ok = decodeRunConfig({ ...base, eval: { ...base.eval, nllDraws: 16 } });
+    expect(E.isRight(ok) && ok.right.eval.nllDraws).toBe(16);
+    const without = decodeRunConfig(base);
+    expect(E.isRight(without) && without.right.eval.nllDraws).toBeUndefined();
+    const bad = decodeRunConfig({ ...base, eval: { ...base.eval, nllDraws: 0 } });
+    expect(E.isLeft(bad) && bad.left.join('; ')).toContain('nllDraws');
   });
 });
