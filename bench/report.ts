@@ -178,37 +178,19 @@ const wasmKernelsSection = (w: WasmKernelsResult): string[] => {
   ];
 };
 
-export const performanceMarkdown = (r: BenchResults): string => {
+/** Title, how to run, and the machine and load of this run. */
+const headerSection = (r: BenchResults): string[] => {
   const m = r.machine;
   const v = r.versusPytorch;
-  const d = r.dslOverhead;
   const torchLine = v.torch.ok
     ? `PyTorch ${v.torch.version} (Debian's python3-torch, CPU, ${v.torch.threads ?? 2} threads, /usr/bin/python3${v.torch.installed ? '; installed by this run' : ''})`
     : `PyTorch: not available (${v.torch.note ?? v.torch.runNote ?? 'unknown reason'})`;
-  const ranPytorch = v.figures.some((f) => f.ratio !== undefined);
-  const byId = new Map(v.figures.map((f) => [f.id, f]));
-  const step = r.versusPytorch.profiles.caflowStep;
-  const threads = threadRatios();
-  const cat = (prefix: string): number => step.categories.filter((c) => c.kernel.startsWith(prefix)).reduce((s, c) => s + c.share, 0);
-  const kernelStat = (name: string) => step.byKernel.find((k) => k.kernel === name);
-  const transposeAShare = cat('MatMul with transposeA');
-  const matmulShare = transposeAShare + cat('MatMul, plain');
-  const im2col = cat('Slice/Concat/Pad');
-  const flips = cat('Reverse') + cat('Transpose');
-  const convShare = cat('Conv2D');
-  const elementwise = cat('elementwise');
-  const reverse = kernelStat('Reverse');
-  const outsideShare = outsideKernels(step) / step.wall_ms;
-  const pix = r.scaling.points.filter((p) => p.sweep === 'pixels');
-  const dep = r.scaling.points.filter((p) => p.sweep === 'depth');
-  const fb = d.forwardBackward;
   const busiest = Math.max(
     0,
     ...Object.values(r.load.otherProcessesBusy).map((b) => b ?? 0),
     ...r.scaling.points.map((p) => p.otherProcessesBusy ?? 0),
   );
-  const fw = d.forward;
-  const lines: string[] = [
+  return [
     '# Performance',
     '',
     '<!-- Written by bench/run.ts (`npm run bench`); edits here are overwritten by the next run. -->',
@@ -256,6 +238,15 @@ export const performanceMarkdown = (r: BenchResults): string => {
           '',
         ]
       : []),
+  ];
+};
+
+/** Section 1: interpreters vs the same computation hand-written in tfjs. */
+const dslOverheadSection = (r: BenchResults): string[] => {
+  const d = r.dslOverhead;
+  const fw = d.forward;
+  const fb = d.forwardBackward;
+  return [
     '## 1. DSL overhead: interpreters vs the same computation hand-written in tfjs',
     '',
     `Workload: a Glow level, \`chain(squeeze([3,32,32]), repeat(step([12,16,16]), 8))\` with step = [ActNorm, Inv1x1,`,
@@ -281,6 +272,16 @@ export const performanceMarkdown = (r: BenchResults): string => {
     'ActNorm and Inv1x1 log-dets where the hand-written code adds scalars). That cost does not grow with the batch or the',
     'image, so it weighs most on the short forward pass and is lost in the noise of the backward pass.',
     '',
+  ];
+};
+
+/** Section 2: against PyTorch CPU. */
+const pytorchSection = (r: BenchResults): string[] => {
+  const m = r.machine;
+  const v = r.versusPytorch;
+  const ranPytorch = v.figures.some((f) => f.ratio !== undefined);
+  const byId = new Map(v.figures.map((f) => [f.id, f]));
+  return [
     '## 2. Against PyTorch CPU',
     '',
     'Workloads: (a) the coupling-net workload of the design notes, conv3x3 6→128, ReLU, conv1x1 128→128, ReLU, conv3x3 128→12 on',
@@ -319,6 +320,15 @@ export const performanceMarkdown = (r: BenchResults): string => {
         ]
       : [`PyTorch did not run, so there are no ratios in this run: ${v.torch.note ?? v.torch.runNote ?? ''}`]),
     '',
+  ];
+};
+
+/** Section 3: scaling of a CAFLOW training step with pixels and depth, and what the growth means. */
+const scalingSection = (r: BenchResults): string[] => {
+  const m = r.machine;
+  const pix = r.scaling.points.filter((p) => p.sweep === 'pixels');
+  const dep = r.scaling.points.filter((p) => p.sweep === 'depth');
+  const lines: string[] = [
     '## 3. Scaling of a CAFLOW training step',
     '',
     `${r.scaling.note} Peak tensor memory is the high-water mark of \`tf.memory().numBytes\`, taken after every kernel of one`,
@@ -363,10 +373,25 @@ export const performanceMarkdown = (r: BenchResults): string => {
       'the priors, dequantisation) does not grow with depth.',
     );
   }
-  if (r.wasmGradients !== undefined) lines.push('', ...wasmGradientsSection(r.wasmGradients));
-  if (r.wasmKernels !== undefined) lines.push('', ...wasmKernelsSection(r.wasmKernels));
-  lines.push(
-    '',
+  return lines;
+};
+
+/** Per-kernel profiles of a CAFLOW step and of sampling, the hot spots, and the transposeA probe. */
+const profileSection = (r: BenchResults): string[] => {
+  const m = r.machine;
+  const v = r.versusPytorch;
+  const step = v.profiles.caflowStep;
+  const threads = threadRatios();
+  const cat = (prefix: string): number => step.categories.filter((c) => c.kernel.startsWith(prefix)).reduce((s, c) => s + c.share, 0);
+  const kernelStat = (name: string) => step.byKernel.find((k) => k.kernel === name);
+  const matmulShare = cat('MatMul with transposeA') + cat('MatMul, plain');
+  const im2col = cat('Slice/Concat/Pad');
+  const flips = cat('Reverse') + cat('Transpose');
+  const convShare = cat('Conv2D');
+  const elementwise = cat('elementwise');
+  const reverse = kernelStat('Reverse');
+  const outsideShare = outsideKernels(step) / step.wall_ms;
+  return [
     '## Where the time goes: profile of a CAFLOW step',
     '',
     `Per-kernel times of one training step and one sampling call of the section-2 model on \`${m.backend}\` (\`tf.profile\`, the`,
@@ -415,17 +440,35 @@ export const performanceMarkdown = (r: BenchResults): string => {
           '',
         ]
       : []),
-    '## Notes',
+  ];
+};
+
+const notesSection = (): string[] => [
+  '## Notes',
+  '',
+  '- Timings are wall-clock around each call, with the results read back (`dataSync`) inside the timed region; tensors are',
+  '  disposed outside it. The tfjs figures run in the benchmark process, PyTorch in its own; the scaling points each run in',
+  '  a fresh process so that their RSS figures are their own.',
+  '- The PyTorch model is a benchmark workload, not a port: it matches the FLOPs (layers, widths, conditioning, loss,',
+  '  clipping, Adam) but not the numerics of initialisation or the random streams.',
+  '- Machine load matters: both sides are measured in the same run, minutes apart, so ratios are more stable than the',
+  '  absolute milliseconds. Re-run `npm run bench` on your own machine for your own numbers.',
+  '',
+];
+
+/** docs/performance.md: one function per section; runs of blank lines collapse to one. */
+export const performanceMarkdown = (r: BenchResults): string => {
+  const lines = [
+    ...headerSection(r),
+    ...dslOverheadSection(r),
+    ...pytorchSection(r),
+    ...scalingSection(r),
+    ...(r.wasmGradients === undefined ? [] : ['', ...wasmGradientsSection(r.wasmGradients)]),
+    ...(r.wasmKernels === undefined ? [] : ['', ...wasmKernelsSection(r.wasmKernels)]),
     '',
-    '- Timings are wall-clock around each call, with the results read back (`dataSync`) inside the timed region; tensors are',
-    '  disposed outside it. The tfjs figures run in the benchmark process, PyTorch in its own; the scaling points each run in',
-    '  a fresh process so that their RSS figures are their own.',
-    '- The PyTorch model is a benchmark workload, not a port: it matches the FLOPs (layers, widths, conditioning, loss,',
-    '  clipping, Adam) but not the numerics of initialisation or the random streams.',
-    '- Machine load matters: both sides are measured in the same run, minutes apart, so ratios are more stable than the',
-    '  absolute milliseconds. Re-run `npm run bench` on your own machine for your own numbers.',
-    '',
-  );
+    ...profileSection(r),
+    ...notesSection(),
+  ];
   return lines.filter((l, i, a) => !(l === '' && a[i - 1] === '')).join('\n');
 };
 

@@ -1,6 +1,8 @@
 /**
- * 8-bit data to continuous values and back. Uniform dequantisation x + u, u ~ U(0,1) for training;
- * u = 0.5 (deterministic) for evaluation and exact integer round trips; `quantize` floors and clips.
+ * 8-bit data to continuous values and back. Uniform dequantisation x + u, u ~ U(0,1), for training and
+ * for the held-out NLL (its mean over u bounds the discrete NLL; src/experiments/evaluate.ts);
+ * u = 0.5 (deterministic, mid-bin) for conditions, exact integer round trips and the labelled
+ * mid-bin NLL, which is no bound; `quantize` floors and clips.
  */
 import * as tf from '@tensorflow/tfjs';
 

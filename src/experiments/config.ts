@@ -71,11 +71,15 @@ export const RunConfig = t.strict({
     seed: nonNegativeInt,
     valFraction: fraction,
   }),
-  eval: t.strict({
-    conditions: positiveInt,
-    samples: positiveInt,
-    temperature: positive,
-  }),
+  eval: t.intersection([
+    t.strict({
+      conditions: positiveInt,
+      samples: positiveInt,
+      temperature: positive,
+    }),
+    // Draws of uniform dequantisation noise for the held-out NLL (default 8; src/experiments/evaluate.ts).
+    t.partial({ nllDraws: positiveInt }),
+  ]),
 });
 export type RunConfig = t.TypeOf<typeof RunConfig>;
 

@@ -1,6 +1,8 @@
 /**
  * Evaluation as in the reference code (caflow-spec §6): the conditional NLL in bits/dim on held-out
- * pairs (u = 0.5 dequantisation), then for each condition M samples at temperature tau, of which the
+ * pairs, with uniform dequantisation noise (the mean of -log p(W + u | Y) over draws of u ~ U(0,1),
+ * an upper bound on the discrete NLL, with its standard error; the mid-bin u = 0.5 figure, which is no
+ * bound, is reported beside it, labelled), then for each condition M samples at temperature tau, of which the
  * one with the highest conditional log-likelihood is scored (RMSE 0-255, PSNR, SSIM), and the
  * diversity of the M samples. The condition itself is scored too as the bicubic / identity baseline
  * where it has the target's shape. LPIPS and FID of the best samples are computed only when the caller
@@ -24,6 +26,8 @@ export interface EvaluateOptions {
   readonly temperature: number;
   readonly seed: number;
   readonly batchSize?: number;
+  /** Draws of dequantisation noise for the held-out NLL (default 8). */
+  readonly nllDraws?: number;
   /** Networks for LPIPS / FID; a score whose network is missing is null. */
   readonly perceptual?: PerceptualModels;
 }
@@ -34,8 +38,29 @@ export interface ImageScores {
   readonly ssim: number;
 }
 
-export interface Evaluation {
+/**
+ * Held-out conditional NLL in bits per dimension of W. The condition Y is fixed at mid-bin (Y + 0.5),
+ * the same condition sampling uses; W gets uniform dequantisation noise u ~ U(0,1)^D.
+ */
+export interface HeldOutNll {
+  /**
+   * Mean over pairs and noise draws of -log p(W + u | Y) / (D ln 2). Its expectation over u bounds the
+   * discrete NLL -log P(W | Y) / (D ln 2) from above (Jensen), as in the flow literature.
+   */
   readonly bitsPerDim: number;
+  /** Standard error of `bitsPerDim` from the noise: std over draws of the per-draw means / sqrt(draws). */
+  readonly standardError: number;
+  /** Standard error over the held-out pairs (std of the per-pair noise-averaged values / sqrt(pairs)). */
+  readonly pairStandardError: number;
+  readonly draws: number;
+  /** The same with u = 0.5 for every pixel (mid-bin): not a bound; for comparison with older figures. */
+  readonly midBin: number;
+}
+
+export interface Evaluation {
+  /** The held-out NLL (bits/dim) with uniform dequantisation noise: `nll.bitsPerDim`. */
+  readonly bitsPerDim: number;
+  readonly nll: HeldOutNll;
   readonly best: ImageScores;
   readonly diversity: number;
   /** The condition scored as a prediction (bicubic for super-resolution, the masked image for inpainting). */
@@ -49,20 +74,70 @@ export interface Evaluation {
 
 const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 
-/** Mean conditional NLL in bits/dim over all pairs. */
-export const bitsPerDim = (m: CaflowSpec, params: CaflowParams, data: PairedData, batchSize = 32): number => {
-  let total = 0;
+/** Mean and standard error of the mean (sample std with n - 1, / sqrt(n)); 0 for one value. */
+export const meanAndStandardError = (values: ArrayLike<number>): { mean: number; standardError: number } => {
+  const n = values.length;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += values[i] as number;
+  mean /= n;
+  if (n < 2) return { mean, standardError: 0 };
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += ((values[i] as number) - mean) ** 2;
+  return { mean, standardError: Math.sqrt(ss / (n - 1) / n) };
+};
+
+/** Seed of the dequantisation noise of draw k on the batch starting at pair `start` (never 0). */
+const noiseSeed = (seed: number, draw: number, start: number): number => 1 + seed * 1_000_003 + draw * 100_003 + start;
+
+/** Per-pair bits/dim of -log p(W | Y) for continuous W and Y. */
+const pairBits = (m: CaflowSpec, params: CaflowParams, w: tf.Tensor4D, y: tf.Tensor4D): Float32Array =>
+  tf.tidy(() => conditionalBitsPerDim(logLikelihood(m, params)(w, y).conditional, w).dataSync() as Float32Array);
+
+/**
+ * Held-out conditional NLL over all pairs: `draws` draws of uniform dequantisation noise on W (the
+ * bound), with standard errors, and the mid-bin figure. Y is dequantised at mid-bin.
+ */
+export const heldOutNll = (
+  m: CaflowSpec,
+  params: CaflowParams,
+  data: PairedData,
+  o: { readonly draws?: number; readonly seed?: number; readonly batchSize?: number } = {},
+): HeldOutNll => {
+  const draws = o.draws ?? 8;
+  const seed = o.seed ?? 0;
+  const batchSize = o.batchSize ?? 32;
+  if (!Number.isInteger(draws) || draws < 1) throw new RangeError(`heldOutNll: draws must be a positive integer, got ${draws}`);
+  const perDraw = new Float64Array(draws);
+  const perPair = new Float64Array(data.count);
+  let midTotal = 0;
   for (let start = 0; start < data.count; start += batchSize) {
     const { w, y } = pairsAt(data, range(start, Math.min(data.count, start + batchSize)));
-    total += tf.tidy(() => {
-      const wc = dequantize(w, 'center');
-      const ll = logLikelihood(m, params)(wc, dequantize(y, 'center'));
-      return tf.sum(conditionalBitsPerDim(ll.conditional, wc)).dataSync()[0] as number;
-    });
-    tf.dispose([w, y]);
+    const yc = dequantize(y, 'center');
+    const wc = dequantize(w, 'center');
+    for (const b of pairBits(m, params, wc, yc)) midTotal += b;
+    for (let k = 0; k < draws; k++) {
+      const wu = dequantize(w, 'uniform', noiseSeed(seed, k, start));
+      pairBits(m, params, wu, yc).forEach((b, i) => {
+        perDraw[k] = (perDraw[k] as number) + b;
+        perPair[start + i] = (perPair[start + i] as number) + b / draws;
+      });
+      wu.dispose();
+    }
+    tf.dispose([w, y, yc, wc]);
   }
-  return total / data.count;
+  const byDraw = meanAndStandardError(perDraw.map((t) => t / data.count));
+  return {
+    bitsPerDim: byDraw.mean,
+    standardError: byDraw.standardError,
+    pairStandardError: meanAndStandardError(perPair).standardError,
+    draws,
+    midBin: midTotal / data.count,
+  };
 };
+
+/** Mean conditional NLL in bits/dim over all pairs with uniform dequantisation noise (see heldOutNll). */
+export const bitsPerDim = (m: CaflowSpec, params: CaflowParams, data: PairedData, batchSize = 32): number =>
+  heldOutNll(m, params, data, { batchSize }).bitsPerDim;
 
 const scores = (pred: tf.Tensor4D, truth: tf.Tensor4D): ImageScores => ({ rmse: rmse(pred, truth), psnr: psnr(pred, truth), ssim: ssim(pred, truth) });
 
@@ -79,8 +154,14 @@ export const evaluate = (m: CaflowSpec, params: CaflowParams, data: PairedData, 
   const ranked = sampleRanked(m, params, y, o);
   const best = tf.tidy(() => tf.gather(ranked, range(0, n).map((i) => i * o.samples)) as tf.Tensor4D);
   const sameShape = w.shape.every((d, i) => d === y.shape[i]);
+  const nll = heldOutNll(m, params, data, {
+    seed: o.seed,
+    ...(o.nllDraws === undefined ? {} : { draws: o.nllDraws }),
+    ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
+  });
   const result: Evaluation = {
-    bitsPerDim: bitsPerDim(m, params, data, o.batchSize),
+    bitsPerDim: nll.bitsPerDim,
+    nll,
     best: scores(best, w),
     diversity: diversity(ranked, o.samples),
     baseline: sameShape ? scores(y, w) : null,

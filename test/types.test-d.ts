@@ -1,7 +1,8 @@
 /**
- * Type-level tests: run by `tsc --noEmit` (npm run typecheck, in CI) and by vitest (where they are
- * no-ops at run time). A `@ts-expect-error` line fails the type check if the error it expects is gone,
- * so each one proves the compiler rejects that flow.
+ * Type-level tests, run by `npm test` (vitest's typecheck mode runs tsc over *.test-d.ts files; see
+ * vitest.config.ts) and by `npm run typecheck`. An `expectTypeOf` that no longer holds fails its test,
+ * and a `@ts-expect-error` line fails its test if the error it expects is gone, so each one proves the
+ * compiler rejects that flow.
  */
 import { describe, expectTypeOf, it } from 'vitest';
 import {
