@@ -6,7 +6,7 @@
  * - "dsl": the spec run by the forward interpreter; the params tree is rebuilt from the flat list of
  *   tensors on every call, as `trainStep` does (tf.grads differentiates w.r.t. a list).
  * - "hand": a plain function over the same flat list, with the same ops: conv2dSame from
- *   src/layers/ops.ts (custom gradient), logAbsDet from src/interpreters/kernels/channel-mix.ts
+ *   src/layers/ops.ts (custom gradient), logAbsDet from src/dsl/maths/channel-mix.ts
  *   (custom gradient), the same squeeze, ActNorm, soft clamp and prior.
  * Both are timed interleaved (alternating which goes first) so drift affects them alike.
  */

@@ -5,7 +5,7 @@
  *   `tf.conv2d` (tfjs's gradient, through the kernels src/backend/wasm-conv-gradients.ts registers) and
  *   by `conv2dSame` from src/layers/ops.ts (its custom gradient); and, kernel by kernel, wasm's native Conv2DBackpropInput against the composed one.
  * - sampling (CAFLOW 32x32, k = 8) with the Inv1x1 float64 cache of
- *   src/interpreters/kernels/channel-mix.ts off and on.
+ *   src/dsl/maths/channel-mix.ts off and on.
  * Each pair is timed interleaved (alternating which goes first); ratios are medians of medians and
  * medians of per-pair ratios.
  */

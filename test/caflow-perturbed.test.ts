@@ -24,7 +24,7 @@ import {
   type CaflowSpec,
 } from '../src/caflow/index.js';
 import { forward, mapParams, paramInfo, type ParamTree } from '../src/interpreters/index.js';
-import { slogdet } from '../src/interpreters/linalg.js';
+import { slogdet } from '../src/dsl/maths/linalg.js';
 import type { FlowSpec } from '../src/dsl/index.js';
 
 const tiny = (overrides: Partial<CaflowConfig> = {}): CaflowConfig =>

@@ -1,5 +1,5 @@
 /**
- * The per-weight cache of inv1x1's float64 work (src/interpreters/kernels/channel-mix.ts): same numbers
+ * The per-weight cache of inv1x1's float64 work (src/dsl/maths/channel-mix.ts): same numbers
  * as without it, the work runs once per weight tensor, and new, disposed or mutable tensors miss.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCaflowCheckpoint } from '../src/caflow/checkpoint.js';
-import { disposeParams, flattenParams, type ParamTree } from '../src/interpreters/params.js';
+import { disposeParams, flattenParams, type ParamTree } from '../src/dsl/params.js';
 import { tinyRunConfig } from './tiny-run.js';
 
 const out = mkdtempSync(join(tmpdir(), 'typed-flows-resume-'));

@@ -17,11 +17,10 @@
  * FID is biased upwards at small n (the estimate of Tr S1 S2's root is), so numbers from a few hundred
  * samples compare only with numbers from the same n and the same feature model.
  *
- * Dense linear algebra: products from src/interpreters/linalg.ts, eigenvalues and singular values from
- * ./linalg-extra.ts.
+ * Dense linear algebra (products, eigenvalues, singular values) from src/dsl/maths/linalg.ts, the one
+ * dense linear-algebra module.
  */
-import { matmul } from '../interpreters/linalg.js';
-import { singularValues, symmetricEigen, trace } from './linalg-extra.js';
+import { matmul, singularValues, symmetricEigen, trace } from '../dsl/maths/linalg.js';
 
 export { singularValues, symmetricEigen };
 
