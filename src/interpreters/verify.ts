@@ -4,19 +4,31 @@
  *
  * - round trip: inverse(forward(x)) = x, and forward(inverse(y)) = y
  * - log-dets agree: forward log|det J|(x) = -inverse log|det J|(forward(x))
- * - the log-det equals log|det| of the dense Jacobian from autodiff (small flows only)
+ * - the log-det equals log|det| of the dense Jacobian from autodiff: of the whole flow when it is
+ *   small, and of every layer at its real input otherwise (on the layer, or on a reduced copy of it)
  * - the outputs have the shapes the shape interpreter infers
  * - a pass leaves tf.memory().numTensors unchanged
+ *
+ * A failing check names the first layer where the same law fails at that layer's own input, says
+ * whether its inputs had left its domain or its values overflowed, and suggests a remedy.
+ *
+ * Parameters: by default fresh ones initialised on the drawn inputs (so each ActNorm normalises its
+ * own input) and perturbed layer by layer as the inputs flow through, with noise that shrinks with
+ * depth. Activations then stay O(1) at any depth, where the same noise at every layer of a 32-step
+ * Glow grew them to 1e17.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Context, Domain } from '../dsl/definition.js';
-import { disposeParams, mapParams, type ParamTree } from '../dsl/params.js';
+import { fold, type FoldTable } from '../dsl/fold.js';
+import { disposeParams, mapParams, type ParamRecord, type ParamTree } from '../dsl/params.js';
 import { seededRandom } from '../dsl/random.js';
+import { definitionOf } from '../dsl/registry.js';
 import { formatShape, sizeOf, tensorShape, type Shape } from '../dsl/shape.js';
 import { signature } from '../dsl/signature.js';
-import type { FlowSpec } from '../dsl/spec.js';
+import type { FlowSpec, PrimitiveSpec } from '../dsl/spec.js';
 import { domains, hasBoundedImage } from './domains.js';
 import { init } from './init.js';
+import { checkLayers, type LayerCheck } from './layer-checks.js';
 import { paramInfo } from './param-shapes.js';
 import { referenceLogDet } from './reference.js';
 import { seededNormal } from './seeded-normal.js';
@@ -32,37 +44,57 @@ export interface Tolerances {
 }
 
 /**
- * float32 has a 6e-8 unit roundoff; a pass through a flow of depth L accumulates relative errors of
- * order L * 1e-7 per element, amplified by the conditioning of the layers (exp(|s|) <= e^2 for the
- * clamped couplings). 1e-4 leaves room for deep random flows and still catches any wrong formula,
- * whose errors are O(1). The dense-Jacobian reference is a determinant of a float32 matrix, whose
- * error grows with its size and condition number, hence its looser 1e-3.
+ * float32 has a 6e-8 unit roundoff. One layer's pass there and back loses a few ulps, amplified by
+ * its conditioning (exp(|s|) <= e^2 for the clamped couplings): errors near 1e-6 per layer. Through a
+ * flow they add up (they do not compound as long as activations stay O(1), which the default
+ * parameters ensure), so the flow-level round-trip and log-det tolerances grow with the number of
+ * layers L: 1e-4 up to 32 layers, then 1e-4 * L / 32 (a Glow of 128 steps, 384 layers: 1.2e-3).
+ * Wrong formulas give errors of order 1 at the layer where they are, which the per-layer checks keep
+ * at 1e-4 whatever the depth. The dense-Jacobian reference is a float64 determinant of a float32
+ * matrix, whose error grows with its size and condition number, hence its looser 1e-3.
  */
 export const defaultTolerances: Tolerances = { roundTrip: 1e-4, logDet: 1e-4, reference: 1e-3 };
 
+export type CheckName =
+  | 'shapes'
+  | 'round trip'
+  | 'reverse round trip'
+  | 'log-det inverse'
+  | 'log-det reference'
+  | 'log-det reference (per layer)'
+  | 'tensor leak';
+
 export interface Check {
-  readonly name: 'shapes' | 'round trip' | 'reverse round trip' | 'log-det inverse' | 'log-det reference' | 'tensor leak';
+  readonly name: CheckName;
   readonly passed: boolean;
   /** The worst normalised error seen (0 for exact checks). */
   readonly worst: number;
   readonly tolerance: number;
   readonly detail: string;
+  /** Where a failure first appears: the path of the first layer that fails the same law on its own input. */
+  readonly layer?: string;
+  /** Why, when it can be told: inputs outside that layer's domain, overflow, or float32 precision. */
+  readonly cause?: 'domain' | 'overflow' | 'precision' | 'formula';
+  /** What to try. */
+  readonly remedy?: string;
 }
 
 export interface VerifyReport {
   readonly passed: boolean;
   readonly checks: readonly Check[];
+  /** Checks not run, and why (e.g. no dense Jacobian of a 3,072-dimensional flow). */
+  readonly notes: readonly string[];
 }
 
 export interface VerifyOptions {
   readonly seed?: number;
   readonly batch?: number;
-  /** Parameters to check; by default fresh ones, perturbed so that zero-initialised layers are not trivially the identity. */
+  /** Parameters to check; by default fresh ones initialised on the inputs and perturbed (see the module comment). */
   readonly params?: ParamTree;
-  /** Std of the noise added to fresh trainable parameters (default 0.2). */
+  /** Std of the noise added to fresh trainable parameters at a depth of up to 16 layers (default 0.2). */
   readonly perturb?: number;
   readonly tolerances?: Partial<Tolerances>;
-  /** Skip the dense-Jacobian check above this many dimensions per sample (default 256). */
+  /** Dense Jacobians up to this many dimensions per sample (default 256): the whole flow's, else each layer's. */
   readonly maxReferenceSize?: number;
 }
 
@@ -100,7 +132,7 @@ const noiseStd = (mixing: boolean, shape: readonly number[], std: number): numbe
   return std / Math.sqrt(fanIn);
 };
 
-/** Fresh params plus Gaussian noise on every trainable tensor. */
+/** Fresh params (no data) plus Gaussian noise on every trainable tensor. */
 export const perturbedParams = (spec: FlowSpec, seed: number, std: number): ParamTree => {
   const fresh = init(spec, { seed });
   const info = new Map(paramInfo(spec).map((p) => [p.path, p]));
@@ -115,10 +147,77 @@ export const perturbedParams = (spec: FlowSpec, seed: number, std: number): Para
   return perturbed;
 };
 
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/** Primitive layers that `counts`, each copy of a repeat included. */
+const countLayers = (spec: FlowSpec, counts: (layer: PrimitiveSpec) => boolean = () => true): number =>
+  fold(spec, { primitive: (layer) => ({ outs: undefined, result: counts(layer) ? 1 : 0 }), sequence: sum, parallel: sum, invert: (n) => n }).result;
+
+/** Does a layer have trainable parameters? */
+const learnable = (layer: PrimitiveSpec): boolean => {
+  const { shapes, frozen } = definitionOf(layer).params;
+  return Object.keys(shapes(layer)).some((name) => !frozen.includes(name));
+};
+
+/**
+ * Parameters initialised on `xs` and perturbed layer by layer as the data flows through the flow: each
+ * layer's data-dependent initialisation (ActNorm) sees the perturbed layers before it, so every layer's
+ * output stays normalised whatever the depth. The noise std is `std` up to 16 learnable layers and
+ * `std * sqrt(16 / L)` beyond, so that the product of L perturbed mixing matrices stays well
+ * conditioned (1,000 perturbed 1x1 convolutions at a fixed std drift far enough that a float32 dense
+ * Jacobian can no longer tell their log-det).
+ */
+export const dataPerturbedParams = (spec: FlowSpec, xs: readonly tf.Tensor[], ctx: Context, seed: number, std: number): ParamTree => {
+  const layers = countLayers(spec, learnable);
+  const scaled = std * Math.sqrt(16 / Math.max(16, layers));
+  const random = seededRandom(seed);
+  const streams = { random, nextSeed: () => Math.floor(random() * 2 ** 31) };
+  const noise = seededRandom(seed + 1);
+  const made: tf.Tensor[] = [];
+  const table: FoldTable<tf.Tensor, ParamTree> = {
+    primitive: (layer, node) => {
+      const definition = definitionOf(layer);
+      const { frozen, mixing } = definition.params;
+      const data = node.dir === 'forward' ? node.ins : undefined;
+      const fresh = tf.tidy(() => definition.params.init(layer, { ...streams, ...(data === undefined ? {} : { data }), ctx }) as tf.TensorContainer) as ParamRecord;
+      const params = mapParams(fresh, (t, path) => {
+        const [top = ''] = path.split('.');
+        const name = path.split('.').pop() ?? '';
+        const seedOf = Math.floor(noise() * 2 ** 31);
+        return tf.tidy(() => (frozen.includes(top) ? tf.clone(t) : tf.add(t, seededNormal(t.shape, noiseStd(mixing.includes(name), t.shape, scaled), seedOf))));
+      }) as ParamRecord;
+      disposeParams(fresh);
+      const maths = node.dir === 'forward' ? definition.forward : definition.inverse;
+      const outs = node.ins && tf.tidy(() => maths(layer, params, node.ins ?? [], ctx).outs.map((t) => tf.keep(t)));
+      made.push(...(outs ?? []));
+      return { outs, result: params };
+    },
+    sequence: (children) => children,
+    parallel: (branches) => branches,
+    invert: (body) => body,
+  };
+  const params = fold(spec, table, { ins: xs }).result;
+  for (const t of made) t.dispose();
+  return params;
+};
+
+/** Samples for the data-dependent initialisation: enough for per-channel statistics whatever `batch` is. */
+const INIT_BATCH = 16;
+
+/** The default parameters: initialised and perturbed on a batch of their own (see dataPerturbedParams). */
+const initialisedParams = (spec: FlowSpec, cond: Readonly<Record<string, Shape>>, seed: number, std: number): ParamTree => {
+  const sig = signature(spec);
+  const data = sampleInputs(sig.ins, domains(spec, 'forward'), INIT_BATCH, seed + 30);
+  const ctx: Context = Object.fromEntries(Object.entries(cond).map(([name, s], i) => [name, seededNormal(tensorShape(s, INIT_BATCH), 1, seed + 130 + i)]));
+  const params = dataPerturbedParams(spec, data, ctx, seed, std);
+  for (const t of [...data, ...Object.values(ctx)]) t.dispose();
+  return params;
+};
+
 const maxNormalisedError = (a: tf.Tensor, b: tf.Tensor): number =>
   tf.tidy(() => tf.max(tf.div(tf.abs(tf.sub(a, b)), tf.add(1, tf.abs(b)))).dataSync()[0] as number);
 
-const check = (name: Check['name'], worst: number, tolerance: number, detail: string): Check => ({
+const check = (name: CheckName, worst: number, tolerance: number, detail: string): Check => ({
   name,
   passed: Number.isFinite(worst) && worst <= tolerance,
   worst,
@@ -126,15 +225,65 @@ const check = (name: Check['name'], worst: number, tolerance: number, detail: st
   detail,
 });
 
+const describeLayer = (l: LayerCheck): string => `${l.path} (${l.kind}${l.runs === 'inverse' ? ', run inverse' : ''})`;
+
+/**
+ * Where a failed flow-level check first appears, and why: the first layer whose inputs left its domain
+ * or whose values overflowed, else the first that fails the same law at its own input.
+ */
+const attribute = (failed: Check, layers: readonly LayerCheck[], tol: Tolerances, depth: number): Check => {
+  const outside = layers.find((l) => l.outsideDomain > 0);
+  const overflow = layers.find((l) => l.overflow);
+  const first = outside !== undefined && (overflow === undefined || layers.indexOf(outside) <= layers.indexOf(overflow)) ? outside : overflow;
+  if (first !== undefined && first.outsideDomain > 0)
+    return {
+      ...failed,
+      layer: first.path,
+      cause: 'domain',
+      detail: `${failed.detail}; first at ${describeLayer(first)}: its inputs left its domain (by ${first.outsideDomain.toPrecision(3)})`,
+      remedy: 'the layers before it move values out of its domain: use a smaller --perturb, bound them (e.g. a sigmoid before a logit), or check the logit levels and alpha',
+    };
+  if (first !== undefined)
+    return {
+      ...failed,
+      layer: first.path,
+      cause: 'overflow',
+      detail: `${failed.detail}; first at ${describeLayer(first)}: finite inputs gave non-finite values (float32 overflow)`,
+      remedy: 'values exceed float32 there: use a smaller --perturb, a smaller clamp or bound, or normalise before that layer (actnorm)',
+    };
+  const lawOf = (l: LayerCheck): number =>
+    failed.name === 'log-det inverse' ? l.logDetInverse / tol.logDet : failed.name.startsWith('log-det reference') ? (l.reference ?? 0) / tol.reference : l.roundTrip / tol.roundTrip;
+  const culprit = layers.find((l) => lawOf(l) > 1 || !Number.isFinite(lawOf(l)));
+  if (culprit !== undefined)
+    return {
+      ...failed,
+      layer: culprit.path,
+      cause: 'formula',
+      detail: `${failed.detail}; first at ${describeLayer(culprit)}, which fails it on its own input`,
+      remedy: "that layer's forward, inverse or log-det maths disagree: a wrong formula, or an ill-conditioned layer (try a smaller --perturb)",
+    };
+  return {
+    ...failed,
+    cause: 'precision',
+    detail: `${failed.detail}; every layer passes on its own, so the error accumulates over the flow's ${depth} layers`,
+    remedy: 'float32 rounding adds up across layers: try a smaller --perturb, or looser tolerances for a flow this deep',
+  };
+};
+
 /** Runs every check; never throws for a failing property (only for an invalid spec). */
 export const verifyFlow = (spec: FlowSpec, options: VerifyOptions = {}): VerifyReport => {
-  const tol = { ...defaultTolerances, ...options.tolerances };
   const seed = options.seed ?? 0;
   const batch = options.batch ?? 2;
+  const maxReferenceSize = options.maxReferenceSize ?? 256;
   const sig = signature(spec);
-  const params = options.params ?? perturbedParams(spec, seed, options.perturb ?? 0.2);
+  const depth = countLayers(spec);
+  const base = { ...defaultTolerances, ...options.tolerances };
+  // Flow-level errors add up over the layers (see defaultTolerances); per-layer checks keep the base.
+  const depthFactor = Math.max(1, depth / 32);
+  const tol: Tolerances = { ...base, roundTrip: base.roundTrip * depthFactor, logDet: base.logDet * depthFactor };
   const ctx: Context = Object.fromEntries(Object.entries(sig.cond).map(([name, s], i) => [name, seededNormal(tensorShape(s, batch), 1, seed + 100 + i)]));
   const xs = sampleInputs(sig.ins, domains(spec, 'forward'), batch, seed + 10);
+  const params = options.params ?? initialisedParams(spec, sig.cond, seed, options.perturb ?? 0.2);
   const fwd = forward(spec, params);
   const inv = inverse(spec, params);
   // Where the flow's image is not all of R^D (a logit maps onto a bounded interval), random outputs
@@ -146,6 +295,7 @@ export const verifyFlow = (spec: FlowSpec, options: VerifyOptions = {}): VerifyR
       })
     : sampleInputs(sig.outs, domains(spec, 'inverse'), batch, seed + 20);
   const checks: Check[] = [];
+  const notes: string[] = [];
 
   const before = tf.memory().numTensors;
   const f = fwd(xs, ctx);
@@ -167,19 +317,69 @@ export const verifyFlow = (spec: FlowSpec, options: VerifyOptions = {}): VerifyR
   checks.push(check('reverse round trip', rrt, tol.roundTrip, 'max |y - forward(inverse(y))| / (1 + |y|)'));
   const ld = tf.tidy(() => tf.max(tf.div(tf.abs(tf.add(f.logDet, back.logDet)), tf.add(1, tf.abs(f.logDet)))).dataSync()[0] as number);
   checks.push(check('log-det inverse', ld, tol.logDet, 'max |fldj(x) + ildj(forward(x))| / (1 + |fldj|)'));
-
-  const size = sig.ins.reduce((n, s) => n + sizeOf(s), 0);
-  if (size <= (options.maxReferenceSize ?? 256)) {
-    const ref = referenceLogDet(spec, params, xs, ctx);
-    const got = Array.from(f.logDet.dataSync());
-    const worst = Math.max(...ref.map((r, i) => Math.abs((got[i] as number) - r) / (1 + Math.abs(r))));
-    checks.push(check('log-det reference', worst, tol.reference, `fldj vs log|det| of the ${size}x${size} autodiff Jacobian; fldj ${got.map((v) => v.toFixed(4)).join(', ')}, reference ${ref.map((v) => v.toFixed(4)).join(', ')}`));
-  }
+  const flowLogDet = Array.from(f.logDet.dataSync());
 
   const leaked = tf.memory().numTensors - before - made.length;
+  // Round trips and domains layer by layer are cheap; the layers' dense Jacobians are computed only
+  // when the whole flow's cannot be, or failed.
+  let layers = checkLayers(spec, params, xs, ctx, { maxReferenceSize, references: false });
+  const withReferences = (): LayerCheck[] => (layers = checkLayers(spec, params, xs, ctx, { maxReferenceSize, references: true }));
+
+  const size = sig.ins.reduce((n, s) => n + sizeOf(s), 0);
+  if (size <= maxReferenceSize) {
+    const ref = referenceLogDet(spec, params, xs, ctx);
+    const worst = Math.max(...ref.map((r, i) => Math.abs((flowLogDet[i] as number) - r) / (1 + Math.abs(r))));
+    const whole = check('log-det reference', worst, tol.reference, `fldj vs log|det| of the ${size}x${size} autodiff Jacobian; fldj ${flowLogDet.map((v) => v.toFixed(4)).join(', ')}, reference ${ref.map((v) => v.toFixed(4)).join(', ')}`);
+    checks.push(whole.passed ? whole : perLayerVerdict(whole, withReferences(), flowLogDet, tol));
+  } else {
+    withReferences();
+    notes.push(`log-det reference of the whole flow not run: ${size} dimensions per sample is above --max-reference-size ${maxReferenceSize}; checked layer by layer instead`);
+    checks.push(perLayerReference(layers, flowLogDet, tol, notes));
+  }
   checks.push(check('tensor leak', Math.abs(leaked), 0, `${leaked} tensor(s) left behind by four passes`));
 
   for (const t of [...made, ...xs, ...ys0, ...Object.values(ctx)]) t.dispose();
   if (options.params === undefined) disposeParams(params);
-  return { passed: checks.every((c) => c.passed), checks };
+  const attributed = checks.map((c) => (c.passed || c.layer !== undefined || c.name === 'shapes' || c.name === 'tensor leak' ? c : attribute(c, layers, tol, depth)));
+  return { passed: attributed.every((c) => c.passed), checks: attributed, notes };
+};
+
+/** Does the flow's log-det equal the sum of its layers' (each checked against its own Jacobian)? */
+const sumsToLayers = (layers: readonly LayerCheck[], flowLogDet: readonly number[], tol: Tolerances): boolean =>
+  flowLogDet.every((v, n) => {
+    const sum = layers.reduce((s, l) => s + (l.logDet[n] ?? 0), 0);
+    return Math.abs(v - sum) <= tol.logDet * (1 + Math.abs(v));
+  });
+
+/**
+ * The whole-flow dense Jacobian failed: if every layer matches its own Jacobian at its real input and
+ * the flow's log-det is their sum, the composition is right and the whole-flow reference is what lost
+ * digits (float32 autodiff through a saturating layer); the check passes and says so.
+ */
+const perLayerVerdict = (whole: Check, layers: readonly LayerCheck[], flowLogDet: readonly number[], tol: Tolerances): Check => {
+  const layersPass = layers.every((l) => l.reference === undefined || l.reference <= tol.reference);
+  const allChecked = layers.every((l) => l.reference !== undefined);
+  if (!layersPass || !allChecked || !sumsToLayers(layers, flowLogDet, tol)) return whole;
+  return {
+    ...whole,
+    passed: true,
+    cause: 'precision',
+    detail: `${whole.detail}; every layer matches its own dense Jacobian and the flow's log-det is their sum, so the whole-flow float32 Jacobian is what lost digits`,
+  };
+};
+
+/** The per-layer reference as the flow's log-det check: every layer checked, and the flow's is their sum. */
+const perLayerReference = (layers: readonly LayerCheck[], flowLogDet: readonly number[], tol: Tolerances, notes: string[]): Check => {
+  const checked = layers.filter((l) => l.reference !== undefined);
+  for (const l of layers.filter((x) => x.reference === undefined)) notes.push(`log-det reference of ${describeLayer(l)}: ${l.referenceNote}`);
+  const worst = Math.max(0, ...checked.map((l) => l.reference as number));
+  const sums = sumsToLayers(layers, flowLogDet, tol);
+  const c = check(
+    'log-det reference (per layer)',
+    sums ? worst : Infinity,
+    tol.reference,
+    `each layer's log-det vs log|det| of its own autodiff Jacobian at its real input (${checked.length} of ${layers.length} layers checked)${sums ? '' : "; the flow's log-det is not the sum of its layers'"}`,
+  );
+  const culprit = checked.find((l) => (l.reference as number) > tol.reference || !Number.isFinite(l.reference as number));
+  return culprit === undefined ? c : { ...c, layer: culprit.path, cause: 'formula', detail: `${c.detail}; first at ${describeLayer(culprit)} (${culprit.referenceNote})`, remedy: "that layer's log-det formula disagrees with its Jacobian" };
 };
