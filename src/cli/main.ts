@@ -1,11 +1,12 @@
 /**
  * The `typed-flows` command line: summary and verify of a user's spec (JSON); train, eval, sample,
  * report and demo of CAFLOW runs (each command's module is loaded only when it runs).
- * Exit codes: 0 ok, 1 a check failed, 2 bad input (message says what to fix).
+ * Exit codes: 0 ok, 1 a check failed, 2 bad input or options (the message says what to fix),
+ * 3 could not run (backend unavailable, file system failure, a bug); errors are mapped to them in
+ * one place, src/cli/errors.ts.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { selectBackend, type BackendName } from '../backend/index.js';
-import { SpecError } from '../dsl/errors.js';
+import { BackendError, selectBackend, type BackendName } from '../backend/index.js';
 import { summary } from '../interpreters/summary.js';
 import { verifyFlow } from '../interpreters/verify.js';
 import { readSpecFile, UsageError } from './io.js';
@@ -13,8 +14,7 @@ import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
 import { presets, type RunConfig } from '../experiments/config.js';
 import { readRunConfig } from './run-dir.js';
 import type { PixelRange } from '../metrics/features.js';
-import { CheckpointError } from '../io/safetensors.js';
-import { TrainingDivergedError } from '../training/step.js';
+import { describeError } from './errors.js';
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value);
@@ -47,13 +47,24 @@ const program = new Command()
       'cpu',
     ]),
   )
-  .showHelpAfterError();
+  .showHelpAfterError('(add --help for usage)')
+  // Option errors throw a CommanderError instead of exiting with 1: they are mapped to exit code 2 below.
+  // Subcommands inherit this setting (they are created after it).
+  .exitOverride();
 
 const backendOf = async (quiet: boolean): Promise<string> => {
   // Without --backend, selectBackend reads TYPED_FLOWS_BACKEND (the flag wins over the variable).
   const { backend } = program.opts<{ backend?: BackendName | 'auto' }>();
-  const chosen = await selectBackend({ ...(backend === undefined ? {} : { prefer: backend }), ...(quiet ? { log: () => undefined } : {}) });
-  return chosen.name;
+  try {
+    const chosen = await selectBackend({ ...(backend === undefined ? {} : { prefer: backend }), ...(quiet ? { log: () => undefined } : {}) });
+    return chosen.name;
+  } catch (e) {
+    // The library speaks of its `prefer` option; on the command line that is --backend.
+    if (e instanceof BackendError && backend !== undefined) {
+      throw new BackendError(e.message.replace('forced by the prefer option', `forced by --backend ${backend}`).replace(`pass prefer: 'auto'`, 'pass --backend auto'), e.tried);
+    }
+    throw e;
+  }
 };
 
 program
@@ -207,13 +218,7 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof UsageError || e instanceof SpecError || e instanceof CheckpointError) {
-    console.error(`typed-flows: ${e.message}`);
-    process.exitCode = 2;
-  } else if (e instanceof TrainingDivergedError) {
-    console.error(`typed-flows: ${e.message}\nThe last good state is saved in the run's checkpoint; --resume continues from it.`);
-    process.exitCode = 1;
-  } else {
-    throw e;
-  }
+  const { code, message } = describeError(e);
+  if (message !== '') console.error(message);
+  process.exitCode = code;
 }
