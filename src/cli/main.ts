@@ -195,7 +195,7 @@ program
   .command('report')
   .description('a markdown report comparing evaluated runs')
   .requiredOption('--runs <names...>', 'evaluated runs to compare')
-  .requiredOption('--output <file.md>', 'where to write the report (a .json twin is written beside it)')
+  .requiredOption('--output <file.md>', 'where to write the report (its .json twin goes beside it: r.md -> r.json, other names get .json appended)')
   .addOption(out())
   .action(async (o: { runs: string[]; output: string; out: string }) => {
     const { reportCommand } = await import('./commands/report.js');

@@ -1,0 +1,111 @@
+/**
+ * The command line as a new user meets it: bad input and bad paths get one short message and the
+ * documented exit code (2 bad input or options, 3 could not run), never a stack trace, and nothing the
+ * user wrote is overwritten.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EvalResult } from '../src/cli/commands/eval.js';
+import { jsonTwin } from '../src/cli/commands/report.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'typed-flows-harden-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const cli = (args: readonly string[], env: Record<string, string> = {}) => {
+  const r = spawnSync(process.execPath, ['bin/typed-flows.js', ...args], { encoding: 'utf8', env: { ...process.env, TYPED_FLOWS_BACKEND: 'cpu', ...env } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+};
+const noStack = (err: string): void => {
+  expect(err).not.toMatch(/^\s+at /m);
+  expect(err).not.toContain('node:internal');
+};
+
+const metrics = (name: string): EvalResult => ({
+  name,
+  variant: 'caflow',
+  task: 'sr',
+  step: 10,
+  temperature: 0.5,
+  samplesPerCondition: 3,
+  conditionsScored: 4,
+  seconds: 1,
+  grid: join(tmp, 'runs', name, 'samples-t0.5.png'),
+  bitsPerDim: 1.25,
+  best: { rmse: 10, psnr: 20, ssim: 0.5 },
+  diversity: 3,
+  baseline: null,
+  pairs: 20,
+  lpips: null,
+  fid: null,
+  perceptual: { lpipsWeights: null, fidModel: null, fidRange: null, fidSamples: null, notComputed: [] },
+});
+mkdirSync(join(tmp, 'runs', 'a'), { recursive: true });
+writeFileSync(join(tmp, 'runs', 'a', 'metrics.json'), JSON.stringify(metrics('a')));
+
+describe('report --output', () => {
+  it('puts the JSON twin beside any file name without overwriting the report', () => {
+    expect(jsonTwin('r.md')).toBe('r.json');
+    expect(jsonTwin('REPORT.MD')).toBe('REPORT.json');
+    expect(jsonTwin('r.txt')).toBe('r.txt.json');
+    expect(jsonTwin('r.json')).toBe('r.json.json');
+    for (const name of ['r.txt', 'REPORT.MD']) {
+      const output = join(tmp, name);
+      const r = cli(['report', '--runs', 'a', '--out', join(tmp, 'runs'), '--output', output]);
+      expect(r.code, r.err).toBe(0);
+      expect(readFileSync(output, 'utf8')).toMatch(/^# typed-flows report/);
+      expect(JSON.parse(readFileSync(jsonTwin(output), 'utf8'))).toHaveLength(1);
+    }
+  });
+
+  it('a missing directory or a directory as the output: exit 2, one line naming it', () => {
+    const missing = cli(['report', '--runs', 'a', '--out', join(tmp, 'runs'), '--output', '/missing/dir/r.md']);
+    expect(missing.code).toBe(2);
+    expect(missing.err.trim()).toBe("typed-flows: cannot write '/missing/dir/r.md': the directory '/missing/dir' does not exist; create it first or choose another path.");
+    const dir = cli(['report', '--runs', 'a', '--out', join(tmp, 'runs'), '--output', tmp]);
+    expect(dir.code).toBe(2);
+    expect(dir.err).toContain('is a directory');
+    noStack(dir.err);
+  });
+});
+
+describe('options and backends', () => {
+  it('option errors exit 2 (missing --name, --steps 0, --k 0)', () => {
+    for (const args of [['eval'], ['train', '--preset', 'mnist-sr', '--steps', '0'], ['sample', '--name', 'x', '--k', '0']]) {
+      const r = cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err).toMatch(/^error: /);
+      expect(r.err.split('\n').filter((l) => l.trim() !== '')).toHaveLength(2);
+    }
+  });
+
+  it('an unavailable backend exits 3, an unknown one 2; one line, no stack trace', () => {
+    const node = cli(['--backend', 'node', 'verify', 'examples/glow.json', '--runs', '1'], { TYPED_FLOWS_BACKEND: '' });
+    expect(node.code).toBe(3);
+    expect(node.err).toMatch(/^typed-flows: backend 'node' \(forced by --backend node\) is unavailable/);
+    expect(node.err.trim().split('\n')).toHaveLength(1);
+    const bogus = cli(['verify', 'examples/glow.json', '--runs', '1'], { TYPED_FLOWS_BACKEND: 'bogus' });
+    expect(bogus.code).toBe(2);
+    expect(bogus.err.trim()).toBe("typed-flows: unknown backend 'bogus' in TYPED_FLOWS_BACKEND; valid names are: auto, node-gpu, node, wasm, cpu.");
+  });
+});
+
+describe('export --output', () => {
+  it('an existing directory as the target: the error names it (exit 2), and nothing is left behind', async () => {
+    const { writeCheckpointFile } = await import('../src/node/checkpoint-file.js');
+    const { describeError } = await import('../src/cli/errors.js');
+    const target = join(tmp, 'a-dir');
+    mkdirSync(target);
+    const e = await writeCheckpointFile(target, new Uint8Array([1, 2, 3])).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const r = describeError(e);
+    expect(r.code).toBe(2);
+    expect(r.message).toContain(`'${target}' is a directory`);
+    expect(existsSync(target)).toBe(true);
+    expect(readdirSync(tmp).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+});
