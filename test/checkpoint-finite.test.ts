@@ -11,10 +11,9 @@ describe('non-finite weights', () => {
   it('loading names every tensor with NaN or infinity and how many values', async () => {
     const params = init(flow, { seed: 0 }) as ParamTree[];
     const weight = (params[1] as { weight: tf.Tensor }).weight;
-    const bad = [
-      { ...(params[0] as Record<string, tf.Tensor>), logScale: tf.tensor1d([NaN, 0, NaN]) },
-      { weight: tf.tensor2d([1, 0, 0, 0, Infinity, 0, 0, 0, 1], [3, 3]) },
-    ];
+    const logScale = tf.tensor1d([NaN, 0, NaN]);
+    const badWeight = tf.tensor2d([1, 0, 0, 0, Infinity, 0, 0, 0, 1], [3, 3]);
+    const bad: ParamTree = [{ ...(params[0] as Record<string, tf.Tensor>), logScale }, { weight: badWeight }];
     const bytes = await encodeCheckpoint({ spec: flow, params: bad, step: 3 });
     const before = tf.memory().numTensors;
     let error: unknown;
@@ -29,7 +28,7 @@ describe('non-finite weights', () => {
     expect(e.problems).toEqual(['params.0.logScale: 2 NaN of 3 values', 'params.1.weight: 1 infinite of 9 values']);
     expect(tf.memory().numTensors).toBe(before);
     disposeParams(params);
-    tf.dispose([bad[0]?.logScale as tf.Tensor, bad[1]?.weight as tf.Tensor]);
+    tf.dispose([logScale, badWeight]);
     expect(weight.isDisposed).toBe(true);
   });
 
