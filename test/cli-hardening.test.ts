@@ -109,3 +109,30 @@ describe('export --output', () => {
     expect(readdirSync(tmp).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 });
+
+describe('huge sizes are refused before anything is allocated', () => {
+  const spec = (name: string, json: unknown): string => {
+    const p = join(tmp, name);
+    writeFileSync(p, JSON.stringify(json));
+    return p;
+  };
+
+  it('verify of [3,100000,100000], of inv1x1 [1000000,1,1] and with --batch 1e8: exit 2 naming the limit', () => {
+    for (const args of [
+      ['verify', spec('wide.json', { kind: 'actnorm', shape: [3, 100000, 100000] })],
+      ['verify', spec('inv.json', { kind: 'inv1x1', shape: [1000000, 1, 1] })],
+      ['verify', 'examples/glow.json', '--batch', '100000000'],
+    ]) {
+      const r = cli(args);
+      expect(r.code, r.err).toBe(2);
+      expect(r.err).toMatch(/^typed-flows: verify with --batch \d+ .* needs about .* of memory; the limit is .*TYPED_FLOWS_MAX_MEMORY/);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('summary of repeat n = 1e8 answers at once: exit 2 naming the layer limit', () => {
+    const r = cli(['summary', spec('repeat.json', { kind: 'repeat', n: 100000000, body: { kind: 'actnorm', shape: [3, 8, 8] } })]);
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toBe('typed-flows: summary: the spec expands to 1.00e8 layers (its repeats multiply to 1.00e8 copies at $); the limit is 100,000 layers. Use a smaller repeat n.');
+  });
+});

@@ -15,6 +15,7 @@ import { presets, type RunConfig } from '../experiments/config.js';
 import { readRunConfig } from './run-dir.js';
 import type { PixelRange } from '../metrics/features.js';
 import { describeError } from './errors.js';
+import { checkLayers, checkVerify, specCost } from './limits.js';
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value);
@@ -72,7 +73,9 @@ program
   .description('print the layer table of a spec: kinds, input and output shapes, parameter counts')
   .argument('<spec.json>', 'a flow spec (JSON)')
   .action(async (file: string) => {
-    console.log(summary(await readSpecFile(file)));
+    const spec = await readSpecFile(file);
+    checkLayers(specCost(spec), 'summary');
+    console.log(summary(spec));
   });
 
 program
@@ -90,6 +93,7 @@ program
   .option('--json', 'print machine-readable results')
   .action(async (file: string, o: { seed: number; runs: number; batch: number; perturb: number; maxReferenceSize: number; json?: boolean }) => {
     const spec = await readSpecFile(file);
+    checkVerify(spec, o.batch);
     const backend = await backendOf(o.json === true);
     const runs: VerifyRun[] = Array.from({ length: o.runs }, (_, i) => {
       const seed = o.seed + i;
