@@ -136,3 +136,28 @@ describe('huge sizes are refused before anything is allocated', () => {
     expect(r.err.trim()).toBe('typed-flows: summary: the spec expands to 1.00e8 layers (its repeats multiply to 1.00e8 copies at $); the limit is 100,000 layers. Use a smaller repeat n.');
   });
 });
+
+describe('run names and configs', () => {
+  it('train --name "" (or a path) is refused before anything is written', () => {
+    const runs = join(tmp, 'names');
+    for (const name of ['', '..', 'a/b']) {
+      const r = cli(['train', '--preset', 'mnist-sr', '--name', name, '--out', runs]);
+      expect(r.code, name).toBe(2);
+      expect(r.err).toContain(`The run name ${JSON.stringify(name)}`);
+      expect(r.err).not.toContain('using backend');
+    }
+    expect(existsSync(runs)).toBe(false);
+  });
+
+  it('a config with a __proto__ key or an unknown field is refused like a spec with one', async () => {
+    const { presets } = await import('../src/experiments/config.js');
+    const text = JSON.stringify(presets['mnist-sr']).replace('{', '{"__proto__":{"polluted":1},').replace('"steps"', '"stpes":3,"steps"');
+    const file = join(tmp, 'proto.json');
+    writeFileSync(file, text);
+    const r = cli(['train', '--config', file, '--out', join(tmp, 'proto-runs')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('  __proto__: not allowed (a prototype key)');
+    expect(r.err).toContain('  train.stpes: unknown field');
+    expect(existsSync(join(tmp, 'proto-runs'))).toBe(false);
+  });
+});

@@ -12,7 +12,7 @@ import { verifyFlow } from '../interpreters/verify.js';
 import { readSpecFile, UsageError } from './io.js';
 import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
 import { presets, type RunConfig } from '../experiments/config.js';
-import { readRunConfig } from './run-dir.js';
+import { checkRunName, readRunConfig } from './run-dir.js';
 import type { PixelRange } from '../metrics/features.js';
 import { describeError } from './errors.js';
 import { checkLayers, checkVerify, specCost } from './limits.js';
@@ -115,8 +115,9 @@ const configFrom = async (o: { config?: string; preset?: string; name?: string; 
     if (preset === undefined) throw new UsageError(`Unknown preset '${o.preset}'. Presets: ${Object.keys(presets).join(', ')}.`);
     config = preset;
   } else {
-    config = await readRunConfig(o.config as string);
+    config = await readRunConfig(o.config as string, { strict: true });
   }
+  checkRunName(o.name ?? config.name);
   return {
     ...config,
     ...(o.name === undefined ? {} : { name: o.name }),
@@ -154,6 +155,7 @@ program
   .option('--fid-range <lo,hi>', 'pixel range the FID network takes (0..255 is mapped to it)', pixelRange, [-1, 1] as PixelRange)
   .addOption(out())
   .action(async (o: { name: string; out: string; lpipsWeights?: string; fidModel?: string; fidRange: PixelRange }) => {
+    checkRunName(o.name);
     await backendOf(true);
     const { evalCommand } = await import('./commands/eval.js');
     const m = await evalCommand(o.out, o.name, {
@@ -177,6 +179,7 @@ program
   .option('--output <file.png>', 'where to write the grid')
   .addOption(out())
   .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string }) => {
+    checkRunName(o.name);
     await backendOf(true);
     const { sampleCommand } = await import('./commands/sample.js');
     console.log(await sampleCommand(o.out, o.name, o));
@@ -189,6 +192,7 @@ program
   .requiredOption('--output <file.safetensors>', 'where to write the model file')
   .addOption(out())
   .action(async (o: { name: string; output: string; out: string }) => {
+    checkRunName(o.name);
     await backendOf(true);
     const { exportCommand } = await import('./commands/export.js');
     const r = await exportCommand(o.out, o.name, o.output);
