@@ -140,7 +140,12 @@ program
     await backendOf(o.quiet === true);
     const { trainCommand } = await import('./commands/train.js');
     const s = await trainCommand(config, { out: o.out, resume: o.resume === true, quiet: o.quiet === true });
-    console.log(`${config.name}: ${s.steps} steps in ${(s.seconds / 60).toFixed(1)} min, final loss ${s.finalLoss.toFixed(3)}${s.skipped > 0 ? `, ${s.skipped} non-finite steps skipped` : ''}${s.stopped ? ' (stopped early; --resume continues)' : ''}`);
+    if (s.nothingToDo === true) {
+      console.log(`${config.name}: already at step ${s.steps} of ${s.totalSteps}; nothing to do, nothing changed (pass --steps above ${s.steps} to train further)`);
+      return;
+    }
+    const progress = s.stepsThisRun === s.steps && s.steps === s.totalSteps ? '' : ` (now at step ${s.steps} of ${s.totalSteps})`;
+    console.log(`${config.name}: ${s.stepsThisRun} steps in ${(s.seconds / 60).toFixed(1)} min${progress}, final loss ${s.finalLoss.toFixed(3)}${s.skipped > 0 ? `, ${s.skipped} non-finite steps skipped` : ''}${s.stopped ? ' (stopped early; --resume continues)' : ''}`);
   });
 
 program

@@ -2,11 +2,12 @@
  * A run's directory: runs/<name>/ holding config.json, checkpoint.safetensors (atomic), history.json,
  * metrics.json, samples-*.png and report.md.
  */
-import { mkdir, readFile, writeFile, rename } from 'node:fs/promises';
+import { mkdir, readFile, writeFile, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeRunConfig, type RunConfig } from '../experiments/config.js';
+import { temporaryPath } from '../node/temp-files.js';
 import { UsageError } from './io.js';
 
 export interface RunDir {
@@ -59,9 +60,14 @@ export const runDir = (root: string, name: string): RunDir => {
 /** Writes JSON atomically (temp file + rename), creating the directory. */
 export const writeJson = async (file: string, value: unknown): Promise<void> => {
   await mkdir(join(file, '..'), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
-  await rename(tmp, file);
+  const tmp = temporaryPath(file);
+  try {
+    await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`);
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
+  }
 };
 
 export const readJson = async (file: string, what: string): Promise<unknown> => {
