@@ -161,3 +161,30 @@ describe('run names and configs', () => {
     expect(existsSync(join(tmp, 'proto-runs'))).toBe(false);
   });
 });
+
+describe('small things a new user meets', () => {
+  it('a spec saved with a UTF-8 byte-order mark reads like one without', () => {
+    const file = join(tmp, 'bom.json');
+    writeFileSync(file, `\uFEFF${readFileSync('examples/glow.json', 'utf8')}`);
+    const r = cli(['summary', file]);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('trainable parameters:');
+  });
+
+  it('a 200-deep path is shortened in messages, keeping its start and end', () => {
+    const deep = join(tmp, ...Array.from({ length: 200 }, (_, i) => `d${i}`), 'spec.json');
+    const r = cli(['summary', deep]);
+    expect(r.code).toBe(2);
+    expect(r.err.length).toBeLessThan(300);
+    expect(r.err).toContain('…');
+    expect(r.err).toContain('/d199/spec.json');
+    expect(r.err).toContain('does not exist');
+  });
+
+  it('cpu runs do not print the tfjs "install our node backend" banner', () => {
+    const r = cli(['verify', 'examples/glow.json', '--runs', '1']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.err).not.toContain('looks like you are running TensorFlow.js in Node.js');
+    expect(r.err).toContain('using backend cpu');
+  });
+});

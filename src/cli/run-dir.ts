@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeRunConfig, type RunConfig } from '../experiments/config.js';
 import { temporaryPath } from '../node/temp-files.js';
-import { UsageError } from './io.js';
+import { stripBom, UsageError } from './io.js';
 
 export interface RunDir {
   readonly path: string;
@@ -73,7 +73,7 @@ export const writeJson = async (file: string, value: unknown): Promise<void> => 
 export const readJson = async (file: string, what: string): Promise<unknown> => {
   if (!existsSync(file)) throw new UsageError(`${what} '${file}' does not exist.`);
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as unknown;
+    return JSON.parse(stripBom(await readFile(file, 'utf8'))) as unknown;
   } catch (e) {
     throw new UsageError(`${what} '${file}' is not valid JSON: ${(e as Error).message}`);
   }
