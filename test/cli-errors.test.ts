@@ -2,7 +2,7 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { BackendError } from '../src/backend/select.js';
-import { describeError, EXIT, firstProblems, shortenPath, shortenPaths } from '../src/cli/errors.js';
+import { ChildExitError, describeError, EXIT, firstProblems, shortenPath, shortenPaths } from '../src/cli/errors.js';
 import { UsageError } from '../src/cli/io.js';
 import { CheckpointError } from '../src/io/safetensors.js';
 
@@ -57,6 +57,11 @@ describe('describeError', () => {
     expect(r.message.split('\n').length).toBeLessThanOrEqual(12);
     expect(r.message).toContain('and 42 more (50 in all)');
     expect(r.message).toMatch(/Fix the node\(s\) named above\.$/);
+  });
+
+  it("a failed child step (demo's train or eval) passes its exit code on", () => {
+    expect(describeError(new ChildExitError('demo-caflow: `typed-flows train` exited with 2', 2))).toEqual({ code: 2, message: 'typed-flows: demo-caflow: `typed-flows train` exited with 2' });
+    expect(describeError(new ChildExitError('killed', null)).code).toBe(3);
   });
 
   it('out-of-memory and unexpected errors exit 3 with one line and no stack trace', () => {

@@ -97,6 +97,17 @@ const isOutOfMemory = (e: unknown): boolean =>
   (e instanceof RangeError && /array length|allocation failed|buffer|out of memory/i.test(e.message)) ||
   (e instanceof Error && /memory access out of bounds|out of memory|Cannot enlarge memory/i.test(e.message));
 
+/** A step run in a child process (demo's train and eval) failed; it printed its own message. */
+export class ChildExitError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number | null,
+  ) {
+    super(message);
+    this.name = 'ChildExitError';
+  }
+}
+
 export interface ErrorReport {
   /** Exit code of the process. */
   readonly code: ExitCode;
@@ -123,6 +134,10 @@ export const describeError = (e: unknown, env: NodeJS.ProcessEnv = process.env):
   }
   if (e instanceof TrainingDivergedError) {
     return say(EXIT.checkFailed, `${e.message}\nThe last good state is saved in the run's checkpoint; --resume continues from it.`);
+  }
+  if (e instanceof ChildExitError) {
+    const code = e.exitCode === EXIT.checkFailed || e.exitCode === EXIT.badInput ? e.exitCode : EXIT.couldNotRun;
+    return say(code, e.message);
   }
   const errno = errnoOf(e);
   if (errno !== undefined) {
