@@ -171,6 +171,20 @@ describe('small things a new user meets', () => {
     expect(r.out).toContain('trainable parameters:');
   });
 
+  it('so does a config file with one', async () => {
+    const { presets } = await import('../src/experiments/config.js');
+    const { readRunConfig } = await import('../src/cli/run-dir.js');
+    const file = join(tmp, 'bom-config.json');
+    writeFileSync(file, `\uFEFF${JSON.stringify(presets['mnist-sr'])}`);
+    expect(await readRunConfig(file, { strict: true })).toEqual(presets['mnist-sr']);
+  });
+
+  it('--help lists the exit codes', () => {
+    const r = cli(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('Exit codes: 0 ok, 1 a check failed, 2 bad input or options, 3 could not run');
+  });
+
   it('a 200-deep path is shortened in messages, keeping its start and end', () => {
     const deep = join(tmp, ...Array.from({ length: 200 }, (_, i) => `d${i}`), 'spec.json');
     const r = cli(['summary', deep]);

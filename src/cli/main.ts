@@ -48,6 +48,11 @@ const program = new Command()
       'cpu',
     ]),
   )
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 ok, 1 a check failed, 2 bad input or options, 3 could not run (README.md, "Exit codes and limits").\n' +
+      'Environment: TYPED_FLOWS_BACKEND, TYPED_FLOWS_WASM_THREADS, TYPED_FLOWS_MAX_MEMORY, TYPED_FLOWS_DEBUG.',
+  )
   .showHelpAfterError('(add --help for usage)')
   // Option errors throw a CommanderError instead of exiting with 1: they are mapped to exit code 2 below.
   // Subcommands inherit this setting (they are created after it).
