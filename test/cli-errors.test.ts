@@ -2,7 +2,7 @@
 import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { BackendError } from '../src/backend/select.js';
-import { ChildExitError, describeError, EXIT, firstProblems, shortenPath, shortenPaths } from '../src/cli/errors.js';
+import { ChildExitError, describeError, EXIT, firstProblems, shortenJsonPath, shortenPath, shortenPaths } from '../src/cli/errors.js';
 import { UsageError } from '../src/cli/io.js';
 import { CheckpointError } from '../src/io/safetensors.js';
 
@@ -91,6 +91,15 @@ describe('shortening', () => {
     const m = shortenPaths(`Spec file '${deep}' does not exist. Pass the path of a JSON spec, e.g. examples/glow.json.`);
     expect(m.length).toBeLessThan(200);
     expect(m).toMatch(/^Spec file '\/tmp\/d0.*….*\/spec\.json' does not exist\. Pass the path of a JSON spec, e\.g\. examples\/glow\.json\.$/);
+  });
+
+  it('shortens a long JSON path of a deeply nested spec, keeping its first and last steps and its depth', () => {
+    const path = `$${'.steps[0]'.repeat(200)}.kind`;
+    const s = shortenJsonPath(path);
+    expect(s.length).toBeLessThanOrEqual(100);
+    expect(s).toMatch(/^\$\.steps\[0\]\.steps\[0\].*…steps\[0\].*\.kind \(201 levels\)$/);
+    expect(shortenJsonPath('$.steps[2].net.hidden')).toBe('$.steps[2].net.hidden');
+    expect(shortenPaths(`  ${path}: unknown kind 'actnrom'`)).toBe(`  ${s}: unknown kind 'actnrom'`);
   });
 
   it('firstProblems keeps short lists whole', () => {

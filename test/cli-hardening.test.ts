@@ -195,6 +195,17 @@ describe('small things a new user meets', () => {
     expect(r.err).toContain('does not exist');
   });
 
+  it('a spec nested 200 deep gets a short message naming the depth, not a 2 KB path', () => {
+    let node: unknown = { kind: 'actnrom', shape: [3, 8, 8] };
+    for (let i = 0; i < 200; i++) node = { kind: 'chain', steps: [node] };
+    const file = join(tmp, 'deep.json');
+    writeFileSync(file, JSON.stringify(node));
+    const r = cli(['summary', file]);
+    expect(r.code).toBe(2);
+    expect(r.err.length).toBeLessThan(400);
+    expect(r.err).toMatch(/\$\.steps\[0\].*….*\(\d+ levels\)/);
+  });
+
   it('cpu runs do not print the tfjs "install our node backend" banner', () => {
     const r = cli(['verify', 'examples/glow.json', '--runs', '1']);
     expect(r.code, r.err).toBe(0);

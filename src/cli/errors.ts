@@ -37,9 +37,39 @@ export const shortenPath = (path: string, max = MAX_PATH): string => {
   return `${path.slice(0, head)}…${path.slice(path.length - (keep - head))}`;
 };
 
-/** Shortens every path-like token (something with a '/' or '\') longer than {@link MAX_PATH} in a message. */
+/**
+ * `$.steps[0].steps[0]…steps[0].kind (201 levels)`: a long JSON path (of a deeply nested spec) keeps
+ * its first and last steps whole and says how deep it is.
+ */
+export const shortenJsonPath = (path: string, max = MAX_PATH): string => {
+  if (path.length <= max) return path;
+  const steps = path.slice(1).match(/\.[^.[]+(?:\[[^\]]*\])*|\[[^\]]*\]/g) ?? [];
+  let head = '$';
+  let tail = '';
+  let i = 0;
+  let j = steps.length;
+  // Take steps alternately from the front and the back while they fit.
+  while (i < j) {
+    const front = steps[i] as string;
+    if (head.length + tail.length + front.length > max / 2 + tail.length) break;
+    head += front;
+    i++;
+    const back = steps[j - 1] as string;
+    if (i >= j || head.length + tail.length + back.length > max) break;
+    tail = back + tail;
+    j--;
+  }
+  return i >= j ? path : `${head}…${tail.replace(/^\./, '')} (${steps.length} levels)`;
+};
+
+/**
+ * Shortens every long path in a message: file paths (something with a '/' or '\') keep their start
+ * and end; JSON paths (`$.…`) keep their first and last steps (see {@link shortenJsonPath}).
+ */
 export const shortenPaths = (message: string, max = MAX_PATH): string =>
-  message.replace(/[^\s'"`()<>,;]*[/\\][^\s'"`()<>,;]*/g, (token) => shortenPath(token, max));
+  message
+    .replace(/\$[.[][^\s:'"`,;()]*/g, (token) => shortenJsonPath(token, max))
+    .replace(/[^\s'"`()<>,;]*[/\\][^\s'"`()<>,;]*/g, (token) => shortenPath(token, max));
 
 /** The first `max` lines of a list and a count of the rest. */
 export const firstProblems = (problems: readonly string[], max = MAX_PROBLEMS): string[] =>
