@@ -103,7 +103,7 @@ const describeErrno = (e: NodeJS.ErrnoException & { dest?: string }): { code: Ex
       };
     }
     case 'EISDIR':
-      return { code: EXIT.badInput, message: `${quoted} is a directory; give the path of a file (e.g. ${path.replace(/[/\\]+$/, '')}/model.safetensors).` };
+      return { code: EXIT.badInput, message: `${quoted} is a directory; give the path of a file (one inside it, for example).` };
     case 'ENOTDIR':
       return { code: EXIT.badInput, message: `${quoted}: a part of this path is a file, not a directory.` };
     case 'EACCES':
