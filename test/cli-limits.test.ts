@@ -2,7 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { smallGlow } from '../src/cli/examples.js';
 import { UsageError } from '../src/cli/io.js';
-import { checkLayers, checkSample, checkVerify, LimitError, MAX_LAYERS, memoryBudget, parseBytes, specCost } from '../src/cli/limits.js';
+import { caflowSpec } from '../src/caflow/model.js';
+import { modelConfigOf } from '../src/cli/model-config.js';
+import { presets, type RunConfig } from '../src/experiments/config.js';
+import { checkLayers, checkSample, checkTrain, checkVerify, LimitError, MAX_LAYERS, memoryBudget, parseBytes, specCost } from '../src/cli/limits.js';
 import { parameterCount } from '../src/interpreters/summary.js';
 
 const budget = { bytes: 4 * 1024 ** 3, source: 'test budget' };
@@ -49,6 +52,16 @@ describe('refusals name the limit', () => {
 
   it('sample: k samples for each condition', () => {
     expect(refused(() => checkSample(JSON.parse(JSON.stringify(smallGlow())), 8, 10_000_000, 'sample', budget))).toContain('--k');
+  });
+});
+
+describe('train', () => {
+  it('refuses a batch size whose step cannot fit, and accepts every preset at its own', () => {
+    for (const [name, preset] of Object.entries(presets)) {
+      expect(() => checkTrain(caflowSpec(modelConfigOf(preset)), preset.train.batchSize, budget), name).not.toThrow();
+    }
+    const sr = presets['mnist-sr'] as RunConfig;
+    expect(refused(() => checkTrain(caflowSpec(modelConfigOf(sr)), 100_000_000, budget))).toMatch(/^train with train\.batchSize 100000000 .* needs about .*; the limit is 4\.29 GB \(test budget\)\. Use a smaller train\.batchSize/);
   });
 });
 

@@ -192,6 +192,15 @@ export const verifyBytes = (cost: SpecCost, batch: number): number => F32 * (3 *
 /** Sampling `samples` images from a model: every layer's activations for each sample, once. */
 export const sampleBytes = (cost: SpecCost, samples: number): number => F32 * (cost.params + 2 * samples * cost.activations);
 
+/** A training step: parameters, gradients and Adam's two moments; activations kept for the backward pass and their gradients. */
+export const trainBytes = (cost: SpecCost, batch: number): number => F32 * (4 * cost.params + 3 * batch * cost.activations);
+
+/** The check `train` makes before loading data: one step at the config's batch size must fit. */
+export const checkTrain = (model: unknown, batch: number, budget: MemoryBudget = memoryBudget()): void => {
+  const cost = specCost(model);
+  checkMemory(trainBytes(cost, batch), `train with train.batchSize ${batch} (${count(cost.params)} parameters)`, 'Use a smaller train.batchSize or model.', budget);
+};
+
 /** The checks `verify` makes before it allocates anything. */
 export const checkVerify = (spec: unknown, batch: number, budget: MemoryBudget = memoryBudget()): void => {
   const cost = specCost(spec);

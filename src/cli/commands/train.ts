@@ -19,6 +19,7 @@ import { disposeParams } from '../../interpreters/params.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import { removeStaleTemporaries } from '../../node/temp-files.js';
 import { UsageError } from '../io.js';
+import { checkTrain } from '../limits.js';
 import { modelConfigOf } from '../model-config.js';
 import { runDir, readJson, writeJson } from '../run-dir.js';
 import { loadRunData } from '../run-data.js';
@@ -47,6 +48,7 @@ const formatDuration = (s: number): string => (s >= 3600 ? `${(s / 3600).toFixed
 export const trainCommand = async (config: RunConfig, o: TrainCommandOptions): Promise<TrainSummary & { readonly nothingToDo?: true }> => {
   const dir = runDir(o.out, config.name);
   const model = caflowSpec(modelConfigOf(config));
+  checkTrain(model, config.train.batchSize);
   const data = await loadRunData(config);
   const resuming = o.resume && existsSync(dir.checkpoint);
   if (o.resume && !resuming) throw new UsageError(`--resume: there is no checkpoint at '${dir.checkpoint}' to resume from. Drop --resume to start a new run.`);
