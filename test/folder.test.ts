@@ -61,5 +61,12 @@ describe('loadImageFolder', () => {
 
   it('a missing folder says what to set', async () => {
     await expect(loadImageFolder(join(root, 'nope'), { size: 8, layout: 'single' })).rejects.toThrow('Set data.path');
+    await expect(loadImageFolder(join(root, 'nope'), { size: 8, layout: 'single' })).rejects.toThrow('does not exist');
+  });
+
+  it('a file given as the folder is called a file, not missing', async () => {
+    const file = join(root, 'one.png');
+    png(file, 8, 8, () => [1, 2, 3]);
+    await expect(loadImageFolder(file, { size: 8, layout: 'single' })).rejects.toThrow(`Image folder '${file}' is a file, not a folder. Set data.path`);
   });
 });

@@ -1,34 +1,19 @@
 """PyTorch CPU side of typed-flows' benchmarks (bench/run.ts runs this in its own process).
 
 Usage: /usr/bin/python3 bench/pytorch/bench.py '<json config>'
-Prints one line of JSON: {"torch", "threads", "figures": {name: {"median_ms", "samples_ms"}}, "shapes"}.
+Prints one line of JSON: {"torch", "threads", "figures": {name: {"median_ms", "samples_ms", "warmup_runs"}}, "shapes"}.
+Each figure is timed after a warm-up that lasts until the time per call has settled (timing.py).
 Figures: the coupling-net workload of the design notes (forward; forward + backward), one CAFLOW
 training step (joint loss, backward, global-norm clipping at 1, Adam), and CAFLOW sampling.
 """
 import json
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 from caflow import Caflow, latent_channels, soft_clamp
-
-
-def timed(fn, warmup, reps, before=None):
-    for _ in range(warmup):
-        if before is not None:
-            before()
-        fn()
-    samples = []
-    for _ in range(reps):
-        if before is not None:
-            before()
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    return {"median_ms": statistics.median(samples), "samples_ms": samples}
+from timing import timed, warm_up
 
 
 def coupling(cfg, figures, shapes):
@@ -69,6 +54,9 @@ def coupling(cfg, figures, shapes):
         for p in params:
             p.grad = None
 
+    # The first figure of the process: warm up both passes (the backward one touches more kernels and
+    # grows the allocator) before timing either, each until its time per call has settled.
+    warm_up(fwd_bwd, cfg["warmup"], clear)
     figures["coupling_forward"] = timed(fwd, cfg["warmup"], cfg["reps"])
     figures["coupling_forward_backward"] = timed(fwd_bwd, cfg["warmup"], cfg["reps"], clear)
     shapes["coupling_params"] = sum(p.numel() for p in params)

@@ -1,5 +1,6 @@
 // Node-side backend selection (edge module: may use Node APIs), and the browser-safe wasm kernels.
 export * from './select.js';
+export { silenceCpuBanner } from './quiet.js';
 export { registerWasmKernels } from './wasm-kernels.js';
 export { registerWasmConcat } from './wasm-concat.js';
 export { registerWasmIdentity } from './wasm-identity.js';

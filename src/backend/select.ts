@@ -11,7 +11,10 @@
 // The `wasmThreads` option or TYPED_FLOWS_WASM_THREADS opts into the threaded build
 // (src/backend/wasm-threads.ts); if that fails, wasm runs single-threaded and one line says why.
 // Once wasm is active, typed-flows' own wasm kernels are registered (src/backend/wasm-kernels.ts).
+// tfjs's cpu-backend banner ("Hi, looks like you are running TensorFlow.js in Node.js ...") is
+// silenced (src/backend/quiet.ts): the log line here already names the backend in use.
 import * as tf from '@tensorflow/tfjs';
+import { silenceCpuBanner } from './quiet.js';
 import { registerWasmKernels } from './wasm-kernels.js';
 import { activateWasmWithThreads, parseWasmThreads, WASM_THREADS_ENV_VAR, wasmThreadsInUse } from './wasm-threads.js';
 
@@ -197,6 +200,7 @@ async function tryBackend(name: BackendName, wasm: WasmThreadsRequest): Promise<
   if (error === undefined && name === 'wasm') {
     registerWasmKernels();
   }
+  if (error === undefined) silenceCpuBanner();
   return error === undefined ? (wasmThreads === undefined ? {} : { wasmThreads }) : { error };
 }
 

@@ -51,6 +51,12 @@ export const decodeCaflowSpec = (json: unknown): CaflowSpec => {
   return { kind: 'caflow', variant: o['variant'] as CaflowSpec['variant'], lambda: o['lambda'] as number, encoderY, encoderW, priors: priors as FlowSpec[] };
 };
 
+/** One training step's loss. */
+export interface LossRecord {
+  readonly step: number;
+  readonly loss: number;
+}
+
 export interface CaflowCheckpoint {
   readonly model: CaflowSpec;
   readonly params: CaflowParams;
@@ -58,7 +64,19 @@ export interface CaflowCheckpoint {
   /** Training steps taken (skipped ones included). */
   readonly step: number;
   readonly config: unknown;
+  /**
+   * The losses of the steps up to `step` (skipped steps have none), kept in the checkpoint so that a
+   * crash can never separate them from the weights they led to; absent in checkpoints of earlier versions.
+   */
+  readonly history?: readonly LossRecord[];
 }
+
+/** History as stored in the metadata: [step, loss] pairs. */
+const encodeHistory = (h: readonly LossRecord[]): Array<[number, number]> => h.map((r) => [r.step, r.loss]);
+const decodeHistory = (u: unknown): LossRecord[] | undefined =>
+  Array.isArray(u)
+    ? u.flatMap((r) => (Array.isArray(r) && typeof r[0] === 'number' && typeof r[1] === 'number' ? [{ step: r[0], loss: r[1] }] : []))
+    : undefined;
 
 export const encodeCaflowCheckpoint = (c: CaflowCheckpoint): Promise<Uint8Array> =>
   encodeCheckpoint({
@@ -66,7 +84,7 @@ export const encodeCaflowCheckpoint = (c: CaflowCheckpoint): Promise<Uint8Array>
     params: c.params as ParamTree,
     optimizer: { m: c.adam.m, v: c.adam.v },
     step: c.step,
-    config: { run: c.config ?? null, adamStep: c.adam.step },
+    config: { run: c.config ?? null, adamStep: c.adam.step, ...(c.history === undefined ? {} : { history: encodeHistory(c.history) }) },
   });
 
 /** A trained model without optimizer state: enough to evaluate and sample, not to resume training. */
@@ -116,7 +134,15 @@ export const decodeCaflowCheckpoint = (bytes: Uint8Array, expected?: CaflowSpec)
     if (flat === undefined) throw new CheckpointError(`the checkpoint has no optimizer slot '${name}': it cannot resume training`);
     return paramsFromFlat(shapes, flat as Map<string, tf.Tensor>);
   };
-  const meta = (ckpt.config ?? {}) as { run?: unknown; adamStep?: unknown };
+  const meta = (ckpt.config ?? {}) as { run?: unknown; adamStep?: unknown; history?: unknown };
   const adamStep = typeof meta.adamStep === 'number' ? meta.adamStep : ckpt.step;
-  return { model, params, adam: { step: adamStep, m: slot('m'), v: slot('v') }, step: ckpt.step, config: meta.run ?? null };
+  const history = decodeHistory(meta.history);
+  return {
+    model,
+    params,
+    adam: { step: adamStep, m: slot('m'), v: slot('v') },
+    step: ckpt.step,
+    config: meta.run ?? null,
+    ...(history === undefined ? {} : { history }),
+  };
 };

@@ -20,4 +20,5 @@ export {
   caflowParamInfo,
   type CaflowCheckpoint,
   type CaflowModelFile,
+  type LossRecord,
 } from './checkpoint.js';

@@ -12,15 +12,20 @@ export class UsageError extends Error {
   }
 }
 
+/** Text of a file without a leading UTF-8 byte-order mark (editors on Windows write one; JSON.parse rejects it). */
+export const stripBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
 export const readSpecFile = async (file: string): Promise<FlowSpec> => {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = stripBom(await readFile(file, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(
       code === 'ENOENT'
         ? `Spec file '${file}' does not exist. Pass the path of a JSON spec, e.g. examples/glow.json.`
+        : code === 'EISDIR'
+          ? `Spec file '${file}' is a directory. Pass the path of a JSON spec, e.g. examples/glow.json.`
         : `Cannot read spec file '${file}': ${(e as Error).message}`,
     );
   }

@@ -1,20 +1,21 @@
 /**
  * The `typed-flows` command line: summary and verify of a user's spec (JSON); train, eval, sample,
  * report and demo of CAFLOW runs (each command's module is loaded only when it runs).
- * Exit codes: 0 ok, 1 a check failed, 2 bad input (message says what to fix).
+ * Exit codes: 0 ok, 1 a check failed, 2 bad input or options (the message says what to fix),
+ * 3 could not run (backend unavailable, file system failure, a bug); errors are mapped to them in
+ * one place, src/cli/errors.ts.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { selectBackend, type BackendName } from '../backend/index.js';
-import { SpecError } from '../dsl/errors.js';
+import { BackendError, selectBackend, type BackendName } from '../backend/index.js';
 import { summary } from '../interpreters/summary.js';
 import { verifyFlow } from '../interpreters/verify.js';
 import { readSpecFile, UsageError } from './io.js';
 import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
 import { presets, type RunConfig } from '../experiments/config.js';
-import { readRunConfig } from './run-dir.js';
+import { checkRunName, readRunConfig } from './run-dir.js';
 import type { PixelRange } from '../metrics/features.js';
-import { CheckpointError } from '../io/safetensors.js';
-import { TrainingDivergedError } from '../training/step.js';
+import { describeError } from './errors.js';
+import { checkLayers, checkVerify, specCost } from './limits.js';
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value);
@@ -47,13 +48,29 @@ const program = new Command()
       'cpu',
     ]),
   )
-  .showHelpAfterError();
+  .addHelpText(
+    'after',
+    '\nExit codes: 0 ok, 1 a check failed, 2 bad input or options, 3 could not run (README.md, "Exit codes and limits").\n' +
+      'Environment: TYPED_FLOWS_BACKEND, TYPED_FLOWS_WASM_THREADS, TYPED_FLOWS_MAX_MEMORY, TYPED_FLOWS_DEBUG.',
+  )
+  .showHelpAfterError('(add --help for usage)')
+  // Option errors throw a CommanderError instead of exiting with 1: they are mapped to exit code 2 below.
+  // Subcommands inherit this setting (they are created after it).
+  .exitOverride();
 
 const backendOf = async (quiet: boolean): Promise<string> => {
   // Without --backend, selectBackend reads TYPED_FLOWS_BACKEND (the flag wins over the variable).
   const { backend } = program.opts<{ backend?: BackendName | 'auto' }>();
-  const chosen = await selectBackend({ ...(backend === undefined ? {} : { prefer: backend }), ...(quiet ? { log: () => undefined } : {}) });
-  return chosen.name;
+  try {
+    const chosen = await selectBackend({ ...(backend === undefined ? {} : { prefer: backend }), ...(quiet ? { log: () => undefined } : {}) });
+    return chosen.name;
+  } catch (e) {
+    // The library speaks of its `prefer` option; on the command line that is --backend.
+    if (e instanceof BackendError && backend !== undefined) {
+      throw new BackendError(e.message.replace('forced by the prefer option', `forced by --backend ${backend}`).replace(`pass prefer: 'auto'`, 'pass --backend auto'), e.tried);
+    }
+    throw e;
+  }
 };
 
 program
@@ -61,7 +78,9 @@ program
   .description('print the layer table of a spec: kinds, input and output shapes, parameter counts')
   .argument('<spec.json>', 'a flow spec (JSON)')
   .action(async (file: string) => {
-    console.log(summary(await readSpecFile(file)));
+    const spec = await readSpecFile(file);
+    checkLayers(specCost(spec), 'summary');
+    console.log(summary(spec));
   });
 
 program
@@ -79,6 +98,7 @@ program
   .option('--json', 'print machine-readable results')
   .action(async (file: string, o: { seed: number; runs: number; batch: number; perturb: number; maxReferenceSize: number; json?: boolean }) => {
     const spec = await readSpecFile(file);
+    checkVerify(spec, o.batch);
     const backend = await backendOf(o.json === true);
     const runs: VerifyRun[] = Array.from({ length: o.runs }, (_, i) => {
       const seed = o.seed + i;
@@ -100,8 +120,9 @@ const configFrom = async (o: { config?: string; preset?: string; name?: string; 
     if (preset === undefined) throw new UsageError(`Unknown preset '${o.preset}'. Presets: ${Object.keys(presets).join(', ')}.`);
     config = preset;
   } else {
-    config = await readRunConfig(o.config as string);
+    config = await readRunConfig(o.config as string, { strict: true });
   }
+  checkRunName(o.name ?? config.name);
   return {
     ...config,
     ...(o.name === undefined ? {} : { name: o.name }),
@@ -124,7 +145,12 @@ program
     await backendOf(o.quiet === true);
     const { trainCommand } = await import('./commands/train.js');
     const s = await trainCommand(config, { out: o.out, resume: o.resume === true, quiet: o.quiet === true });
-    console.log(`${config.name}: ${s.steps} steps in ${(s.seconds / 60).toFixed(1)} min, final loss ${s.finalLoss.toFixed(3)}${s.skipped > 0 ? `, ${s.skipped} non-finite steps skipped` : ''}${s.stopped ? ' (stopped early; --resume continues)' : ''}`);
+    if (s.nothingToDo === true) {
+      console.log(`${config.name}: already at step ${s.steps} of ${s.totalSteps}; nothing to do, nothing changed (pass --steps above ${s.steps} to train further)`);
+      return;
+    }
+    const progress = s.stepsThisRun === s.steps && s.steps === s.totalSteps ? '' : ` (now at step ${s.steps} of ${s.totalSteps})`;
+    console.log(`${config.name}: ${s.stepsThisRun} steps in ${(s.seconds / 60).toFixed(1)} min${progress}, final loss ${s.finalLoss.toFixed(3)}${s.skipped > 0 ? `, ${s.skipped} non-finite steps skipped` : ''}${s.stopped ? ' (stopped early; --resume continues)' : ''}`);
   });
 
 program
@@ -139,6 +165,7 @@ program
   .option('--fid-range <lo,hi>', 'pixel range the FID network takes (0..255 is mapped to it)', pixelRange, [-1, 1] as PixelRange)
   .addOption(out())
   .action(async (o: { name: string; out: string; lpipsWeights?: string; fidModel?: string; fidRange: PixelRange }) => {
+    checkRunName(o.name);
     await backendOf(true);
     const { evalCommand } = await import('./commands/eval.js');
     const m = await evalCommand(o.out, o.name, {
@@ -162,6 +189,7 @@ program
   .option('--output <file.png>', 'where to write the grid')
   .addOption(out())
   .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string }) => {
+    checkRunName(o.name);
     await backendOf(true);
     const { sampleCommand } = await import('./commands/sample.js');
     console.log(await sampleCommand(o.out, o.name, o));
@@ -174,6 +202,7 @@ program
   .requiredOption('--output <file.safetensors>', 'where to write the model file')
   .addOption(out())
   .action(async (o: { name: string; output: string; out: string }) => {
+    checkRunName(o.name);
     await backendOf(true);
     const { exportCommand } = await import('./commands/export.js');
     const r = await exportCommand(o.out, o.name, o.output);
@@ -184,7 +213,7 @@ program
   .command('report')
   .description('a markdown report comparing evaluated runs')
   .requiredOption('--runs <names...>', 'evaluated runs to compare')
-  .requiredOption('--output <file.md>', 'where to write the report (a .json twin is written beside it)')
+  .requiredOption('--output <file.md>', 'where to write the report (its .json twin goes beside it: r.md -> r.json, other names get .json appended)')
   .addOption(out())
   .action(async (o: { runs: string[]; output: string; out: string }) => {
     const { reportCommand } = await import('./commands/report.js');
@@ -207,13 +236,7 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof UsageError || e instanceof SpecError || e instanceof CheckpointError) {
-    console.error(`typed-flows: ${e.message}`);
-    process.exitCode = 2;
-  } else if (e instanceof TrainingDivergedError) {
-    console.error(`typed-flows: ${e.message}\nThe last good state is saved in the run's checkpoint; --resume continues from it.`);
-    process.exitCode = 1;
-  } else {
-    throw e;
-  }
+  const { code, message } = describeError(e);
+  if (message !== '') console.error(message);
+  process.exitCode = code;
 }

@@ -72,7 +72,8 @@ const halves = (img: { data: Uint8Array; width: number; height: number }): [type
 export const loadImageFolder = async (path: string, options: { readonly size: number; readonly layout: FolderLayout }): Promise<ImageFolder> => {
   const paired = options.layout !== 'single';
   if (!existsSync(path) || !statSync(path).isDirectory()) {
-    throw new Error(`Image folder '${path}' does not exist. Set data.path in the config to a folder of PNG/JPEG images${options.layout === 'paired' ? ' with subfolders A (conditions) and B (targets)' : ''}.`);
+    const problem = existsSync(path) ? 'is a file, not a folder' : 'does not exist';
+    throw new Error(`Image folder '${path}' ${problem}. Set data.path in the config to a folder of PNG/JPEG images${options.layout === 'paired' ? ' with subfolders A (conditions) and B (targets)' : ''}.`);
   }
   const skipped: Array<{ file: string; reason: string }> = [];
   const load = (file: string): Uint8Array | undefined => {

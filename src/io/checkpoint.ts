@@ -158,11 +158,31 @@ const parseName = (name: string): { slot?: string; path: string } | undefined =>
   return slot === '' ? undefined : { slot, path: dot < 0 ? '' : rest.slice(dot + 1) };
 };
 
+/** `name: 3 of 1024 values are NaN` for every float tensor with values that are not finite. */
+const nonFiniteTensors = (named: ReadonlyArray<readonly [string, SafeTensor]>): string[] => {
+  const problems: string[] = [];
+  for (const [name, t] of named) {
+    if (t.dtype !== 'F32') continue;
+    let nan = 0;
+    let inf = 0;
+    for (const v of t.data) {
+      if (Number.isNaN(v)) nan++;
+      else if (v === Infinity || v === -Infinity) inf++;
+    }
+    if (nan + inf > 0) {
+      const kinds = [nan > 0 ? `${nan} NaN` : '', inf > 0 ? `${inf} infinite` : ''].filter((k) => k !== '').join(', ');
+      problems.push(`${name}: ${kinds} of ${t.data.length} values`);
+    }
+  }
+  return problems;
+};
+
 /**
  * Decodes checkpoint bytes into fresh tensors (the caller owns and disposes them). With `expected`,
  * the stored spec and tensors are checked first and a CheckpointError lists every difference: spec
  * fields, missing, extra and mis-shaped parameters, and optimizer tensors that are not parameters or
- * have another shape (optimizer slots may leave parameters out). No tensor is created on failure.
+ * have another shape (optimizer slots may leave parameters out). A float tensor holding NaN or an
+ * infinity is an error too, naming each such tensor. No tensor is created on failure.
  */
 export const decodeCheckpoint = (bytes: Uint8Array, expected?: ExpectedCheckpoint): Checkpoint => {
   const { tensors, metadata } = decodeSafetensors(bytes);
@@ -222,6 +242,17 @@ export const decodeCheckpoint = (bytes: Uint8Array, expected?: ExpectedCheckpoin
       }
     }
     if (problems.length > 0) throw new CheckpointError('the checkpoint does not match the expected model', problems);
+  }
+
+  const nonFinite = nonFiniteTensors([
+    ...[...params].map(([p, t]) => [tensorName('params', p), t] as const),
+    ...[...slots].flatMap(([slot, m]) => [...m].map(([p, t]) => [tensorName(`optimizer.${slot}`, p), t] as const)),
+  ]);
+  if (nonFinite.length > 0) {
+    throw new CheckpointError(
+      `the checkpoint holds non-finite values (NaN or infinity) in ${nonFinite.length} tensor${nonFinite.length === 1 ? '' : 's'}; a model with them computes NaN. Use an earlier checkpoint or retrain`,
+      nonFinite,
+    );
   }
 
   const toTensor = (t: SafeTensor): tf.Tensor => tf.tensor(t.data, [...t.shape], t.dtype === 'F32' ? 'float32' : 'int32');

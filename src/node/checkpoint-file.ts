@@ -2,10 +2,11 @@
  * Checkpoint files on disk (Node only). Writes are atomic: the bytes go to a temporary file in the
  * target's directory, which is fsynced and then renamed over the target, so a reader sees either the
  * old file or the complete new one, never a half-written file; on failure the temporary file is removed.
+ * A process killed mid-write leaves its temporary file behind: removeStaleTemporaries (temp-files.ts) cleans those.
  */
-import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { temporaryPath } from './temp-files.js';
 import { CheckpointError, decodeCheckpoint, type Checkpoint, type ExpectedCheckpoint } from '../io/checkpoint.js';
 
 /** What can be written: the bytes, or chunks of them (e.g. produced while writing). */
@@ -35,7 +36,7 @@ const syncDirectory = async (dir: string): Promise<void> => {
 export const writeCheckpointFile = async (path: string, bytes: CheckpointBytes): Promise<void> => {
   const target = resolve(path);
   const dir = dirname(target);
-  const temp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = temporaryPath(target);
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(temp, 'wx', 0o644);

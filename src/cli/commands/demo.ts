@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { caflowSpec } from '../../caflow/model.js';
 import { presets, type RunConfig } from '../../experiments/config.js';
 import { parameterCount } from '../../interpreters/summary.js';
+import { ChildExitError } from '../errors.js';
 import { modelConfigOf } from '../model-config.js';
 import { runDir, readJson, writeJson } from '../run-dir.js';
 import type { EvalResult } from './eval.js';
@@ -34,7 +35,7 @@ const child = (args: readonly string[], label: string): Promise<void> =>
     relay(p.stdout, process.stdout);
     relay(p.stderr, process.stderr);
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${label}: \`typed-flows ${args.join(' ')}\` exited with ${code}`))));
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new ChildExitError(`${label}: \`typed-flows ${args.join(' ')}\` exited with ${code} (its message is above)`, code))));
   });
 
 export interface DemoOptions {

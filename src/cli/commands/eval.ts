@@ -11,6 +11,7 @@ import { disposeLpipsWeights, lpipsFeatureSizes } from '../../metrics/lpips.js';
 import { writeImageGrid } from '../../node/png.js';
 import { UsageError } from '../io.js';
 import { FID_NOT_COMPUTED, LPIPS_NOT_COMPUTED, readFidModel, readLpipsWeights } from '../perceptual-files.js';
+import { checkSample } from '../limits.js';
 import { loadRunData } from '../run-data.js';
 import { runDir, writeJson } from '../run-dir.js';
 import { loadRun } from './load-run.js';
@@ -71,6 +72,7 @@ export const evalCommand = async (root: string, name: string, o: EvalOptions = {
   try {
     const run = await loadRun(dir);
     const { val } = await loadRunData(run.config);
+    checkSample(run.model, Math.min(run.config.eval.conditions, val.count), run.config.eval.samples, `eval (the config's eval.conditions and eval.samples)`);
     if (lpipsWeights !== undefined) {
       const [, h, w] = val.targetShape;
       try {

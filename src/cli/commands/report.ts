@@ -70,6 +70,12 @@ export const renderReport = (title: string, file: string, runs: readonly ReportI
   return `${lines.join('\n')}\n`;
 };
 
+/**
+ * Where the JSON twin of a report goes: `report.md` (any case) -> `report.json`; any other name gets
+ * `.json` appended (`r.txt` -> `r.txt.json`), so the twin never overwrites the report.
+ */
+export const jsonTwin = (out: string): string => (/\.md$/i.test(out) ? out.replace(/\.md$/i, '.json') : `${out}.json`);
+
 export const reportCommand = async (root: string, names: readonly string[], out: string, title = 'typed-flows report'): Promise<string> => {
   if (names.length === 0) throw new UsageError('report: name at least one evaluated run (--runs a b ...).');
   const runs: ReportInput[] = [];
@@ -80,6 +86,6 @@ export const reportCommand = async (root: string, names: readonly string[], out:
   }
   const text = renderReport(title, out, runs);
   await writeFile(out, text);
-  await writeJson(out.replace(/\.md$/, '.json'), runs.map((r) => r.metrics));
+  await writeJson(jsonTwin(out), runs.map((r) => r.metrics));
   return text;
 };

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { sampleRanked } from '../../experiments/evaluate.js';
 import { pairsAt } from '../../experiments/paired-data.js';
+import { checkSample } from '../limits.js';
 import { loadRunData } from '../run-data.js';
 import { runDir } from '../run-dir.js';
 import { writeSampleGrid } from './eval.js';
@@ -12,6 +13,7 @@ export const sampleCommand = async (root: string, name: string, o: { k: number; 
   const run = await loadRun(dir);
   const { val } = await loadRunData(run.config);
   const count = Math.min(o.count, val.count);
+  checkSample(run.model, count, o.k, 'sample');
   const temperature = o.temperature ?? run.config.eval.temperature;
   const { w, y } = pairsAt(val, Array.from({ length: count }, (_, i) => i));
   const samples = sampleRanked(run.model, run.params, y, { samples: o.k, temperature, seed: o.seed });

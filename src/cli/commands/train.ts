@@ -14,8 +14,12 @@ import type { RunConfig } from '../../experiments/config.js';
 import { batchIndices, pairsAt } from '../../experiments/paired-data.js';
 import { trainRun, type Progress } from '../../experiments/train-run.js';
 import { createAdamState } from '../../training/adam.js';
+import type { LossRecord } from '../../caflow/checkpoint.js';
+import { disposeParams } from '../../interpreters/params.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
+import { removeStaleTemporaries } from '../../node/temp-files.js';
 import { UsageError } from '../io.js';
+import { checkTrain } from '../limits.js';
 import { modelConfigOf } from '../model-config.js';
 import { runDir, readJson, writeJson } from '../run-dir.js';
 import { loadRunData } from '../run-data.js';
@@ -27,7 +31,12 @@ export interface TrainCommandOptions {
 }
 
 export interface TrainSummary {
+  /** The step the run is at now (all invocations). */
   readonly steps: number;
+  /** Steps this invocation took. */
+  readonly stepsThisRun: number;
+  /** The run's target (config train.steps). */
+  readonly totalSteps: number;
   readonly seconds: number;
   readonly finalLoss: number;
   readonly skipped: number;
@@ -36,9 +45,10 @@ export interface TrainSummary {
 
 const formatDuration = (s: number): string => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 60 ? `${(s / 60).toFixed(1)} min` : `${s.toFixed(0)} s`);
 
-export const trainCommand = async (config: RunConfig, o: TrainCommandOptions): Promise<TrainSummary> => {
+export const trainCommand = async (config: RunConfig, o: TrainCommandOptions): Promise<TrainSummary & { readonly nothingToDo?: true }> => {
   const dir = runDir(o.out, config.name);
   const model = caflowSpec(modelConfigOf(config));
+  checkTrain(model, config.train.batchSize);
   const data = await loadRunData(config);
   const resuming = o.resume && existsSync(dir.checkpoint);
   if (o.resume && !resuming) throw new UsageError(`--resume: there is no checkpoint at '${dir.checkpoint}' to resume from. Drop --resume to start a new run.`);
@@ -46,12 +56,31 @@ export const trainCommand = async (config: RunConfig, o: TrainCommandOptions): P
     throw new UsageError(`'${dir.path}' already holds a run. Pass --resume to continue it, or choose another --name.`);
   }
 
+  // Temporary files of writes interrupted by a kill (they are never renamed into place): remove them.
+  const stale = await removeStaleTemporaries(dir.path);
+  if (stale.files.length > 0 && !o.quiet) {
+    console.error(`${config.name}: removed ${stale.files.length} temporary file(s) (${(stale.bytes / 1e6).toFixed(1)} MB) left by an interrupted run`);
+  }
+
   let start: { params: ReturnType<typeof initCaflow>; adam: ReturnType<typeof createAdamState>; step: number };
-  let history: Array<{ step: number; loss: number }> = [];
+  let history: LossRecord[] = [];
   if (resuming) {
     const ckpt = decodeCaflowCheckpoint(new Uint8Array(await readFile(dir.checkpoint)), model);
+    if (config.train.steps <= ckpt.step) {
+      disposeParams([ckpt.params, ckpt.adam.m, ckpt.adam.v]);
+      if (config.train.steps < ckpt.step) {
+        throw new UsageError(
+          `--resume: the run '${config.name}' is at step ${ckpt.step} already, past the ${config.train.steps} steps asked for; nothing was changed. Pass --steps above ${ckpt.step} to train further.`,
+        );
+      }
+      return { nothingToDo: true, steps: ckpt.step, stepsThisRun: 0, totalSteps: config.train.steps, seconds: 0, finalLoss: NaN, skipped: 0, stopped: false };
+    }
     start = { params: ckpt.params, adam: ckpt.adam, step: ckpt.step };
-    if (existsSync(dir.history)) history = ((await readJson(dir.history, 'History')) as typeof history).filter((h) => h.step <= ckpt.step);
+    // The checkpoint holds the losses up to its step; history.json may lag behind it (a kill between
+    // the two writes) or run ahead of it. Checkpoints of earlier versions have no history: use the file.
+    if (ckpt.history !== undefined) history = [...ckpt.history];
+    else if (existsSync(dir.history)) history = ((await readJson(dir.history, 'History')) as LossRecord[]).filter((h) => h.step <= ckpt.step);
+    await writeJson(dir.history, history);
   } else {
     // Data-dependent init of every ActNorm from one larger batch.
     const initBatch = pairsAt(data.train, batchIndices(data.train.count, Math.min(256, data.train.count), config.train.seed, -1));
@@ -63,8 +92,11 @@ export const trainCommand = async (config: RunConfig, o: TrainCommandOptions): P
     await writeJson(dir.config, config);
   }
 
-  const save = async (s: { params: typeof start.params; adam: typeof start.adam; step: number }): Promise<void> => {
-    await writeCheckpointFile(dir.checkpoint, await encodeCaflowCheckpoint({ model, params: s.params, adam: s.adam, step: s.step, config }));
+  /** The checkpoint (with the losses up to its step), then history.json, its readable copy. */
+  const save = async (s: { params: typeof start.params; adam: typeof start.adam; step: number }, losses: readonly LossRecord[]): Promise<void> => {
+    const upTo = losses.filter((h) => h.step <= s.step);
+    await writeCheckpointFile(dir.checkpoint, await encodeCaflowCheckpoint({ model, params: s.params, adam: s.adam, step: s.step, config, history: upTo }));
+    await writeJson(dir.history, upTo);
   };
 
   let stopRequested = false;
@@ -110,18 +142,16 @@ export const trainCommand = async (config: RunConfig, o: TrainCommandOptions): P
       clipNorm: config.train.clipNorm,
       mode: config.train.mode,
       checkpointEvery: config.train.checkpointEvery,
-      saveCheckpoint: async (s) => {
-        await save(s);
-        await writeJson(dir.history, [...history, ...recent]);
-      },
+      saveCheckpoint: (s) => save(s, [...history, ...recent]),
       onProgress,
       shouldStop: () => stopRequested,
     });
     history = [...history, ...recent];
-    await save({ params: r.params, adam: r.adam, step: r.step });
-    await writeJson(dir.history, history);
+    await save({ params: r.params, adam: r.adam, step: r.step }, history);
     const summary: TrainSummary = {
       steps: r.step,
+      stepsThisRun: r.step - start.step,
+      totalSteps: config.train.steps,
       seconds: (performance.now() - began) / 1000,
       finalLoss: history[history.length - 1]?.loss ?? NaN,
       skipped: r.skipped,

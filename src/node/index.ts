@@ -1,0 +1,3 @@
+// Node-only file helpers (an "edge" module): atomic checkpoint files. Imported as 'typed-flows/node'.
+export { writeCheckpointFile, readCheckpointFile, type CheckpointBytes } from './checkpoint-file.js';
+export { removeStaleTemporaries, type RemovedTemporaries } from './temp-files.js';
