@@ -5,3 +5,5 @@ export * from './layers/index.js';
 export * from './caflow/index.js';
 export * from './training/index.js';
 export * from './io/index.js';
+// The checkpoint form (a spec or shapes; mismatches as CheckpointError) is the one the package root exports.
+export { paramsFromFlat } from './io/index.js';

@@ -34,6 +34,7 @@ const metrics = (name: string): EvalResult => ({
   seconds: 1,
   grid: join(tmp, 'runs', name, 'samples-t0.5.png'),
   bitsPerDim: 1.25,
+  nll: { bitsPerDim: 1.25, standardError: 0.001, pairStandardError: 0.01, draws: 8, midBin: 0.9 },
   best: { rmse: 10, psnr: 20, ssim: 0.5 },
   diversity: 3,
   baseline: null,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeCaflowCheckpoint, encodeCaflowCheckpoint } from '../src/caflow/checkpoint.js';
-import { disposeParams } from '../src/interpreters/params.js';
+import { disposeParams } from '../src/dsl/params.js';
 import { tinyRunConfig } from './tiny-run.js';
 
 const out = mkdtempSync(join(tmpdir(), 'typed-flows-train-harden-'));

@@ -61,6 +61,45 @@ export const mapParams = (tree: ParamTree, f: (t: tf.Tensor, path: string) => tf
   return out;
 };
 
+/** Thrown when a params tree does not mirror its spec. */
+export class ParamMismatchError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`parameters do not match the spec:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ParamMismatchError';
+  }
+}
+
+const formatDims = (s: readonly number[]): string => `[${s.join(',')}]`;
+
+/**
+ * The inverse of `flattenParams`: rebuilds the nested tree laid out by `shapes` (e.g. `paramShapes(spec)`:
+ * arrays where it has arrays, records elsewhere) from dotted paths. The tree holds the given tensors
+ * themselves (no copies). Throws a ParamMismatchError listing every missing, extra or mis-shaped tensor.
+ */
+export const paramsFromFlat = (shapes: ShapeTree, flat: ReadonlyMap<string, tf.Tensor> | Iterable<readonly [string, tf.Tensor]>): ParamTree => {
+  const tensors = new Map<string, tf.Tensor>(flat);
+  const used = new Set<string>();
+  const problems: string[] = [];
+  const join = (prefix: string, k: string | number): string => (prefix === '' ? String(k) : `${prefix}.${k}`);
+  const build = (s: ShapeTree, path: string): ParamTree => {
+    if (isShapeLeaf(s) && s.length > 0) {
+      const t = tensors.get(path);
+      if (t === undefined) problems.push(`${path}: missing (expected ${formatDims(s)})`);
+      else {
+        used.add(path);
+        if (t.shape.length !== s.length || t.shape.some((d, i) => d !== s[i])) problems.push(`${path}: shape ${formatDims(t.shape)}, expected ${formatDims(s)}`);
+      }
+      return t as tf.Tensor;
+    }
+    if (Array.isArray(s)) return (s as readonly ShapeTree[]).map((c, i) => build(c, join(path, i)));
+    return Object.fromEntries(Object.entries(s as ShapeRecord).map(([k, c]) => [k, build(c, join(path, k))]));
+  };
+  const tree = build(shapes, '');
+  for (const path of tensors.keys()) if (!used.has(path)) problems.push(`${path}: not a parameter of this model`);
+  if (problems.length > 0) throw new ParamMismatchError(problems);
+  return tree;
+};
+
 export const countParams = (shapes: ShapeTree): number =>
   flattenShapes(shapes).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
 

@@ -3,7 +3,7 @@
  * trained, and a check that a params tree (e.g. loaded from disk) mirrors the spec.
  */
 import { fold, type FoldTable } from '../dsl/fold.js';
-import { flattenParams, flattenShapes, type ParamTree, type ShapeTree } from '../dsl/params.js';
+import { flattenParams, flattenShapes, ParamMismatchError, type ParamTree, type ShapeTree } from '../dsl/params.js';
 import { definitionOf } from '../dsl/registry.js';
 import { formatShape, sameShape } from '../dsl/shape.js';
 import type { FlowSpec } from '../dsl/spec.js';
@@ -47,13 +47,7 @@ const infoTable: FoldTable<never, ParamInfo[]> = {
 /** Every parameter with its dotted path, shape and whether training updates it. */
 export const paramInfo = (spec: FlowSpec, prefix = ''): ParamInfo[] => fold(spec, infoTable, { paramPath: prefix }).result;
 
-/** Thrown when a params tree does not mirror its spec. */
-export class ParamMismatchError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`parameters do not match the spec:\n${problems.map((p) => `  ${p}`).join('\n')}`);
-    this.name = 'ParamMismatchError';
-  }
-}
+export { ParamMismatchError } from '../dsl/params.js';
 
 const checked = new WeakMap<object, FlowSpec>();
 

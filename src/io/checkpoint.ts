@@ -11,7 +11,7 @@ import { FlowSpecCodec, encodeSpec, withoutFormatTag } from '../dsl/codec.js';
 import { formatShape, sameShape } from '../dsl/shape.js';
 import type { FlowSpec } from '../dsl/spec.js';
 import { paramInfo, paramShapes } from '../interpreters/param-shapes.js';
-import { flattenParams, type ParamTree, type ShapeTree } from '../dsl/params.js';
+import { flattenParams, ParamMismatchError, paramsFromFlat as treeFromFlat, type ParamTree, type ShapeTree } from '../dsl/params.js';
 import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors.js';
 
 export { CheckpointError } from './safetensors.js';
@@ -269,42 +269,22 @@ export const decodeCheckpoint = (bytes: Uint8Array, expected?: ExpectedCheckpoin
 // ---------------------------------------------------------------------------------------------
 // Rebuilding trees
 
-const isShapeLeaf = (s: ShapeTree): s is readonly number[] => Array.isArray(s) && s.length > 0 && s.every((d) => typeof d === 'number');
 const isSpec = (u: FlowSpec | ShapeTree): u is FlowSpec => !Array.isArray(u) && typeof (u as { kind?: unknown }).kind === 'string';
 
 /**
- * Rebuilds the nested ParamTree of a spec (or of a ShapeTree such as `paramShapes(spec)`) from flat
- * dotted paths: arrays where the shape tree has arrays (chain, repeat, parallel), records elsewhere,
- * exactly as `paramShapes` lays it out, so `checkParams(spec, tree)` and the passes accept it. The
- * tree holds the given tensors themselves (no copies). Throws a CheckpointError listing every
- * missing, extra or mis-shaped tensor.
+ * `paramsFromFlat` of src/dsl/params.ts for a spec (or a ShapeTree such as `paramShapes(spec)`), with a
+ * mismatch reported as a CheckpointError listing every missing, extra or mis-shaped tensor.
  */
 export const paramsFromFlat = (
   shapesOrSpec: FlowSpec | ShapeTree,
   flat: ReadonlyMap<string, tf.Tensor> | Iterable<readonly [string, tf.Tensor]>,
 ): ParamTree => {
-  const shapes = isSpec(shapesOrSpec) ? paramShapes(shapesOrSpec) : shapesOrSpec;
-  const tensors = new Map<string, tf.Tensor>(flat);
-  const used = new Set<string>();
-  const problems: string[] = [];
-  const join = (prefix: string, k: string | number): string => (prefix === '' ? String(k) : `${prefix}.${k}`);
-  const build = (s: ShapeTree, path: string): ParamTree => {
-    if (isShapeLeaf(s)) {
-      const t = tensors.get(path);
-      if (t === undefined) problems.push(`${path}: missing (expected ${formatShape(s)})`);
-      else {
-        used.add(path);
-        if (!sameShape(t.shape, s)) problems.push(`${path}: shape ${formatShape(t.shape)}, expected ${formatShape(s)}`);
-      }
-      return t as tf.Tensor;
-    }
-    if (Array.isArray(s)) return (s as readonly ShapeTree[]).map((c, i) => build(c, join(path, i)));
-    return Object.fromEntries(Object.entries(s as Record<string, ShapeTree>).map(([k, c]) => [k, build(c, join(path, k))]));
-  };
-  const tree = build(shapes, '');
-  for (const path of tensors.keys()) if (!used.has(path)) problems.push(`${path}: not a parameter of this model`);
-  if (problems.length > 0) throw new CheckpointError('parameters do not match the model', problems);
-  return tree;
+  try {
+    return treeFromFlat(isSpec(shapesOrSpec) ? paramShapes(shapesOrSpec) : shapesOrSpec, flat);
+  } catch (e) {
+    if (e instanceof ParamMismatchError) throw new CheckpointError('parameters do not match the model', e.problems);
+    throw e;
+  }
 };
 
 /** A decoded checkpoint's optimizer slots as trees mirroring `spec` (each slot must hold every parameter). */

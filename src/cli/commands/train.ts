@@ -15,7 +15,7 @@ import { batchIndices, pairsAt } from '../../experiments/paired-data.js';
 import { trainRun, type Progress } from '../../experiments/train-run.js';
 import { createAdamState } from '../../training/adam.js';
 import type { LossRecord } from '../../caflow/checkpoint.js';
-import { disposeParams } from '../../interpreters/params.js';
+import { disposeParams } from '../../dsl/params.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import { removeStaleTemporaries } from '../../node/temp-files.js';
 import { UsageError } from '../io.js';
