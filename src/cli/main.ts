@@ -94,7 +94,7 @@ program
   .option('--runs <n>', 'number of seeds to try', integer('runs', 1), 3)
   .option('--batch <n>', 'samples per run', integer('batch', 1), 2)
   .option('--perturb <std>', 'noise added to fresh parameters so zero-initialised layers are not the identity', positive, 0.2)
-  .option('--max-reference-size <d>', 'skip the dense-Jacobian check above this many dimensions', integer('max-reference-size', 0), 256)
+  .option('--max-reference-size <d>', 'dense Jacobians up to this many dimensions: of the whole flow, else of each layer (on a crop of it when larger)', integer('max-reference-size', 0), 256)
   .option('--json', 'print machine-readable results')
   .action(async (file: string, o: { seed: number; runs: number; batch: number; perturb: number; maxReferenceSize: number; json?: boolean }) => {
     const spec = await readSpecFile(file);
