@@ -442,3 +442,20 @@ describe('the spec format tag', () => {
     expect(parseSpec(`\uFEFF${encodeSpec(spec)}`)).toEqual(E.right(spec));
   });
 });
+
+describe('values that overflow float32 are refused where they are known statically', () => {
+  const net = { kind: 'convNet', hidden: 4, kernels: [3, 1, 3] };
+  it.each([
+    ['clamp above 44', { kind: 'affineCoupling', shape: [2, 2, 2], cond: {}, net, clamp: 50 }, '$.clamp', 'overflows float32'],
+    ['injector clamp above 44', { kind: 'conditionalAffine', shape: [2, 2, 2], cond: { c: [1, 2, 2] }, net, clamp: 1e3 }, '$.clamp', 'clamp <= 44'],
+    ['logit levels above float32', { kind: 'logit', shape: [2], alpha: 1e-5, levels: 1e39 }, '$.levels', 'cannot be computed in float32'],
+    ['logit levels below float32', { kind: 'logit', shape: [2], alpha: 1e-5, levels: 1e-40 }, '$.levels', 'cannot be computed in float32'],
+  ])('%s', (_name, json, path, message) => {
+    expect(decodeSpec(json)).toEqual(E.left([{ path, message: expect.stringContaining(message) }]));
+  });
+
+  it('accepts the largest clamp and level counts that stay finite', () => {
+    expect(E.isRight(decodeSpec({ kind: 'affineCoupling', shape: [2, 2, 2], cond: {}, net, clamp: 44 }))).toBe(true);
+    expect(E.isRight(decodeSpec({ kind: 'logit', shape: [2], alpha: 1e-5, levels: 1e37 }))).toBe(true);
+  });
+});

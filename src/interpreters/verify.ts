@@ -333,8 +333,12 @@ export const verifyFlow = (spec: FlowSpec, options: VerifyOptions = {}): VerifyR
     checks.push(whole.passed ? whole : perLayerVerdict(whole, withReferences(), flowLogDet, tol));
   } else {
     withReferences();
-    notes.push(`log-det reference of the whole flow not run: ${size} dimensions per sample is above --max-reference-size ${maxReferenceSize}; checked layer by layer instead`);
-    checks.push(perLayerReference(layers, flowLogDet, tol, notes));
+    const perLayer = perLayerReference(layers, flowLogDet, tol, notes);
+    notes.unshift(
+      `log-det reference of the whole flow not run: ${size} dimensions per sample is above the dense-Jacobian limit of ${maxReferenceSize}` +
+        (perLayer === undefined ? '; no layer was small enough either (raise --max-reference-size)' : '; checked layer by layer instead'),
+    );
+    if (perLayer !== undefined) checks.push(perLayer);
   }
   checks.push(check('tensor leak', Math.abs(leaked), 0, `${leaked} tensor(s) left behind by four passes`));
 
@@ -368,10 +372,12 @@ const perLayerVerdict = (whole: Check, layers: readonly LayerCheck[], flowLogDet
   };
 };
 
-/** The per-layer reference as the flow's log-det check: every layer checked, and the flow's is their sum. */
-const perLayerReference = (layers: readonly LayerCheck[], flowLogDet: readonly number[], tol: Tolerances, notes: string[]): Check => {
+/** The per-layer reference as the flow's log-det check: the layers checked, and the flow's log-det their sum. */
+const perLayerReference = (layers: readonly LayerCheck[], flowLogDet: readonly number[], tol: Tolerances, notes: string[]): Check | undefined => {
   const checked = layers.filter((l) => l.reference !== undefined);
   for (const l of layers.filter((x) => x.reference === undefined)) notes.push(`log-det reference of ${describeLayer(l)}: ${l.referenceNote}`);
+  // No layer checked: no check to report (one that cannot fail would pass), only the notes.
+  if (checked.length === 0) return undefined;
   const worst = Math.max(0, ...checked.map((l) => l.reference as number));
   const sums = sumsToLayers(layers, flowLogDet, tol);
   const c = check(

@@ -32,6 +32,9 @@ export const logit = <const S extends Shape>(shape: S, options: LogitOptions = {
 
 export const sigmoid = <const S extends Shape>(shape: S, options: LogitOptions = {}): Bijector<S, S> => invert(logit(shape, options));
 
+/** The smallest normal float32: below it (and above its reciprocal for 1/q) values lose all precision. */
+const FLOAT32_MIN_NORMAL = 1.1754944e-38;
+
 /** Per-element log-det constant: -log q + log(1 - alpha). */
 const constantTerm = ({ alpha, levels }: LogitSpec): number => -Math.log(levels) + Math.log1p(-alpha);
 
@@ -49,7 +52,11 @@ export const logitDefinition = defineBijector<LogitSpec>({
   ranks: 'any',
   signature: shapePreserving(undefined, (spec, path) => [
     ...(spec.alpha >= 0 && spec.alpha < 1 ? [] : [{ path: `${path}.alpha`, message: `expected 0 <= alpha < 1, got ${spec.alpha}` }]),
-    ...(spec.levels > 0 ? [] : [{ path: `${path}.levels`, message: `expected a positive number of levels, got ${spec.levels}` }]),
+    ...(!(spec.levels > 0)
+      ? [{ path: `${path}.levels`, message: `expected a positive number of levels, got ${spec.levels}` }]
+      : spec.levels < FLOAT32_MIN_NORMAL || spec.levels > 1 / FLOAT32_MIN_NORMAL
+        ? [{ path: `${path}.levels`, message: `${spec.levels} levels cannot be computed in float32: levels and 1/levels must be normal float32 numbers (between 1.2e-38 and 8.5e37)` }]
+        : []),
   ]),
   domain: {
     // (0, q), narrowed to the preimage of what the outputs must lie in.

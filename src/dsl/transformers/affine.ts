@@ -9,6 +9,9 @@ import { sumPerSample } from '../../layers/ops.js';
 import type { Transformer } from '../maths/coupling.js';
 import { softClamp } from '../maths/conditioning.js';
 
+/** exp(2 * 44) = 1.6e38 is below float32's largest value, 3.4e38: a scale, and its square, stay finite. */
+export const MAX_CLAMP = 44;
+
 export interface AffineFields {
   /** Bound on |s|; CAFLOW uses 2. */
   readonly clamp: number;
@@ -29,5 +32,10 @@ export const affineTransformer: Transformer<AffineFields> = {
     const [s, t] = scaleAndShift(spec, raw);
     return { out: tf.mul(tf.sub(y, t), tf.exp(tf.neg(s))), logDet: tf.neg(sumPerSample(s)) };
   },
-  checks: (spec, path) => (spec.clamp > 0 ? [] : [{ path: `${path}.clamp`, message: `expected a positive clamp, got ${spec.clamp}` }]),
+  checks: (spec, path) =>
+    !(spec.clamp > 0)
+      ? [{ path: `${path}.clamp`, message: `expected a positive clamp, got ${spec.clamp}` }]
+      : spec.clamp > MAX_CLAMP
+        ? [{ path: `${path}.clamp`, message: `a clamp of ${spec.clamp} overflows float32: scales up to exp(clamp) and their squares (in gradients) must stay finite, so clamp <= ${MAX_CLAMP}` }]
+        : [],
 };
