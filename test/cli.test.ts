@@ -34,6 +34,24 @@ describe('typed-flows verify / summary', () => {
     expect(parsed.runs[0]?.report.checks.map((c) => c.name)).toContain('round trip');
   });
 
+  it('a failing flow exits 1, naming the first bad layer, the cause and a remedy', () => {
+    const bad = file('domain.json', JSON.stringify({ kind: 'chain', steps: [{ kind: 'affine', shape: [2] }, { kind: 'logit', shape: [2], alpha: 1e-5, levels: 256 }] }));
+    const r = cli('verify', bad, '--runs', '1');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("cause: inputs left a layer's domain (first at $.steps[1])");
+    expect(r.out).toContain('try: ');
+    expect(r.out).toContain('--perturb');
+    expect(r.out).not.toContain('not a valid bijector');
+  });
+
+  it('a flow above the dense-Jacobian limit says which check was not run and why', () => {
+    const wide = file('wide.json', JSON.stringify({ kind: 'actnorm', shape: [300] }));
+    const r = cli('verify', wide, '--runs', '1', '--max-reference-size', '0');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('not run:');
+    expect(r.out).toContain('300 dimensions per sample is above the dense-Jacobian limit of 0');
+  });
+
   it('a spec with a misspelt kind exits 2 naming the node', () => {
     const bad = file('bad.json', JSON.stringify({ kind: 'chain', steps: [{ kind: 'squeeze', shape: [3, 8, 8] }, { kind: 'actnrom', shape: [12, 4, 4] }] }));
     const r = cli('summary', bad);
