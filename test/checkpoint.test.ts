@@ -147,7 +147,8 @@ describe('checkpoint of a Glow-like flow', () => {
       const counts = { m: mapParams(params, (t) => tf.zeros(t.shape, 'int32')) };
       const bytes = await encodeCheckpoint({ specJson: '{"model":"composite"}', params, optimizer: counts, step: 0 });
       const raw = decodeSafetensors(bytes);
-      expect(Object.keys(raw.metadata).sort()).toEqual(['format', 'spec', 'step']);
+      expect(Object.keys(raw.metadata).sort()).toEqual(['format', 'spec', 'specFormat', 'step']);
+      expect(raw.metadata['specFormat']).toBe('typed-flows/spec@1');
       expect(raw.tensors.get('params.3.net.conv0.kernel')?.shape).toEqual([3, 3, 4, 4]);
       expect(raw.tensors.get('optimizer.m.2.permutation')?.dtype).toBe('I32');
       const ckpt = decodeCheckpoint(bytes, { specJson: '{ "model": "composite" }', paramInfo: paramInfo(flow) });
@@ -259,6 +260,9 @@ describe('bad input', () => {
     expect((await errorOf(() => decodeCheckpoint(encodeSafetensors([], { ...meta, step: '-1' })))).message).toMatch(/"step" is "-1", expected a non-negative integer/);
     expect((await errorOf(() => decodeCheckpoint(encodeSafetensors([], { ...meta, config: '{nope' })))).message).toMatch(/"config" is not valid JSON/);
     expect((await errorOf(() => decodeCheckpoint(encodeSafetensors([], { format: CHECKPOINT_FORMAT, step: '1' })))).message).toMatch(/"spec" is missing/);
+    // A spec format from a newer version is named, not misread; an older file (no specFormat) loads.
+    expect((await errorOf(() => decodeCheckpoint(encodeSafetensors([], { ...meta, specFormat: 'typed-flows/spec@2' })))).message).toMatch(/spec format is "typed-flows\/spec@2"; this build of typed-flows reads "typed-flows\/spec@1"/);
+    expect(decodeCheckpoint(encodeSafetensors([], meta)).step).toBe(1);
     const stray = encodeSafetensors([['weights.0', { dtype: 'F32', shape: [], data: Float32Array.from([0]) }]], meta);
     expect((await errorOf(() => decodeCheckpoint(stray))).problems).toEqual(['weights.0: not a checkpoint tensor (names start with "params." or "optimizer.<slot>.")']);
   });

@@ -7,7 +7,7 @@
  * `config` (JSON text, absent when there is none).
  */
 import * as tf from '@tensorflow/tfjs';
-import { FlowSpecCodec, encodeSpec, withoutFormatTag } from '../dsl/codec.js';
+import { FlowSpecCodec, SPEC_FORMAT, encodeSpec, withoutFormatTag } from '../dsl/codec.js';
 import { formatShape, sameShape } from '../dsl/shape.js';
 import type { FlowSpec } from '../dsl/spec.js';
 import { paramInfo, paramShapes } from '../interpreters/param-shapes.js';
@@ -103,7 +103,8 @@ export const encodeCheckpoint = async (ckpt: CheckpointInput): Promise<Uint8Arra
   }
   const tensors = await Promise.all(named.map(async ([name, t]) => [name, await toSafeTensor(name, t)] as const));
 
-  const metadata: Record<string, string> = { format: CHECKPOINT_FORMAT, spec: specJson, step: String(ckpt.step) };
+  // specFormat: the version of the spec format the stored spec (and any flows inside a composite one) are in.
+  const metadata: Record<string, string> = { format: CHECKPOINT_FORMAT, specFormat: SPEC_FORMAT, spec: specJson, step: String(ckpt.step) };
   if (ckpt.config !== undefined) metadata['config'] = stringifyJson('config', ckpt.config);
   return encodeSafetensors(tensors, metadata);
 };
@@ -193,6 +194,11 @@ export const decodeCheckpoint = (bytes: Uint8Array, expected?: ExpectedCheckpoin
         ? `not a typed-flows checkpoint: a safetensors file without metadata "format" (expected "${CHECKPOINT_FORMAT}")`
         : `not a typed-flows checkpoint: metadata "format" is ${JSON.stringify(format)}, expected "${CHECKPOINT_FORMAT}"`,
     );
+  }
+  const specFormat = metadata['specFormat'];
+  // Absent in checkpoints written before the spec format had a version: those are version 1.
+  if (specFormat !== undefined && specFormat !== SPEC_FORMAT) {
+    throw new CheckpointError(`the checkpoint's spec format is ${JSON.stringify(specFormat)}; this build of typed-flows reads "${SPEC_FORMAT}" (the file may come from a newer version)`);
   }
   const specJson = metadata['spec'];
   const stepText = metadata['step'];
