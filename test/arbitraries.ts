@@ -18,6 +18,7 @@ import {
   inv1x1LU,
   invert,
   logit,
+  mlp,
   randomPermutation,
   repeat,
   reverse,
@@ -31,6 +32,8 @@ import {
 } from '../src/dsl/index.js';
 
 const smallNet = convNet({ hidden: 8 });
+const smallMlp = mlp({ hidden: [8, 8], activation: 'tanh' });
+const residualMlp = mlp({ hidden: [8, 8], activation: 'elu', residual: true });
 
 /** Conditioning at the flow's current resolution: one named input per shape. */
 const condFor = ([, h, w]: Shape3, channels: number): Record<string, Shape3> => ({ [`cond${channels}x${h}x${w}`]: [channels, h, w] });
@@ -60,8 +63,33 @@ const anyRank = <S extends Shape>(): Array<PrimitiveMaker<S>> => {
 export const primitiveMakers = <S extends Shape>(shape: S): Array<PrimitiveMaker<S>> =>
   shape.length === 3
     ? (imageMakers(shape as unknown as Shape3) as unknown as Array<PrimitiveMaker<S>>)
-    : // Couplings and injectors need a network that reads vectors (none in the catalogue yet).
-      anyRank<S>();
+    : shape.length === 1
+      ? (vectorMakers(shape as unknown as Shape1) as unknown as Array<PrimitiveMaker<S>>)
+      : anyRank<S>();
+
+/** Conditioning vectors: one named input [K]. */
+const condVector = (k: number): Record<string, Shape1> => ({ [`ctx${k}`]: [k] });
+
+/** The rows on vectors [D]: the rank-generic kinds, the couplings with an mlp, the autoregressive kinds with a made. */
+const vectorMakers = (shape: Shape1): Array<PrimitiveMaker<Shape1>> => {
+  const [d] = shape;
+  const same = (s: Shape1): Shape1 => s;
+  const makers: Array<PrimitiveMaker<Shape1>> = [
+    ...anyRank<Shape1>(),
+    { name: 'conditionalAffine+mlp', make: (s) => conditionalAffine(s, { cond: condVector(3), net: smallMlp }), out: same },
+  ];
+  if (d >= 2) {
+    makers.push(
+      { name: 'affineCoupling+mlp', make: (s) => affineCoupling(s, { net: smallMlp }), out: same },
+      { name: 'affineCoupling+mlp+cond', make: (s) => affineCoupling(s, { net: residualMlp, cond: condVector(2) }), out: same },
+      { name: 'additiveCoupling+mlp', make: (s) => additiveCoupling(s, { net: residualMlp }), out: same },
+      { name: 'additiveCoupling+mlp+cond', make: (s) => additiveCoupling(s, { net: smallMlp, cond: condVector(1) }), out: same },
+      { name: 'splineCoupling+mlp', make: (s) => splineCoupling(s, { net: smallMlp, bins: 4, bound: 2 }), out: same },
+      { name: 'splineCoupling+mlp+cond', make: (s) => splineCoupling(s, { net: residualMlp, bins: 3, bound: 1.5, cond: condVector(2) }), out: same },
+    );
+  }
+  return makers;
+};
 
 const imageMakers = (shape: Shape3): Array<PrimitiveMaker<Shape3>> => {
   const [c, h, w] = shape;
