@@ -17,7 +17,10 @@ import {
   inv1x1,
   inv1x1LU,
   invert,
+  inverseAutoregressive,
   logit,
+  made,
+  maskedAutoregressive,
   mlp,
   randomPermutation,
   repeat,
@@ -34,6 +37,8 @@ import {
 const smallNet = convNet({ hidden: 8 });
 const smallMlp = mlp({ hidden: [8, 8], activation: 'tanh' });
 const residualMlp = mlp({ hidden: [8, 8], activation: 'elu', residual: true });
+const smallMade = made({ hidden: [12, 12], activation: 'tanh' });
+const randomMade = made({ hidden: [10], activation: 'relu', order: 'random', seed: 5 });
 
 /** Conditioning at the flow's current resolution: one named input per shape. */
 const condFor = ([, h, w]: Shape3, channels: number): Record<string, Shape3> => ({ [`cond${channels}x${h}x${w}`]: [channels, h, w] });
@@ -79,6 +84,22 @@ const vectorMakers = (shape: Shape1): Array<PrimitiveMaker<Shape1>> => {
     { name: 'conditionalAffine+mlp', make: (s) => conditionalAffine(s, { cond: condVector(3), net: smallMlp }), out: same },
   ];
   if (d >= 2) {
+    // Autoregressive layers from D = 2 (at D = 1 their output depends on no input, and the random
+    // shift of a single element is too often tiny for the non-triviality check; D = 1 is tested in
+    // test/autoregressive.test.ts).
+    makers.push(
+    { name: 'maf-affine', make: (s) => maskedAutoregressive(s, { net: smallMade }), out: same },
+    { name: 'maf-affine+cond', make: (s) => maskedAutoregressive(s, { net: randomMade, cond: condVector(2), clamp: 1.5 }), out: same },
+    { name: 'maf-additive', make: (s) => maskedAutoregressive(s, { net: randomMade, transformer: 'additive' }), out: same },
+    { name: 'maf-additive+cond', make: (s) => maskedAutoregressive(s, { net: smallMade, transformer: 'additive', cond: condVector(1) }), out: same },
+    // Bound 2: N(0,1) inputs land mostly inside the spline's interval and sometimes outside it (and a
+    // case with every element outside, where the layer is the identity, is rare enough for the
+    // non-triviality check); test/autoregressive.test.ts checks the tails on purpose.
+    { name: 'maf-spline', make: (s) => maskedAutoregressive(s, { net: smallMade, transformer: 'spline', bins: 4, bound: 2 }), out: same },
+    { name: 'maf-spline+cond', make: (s) => maskedAutoregressive(s, { net: randomMade, transformer: 'spline', bins: 3, bound: 2, cond: condVector(2) }), out: same },
+    { name: 'iaf-affine', make: (s) => inverseAutoregressive(s, { net: randomMade }), out: same },
+    { name: 'iaf-spline+cond', make: (s) => inverseAutoregressive(s, { net: smallMade, transformer: 'spline', bins: 4, bound: 2, cond: condVector(1) }), out: same },
+    );
     makers.push(
       { name: 'affineCoupling+mlp', make: (s) => affineCoupling(s, { net: smallMlp }), out: same },
       { name: 'affineCoupling+mlp+cond', make: (s) => affineCoupling(s, { net: residualMlp, cond: condVector(2) }), out: same },

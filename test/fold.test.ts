@@ -55,6 +55,11 @@ const counts: PerKind<never, number> = {
   split: none,
   concat: none,
   exp: none,
+  // A made reads x ([D]) and the context, and writes m values per element.
+  maskedAutoregressive: ({ shape, cond, net, transformer: tr }) => {
+    const m = tr.kind === 'affine' ? 2 : tr.kind === 'additive' ? 1 : 3 * tr.bins - 1;
+    return { outs: undefined, result: convNetCount(net, (shape[0] as number) + condChannels(cond), m * (shape[0] as number)) };
+  },
 };
 
 const countingInterpreter: FoldTable<never, number> = { primitive: byKind(counts), sequence: sum, parallel: sum, invert: (n) => n };

@@ -264,3 +264,29 @@ export const NetSpecCodec = new t.Type<NetSpec, NetSpec, unknown>(
 
 /** Named conditioning inputs and their event shapes. */
 export const CondCodec = recordOf('named conditioning shapes {name: [C,...]}', shapeCodec());
+
+/**
+ * A union of exact codecs dispatched on their `kind` (a nested object such as an autoregressive
+ * layer's transformer): the issues of a value with a known kind are that kind's, at their paths.
+ */
+export const taggedUnion = <C extends { readonly [k: string]: t.Mixed }>(what: string, codecs: C) => {
+  type A = t.TypeOf<C[keyof C]>;
+  const kinds = Object.keys(codecs);
+  const codecOf = (k: string): t.Type<A, unknown, unknown> => codecs[k] as unknown as t.Type<A, unknown, unknown>;
+  const known = (k: unknown): k is string => typeof k === 'string' && hasOwn(codecs, k);
+  return new t.Type<A, unknown, unknown>(
+    what,
+    (u): u is A => isRecord(u) && known(u['kind']) && codecOf(u['kind']).is(u),
+    (u, c) => {
+      if (!isRecord(u)) return t.failure(u, c, `expected ${what} (an object with a 'kind': ${kinds.join(', ')}), found ${show(u)}`);
+      const kind = u['kind'];
+      if (known(kind)) return codecOf(kind).validate(u, c);
+      const at = t.appendContext(c, 'kind', t.string, kind);
+      if (!hasOwn(u, 'kind')) return t.failure(undefined, at, `missing field 'kind'; ${what} is one of ${kinds.join(', ')}`);
+      const m = typeof kind === 'string' ? closest(kind, kinds) : undefined;
+      const head = m !== undefined ? `expected kind ${quoted(m)}, found ${show(kind)}` : `unknown kind ${show(kind)}`;
+      return t.failure(kind, at, `${head}; ${what} is one of ${kinds.join(', ')}`);
+    },
+    (a) => codecOf((a as { readonly kind: string }).kind).encode(a),
+  );
+};

@@ -20,3 +20,4 @@ export * from './identity.js';
 export * from './split.js';
 export * from './concat.js';
 export * from './exp.js';
+export * from './masked-autoregressive.js';
