@@ -55,6 +55,12 @@ const counts: PerKind<never, number> = {
   split: none,
   concat: none,
   exp: none,
+  softplus: none,
+  tanh: none,
+  // Learnable: a log-scale and a shift per channel.
+  scaleShift: ({ shape, learnable }) => ({ outs: undefined, result: learnable ? 2 * (shape[0] as number) : 0 }),
+  // logGamma and beta per channel; the running mean and variance are frozen buffers.
+  batchNorm: ({ shape }) => ({ outs: undefined, result: 2 * (shape[0] as number) }),
   // A made reads x ([D]) and the context, and writes m values per element.
   maskedAutoregressive: ({ shape, cond, net, transformer: tr }) => {
     const m = tr.kind === 'affine' ? 2 : tr.kind === 'additive' ? 1 : 3 * tr.bins - 1;
