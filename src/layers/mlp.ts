@@ -98,7 +98,8 @@ export const madeMasks = (spec: MadeSpec, d: number, cIn: number, cOut: number):
   if (cached !== undefined) return cached;
   const inDeg = inputDegrees(spec, d);
   const degreesIn = Array.from({ length: cIn }, (_, i) => (i < d ? (inDeg[i] as number) : 0));
-  const hiddenDegree = (k: number): number => (k % Math.max(1, d - 1)) + Math.min(1, d - 1);
+  // With context, degree-0 units (seeing the context alone) carry it to the first element in the order.
+  const hiddenDegree = (k: number): number => (cIn > d ? k % d : (k % Math.max(1, d - 1)) + Math.min(1, d - 1));
   const layers: Array<{ degrees: number[]; strict: boolean }> = [
     ...spec.hidden.map((h) => ({ degrees: Array.from({ length: h }, (_, k) => hiddenDegree(k)), strict: false })),
     { degrees: Array.from({ length: cOut }, (_, o) => inDeg[o % d] as number), strict: true },

@@ -48,7 +48,8 @@ export type MadeOrder = 'natural' | 'random' | readonly number[];
  * output of element d depends only on the inputs before d in the order (and on context inputs, which
  * every unit may see). Degrees: input at position i of the order has degree i+1 (1..D), context inputs
  * degree 0; hidden unit k of every layer has degree k mod max(1, D-1) + min(1, D-1) (nflows' cyclic
- * assignment); a hidden unit sees a unit below of degree <= its own, an output of element d (degree
+ * assignment) without context, and k mod D with context (degree-0 units see the context alone, so
+ * the context reaches every output, the first element's too, which nflows' MADE misses); a hidden unit sees a unit below of degree <= its own, an output of element d (degree
  * m_d) sees hidden units of degree < m_d. Output channels come in blocks: channel o belongs to element
  * o mod D (so an affine transformer's [s_raw (D), t (D)] split lines up).
  */
