@@ -15,11 +15,21 @@ import type { AnyFlow, FlowSpec } from '../src/dsl/spec.js';
 import { presets } from '../src/experiments/config.js';
 import { parameterCount } from '../src/interpreters/index.js';
 
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 const product = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 const condChannels = (cond: CondShapes): number => Object.values(cond).reduce((n, s) => n + (s[0] as number), 0);
-/** A conv net cIn -> hidden -> hidden -> cOut with biases: k0^2 cIn h + h + k1^2 h h + h + k2^2 h cOut + cOut. */
-const convNetCount = ({ hidden: h, kernels: [k0, k1, k2] }: NetSpec, cIn: number, cOut: number): number =>
-  k0 * k0 * cIn * h + h + k1 * k1 * h * h + h + k2 * k2 * h * cOut + cOut;
+/**
+ * A conv net cIn -> hidden -> hidden -> cOut with biases: k0^2 cIn h + h + k1^2 h h + h + k2^2 h cOut + cOut.
+ * A dense net (mlp, made: masked entries are stored too) cIn -> h0 -> ... -> cOut: sum of (in + 1) out per layer.
+ */
+const convNetCount = (net: NetSpec, cIn: number, cOut: number): number => {
+  if (net.kind !== 'convNet') {
+    const w = [cIn, ...net.hidden, cOut];
+    return sum(w.slice(1).map((o, l) => ((w[l] as number) + 1) * o));
+  }
+  const { hidden: h, kernels: [k0, k1, k2] } = net;
+  return k0 * k0 * cIn * h + h + k1 * k1 * h * h + h + k2 * k2 * h * cOut + cOut;
+};
 /** A coupling's net reads x1 (floor(C/2) channels) and the conditioning, and writes m values per channel of x2. */
 const couplingCount = (shape: Shape, cond: CondShapes, net: NetSpec, m: number): number => {
   const c = shape[0] as number;
@@ -45,9 +55,19 @@ const counts: PerKind<never, number> = {
   split: none,
   concat: none,
   exp: none,
+  softplus: none,
+  tanh: none,
+  // Learnable: a log-scale and a shift per channel.
+  scaleShift: ({ shape, learnable }) => ({ outs: undefined, result: learnable ? 2 * (shape[0] as number) : 0 }),
+  // logGamma and beta per channel; the running mean and variance are frozen buffers.
+  batchNorm: ({ shape }) => ({ outs: undefined, result: 2 * (shape[0] as number) }),
+  // A made reads x ([D]) and the context, and writes m values per element.
+  maskedAutoregressive: ({ shape, cond, net, transformer: tr }) => {
+    const m = tr.kind === 'affine' ? 2 : tr.kind === 'additive' ? 1 : 3 * tr.bins - 1;
+    return { outs: undefined, result: convNetCount(net, (shape[0] as number) + condChannels(cond), m * (shape[0] as number)) };
+  },
 };
 
-const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
 const countingInterpreter: FoldTable<never, number> = { primitive: byKind(counts), sequence: sum, parallel: sum, invert: (n) => n };
 const count = (spec: FlowSpec): number => fold(spec, countingInterpreter).result;
 

@@ -4,6 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { activations, type Activation, type MadeOrder, type NetSpec } from '../layers/spec.js';
 import { isShape, shapeNotation, type Shape, type Shape3 } from './shape.js';
 
 
@@ -202,8 +203,90 @@ export const strictObject = <P extends t.Props>(what: string, props: P) => {
 export const nodeCodec = <K extends string, P extends t.Props>(kind: K, props: P) =>
   strictObject(`${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${quoted(kind)} node`, { kind: tag(kind), ...props } as { kind: t.Type<K, K, unknown> } & P);
 
-/** The spec of a coupling's network. */
-export const NetSpecCodec = strictObject('a convNet', { kind: tag('convNet'), hidden: num, kernels: KernelsC });
+/** One of a fixed set of strings. */
+export const oneOf = <K extends string>(what: string, values: readonly K[]) =>
+  new t.Type<K, K, unknown>(
+    what,
+    (u): u is K => typeof u === 'string' && (values as readonly string[]).includes(u),
+    (u, c) => {
+      if (typeof u === 'string' && (values as readonly string[]).includes(u)) return t.success(u as K);
+      const m = typeof u === 'string' ? closest(u, values) : undefined;
+      return t.failure(u, c, `expected ${what} (one of ${values.join(', ')}), found ${show(u)}${m !== undefined ? ` (did you mean ${quoted(m)}?)` : ''}`);
+    },
+    t.identity,
+  );
+
+const ActivationC = oneOf<Activation>('an activation', activations);
+
+/** A MADE order: 'natural', 'random' or a list of input indices (that it is a permutation is the shape interpreter's). */
+const MadeOrderC = new t.Type<MadeOrder, MadeOrder, unknown>(
+  "an order ('natural', 'random' or a permutation [i0,i1,...])",
+  (u): u is MadeOrder => u === 'natural' || u === 'random' || (Array.isArray(u) && u.every((x) => num.is(x))),
+  (u, c) =>
+    u === 'natural' || u === 'random' || (Array.isArray(u) && u.every((x) => num.is(x)))
+      ? t.success(u as MadeOrder)
+      : t.failure(u, c, `expected an order ('natural', 'random' or a permutation [i0,i1,...]), found ${show(u)}`),
+  (o) => (typeof o === 'string' ? o : [...o]),
+);
+
+const HiddenC = listOf('a list of hidden widths [h0,h1,...]', num);
+
+/** The exact codec of each kind of network, by kind. */
+const netCodecs = {
+  convNet: strictObject("a 'convNet'", { kind: tag('convNet'), hidden: num, kernels: KernelsC }),
+  mlp: strictObject("an 'mlp'", { kind: tag('mlp'), hidden: HiddenC, activation: ActivationC, residual: t.boolean }),
+  made: strictObject("a 'made'", { kind: tag('made'), hidden: HiddenC, activation: ActivationC, order: MadeOrderC, seed: num }),
+};
+type NetKind = keyof typeof netCodecs;
+const netKinds = Object.keys(netCodecs) as NetKind[];
+const isNetKind = (k: unknown): k is NetKind => typeof k === 'string' && hasOwn(netCodecs, k);
+const netCodecFor = (k: NetKind): t.Type<NetSpec, unknown, unknown> => netCodecs[k] as unknown as t.Type<NetSpec, unknown, unknown>;
+
+/**
+ * The spec of a coupling's or autoregressive layer's network: dispatched on `kind`, so the issues of a
+ * net with a known kind are about that kind's fields, each at its path (`$.net.hidden[1]`).
+ */
+export const NetSpecCodec = new t.Type<NetSpec, NetSpec, unknown>(
+  'a network spec',
+  (u): u is NetSpec => isRecord(u) && isNetKind(u['kind']) && netCodecFor(u['kind']).is(u),
+  (u, c) => {
+    if (!isRecord(u)) return t.failure(u, c, `expected a network spec (an object with a 'kind': ${netKinds.join(', ')}), found ${show(u)}`);
+    const kind = u['kind'];
+    if (isNetKind(kind)) return netCodecFor(kind).validate(u, c);
+    const at = t.appendContext(c, 'kind', t.string, kind);
+    if (!hasOwn(u, 'kind')) return t.failure(undefined, at, `missing field 'kind'; a network is one of ${netKinds.join(', ')}`);
+    const m = typeof kind === 'string' ? closest(kind, netKinds) : undefined;
+    const head = m !== undefined ? `expected kind ${quoted(m)}, found ${show(kind)}` : `unknown network kind ${show(kind)}`;
+    return t.failure(kind, at, `${head}; a network is one of ${netKinds.join(', ')}`);
+  },
+  (n) => netCodecFor(n.kind).encode(n) as NetSpec,
+);
 
 /** Named conditioning inputs and their event shapes. */
 export const CondCodec = recordOf('named conditioning shapes {name: [C,...]}', shapeCodec());
+
+/**
+ * A union of exact codecs dispatched on their `kind` (a nested object such as an autoregressive
+ * layer's transformer): the issues of a value with a known kind are that kind's, at their paths.
+ */
+export const taggedUnion = <C extends { readonly [k: string]: t.Mixed }>(what: string, codecs: C) => {
+  type A = t.TypeOf<C[keyof C]>;
+  const kinds = Object.keys(codecs);
+  const codecOf = (k: string): t.Type<A, unknown, unknown> => codecs[k] as unknown as t.Type<A, unknown, unknown>;
+  const known = (k: unknown): k is string => typeof k === 'string' && hasOwn(codecs, k);
+  return new t.Type<A, unknown, unknown>(
+    what,
+    (u): u is A => isRecord(u) && known(u['kind']) && codecOf(u['kind']).is(u),
+    (u, c) => {
+      if (!isRecord(u)) return t.failure(u, c, `expected ${what} (an object with a 'kind': ${kinds.join(', ')}), found ${show(u)}`);
+      const kind = u['kind'];
+      if (known(kind)) return codecOf(kind).validate(u, c);
+      const at = t.appendContext(c, 'kind', t.string, kind);
+      if (!hasOwn(u, 'kind')) return t.failure(undefined, at, `missing field 'kind'; ${what} is one of ${kinds.join(', ')}`);
+      const m = typeof kind === 'string' ? closest(kind, kinds) : undefined;
+      const head = m !== undefined ? `expected kind ${quoted(m)}, found ${show(kind)}` : `unknown kind ${show(kind)}`;
+      return t.failure(kind, at, `${head}; ${what} is one of ${kinds.join(', ')}`);
+    },
+    (a) => codecOf((a as { readonly kind: string }).kind).encode(a),
+  );
+};

@@ -115,7 +115,11 @@ export interface BijectorDefinition<S extends { readonly kind: string }> {
   readonly forward: Maths<S>;
   /** y -> (x, log|det dx/dy|). */
   readonly inverse: Maths<S>;
-  /** Whether the inverse is one closed-form pass or a sequential one (autoregressive: D passes). */
+  /**
+   * Whether the inverse is one closed-form pass or a sequential one (autoregressive: D passes of the
+   * network, e.g. `maskedAutoregressive`). It describes the definition's own `inverse`: under `invert`
+   * (an IAF) the sequential pass is the flow's forward.
+   */
   readonly inverseCost: 'analytic' | 'sequential';
 }
 

@@ -7,5 +7,5 @@ export { defineBijector, type BijectorDefinition, type Context, type Domain, typ
 export { definitionOf, definitions, primitiveKinds } from './registry.js';
 export { fold, byKind, flip, type Direction, type FoldTable, type Node, type PerKind, type Step } from './fold.js';
 export { signature, inferShapes } from './signature.js';
-export { convNet, type ConvNetSpec, type NetSpec } from '../layers/spec.js';
+export { convNet, made, mlp, type Activation, type ConvNetSpec, type MadeOrder, type MadeSpec, type MlpSpec, type NetSpec } from '../layers/spec.js';
 export * from './codec.js';

@@ -9,3 +9,4 @@ export * from '../dsl/params.js';
 export type { Context } from '../dsl/definition.js';
 export type { ContextOf, InputsOf, TensorOf, TensorsOf } from './tensors.js';
 export { verifyFlow, perturbedParams, sampleInputs, defaultTolerances, type VerifyReport, type Check, type Tolerances, type VerifyOptions } from './verify.js';
+export { batchNormTraining, type TrainingForwardResult } from './batch-norm.js';

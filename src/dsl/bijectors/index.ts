@@ -20,3 +20,8 @@ export * from './identity.js';
 export * from './split.js';
 export * from './concat.js';
 export * from './exp.js';
+export * from './masked-autoregressive.js';
+export * from './softplus.js';
+export * from './tanh.js';
+export * from './scale-shift.js';
+export * from './batch-norm.js';

@@ -66,14 +66,42 @@ export const checkCond = (cond: CondShapes, shape: Shape, path: string): SpecIss
     }];
   });
 
-/** The network's own fields, and that it can read events of this rank. */
-export const checkNet = (net: NetSpec, shape: Shape, path: string): SpecIssue[] => {
+/**
+ * The network's own fields, and that it can read events of this rank. `role`: a coupling's or
+ * injector's net ('dense': convNet or mlp, whose outputs may see every input) or an autoregressive
+ * layer's ('autoregressive': a made, whose order must be a permutation of the event's D inputs).
+ */
+export const checkNet = (net: NetSpec, shape: Shape, path: string, role: 'dense' | 'autoregressive' = 'dense'): SpecIssue[] => {
   const issues: SpecIssue[] = [];
+  const at = `${path}.net`;
+  if (role === 'dense' && net.kind === 'made')
+    return [{ path: at, message: `a made net is autoregressive (its outputs do not see every input): use mlp or convNet here, or made in maskedAutoregressive` }];
+  if (role === 'autoregressive' && net.kind !== 'made')
+    return [{ path: at, message: `an autoregressive layer needs a made net (masked so that output d sees only inputs before d), got a ${net.kind}` }];
   if (!netRanks(net).includes(shape.length))
-    issues.push({ path: `${path}.net`, message: `a ${net.kind} reads events of rank ${netRanks(net).join(' or ')}, but the flowing event is ${formatShape(shape)}` });
-  if (!isDim(net.hidden)) issues.push({ path: `${path}.net.hidden`, message: `expected a positive integer, got ${net.hidden}` });
-  net.kernels.forEach((k, i) => {
-    if (!isDim(k) || k % 2 === 0) issues.push({ path: `${path}.net.kernels[${i}]`, message: `expected an odd positive kernel size, got ${k}` });
-  });
+    issues.push({ path: at, message: `a ${net.kind} reads events of rank ${netRanks(net).join(' or ')}, but the flowing event is ${formatShape(shape)}` });
+  switch (net.kind) {
+    case 'convNet':
+      if (!isDim(net.hidden)) issues.push({ path: `${at}.hidden`, message: `expected a positive integer, got ${net.hidden}` });
+      net.kernels.forEach((k, i) => {
+        if (!isDim(k) || k % 2 === 0) issues.push({ path: `${at}.kernels[${i}]`, message: `expected an odd positive kernel size, got ${k}` });
+      });
+      break;
+    case 'mlp':
+    case 'made':
+      net.hidden.forEach((h, i) => {
+        if (!isDim(h)) issues.push({ path: `${at}.hidden[${i}]`, message: `expected a positive integer width, got ${h}` });
+      });
+      if (net.kind === 'made') {
+        const d = shape[0] as number;
+        if (Array.isArray(net.order)) {
+          const order = net.order as readonly number[];
+          const isPermutation = order.length === d && [...order].sort((a, b) => a - b).every((v, i) => v === i);
+          if (!isPermutation) issues.push({ path: `${at}.order`, message: `expected a permutation of 0..${d - 1} (the event has ${d} inputs), got ${JSON.stringify(order)}` });
+        }
+        if (!Number.isInteger(net.seed)) issues.push({ path: `${at}.seed`, message: `expected an integer seed, got ${net.seed}` });
+      }
+      break;
+  }
   return issues;
 };

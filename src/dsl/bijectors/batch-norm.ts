@@ -1,0 +1,93 @@
+/**
+ * Batch normalisation as a bijector (Dinh et al. 2017, RealNVP §3.7), per channel (the tensor's last
+ * axis, any rank): with statistics (mu, v) per channel,
+ *   y = (x - mu) / sqrt(v + eps) * exp(logGamma) + beta,
+ *   log|det J| = positions * sum_c [logGamma_c - 0.5 log(v_c + eps)]   (positions = H*W, 1 for vectors);
+ *   inverse x = (y - beta) * exp(-logGamma) * sqrt(v + eps) + mu.
+ * gamma = exp(logGamma) keeps the scale positive.
+ *
+ * Where the statistics live: `mean` and `variance` are frozen parameters (buffers: never trained,
+ * saved in checkpoints) holding the running statistics, and the interpreters' forward and inverse
+ * (and `verify`) use them: that is inference mode, an exact bijection. Training mode is the
+ * `batchNormTraining` interpreter (src/interpreters/batch-norm.ts): the same forward pass except that
+ * every batchNorm running forward normalises with its input batch's own statistics (biased variance,
+ * differentiable, so gradients flow through them as in RealNVP) and returns the params with the
+ * running statistics moved: running <- (1 - momentum) * running + momentum * batch (PyTorch's
+ * convention, default 0.1). `init` with data sets the running statistics to the first batch's
+ * (data-dependent initialisation); without data they are mean 0, variance 1.
+ * No conditioning: the parameters are per-channel statistics, not functions of a context.
+ * Domain all reals onto all reals.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type * as t from 'io-ts';
+import { built } from '../build.js';
+import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
+import { defineBijector, ontoReals, shapePreserving, unary } from '../definition.js';
+import { param, perSample } from '../maths/common.js';
+import { sizeOf, spatialOf, type Shape } from '../shape.js';
+import type { Bijector } from '../spec.js';
+
+const codec = nodeCodec('batchNorm', { shape: shapeCodec(), momentum: num, eps: num });
+export type BatchNormSpec = t.TypeOf<typeof codec>;
+
+export interface BatchNormOptions {
+  /** Weight of the batch in the running statistics' update (default 0.1). */
+  readonly momentum?: number;
+  /** Added to the variance (default 1e-5). */
+  readonly eps?: number;
+}
+
+export const batchNorm = <const S extends Shape>(shape: S, options: BatchNormOptions = {}): Bijector<S, S> =>
+  built({ kind: 'batchNorm', shape, momentum: options.momentum ?? 0.1, eps: options.eps ?? 1e-5 });
+
+const positions = ({ shape }: BatchNormSpec): number => sizeOf(spatialOf(shape));
+
+/** Per-channel statistics of a channels-last batch (over every axis but the last): biased variance. */
+export const channelMoments = (x: tf.Tensor): { mean: tf.Tensor1D; variance: tf.Tensor1D } => {
+  const { mean, variance } = tf.moments(x, Array.from({ length: x.rank - 1 }, (_, i) => i));
+  return { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+};
+
+/** log-scale per channel: logGamma - 0.5 log(v + eps). */
+const logScaleOf = (spec: BatchNormSpec, p: Parameters<typeof param>[0]): tf.Tensor1D =>
+  tf.sub(param(p, 'logGamma'), tf.mul(0.5, tf.log(tf.add(param(p, 'variance'), spec.eps)))) as tf.Tensor1D;
+
+export const batchNormDefinition = defineBijector<BatchNormSpec>({
+  kind: 'batchNorm',
+  codec,
+  ranks: 'any',
+  signature: shapePreserving(undefined, (spec, path) => [
+    ...(spec.momentum >= 0 && spec.momentum <= 1 ? [] : [{ path: `${path}.momentum`, message: `expected 0 <= momentum <= 1, got ${spec.momentum}` }]),
+    ...(spec.eps > 0 ? [] : [{ path: `${path}.eps`, message: `expected a positive eps, got ${spec.eps}` }]),
+  ]),
+  domain: ontoReals,
+  params: {
+    shapes: ({ shape: [c] }) => ({ logGamma: [c as number], beta: [c as number], mean: [c as number], variance: [c as number] }),
+    init: ({ shape: [c] }, { data }) => {
+      const x = data?.[0];
+      const stats = x === undefined ? { mean: tf.zeros([c as number]), variance: tf.ones([c as number]) } : channelMoments(x);
+      return { logGamma: tf.zeros([c as number]), beta: tf.zeros([c as number]), ...stats };
+    },
+    frozen: ['mean', 'variance'],
+    mixing: [],
+  },
+  forward: unary((spec, p, x) =>
+    tf.tidy(() => {
+      const logScale = logScaleOf(spec, p);
+      return {
+        out: tf.add(tf.mul(tf.sub(x, param(p, 'mean')), tf.exp(logScale)), param(p, 'beta')),
+        logDet: perSample(x.shape[0] as number, tf.mul(tf.sum(logScale), positions(spec))),
+      };
+    }),
+  ),
+  inverse: unary((spec, p, y) =>
+    tf.tidy(() => {
+      const logScale = logScaleOf(spec, p);
+      return {
+        out: tf.add(tf.mul(tf.sub(y, param(p, 'beta')), tf.exp(tf.neg(logScale))), param(p, 'mean')),
+        logDet: perSample(y.shape[0] as number, tf.mul(tf.sum(logScale), -positions(spec))),
+      };
+    }),
+  ),
+  inverseCost: 'analytic',
+});

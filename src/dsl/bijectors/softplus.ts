@@ -1,0 +1,44 @@
+/**
+ * Elementwise softplus, for positive supports, on events of any rank:
+ *   y = softplus(x) = log(1 + e^x),   log|dy/dx| = log sigmoid(x) = -softplus(-x);
+ *   inverse x = log(e^y - 1) = y + log(-expm1(-y)),   log|dx/dy| = -log(-expm1(-y)) = softplus(-x).
+ * Domain: all reals; image: (0, inf) (an interval (a, b) maps onto (softplus(a), softplus(b))).
+ * No parameters. Gentler than `exp` for large x (y ~ x, slope ~ 1).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type * as t from 'io-ts';
+import { sumPerSample } from '../../layers/ops.js';
+import { built } from '../build.js';
+import { nodeCodec, shapeCodec } from '../codec-parts.js';
+import { defineBijector, noParams, real, shapePreserving, unary, type Domain } from '../definition.js';
+import type { Shape } from '../shape.js';
+import type { Bijector } from '../spec.js';
+
+const codec = nodeCodec('softplus', { shape: shapeCodec() });
+export type SoftplusSpec = t.TypeOf<typeof codec>;
+
+export const softplus = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'softplus', shape });
+
+const interval = (low: number, high: number): Domain => (low === -Infinity && high === Infinity ? real : { kind: 'interval', low, high });
+const softplusOf = (x: number): number => (x > 30 ? x : Math.log1p(Math.exp(x)));
+const inverseOf = (y: number): number => (y <= 0 ? -Infinity : y > 30 ? y : Math.log(Math.expm1(y)));
+
+export const softplusDefinition = defineBijector<SoftplusSpec>({
+  kind: 'softplus',
+  codec,
+  ranks: 'any',
+  signature: shapePreserving(),
+  domain: {
+    input: (_spec, [out = real]) => [out.kind !== 'interval' ? real : interval(inverseOf(out.low), inverseOf(out.high))],
+    image: (_spec, [input = real]) => [input.kind !== 'interval' ? interval(0, Infinity) : interval(softplusOf(input.low), softplusOf(input.high))],
+  },
+  params: noParams,
+  forward: unary((_spec, _p, x) => tf.tidy(() => ({ out: tf.softplus(x), logDet: tf.neg(sumPerSample(tf.softplus(tf.neg(x)))) }))),
+  inverse: unary((_spec, _p, y) =>
+    tf.tidy(() => {
+      const logOneMinus = tf.log(tf.neg(tf.expm1(tf.neg(y)))); // log(1 - e^-y)
+      return { out: tf.add(y, logOneMinus), logDet: tf.neg(sumPerSample(logOneMinus)) };
+    }),
+  ),
+  inverseCost: 'analytic',
+});
