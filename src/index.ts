@@ -5,3 +5,5 @@ export * from './layers/index.js';
 export * from './caflow/index.js';
 export * from './training/index.js';
 export * from './io/index.js';
+// Distributions under their own name: their `sample` and `init` differ from CAFLOW's and the flows'.
+export * as distributions from './distributions/index.js';
