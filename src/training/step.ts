@@ -19,6 +19,7 @@ import { flattenParams, isTensor, mapParams, type ParamTree } from '../dsl/param
 import type { ParamInfo } from '../interpreters/param-shapes.js';
 import { adamUpdateFlat, type AdamState } from './adam.js';
 import { clipScale, flatGradients, normOfFlat } from './clip.js';
+import './diag-gradient.js';
 
 export interface TrainStepOptions {
   /** A learning rate, or a schedule called with the 1-based Adam step (state.step + 1). */
