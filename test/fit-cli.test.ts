@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCsvPoints, parseJsonPoints } from '../src/cli/points.js';
+import * as tf from '@tensorflow/tfjs';
 import { parseDistribution } from '../src/distributions/codec.js';
+import { decodeDistributionModel, logProb } from '../src/distributions/index.js';
+import { disposeParams } from '../src/dsl/params.js';
 import { decodeCheckpoint, disposeCheckpoint } from '../src/io/checkpoint.js';
 
 const cli = (...args: string[]) => {
@@ -44,11 +47,18 @@ describe('typed-flows fit', () => {
     expect(report).toMatch(/\| train \| -?\d+\.\d{4} \|/);
     expect(report).toMatch(/\| validation \| -?\d+\.\d{4} \|/);
     expect(report).toContain('400 rows of event shape [2], 360 for training and 40 for validation');
-    const ckpt = decodeCheckpoint(readFileSync(join(out, 'model.safetensors')));
+    const bytes = readFileSync(join(out, 'model.safetensors'));
+    const ckpt = decodeCheckpoint(bytes);
     const dist = parseDistribution(ckpt.specJson);
     expect(E.isRight(dist) && dist.right.kind).toBe('transformed');
     expect([...ckpt.params.keys()]).toContain('flow.1.logS'); // inv1x1LU trained (tf.diag's gradient)
     disposeCheckpoint(ckpt);
+    // The model loads back and evaluates: its NLL on the training rows is near the reported one.
+    const model = decodeDistributionModel(bytes);
+    const lp = logProb(model.dist, model.params)(tf.tensor2d(rows));
+    const nll = -tf.mean(lp).dataSync()[0]!;
+    expect(Math.abs(nll - (model.config as { trainNll: number }).trainNll)).toBeLessThan(0.1);
+    disposeParams(model.params);
     const png = readFileSync(join(out, 'density.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
   });

@@ -23,11 +23,11 @@ import { ShapeMismatchError } from '../dsl/errors.js';
 import { disposeParams, mapParams, type ParamTree } from '../dsl/params.js';
 import { seededRandom } from '../dsl/random.js';
 import type { CondShapes, Shapes } from '../dsl/shape.js';
-import type { ContextOf, FirstTensorOf, InputsOf, TensorsOf } from '../interpreters/tensors.js';
+import type { ContextOf, FirstTensorOf, TensorsOf } from '../interpreters/tensors.js';
 import { checkInputs } from '../interpreters/transform.js';
 import { createAdamState, type AdamState } from '../training/adam.js';
 import { disposeReplaced, NaNGuard, trainStep } from '../training/step.js';
-import { checkDistributionParams, distributionParamInfo, initDistribution, logProbRaw, sampleRaw, seedStream } from './interpret.js';
+import { checkDistributionParams, type EventInputs, distributionParamInfo, initDistribution, logProbRaw, sampleRaw, seedStream } from './interpret.js';
 import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
 
 export interface TrainRecord {
@@ -169,7 +169,7 @@ export const meanNll = (dist: DistributionSpec, params: ParamTree, xs: readonly 
  * Maximum-likelihood fit of `dist` to `data` (a batch of events, channels-last, rows along axis 0):
  * see the file comment. Throws a ShapeMismatchError when the data does not have the event shapes.
  */
-export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E, C>, data: InputsOf<E>, options: FitOptions<C> = {}): FitResult => {
+export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E, C>, data: EventInputs<E>, options: FitOptions<C> = {}): FitResult => {
   const sig = distributionSignature(dist);
   const all = data instanceof tf.Tensor ? [data as tf.Tensor] : [...(data as readonly tf.Tensor[])];
   checkInputs(all, sig.event, 'fit data');

@@ -15,8 +15,10 @@ export {
   logProbRaw,
   sampleRaw,
   type SampleArgs,
+  type EventInputs,
   type Samples,
   type SamplesWithLogProb,
   type DistributionInitOptions,
 } from './interpret.js';
 export * from './fit.js';
+export * from './model.js';

@@ -206,13 +206,20 @@ export const seedStream = (seed: number): (() => number) => {
 // ---------------------------------------------------------------------------------------------
 // Typed interpreters
 
+/**
+ * The data argument: the tensors of the event shapes (a bare tensor for a single-event distribution),
+ * and for a distribution whose event count is only known at run time (decoded from JSON) a tensor or
+ * a list of them, checked when the pass runs.
+ */
+export type EventInputs<E extends Shapes> = number extends E['length'] ? tf.Tensor | readonly tf.Tensor[] : InputsOf<E>;
+
 const asList = (xs: tf.Tensor | readonly tf.Tensor[]): tf.Tensor[] => (xs instanceof tf.Tensor ? [xs] : [...xs]);
 
 /** logProb(dist, params)(x, ctx) -> log p(x) per sample [N], in nats. */
 export const logProb = <E extends Shapes, C extends CondShapes>(dist: Distribution<E, C>, params: ParamTree) => {
   const sig = distributionSignature(dist);
   checkDistributionParams(dist, params);
-  return (x: InputsOf<E>, ...ctx: ContextArg<C>): tf.Tensor1D => {
+  return (x: EventInputs<E>, ...ctx: ContextArg<C>): tf.Tensor1D => {
     const xs = asList(x as tf.Tensor | readonly tf.Tensor[]);
     checkInputs(xs, sig.event, 'logProb');
     const context = (ctx[0] ?? {}) as Context;
@@ -279,7 +286,7 @@ export const sampleAndLogProb = <E extends Shapes, C extends CondShapes>(dist: D
 export interface DistributionInitOptions<E extends Shapes, C extends CondShapes> {
   readonly seed?: number;
   /** A batch of data for data-dependent initialisation (each ActNorm, and a diagonal normal base, fit it). */
-  readonly data?: InputsOf<E>;
+  readonly data?: EventInputs<E>;
   readonly ctx?: ContextOf<C>;
 }
 

@@ -11,7 +11,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { encodeDistribution } from '../../distributions/codec.js';
 import { fit, type FitResult } from '../../distributions/fit.js';
 import { logProb, sample, samplingCost } from '../../distributions/interpret.js';
 import { standardNormals, transformed, type AnyDistribution } from '../../distributions/spec.js';
@@ -19,7 +18,7 @@ import { disposeParams } from '../../dsl/params.js';
 import { formatShape, sizeOf, tensorShape } from '../../dsl/shape.js';
 import { signature } from '../../dsl/signature.js';
 import type { AnyFlow } from '../../dsl/spec.js';
-import { encodeCheckpoint } from '../../io/checkpoint.js';
+import { encodeDistributionModel } from '../../distributions/model.js';
 import { summary } from '../../interpreters/summary.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import { writeDensityPlot } from '../../node/density-plot.js';
@@ -107,7 +106,7 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
       bestStep: result.bestStep,
     };
     const model = join(o.output, 'model.safetensors');
-    await writeCheckpointFile(model, await encodeCheckpoint({ specJson: encodeDistribution(dist), params, step: result.bestStep, config }));
+    await writeCheckpointFile(model, await encodeDistributionModel({ dist, params, step: result.bestStep, config }));
     files.push(model);
     const history = join(o.output, 'history.json');
     await writeFile(history, `${JSON.stringify(result.history)}\n`);
