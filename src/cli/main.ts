@@ -219,7 +219,16 @@ program
     async (o: { flow: string; data: string; steps: number; batch: number; lr: number; seed: number; validation: number; patience: number; evalEvery: number; output: string; quiet?: boolean }) => {
       await backendOf(true);
       const { fitCommand } = await import('./commands/fit.js');
-      const { result: r, files } = await fitCommand({ ...o, quiet: o.quiet === true });
+      let done;
+      try {
+        done = await fitCommand({ ...o, quiet: o.quiet === true });
+      } catch (e) {
+        if (!(e instanceof TrainingDivergedError)) throw e;
+        console.error(`typed-flows: ${e.message}`);
+        process.exitCode = 1;
+        return;
+      }
+      const { result: r, files } = done;
       const val = r.validationNll === undefined ? '' : `, validation NLL ${r.validationNll.toFixed(4)}`;
       console.log(`${r.steps} steps${r.stoppedEarly ? ' (stopped early)' : ''}: train NLL ${r.trainNll.toFixed(4)}${val} nats per row; wrote ${files.join(', ')}`);
     },
