@@ -86,6 +86,15 @@ describe('typed-flows fit', () => {
   });
 });
 
+describe('typed-flows fit cannot run', () => {
+  it('an output folder that cannot be made exits 3 before training', () => {
+    const blocker = file('not-a-folder', 'a file');
+    const r = cli('fit', '--flow', file('flow-d.json', flow2), '--data', file('points3.csv', csv), '--output', join(blocker, 'out'));
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/cannot write to the output folder '.*not-a-folder\/out': ENOTDIR/);
+  });
+});
+
 describe('reading rows', () => {
   it('CSV: header, comments and blank lines; every row the same width', () => {
     const p = parseCsvPoints('# points\na,b\n\n1,2\n 3 , 4 \n', 'p.csv');

@@ -12,6 +12,14 @@ export class UsageError extends Error {
   }
 }
 
+/** The command could not run for a reason outside the user's input (e.g. an output folder it cannot write): exit code 3. */
+export class CouldNotRunError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CouldNotRunError';
+  }
+}
+
 export const readSpecFile = async (file: string): Promise<FlowSpec> => {
   let text: string;
   try {

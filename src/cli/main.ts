@@ -1,14 +1,15 @@
 /**
  * The `typed-flows` command line: summary and verify of a user's spec (JSON), fit of a flow to rows of
  * numbers; train, eval, sample, report and demo of CAFLOW runs (each command's module is loaded only when it runs).
- * Exit codes: 0 ok, 1 a check failed (or training diverged), 2 bad input (message says what to fix).
+ * Exit codes: 0 ok, 1 a check failed (or training diverged), 2 bad input (message says what to fix),
+ * 3 could not run (e.g. an output folder that cannot be written).
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { selectBackend, type BackendName } from '../backend/index.js';
 import { SpecError } from '../dsl/errors.js';
 import { summary } from '../interpreters/summary.js';
 import { verifyFlow } from '../interpreters/verify.js';
-import { readSpecFile, UsageError } from './io.js';
+import { CouldNotRunError, readSpecFile, UsageError } from './io.js';
 import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
 import { presets, type RunConfig } from '../experiments/config.js';
 import { readRunConfig } from './run-dir.js';
@@ -252,6 +253,9 @@ try {
   if (e instanceof UsageError || e instanceof SpecError || e instanceof CheckpointError) {
     console.error(`typed-flows: ${e.message}`);
     process.exitCode = 2;
+  } else if (e instanceof CouldNotRunError) {
+    console.error(`typed-flows: ${e.message}`);
+    process.exitCode = 3;
   } else if (e instanceof TrainingDivergedError) {
     console.error(`typed-flows: ${e.message}\nThe last good state is saved in the run's checkpoint; --resume continues from it.`);
     process.exitCode = 1;

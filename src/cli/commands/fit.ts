@@ -8,7 +8,8 @@
  *   history.json       the training and validation curves,
  *   density.png        for 2-D data: exp(log p) on a grid, the data, and samples.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { fit, type FitResult } from '../../distributions/fit.js';
@@ -22,7 +23,7 @@ import { encodeDistributionModel } from '../../distributions/model.js';
 import { summary } from '../../interpreters/summary.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import { writeDensityPlot } from '../../node/density-plot.js';
-import { readSpecFile, UsageError } from '../io.js';
+import { CouldNotRunError, readSpecFile, UsageError } from '../io.js';
 import { readPointsFile } from '../points.js';
 
 export interface FitCommandOptions {
@@ -45,6 +46,15 @@ export interface FitCommandResult {
   readonly dims: number;
 }
 
+const writable = async (dir: string): Promise<void> => {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (e) {
+    throw new CouldNotRunError(`cannot write to the output folder '${dir}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+};
+
 const fmt = (v: number | undefined, digits = 4): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
 
 export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult> => {
@@ -65,6 +75,8 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
   }
   if (points.rows < 2) throw new UsageError(`'${o.data}' has ${points.rows} row; fit needs at least 2.`);
   const dist = transformed(standardNormals(sig.outs), flow) as AnyDistribution;
+  // Before training, so a run is not lost to an output folder that cannot be made.
+  await writable(o.output);
   const data = tf.tensor(points.values, tensorShape(event, points.rows));
   const started = Date.now();
   let r: FitResult;
@@ -87,7 +99,6 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
   const seconds = (Date.now() - started) / 1000;
   const { params, ...result } = r;
   try {
-    await mkdir(o.output, { recursive: true });
     const files: string[] = [];
     const config = {
       command: 'fit',
