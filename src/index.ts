@@ -7,3 +7,5 @@ export * from './training/index.js';
 export * from './io/index.js';
 // The checkpoint form (a spec or shapes; mismatches as CheckpointError) is the one the package root exports.
 export { paramsFromFlat } from './io/index.js';
+// Distributions under their own name: their `sample` and `init` differ from CAFLOW's and the flows'.
+export * as distributions from './distributions/index.js';

@@ -13,7 +13,7 @@ import type { BijectorDefinition } from '../src/dsl/definition.js';
 import { actnorm, affine, affineCoupling, chain, convNet, exp, inv1x1, logit, repeat, sigmoid, type Shape3 } from '../src/dsl/index.js';
 import { definitions } from '../src/dsl/registry.js';
 import type { AffineCouplingSpec, Inv1x1Spec } from '../src/dsl/spec.js';
-import { verifyFlow, type VerifyReport } from '../src/interpreters/index.js';
+import { disposeParams, verifyFlow, type ParamTree, type VerifyReport } from '../src/interpreters/index.js';
 
 const failures = (r: VerifyReport): string =>
   r.checks
@@ -125,12 +125,12 @@ describe('causes are told apart', () => {
   });
 
   it('float32 overflow: exp of values shifted by 100 (exp(100) > 3.4e38)', () => {
-    const params = [{ logScale: tf.zeros([2]), shift: tf.fill([2], 100) }, {}];
+    const params: ParamTree = [{ logScale: tf.zeros([2]), shift: tf.fill([2], 100) }, {}];
     const report = verifyFlow(chain(affine([2]), exp([2])), { seed: 0, params });
     const c = failed(report)[0];
     expect(c?.cause).toBe('overflow');
     expect(c?.layer).toBe('$.steps[1]');
-    params.forEach((p) => Object.values(p).forEach((t) => t.dispose()));
+    disposeParams(params);
   });
 
   it('a saturating sigmoid after a logit and 16 actnorms passes: each layer matches its own Jacobian', () => {

@@ -16,7 +16,7 @@ import { BackendError } from '../backend/select.js';
 import { SpecError } from '../dsl/errors.js';
 import { CheckpointError } from '../io/safetensors.js';
 import { TrainingDivergedError } from '../training/step.js';
-import { UsageError } from './io.js';
+import { CouldNotRunError, UsageError } from './io.js';
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, couldNotRun: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -157,6 +157,7 @@ export const describeError = (e: unknown, env: NodeJS.ProcessEnv = process.env):
   }
   if (e instanceof CheckpointError) return say(EXIT.badInput, [e.summary, ...firstProblems(e.problems).map((p) => `  ${p}`)].join('\n'));
   if (e instanceof UsageError || e instanceof SpecError) return say(EXIT.badInput, e.message);
+  if (e instanceof CouldNotRunError) return say(EXIT.couldNotRun, e.message);
   if (e instanceof BackendError) {
     const message = e.message.replace(/^typed-flows: /, '');
     // No backend was tried: the name itself (or the thread count) is wrong.

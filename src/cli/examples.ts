@@ -1,11 +1,13 @@
 /** Example flows shipped in examples/ (a test keeps the JSON files in sync with this code). */
 import {
   actnorm,
+  affine,
   affineCoupling,
   chain,
   convNet,
   factorOut,
   inv1x1,
+  inv1x1LU,
   logit,
   repeat,
   squeeze,
@@ -27,4 +29,15 @@ export const smallGlow = (depth = 2, hidden = 16) =>
     factorOut([12, 4, 4], chain(squeeze([6, 4, 4]), repeat(glowStep([24, 2, 2], hidden), depth))),
   );
 
-export const examples = { 'glow.json': () => smallGlow() } as const;
+/** A linear vector flow for 2-D points: with a standard normal base, a Gaussian of any mean and covariance. */
+export const gaussian2d = () => chain(actnorm([2]), inv1x1LU([2]), affine([2]));
+
+/**
+ * A non-linear flow for 2-D points: each point is a [2,1,1] event (two channels at one pixel), so the
+ * affine couplings' networks are 1x1 convolutions, i.e. small MLPs on one coordinate. `depth` steps of
+ * actnorm, a 2x2 mixing and a coupling.
+ */
+export const coupling2d = (depth = 6, hidden = 32) =>
+  repeat(chain(actnorm([2, 1, 1]), inv1x1LU([2, 1, 1]), affineCoupling([2, 1, 1], { net: convNet({ hidden, kernels: [1, 1, 1] }) })), depth);
+
+export const examples = { 'glow.json': () => smallGlow(), 'gaussian-2d.json': () => gaussian2d(), 'coupling-2d.json': () => coupling2d() } as const;

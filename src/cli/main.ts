@@ -1,6 +1,6 @@
 /**
- * The `typed-flows` command line: summary and verify of a user's spec (JSON); train, eval, sample,
- * report and demo of CAFLOW runs (each command's module is loaded only when it runs).
+ * The `typed-flows` command line: summary and verify of a user's spec (JSON), fit of a flow to rows of
+ * numbers; train, eval, sample, report and demo of CAFLOW runs (each command's module is loaded only when it runs).
  * Exit codes: 0 ok, 1 a check failed, 2 bad input or options (the message says what to fix),
  * 3 could not run (backend unavailable, file system failure, a bug); errors are mapped to them in
  * one place, src/cli/errors.ts.
@@ -10,6 +10,7 @@ import { BackendError, selectBackend, type BackendName } from '../backend/index.
 import { summary } from '../interpreters/summary.js';
 import { verifyFlow } from '../interpreters/verify.js';
 import { readSpecFile, UsageError } from './io.js';
+import { TrainingDivergedError } from '../training/step.js';
 import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
 import { presets, type RunConfig } from '../experiments/config.js';
 import { checkRunName, readRunConfig } from './run-dir.js';
@@ -220,6 +221,48 @@ program
     await reportCommand(o.out, o.runs, o.output);
     console.log(o.output);
   });
+
+const fraction = (value: string): number => {
+  const n = Number(value);
+  if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('must be a number in [0, 1)');
+  return n;
+};
+
+program
+  .command('fit')
+  .description(
+    'fit a flow to rows of numbers (CSV or JSON) by maximum likelihood, with a standard normal base of the flow\'s output shape; ' +
+      'writes model.safetensors, report.md (train/validation NLL), history.json and, for 2-D data, density.png',
+  )
+  .requiredOption('--flow <spec.json>', 'a flow spec (JSON) whose input is one event per row, e.g. [2] for 2-D points')
+  .requiredOption('--data <file>', 'rows of numbers: .json (an array of arrays) or CSV (one row per line, optional header)')
+  .option('--steps <n>', 'maximum training steps', integer('steps', 1), 2000)
+  .option('--batch <n>', 'rows per step', integer('batch', 1), 256)
+  .option('--lr <rate>', 'Adam learning rate', positive, 5e-3)
+  .option('--seed <n>', 'seed of the initialisation, split, batches and samples', integer('seed', 0), 0)
+  .option('--validation <fraction>', 'fraction of rows held out for validation and early stopping', fraction, 0.1)
+  .option('--patience <n>', 'evaluations without improvement before stopping', integer('patience', 1), 10)
+  .option('--eval-every <n>', 'steps between validation evaluations', integer('eval-every', 1), 50)
+  .option('--output <dir>', 'output folder', 'fit-output')
+  .option('--quiet', 'no progress output')
+  .action(
+    async (o: { flow: string; data: string; steps: number; batch: number; lr: number; seed: number; validation: number; patience: number; evalEvery: number; output: string; quiet?: boolean }) => {
+      await backendOf(true);
+      const { fitCommand } = await import('./commands/fit.js');
+      let done;
+      try {
+        done = await fitCommand({ ...o, quiet: o.quiet === true });
+      } catch (e) {
+        if (!(e instanceof TrainingDivergedError)) throw e;
+        console.error(`typed-flows: ${e.message}`);
+        process.exitCode = 1;
+        return;
+      }
+      const { result: r, files } = done;
+      const val = r.validationNll === undefined ? '' : `, validation NLL ${r.validationNll.toFixed(4)}`;
+      console.log(`${r.steps} steps${r.stoppedEarly ? ' (stopped early)' : ''}: train NLL ${r.trainNll.toFixed(4)}${val} nats per row; wrote ${files.join(', ')}`);
+    },
+  );
 
 program
   .command('demo')

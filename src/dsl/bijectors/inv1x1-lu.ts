@@ -28,7 +28,8 @@ const mask = (c: number, keep: (i: number, j: number) => boolean): tf.Tensor2D =
 /** W from its factors; only L, U and logS are trained (the masks keep them triangular). */
 const weightOf = (p: ParamRecord, c: number): tf.Tensor2D => {
   const lower = tf.add(tf.mul(param(p, 'lower'), mask(c, (i, j) => i > j)), tf.eye(c));
-  const diagonal = tf.diag(tf.mul(param(p, 'sign'), tf.exp(param(p, 'logS'))));
+  // eye * row-broadcast d puts d on the diagonal; tf.diag would do the same but has no gradient in tfjs 4.22.
+  const diagonal = tf.mul(tf.eye(c), tf.expandDims(tf.mul(param(p, 'sign'), tf.exp(param(p, 'logS'))), 0));
   const upper = tf.add(tf.mul(param(p, 'upper'), mask(c, (i, j) => i < j)), diagonal);
   return tf.matMul(param<tf.Tensor2D>(p, 'permutation'), tf.matMul(lower, upper));
 };

@@ -1,0 +1,401 @@
+/**
+ * Fitting a distribution's parameters.
+ *
+ * `fit(dist, data, options)`: maximum likelihood. The rows are shuffled (seeded) and split into a
+ * training and a validation part; each step takes a minibatch of training rows (epochs of a seeded
+ * permutation) and does one `trainStep` (src/training/step.ts) on the mean negative log-likelihood:
+ * Adam, global-norm clipping, and steps whose loss or gradient norm is not finite skipped (a
+ * `NaNGuard` stops the run after `maxConsecutiveSkips` of them in a row). Every `evalEvery` steps the
+ * validation NLL is computed; the parameters with the best one are kept, and the run stops early after
+ * `patience` evaluations without an improvement of at least `minDelta`. Returns the best parameters
+ * (the last ones without a validation part) and the history.
+ *
+ * `fitVariational(dist, logDensity, options)`: the reparameterised reverse KL. Each step draws
+ * `samples` points x = flow^-1(z) with their log q(x) from one sampling pass, and minimises
+ * mean(log q(x) - log p~(x)) for an unnormalised target log-density p~ (= KL(q || p) - log Z).
+ *
+ * Both own every tensor they create: the data tensors passed in and the initial parameters are not
+ * disposed (the initial params are copied), and the tensor count is flat across steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Context } from '../dsl/definition.js';
+import { ShapeMismatchError } from '../dsl/errors.js';
+import { disposeParams, mapParams, type ParamTree } from '../dsl/params.js';
+import { seededRandom } from '../dsl/random.js';
+import type { CondShapes, Shapes } from '../dsl/shape.js';
+import type { ContextOf, FirstTensorOf, TensorsOf } from '../interpreters/tensors.js';
+import { checkInputs } from '../interpreters/transform.js';
+import { createAdamState, type AdamState } from '../training/adam.js';
+import { disposeReplaced, NaNGuard, trainStep } from '../training/step.js';
+import { checkDistributionParams, type EventInputs, distributionParamInfo, initDistribution, logProbRaw, sampleRaw, seedStream } from './interpret.js';
+import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
+
+export interface TrainRecord {
+  readonly step: number;
+  /** The minibatch loss before the update (mean NLL in nats for `fit`; mean log q - log p~ for `fitVariational`). */
+  readonly loss: number;
+  readonly gradNorm: number;
+  /** True when the loss or the gradient norm was not finite and the step changed nothing. */
+  readonly skipped: boolean;
+}
+
+export interface ValidationRecord {
+  readonly step: number;
+  /** Mean NLL per sample on the validation rows, in nats. */
+  readonly nll: number;
+}
+
+export interface FitProgress {
+  readonly step: number;
+  readonly steps: number;
+  /** Mean training loss over the steps since the last report (skipped steps left out). */
+  readonly trainLoss: number;
+  /** Validation NLL at this step (undefined without a validation part, and in fitVariational). */
+  readonly validationNll: number | undefined;
+  readonly best: number | undefined;
+  readonly skipped: number;
+}
+
+interface CommonOptions {
+  /** Maximum number of steps. Default 1000. */
+  readonly steps?: number;
+  /** Adam's learning rate or a schedule of the 1-based step. Default 1e-3. */
+  readonly lr?: number | ((step: number) => number);
+  /** Seed of the initialisation, shuffling, split and minibatches (or of the draws). Default 0. */
+  readonly seed?: number;
+  /** Global gradient-norm clipping; Infinity turns it off. Default 10. */
+  readonly clipNorm?: number;
+  /** Initial parameters (copied; the caller keeps them). Default: `initDistribution` (data-dependent in `fit`). */
+  readonly params?: ParamTree;
+  /** Steps between evaluations and progress reports. Default 50. */
+  readonly evalEvery?: number;
+  /** Called at every evaluation. */
+  readonly onProgress?: (progress: FitProgress) => void;
+  /** Non-finite steps in a row after which the run stops with a TrainingDivergedError. Default 10. */
+  readonly maxConsecutiveSkips?: number;
+}
+
+export interface FitOptions<C extends CondShapes> extends CommonOptions {
+  /** Rows per minibatch (capped at the number of training rows). Default 256. */
+  readonly batchSize?: number;
+  /** Fraction of the rows held out for validation and early stopping. Default 0.1; 0 turns both off. */
+  readonly validationFraction?: number;
+  /** Evaluations without improvement before stopping. Default 10; Infinity never stops early. */
+  readonly patience?: number;
+  /** Smallest decrease of the validation NLL that counts as an improvement. Default 1e-4. */
+  readonly minDelta?: number;
+  /** The conditioning of each row, for a conditional distribution (split and batched with the rows). */
+  readonly ctx?: ContextOf<C>;
+  /** Rows used for data-dependent initialisation (when `params` is not given). Default 1024. */
+  readonly initRows?: number;
+}
+
+export interface FitResult {
+  /** The parameters with the best validation NLL (the last ones when there is no validation part). */
+  readonly params: ParamTree;
+  readonly history: { readonly train: readonly TrainRecord[]; readonly validation: readonly ValidationRecord[] };
+  /** The step whose parameters are returned. */
+  readonly bestStep: number;
+  /** Validation NLL (nats per sample) of the returned parameters; undefined without a validation part. */
+  readonly validationNll: number | undefined;
+  /** Training-set NLL (nats per sample) of the returned parameters. */
+  readonly trainNll: number;
+  /** Steps run (at most `steps`). */
+  readonly steps: number;
+  readonly stoppedEarly: boolean;
+  readonly skipped: number;
+  readonly trainRows: number;
+  readonly validationRows: number;
+}
+
+const positiveInt = (name: string, v: number): number => {
+  if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${name} must be a positive integer, got ${v}`);
+  return v;
+};
+
+const copyParams = (p: ParamTree): ParamTree => mapParams(p, (t) => tf.clone(t));
+
+const trainableOf = (dist: DistributionSpec, what: string): Set<string> => {
+  const trainable = new Set(distributionParamInfo(dist).filter((p) => p.trainable).map((p) => p.path));
+  if (trainable.size === 0) throw new TypeError(`${what}: the distribution has no trainable parameters (a standard normal alone has none)`);
+  return trainable;
+};
+
+/** A seeded Fisher-Yates permutation of 0..n-1. */
+const permutation = (n: number, random: () => number): Int32Array => {
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const t = p[i] as number;
+    p[i] = p[j] as number;
+    p[j] = t;
+  }
+  return p;
+};
+
+const gatherRows = (ts: readonly tf.Tensor[], idx: Int32Array): tf.Tensor[] =>
+  tf.tidy(() => {
+    const i = tf.tensor1d(idx, 'int32');
+    return ts.map((t) => tf.gather(t, i));
+  });
+
+const gatherContext = (ctx: Context, idx: Int32Array): Context => {
+  const names = Object.keys(ctx);
+  const gathered = gatherRows(names.map((n) => ctx[n] as tf.Tensor), idx);
+  return Object.fromEntries(names.map((n, i) => [n, gathered[i] as tf.Tensor]));
+};
+
+const disposeContext = (ctx: Context): void => Object.values(ctx).forEach((t) => t.dispose());
+
+/** Mean NLL per sample over all rows, in chunks (one host read per chunk). */
+export const meanNll = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context = {}, chunk = 2048): number => {
+  const n = xs[0]?.shape[0] ?? 0;
+  if (n === 0) return Number.NaN;
+  let total = 0;
+  for (let start = 0; start < n; start += chunk) {
+    const size = Math.min(chunk, n - start);
+    const s = tf.tidy(() => {
+      const slice = (t: tf.Tensor): tf.Tensor => tf.slice(t, [start, ...t.shape.slice(1).map(() => 0)], [size, ...t.shape.slice(1)]);
+      const c = Object.fromEntries(Object.entries(ctx).map(([k, t]) => [k, slice(t)]));
+      return tf.sum(tf.neg(logProbRaw(dist, params, xs.map(slice), c)));
+    });
+    total += (s.dataSync()[0] as number);
+    s.dispose();
+  }
+  return total / n;
+};
+
+/**
+ * Maximum-likelihood fit of `dist` to `data` (a batch of events, channels-last, rows along axis 0):
+ * see the file comment. Throws a ShapeMismatchError when the data does not have the event shapes.
+ */
+export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E, C>, data: EventInputs<E>, options: FitOptions<C> = {}): FitResult => {
+  const sig = distributionSignature(dist);
+  const all = data instanceof tf.Tensor ? [data as tf.Tensor] : [...(data as readonly tf.Tensor[])];
+  checkInputs(all, sig.event, 'fit data');
+  const n = all[0]?.shape[0] ?? 0;
+  const allCtx = (options.ctx ?? {}) as Context;
+  for (const name of Object.keys(sig.cond)) {
+    const t = allCtx[name];
+    if (t === undefined || t.shape[0] !== n) throw new ShapeMismatchError(`fit: the conditioning '${name}' must be given for each of the ${n} rows (options.ctx)`);
+  }
+  const steps = positiveInt('fit: steps', options.steps ?? 1000);
+  const evalEvery = positiveInt('fit: evalEvery', options.evalEvery ?? 50);
+  const { seed = 0, lr = 1e-3, clipNorm = 10, validationFraction = 0.1, patience = 10, minDelta = 1e-4, initRows = 1024 } = options;
+  if (!(validationFraction >= 0 && validationFraction < 1)) throw new RangeError(`fit: validationFraction must be in [0, 1), got ${validationFraction}`);
+  if (!(patience >= 1)) throw new RangeError(`fit: patience must be >= 1, got ${patience}`);
+  const nVal = Math.floor(n * validationFraction);
+  const nTrain = n - nVal;
+  if (nTrain < 1) throw new RangeError(`fit: no training rows (${n} rows, validation fraction ${validationFraction})`);
+  const batchSize = Math.min(positiveInt('fit: batchSize', options.batchSize ?? 256), nTrain);
+  const trainable = trainableOf(dist, 'fit');
+
+  const random = seededRandom(seed);
+  const order = permutation(n, random);
+  const valIdx = order.slice(0, nVal);
+  const trainIdx = order.slice(nVal);
+  const trainX = gatherRows(all, trainIdx);
+  const trainCtx = gatherContext(allCtx, trainIdx);
+  const valX = nVal > 0 ? gatherRows(all, valIdx) : [];
+  const valCtx = nVal > 0 ? gatherContext(allCtx, valIdx) : {};
+
+  let params: ParamTree;
+  if (options.params !== undefined) {
+    checkDistributionParams(dist, options.params);
+    params = copyParams(options.params);
+  } else {
+    const rows = Int32Array.from({ length: Math.min(initRows, nTrain) }, (_, i) => i);
+    const initX = gatherRows(trainX, rows);
+    const initCtx = gatherContext(trainCtx, rows);
+    params = initDistribution(dist, { seed, data: initX as never, ctx: initCtx as never });
+    initX.forEach((t) => t.dispose());
+    disposeContext(initCtx);
+  }
+  let state: AdamState = createAdamState(params);
+  const guard = new NaNGuard({ maxConsecutive: options.maxConsecutiveSkips ?? 10 });
+  const train: TrainRecord[] = [];
+  const validation: ValidationRecord[] = [];
+  let best: { params: ParamTree; step: number; nll: number } | undefined;
+  let sinceBest = 0;
+  let epoch = permutation(nTrain, random);
+  let cursor = 0;
+  let stoppedEarly = false;
+  let step = 0;
+  let windowLoss = 0;
+  let windowCount = 0;
+
+  const evaluate = (): boolean => {
+    const nll = nVal > 0 ? meanNll(dist, params, valX, valCtx) : undefined;
+    if (nll !== undefined) validation.push({ step, nll });
+    let improved = false;
+    if (nll !== undefined && Number.isFinite(nll) && (best === undefined || nll < best.nll - minDelta)) {
+      if (best !== undefined) disposeParams(best.params);
+      best = { params: copyParams(params), step, nll };
+      sinceBest = 0;
+      improved = true;
+    } else if (nll !== undefined) sinceBest += 1;
+    options.onProgress?.({
+      step,
+      steps,
+      trainLoss: windowCount > 0 ? windowLoss / windowCount : Number.NaN,
+      validationNll: nll,
+      best: best?.nll,
+      skipped: guard.totalSkipped,
+    });
+    windowLoss = 0;
+    windowCount = 0;
+    return !improved && sinceBest >= patience;
+  };
+
+  try {
+    if (nVal > 0) evaluate(); // the initial parameters are a candidate too
+    while (step < steps) {
+      if (cursor + batchSize > nTrain) {
+        epoch = permutation(nTrain, random);
+        cursor = 0;
+      }
+      const idx = epoch.subarray(cursor, cursor + batchSize);
+      cursor += batchSize;
+      const xb = gatherRows(trainX, idx);
+      const cb = gatherContext(trainCtx, idx);
+      let r;
+      try {
+        r = trainStep((p) => tf.neg(tf.mean(logProbRaw(dist, p, xb, cb))) as tf.Scalar, params, state, { lr, clipNorm, trainable });
+      } finally {
+        xb.forEach((t) => t.dispose());
+        disposeContext(cb);
+      }
+      disposeReplaced(params, r.params);
+      disposeReplaced(state, r.state);
+      params = r.params;
+      state = r.state;
+      step += 1;
+      train.push({ step, loss: r.loss, gradNorm: r.gradNorm, skipped: r.skipped });
+      if (!r.skipped) {
+        windowLoss += r.loss;
+        windowCount += 1;
+      }
+      guard.record(r);
+      if (step % evalEvery === 0 || step === steps) {
+        if (evaluate()) {
+          stoppedEarly = true;
+          break;
+        }
+      }
+    }
+    const chosen = best ?? { params, step, nll: Number.NaN };
+    const result: FitResult = {
+      params: chosen === best ? chosen.params : copyParams(params),
+      history: { train, validation },
+      bestStep: chosen.step,
+      validationNll: nVal > 0 ? chosen.nll : undefined,
+      trainNll: meanNll(dist, chosen.params, trainX, trainCtx),
+      steps: step,
+      stoppedEarly,
+      skipped: guard.totalSkipped,
+      trainRows: nTrain,
+      validationRows: nVal,
+    };
+    best = undefined; // handed over
+    return result;
+  } finally {
+    if (best !== undefined) disposeParams(best.params);
+    disposeParams(params);
+    disposeParams(state.m);
+    disposeParams(state.v);
+    [...trainX, ...valX].forEach((t) => t.dispose());
+    disposeContext(trainCtx);
+    disposeContext(valCtx);
+  }
+};
+
+export interface FitVariationalOptions extends CommonOptions {
+  /** Draws per step. Default 256. */
+  readonly samples?: number;
+}
+
+export interface FitVariationalResult {
+  /** The last parameters. */
+  readonly params: ParamTree;
+  readonly history: { readonly train: readonly TrainRecord[] };
+  /**
+   * mean(log q(x) - log p~(x)) over the draws of the last `evalEvery` non-skipped steps: KL(q || p)
+   * minus log Z of the target (= -ELBO). For a normalised target it estimates the KL itself.
+   */
+  readonly loss: number;
+  readonly steps: number;
+  readonly skipped: number;
+}
+
+/**
+ * The target of `fitVariational`: an unnormalised log-density per sample [n] of draws (`x` is the
+ * first event tensor, `xs` all of them). It must be differentiable in x (it is, written in tf ops).
+ */
+export type LogDensity<E extends Shapes> = (x: FirstTensorOf<E>, xs: TensorsOf<E>) => tf.Tensor1D;
+
+/**
+ * Fits `dist` to an unnormalised target density by minimising the reparameterised reverse KL (see
+ * the file comment). Unconditional distributions only.
+ */
+export const fitVariational = <E extends Shapes>(dist: Distribution<E>, logDensity: LogDensity<E>, options: FitVariationalOptions = {}): FitVariationalResult => {
+  const sig = distributionSignature(dist);
+  if (Object.keys(sig.cond).length > 0) throw new TypeError('fitVariational: the distribution is conditional; fit one unconditional distribution per context');
+  const steps = positiveInt('fitVariational: steps', options.steps ?? 1000);
+  const evalEvery = positiveInt('fitVariational: evalEvery', options.evalEvery ?? 50);
+  const samples = positiveInt('fitVariational: samples', options.samples ?? 256);
+  const { seed = 0, lr = 1e-3, clipNorm = 10 } = options;
+  const trainable = trainableOf(dist, 'fitVariational');
+  let params: ParamTree;
+  if (options.params !== undefined) {
+    checkDistributionParams(dist, options.params);
+    params = copyParams(options.params);
+  } else params = initDistribution(dist, { seed });
+  let state: AdamState = createAdamState(params);
+  const guard = new NaNGuard({ maxConsecutive: options.maxConsecutiveSkips ?? 10 });
+  const nextSeed = seedStream(seed + 1);
+  const train: TrainRecord[] = [];
+  let windowLoss = 0;
+  let windowCount = 0;
+  let lastWindow = Number.NaN;
+  let step = 0;
+  const loss = (p: ParamTree, stepSeed: number): tf.Scalar => {
+    const { xs, logProb: lq } = sampleRaw(dist, p, samples, seedStream(stepSeed));
+    const lp = logDensity(xs[0] as FirstTensorOf<E>, xs as unknown as TensorsOf<E>);
+    if (!(lp instanceof tf.Tensor) || lp.rank !== 1 || lp.shape[0] !== samples) {
+      throw new TypeError(`fitVariational: logDensity must return one value per draw (shape [${samples}]), got ${lp instanceof tf.Tensor ? formatShapeOf(lp) : typeof lp}`);
+    }
+    return tf.mean(tf.sub(lq, lp)) as tf.Scalar;
+  };
+  try {
+    while (step < steps) {
+      const stepSeed = nextSeed();
+      const r = trainStep((p) => loss(p, stepSeed), params, state, { lr, clipNorm, trainable });
+      disposeReplaced(params, r.params);
+      disposeReplaced(state, r.state);
+      params = r.params;
+      state = r.state;
+      step += 1;
+      train.push({ step, loss: r.loss, gradNorm: r.gradNorm, skipped: r.skipped });
+      if (!r.skipped) {
+        windowLoss += r.loss;
+        windowCount += 1;
+      }
+      guard.record(r);
+      if (step % evalEvery === 0 || step === steps) {
+        lastWindow = windowCount > 0 ? windowLoss / windowCount : Number.NaN;
+        options.onProgress?.({ step, steps, trainLoss: lastWindow, validationNll: undefined, best: undefined, skipped: guard.totalSkipped });
+        windowLoss = 0;
+        windowCount = 0;
+      }
+    }
+    const result: FitVariationalResult = { params, history: { train }, loss: lastWindow, steps: step, skipped: guard.totalSkipped };
+    params = {};
+    return result;
+  } finally {
+    disposeParams(params);
+    disposeParams(state.m);
+    disposeParams(state.v);
+  }
+};
+
+const formatShapeOf = (t: tf.Tensor): string => `[${t.shape.join(',')}]`;

@@ -1,0 +1,24 @@
+// Distributions as values (browser-safe): standard and diagonal normals, flows pushed through them,
+// their log-density, sampling and fitting.
+export * from './spec.js';
+export * from './codec.js';
+export {
+  logProb,
+  sample,
+  sampleAndLogProb,
+  samplingCost,
+  densityCost,
+  initDistribution,
+  distributionParamShapes,
+  distributionParamInfo,
+  checkDistributionParams,
+  logProbRaw,
+  sampleRaw,
+  type SampleArgs,
+  type EventInputs,
+  type Samples,
+  type SamplesWithLogProb,
+  type DistributionInitOptions,
+} from './interpret.js';
+export * from './fit.js';
+export * from './model.js';
