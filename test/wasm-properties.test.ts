@@ -10,8 +10,8 @@ import '@tensorflow/tfjs-backend-wasm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerWasmKernels } from '../src/backend/wasm-kernels.js';
-import { permute, type Shape } from '../src/dsl/index.js';
-import { verifyFlow, type VerifyReport } from '../src/interpreters/index.js';
+import { identity, permute, repeat, type Shape } from '../src/dsl/index.js';
+import { forward, init, verifyFlow, type VerifyReport } from '../src/interpreters/index.js';
 import { flowArb, primitiveMakers, shapeArb, vectorShapeArb } from './arbitraries.js';
 
 const failures = (r: VerifyReport): string =>
@@ -61,6 +61,16 @@ describe('on the wasm backend', () => {
     expect(report.passed, failures(report)).toBe(true);
     expect(report.checks.map((c) => c.name)).toContain('log-det reference');
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('a repeat of 17,000 layers runs (one AddN over all their log-dets crashed wasm above 16,383 inputs)', () => {
+    const flow = repeat(identity([1]), 17_000);
+    const params = init(flow);
+    const x = tf.tensor2d([[0.5], [-2]]);
+    const { y, logDet } = forward(flow, params)(x);
+    expect(Array.from(y.dataSync())).toEqual([0.5, -2]);
+    expect(Array.from(logDet.dataSync())).toEqual([0, 0]);
+    for (const t of [x, y, logDet]) t.dispose();
   });
 
   const names = primitiveMakers([4, 4, 4]).map((m) => m.name);

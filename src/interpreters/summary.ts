@@ -16,7 +16,12 @@ export interface SummaryRow {
   readonly output: string;
   /** Trainable parameters of this node and everything under it. */
   readonly params: number;
+  /** Cost of the forward and inverse passes: one pass each, or sequential (an autoregressive inverse: one pass per dimension). */
+  readonly forwardCost: Cost;
+  readonly inverseCost: Cost;
 }
+
+export type Cost = 'analytic' | 'sequential';
 
 const shapesText = (shapes: readonly (readonly number[])[]): string => shapes.map(formatShape).join(' ');
 
@@ -24,19 +29,24 @@ const shapesText = (shapes: readonly (readonly number[])[]): string => shapes.ma
 interface Rows {
   readonly rows: readonly SummaryRow[];
   readonly params: number;
+  readonly forwardCost: Cost;
+  readonly inverseCost: Cost;
 }
 
-const ownRow = (spec: FlowSpec, path: string, params: number): SummaryRow => {
+const worse = (costs: readonly Cost[]): Cost => (costs.includes('sequential') ? 'sequential' : 'analytic');
+
+const ownRow = (spec: FlowSpec, path: string, params: number, forwardCost: Cost, inverseCost: Cost): SummaryRow => {
   const sig = signature(spec);
-  return { path, depth: 0, kind: spec.kind === 'repeat' ? `repeat x${spec.n}` : spec.kind, input: shapesText(sig.ins), output: shapesText(sig.outs), params };
+  return { path, depth: 0, kind: spec.kind === 'repeat' ? `repeat x${spec.n}` : spec.kind, input: shapesText(sig.ins), output: shapesText(sig.outs), params, forwardCost, inverseCost };
 };
 
 const deeper = (rows: readonly SummaryRow[]): SummaryRow[] => rows.map((r) => ({ ...r, depth: r.depth + 1 }));
 
-const withChildren = (spec: FlowSpec, path: string, children: readonly Rows[], params: number): Rows => ({
-  rows: [ownRow(spec, path, params), ...deeper(children.flatMap((c) => c.rows))],
-  params,
-});
+const withChildren = (spec: FlowSpec, path: string, children: readonly Rows[], params: number, swap = false): Rows => {
+  const forwardCost = worse(children.map((c) => (swap ? c.inverseCost : c.forwardCost)));
+  const inverseCost = worse(children.map((c) => (swap ? c.forwardCost : c.inverseCost)));
+  return { rows: [ownRow(spec, path, params, forwardCost, inverseCost), ...deeper(children.flatMap((c) => c.rows))], params, forwardCost, inverseCost };
+};
 
 // Structural and folding a repeat's body once, so a summary costs what the distinct layers cost.
 const rowTable: FoldTable<never, Rows> = {
@@ -47,14 +57,15 @@ const rowTable: FoldTable<never, Rows> = {
     const params = flattenShapes(shapes(spec))
       .filter(([name]) => !fixed.has(name.split('.')[0] ?? ''))
       .reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
-    return { outs: undefined, result: { rows: [ownRow(spec, paramPath, params)], params } };
+    const inverseCost = definitionOf(spec).inverseCost;
+    return { outs: undefined, result: { rows: [ownRow(spec, paramPath, params, 'analytic', inverseCost)], params, forwardCost: 'analytic', inverseCost } };
   },
   sequence: (children, { paramPath }, spec) => {
     const total = children.reduce((n, c) => n + c.params, 0) * (spec.kind === 'repeat' ? spec.n : 1);
     return withChildren(spec, paramPath, children, total);
   },
   parallel: (branches, { paramPath }, spec) => withChildren(spec, paramPath, branches, branches.reduce((n, c) => n + c.params, 0)),
-  invert: (body, { paramPath }, spec) => withChildren(spec, paramPath, [body], body.params),
+  invert: (body, { paramPath }, spec) => withChildren(spec, paramPath, [body], body.params, true),
 };
 
 /** Number of trainable parameters of a spec. */
@@ -63,11 +74,16 @@ export const parameterCount = (spec: FlowSpec): number => fold(spec, rowTable).r
 /** One row per node, in order; `repeat` shows its body once with the count. */
 export const summaryRows = (spec: FlowSpec): SummaryRow[] => [...fold(spec, rowTable).result.rows];
 
-/** The summary as an aligned text table, ending with the total parameter count. */
+/**
+ * The summary as an aligned text table, ending with the total parameter count. The last two columns
+ * say what each direction costs: one pass, or sequential (an autoregressive inverse takes one pass per
+ * dimension: MAF's sampling, IAF's density).
+ */
 export const summary = (spec: FlowSpec): string => {
   const rows = summaryRows(spec);
-  const header = ['layer', 'kind', 'input', 'output', 'params'];
-  const cells = rows.map((r) => [r.path === '' ? '$' : r.path, `${'  '.repeat(r.depth)}${r.kind}`, r.input, r.output, r.params.toLocaleString('en-US')]);
+  const header = ['layer', 'kind', 'input', 'output', 'params', 'forward', 'inverse'];
+  const cost = (c: Cost): string => (c === 'analytic' ? 'one pass' : 'sequential');
+  const cells = rows.map((r) => [r.path === '' ? '$' : r.path, `${'  '.repeat(r.depth)}${r.kind}`, r.input, r.output, r.params.toLocaleString('en-US'), cost(r.forwardCost), cost(r.inverseCost)]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: readonly string[]): string => c.map((v, i) => (i === 4 ? v.padStart(widths[i] as number) : v.padEnd(widths[i] as number))).join('  ').trimEnd();
   const total = rows[0]?.params ?? 0;
@@ -79,5 +95,7 @@ export const summary = (spec: FlowSpec): string => {
     ...cells.map(line),
     '',
     `trainable parameters: ${total.toLocaleString('en-US')}${frozen > 0 ? ` (plus ${frozen.toLocaleString('en-US')} fixed)` : ''}`,
+    ...(rows[0]?.inverseCost === 'sequential' ? ['the inverse (sampling, for a density flow) is sequential: one pass per dimension of an autoregressive layer'] : []),
+    ...(rows[0]?.forwardCost === 'sequential' ? ['the forward pass (density, for a sampling flow such as an IAF) is sequential: one pass per dimension of an autoregressive layer'] : []),
   ].join('\n');
 };
