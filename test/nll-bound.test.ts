@@ -6,6 +6,7 @@
  * fails these tests.
  */
 import * as tf from '@tensorflow/tfjs';
+import { seededRandom } from '../src/dsl/random.js';
 import { describe, expect, it } from 'vitest';
 import { caflowConfig, caflowSpec, initCaflow, logLikelihood } from '../src/caflow/index.js';
 import { evaluate, heldOutNll, meanAndStandardError } from '../src/experiments/evaluate.js';
@@ -34,17 +35,8 @@ const stats64 = (v: readonly number[]): { mean: number; standardError: number } 
   return { mean, standardError: Math.sqrt(variance / v.length) };
 };
 
-/** mulberry32: a float64 uniform generator independent of tfjs's. */
-const uniform64 = (seed: number): (() => number) => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
+/** A float64 uniform generator independent of tfjs's (mulberry32, the library's seededRandom). */
+const uniform64 = (seed: number): (() => number) => seededRandom(seed);
 
 describe('held-out NLL with uniform dequantisation noise', () => {
   const count = 12;

@@ -26,7 +26,7 @@ import type { CondShapes, Shapes } from '../dsl/shape.js';
 import type { ContextOf, FirstTensorOf, TensorsOf } from '../interpreters/tensors.js';
 import { checkInputs } from '../interpreters/transform.js';
 import { createAdamState, type AdamState } from '../training/adam.js';
-import { disposeReplaced, NaNGuard, trainStep } from '../training/step.js';
+import { disposeReplaced, NaNGuard, trainStep, type TrainStepOptions } from '../training/step.js';
 import { checkDistributionParams, type EventInputs, distributionParamInfo, initDistribution, logProbRaw, sampleRaw, seedStream } from './interpret.js';
 import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
 
@@ -165,6 +165,51 @@ export const meanNll = (dist: DistributionSpec, params: ParamTree, xs: readonly 
   return total / n;
 };
 
+/** What both fitting loops step: parameters, Adam's moments, the step count, each step's record, the loss window. */
+interface Loop {
+  params: ParamTree;
+  state: AdamState;
+  step: number;
+  readonly train: TrainRecord[];
+  windowLoss: number;
+  windowCount: number;
+  readonly guard: NaNGuard;
+}
+
+const startLoop = (params: ParamTree, maxConsecutiveSkips: number): Loop => ({
+  params,
+  state: createAdamState(params),
+  step: 0,
+  train: [],
+  windowLoss: 0,
+  windowCount: 0,
+  guard: new NaNGuard({ maxConsecutive: maxConsecutiveSkips }),
+});
+
+/** One Adam step on `loss`: the replaced trees disposed, the step recorded, the loss window and the NaN guard updated. */
+const advance = (loop: Loop, loss: (p: ParamTree) => tf.Scalar, options: TrainStepOptions): void => {
+  const r = trainStep(loss, loop.params, loop.state, options);
+  disposeReplaced(loop.params, r.params);
+  disposeReplaced(loop.state, r.state);
+  loop.params = r.params;
+  loop.state = r.state;
+  loop.step += 1;
+  loop.train.push({ step: loop.step, loss: r.loss, gradNorm: r.gradNorm, skipped: r.skipped });
+  if (!r.skipped) {
+    loop.windowLoss += r.loss;
+    loop.windowCount += 1;
+  }
+  loop.guard.record(r);
+};
+
+/** The mean loss of the steps taken since the last call (NaN if all were skipped); starts a new window. */
+const takeWindow = (loop: Loop): number => {
+  const mean = loop.windowCount > 0 ? loop.windowLoss / loop.windowCount : Number.NaN;
+  loop.windowLoss = 0;
+  loop.windowCount = 0;
+  return mean;
+};
+
 /**
  * Maximum-likelihood fit of `dist` to `data` (a batch of events, channels-last, rows along axis 0):
  * see the file comment. Throws a ShapeMismatchError when the data does not have the event shapes.
@@ -199,57 +244,44 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   const valX = nVal > 0 ? gatherRows(all, valIdx) : [];
   const valCtx = nVal > 0 ? gatherContext(allCtx, valIdx) : {};
 
-  let params: ParamTree;
-  if (options.params !== undefined) {
-    checkDistributionParams(dist, options.params);
-    params = copyParams(options.params);
-  } else {
+  const initialParams = (): ParamTree => {
+    if (options.params !== undefined) {
+      checkDistributionParams(dist, options.params);
+      return copyParams(options.params);
+    }
     const rows = Int32Array.from({ length: Math.min(initRows, nTrain) }, (_, i) => i);
     const initX = gatherRows(trainX, rows);
     const initCtx = gatherContext(trainCtx, rows);
-    params = initDistribution(dist, { seed, data: initX as never, ctx: initCtx as never });
+    const params = initDistribution(dist, { seed, data: initX as never, ctx: initCtx as never });
     initX.forEach((t) => t.dispose());
     disposeContext(initCtx);
-  }
-  let state: AdamState = createAdamState(params);
-  const guard = new NaNGuard({ maxConsecutive: options.maxConsecutiveSkips ?? 10 });
-  const train: TrainRecord[] = [];
+    return params;
+  };
+  const loop = startLoop(initialParams(), options.maxConsecutiveSkips ?? 10);
   const validation: ValidationRecord[] = [];
   let best: { params: ParamTree; step: number; nll: number } | undefined;
   let sinceBest = 0;
   let epoch = permutation(nTrain, random);
   let cursor = 0;
   let stoppedEarly = false;
-  let step = 0;
-  let windowLoss = 0;
-  let windowCount = 0;
 
   const evaluate = (): boolean => {
-    const nll = nVal > 0 ? meanNll(dist, params, valX, valCtx) : undefined;
-    if (nll !== undefined) validation.push({ step, nll });
+    const nll = nVal > 0 ? meanNll(dist, loop.params, valX, valCtx) : undefined;
+    if (nll !== undefined) validation.push({ step: loop.step, nll });
     let improved = false;
     if (nll !== undefined && Number.isFinite(nll) && (best === undefined || nll < best.nll - minDelta)) {
       if (best !== undefined) disposeParams(best.params);
-      best = { params: copyParams(params), step, nll };
+      best = { params: copyParams(loop.params), step: loop.step, nll };
       sinceBest = 0;
       improved = true;
     } else if (nll !== undefined) sinceBest += 1;
-    options.onProgress?.({
-      step,
-      steps,
-      trainLoss: windowCount > 0 ? windowLoss / windowCount : Number.NaN,
-      validationNll: nll,
-      best: best?.nll,
-      skipped: guard.totalSkipped,
-    });
-    windowLoss = 0;
-    windowCount = 0;
+    options.onProgress?.({ step: loop.step, steps, trainLoss: takeWindow(loop), validationNll: nll, best: best?.nll, skipped: loop.guard.totalSkipped });
     return !improved && sinceBest >= patience;
   };
 
   try {
     if (nVal > 0) evaluate(); // the initial parameters are a candidate too
-    while (step < steps) {
+    while (loop.step < steps) {
       if (cursor + batchSize > nTrain) {
         epoch = permutation(nTrain, random);
         cursor = 0;
@@ -258,41 +290,29 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
       cursor += batchSize;
       const xb = gatherRows(trainX, idx);
       const cb = gatherContext(trainCtx, idx);
-      let r;
       try {
-        r = trainStep((p) => tf.neg(tf.mean(logProbRaw(dist, p, xb, cb))) as tf.Scalar, params, state, { lr, clipNorm, trainable });
+        advance(loop, (p) => tf.neg(tf.mean(logProbRaw(dist, p, xb, cb))) as tf.Scalar, { lr, clipNorm, trainable });
       } finally {
         xb.forEach((t) => t.dispose());
         disposeContext(cb);
       }
-      disposeReplaced(params, r.params);
-      disposeReplaced(state, r.state);
-      params = r.params;
-      state = r.state;
-      step += 1;
-      train.push({ step, loss: r.loss, gradNorm: r.gradNorm, skipped: r.skipped });
-      if (!r.skipped) {
-        windowLoss += r.loss;
-        windowCount += 1;
-      }
-      guard.record(r);
-      if (step % evalEvery === 0 || step === steps) {
+      if (loop.step % evalEvery === 0 || loop.step === steps) {
         if (evaluate()) {
           stoppedEarly = true;
           break;
         }
       }
     }
-    const chosen = best ?? { params, step, nll: Number.NaN };
+    const chosen = best ?? { params: loop.params, step: loop.step, nll: Number.NaN };
     const result: FitResult = {
-      params: chosen === best ? chosen.params : copyParams(params),
-      history: { train, validation },
+      params: chosen === best ? chosen.params : copyParams(loop.params),
+      history: { train: loop.train, validation },
       bestStep: chosen.step,
       validationNll: nVal > 0 ? chosen.nll : undefined,
       trainNll: meanNll(dist, chosen.params, trainX, trainCtx),
-      steps: step,
+      steps: loop.step,
       stoppedEarly,
-      skipped: guard.totalSkipped,
+      skipped: loop.guard.totalSkipped,
       trainRows: nTrain,
       validationRows: nVal,
     };
@@ -300,9 +320,9 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
     return result;
   } finally {
     if (best !== undefined) disposeParams(best.params);
-    disposeParams(params);
-    disposeParams(state.m);
-    disposeParams(state.v);
+    disposeParams(loop.params);
+    disposeParams(loop.state.m);
+    disposeParams(loop.state.v);
     [...trainX, ...valX].forEach((t) => t.dispose());
     disposeContext(trainCtx);
     disposeContext(valCtx);
@@ -345,19 +365,12 @@ export const fitVariational = <E extends Shapes>(dist: Distribution<E>, logDensi
   const samples = positiveInt('fitVariational: samples', options.samples ?? 256);
   const { seed = 0, lr = 1e-3, clipNorm = 10 } = options;
   const trainable = trainableOf(dist, 'fitVariational');
-  let params: ParamTree;
-  if (options.params !== undefined) {
-    checkDistributionParams(dist, options.params);
-    params = copyParams(options.params);
-  } else params = initDistribution(dist, { seed });
-  let state: AdamState = createAdamState(params);
-  const guard = new NaNGuard({ maxConsecutive: options.maxConsecutiveSkips ?? 10 });
+  const loop = startLoop(
+    options.params !== undefined ? (checkDistributionParams(dist, options.params), copyParams(options.params)) : initDistribution(dist, { seed }),
+    options.maxConsecutiveSkips ?? 10,
+  );
   const nextSeed = seedStream(seed + 1);
-  const train: TrainRecord[] = [];
-  let windowLoss = 0;
-  let windowCount = 0;
   let lastWindow = Number.NaN;
-  let step = 0;
   const loss = (p: ParamTree, stepSeed: number): tf.Scalar => {
     const { xs, logProb: lq } = sampleRaw(dist, p, samples, seedStream(stepSeed));
     const lp = logDensity(xs[0] as FirstTensorOf<E>, xs as unknown as TensorsOf<E>);
@@ -367,34 +380,21 @@ export const fitVariational = <E extends Shapes>(dist: Distribution<E>, logDensi
     return tf.mean(tf.sub(lq, lp)) as tf.Scalar;
   };
   try {
-    while (step < steps) {
+    while (loop.step < steps) {
       const stepSeed = nextSeed();
-      const r = trainStep((p) => loss(p, stepSeed), params, state, { lr, clipNorm, trainable });
-      disposeReplaced(params, r.params);
-      disposeReplaced(state, r.state);
-      params = r.params;
-      state = r.state;
-      step += 1;
-      train.push({ step, loss: r.loss, gradNorm: r.gradNorm, skipped: r.skipped });
-      if (!r.skipped) {
-        windowLoss += r.loss;
-        windowCount += 1;
-      }
-      guard.record(r);
-      if (step % evalEvery === 0 || step === steps) {
-        lastWindow = windowCount > 0 ? windowLoss / windowCount : Number.NaN;
-        options.onProgress?.({ step, steps, trainLoss: lastWindow, validationNll: undefined, best: undefined, skipped: guard.totalSkipped });
-        windowLoss = 0;
-        windowCount = 0;
+      advance(loop, (p) => loss(p, stepSeed), { lr, clipNorm, trainable });
+      if (loop.step % evalEvery === 0 || loop.step === steps) {
+        lastWindow = takeWindow(loop);
+        options.onProgress?.({ step: loop.step, steps, trainLoss: lastWindow, validationNll: undefined, best: undefined, skipped: loop.guard.totalSkipped });
       }
     }
-    const result: FitVariationalResult = { params, history: { train }, loss: lastWindow, steps: step, skipped: guard.totalSkipped };
-    params = {};
+    const result: FitVariationalResult = { params: loop.params, history: { train: loop.train }, loss: lastWindow, steps: loop.step, skipped: loop.guard.totalSkipped };
+    loop.params = {};
     return result;
   } finally {
-    disposeParams(params);
-    disposeParams(state.m);
-    disposeParams(state.v);
+    disposeParams(loop.params);
+    disposeParams(loop.state.m);
+    disposeParams(loop.state.v);
   }
 };
 

@@ -18,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Context } from '../dsl/definition.js';
 import { ShapeMismatchError } from '../dsl/errors.js';
 import { fold, type FoldTable } from '../dsl/fold.js';
-import { flattenParams, type ParamRecord, type ParamTree } from '../dsl/params.js';
+import { paramProblems, type ParamRecord, type ParamTree } from '../dsl/params.js';
 import { seededRandom } from '../dsl/random.js';
 import { definitionOf } from '../dsl/registry.js';
 import { formatShape, sameShape, tensorShape, type CondShapes, type Shape, type Shapes } from '../dsl/shape.js';
@@ -88,15 +88,7 @@ export const distributionParamInfo = (dist: DistributionSpec, prefix = ''): Para
 
 /** Throws a TypeError listing every missing, extra or mis-shaped tensor by path. */
 export const checkDistributionParams = (dist: DistributionSpec, params: ParamTree): void => {
-  const expected = new Map(distributionParamInfo(dist).map((p) => [p.path, p.shape]));
-  const actual = new Map(flattenParams(params).map(([path, t]) => [path, t.shape]));
-  const problems: string[] = [];
-  for (const [path, shape] of expected) {
-    const got = actual.get(path);
-    if (got === undefined) problems.push(`${path}: missing (expected ${formatShape(shape)})`);
-    else if (!sameShape(got, shape)) problems.push(`${path}: shape ${formatShape(got)}, expected ${formatShape(shape)}`);
-  }
-  for (const path of actual.keys()) if (!expected.has(path)) problems.push(`${path}: not a parameter of this distribution`);
+  const problems = paramProblems(new Map(distributionParamInfo(dist).map((p) => [p.path, p.shape])), params, 'distribution');
   if (problems.length > 0) throw new TypeError(`distribution params do not match the spec:\n${problems.map((p) => `  ${p}`).join('\n')}`);
 };
 

@@ -71,6 +71,19 @@ export class ParamMismatchError extends Error {
 
 const formatDims = (s: readonly number[]): string => `[${s.join(',')}]`;
 
+/** Every missing, extra or mis-shaped tensor of `params`, against the shapes expected by path ("of this <what>" for extras). */
+export const paramProblems = (expected: ReadonlyMap<string, readonly number[]>, params: ParamTree, what = 'spec'): string[] => {
+  const actual = new Map(flattenParams(params).map(([path, t]) => [path, t.shape]));
+  const problems: string[] = [];
+  for (const [path, shape] of expected) {
+    const got = actual.get(path);
+    if (got === undefined) problems.push(`${path}: missing (expected ${formatDims(shape)})`);
+    else if (got.length !== shape.length || got.some((d, i) => d !== shape[i])) problems.push(`${path}: shape ${formatDims(got)}, expected ${formatDims(shape)}`);
+  }
+  for (const path of actual.keys()) if (!expected.has(path)) problems.push(`${path}: not a parameter of this ${what}`);
+  return problems;
+};
+
 /**
  * The inverse of `flattenParams`: rebuilds the nested tree laid out by `shapes` (e.g. `paramShapes(spec)`:
  * arrays where it has arrays, records elsewhere) from dotted paths. The tree holds the given tensors

@@ -3,9 +3,8 @@
  * trained, and a check that a params tree (e.g. loaded from disk) mirrors the spec.
  */
 import { fold, type FoldTable } from '../dsl/fold.js';
-import { flattenParams, flattenShapes, ParamMismatchError, type ParamTree, type ShapeTree } from '../dsl/params.js';
+import { flattenShapes, ParamMismatchError, paramProblems, type ParamTree, type ShapeTree } from '../dsl/params.js';
 import { definitionOf } from '../dsl/registry.js';
-import { formatShape, sameShape } from '../dsl/shape.js';
 import type { FlowSpec } from '../dsl/spec.js';
 
 const shapeTable: FoldTable<never, ShapeTree> = {
@@ -67,15 +66,7 @@ const expectedShapesOf = (spec: FlowSpec): ReadonlyMap<string, readonly number[]
 export const checkParams = (spec: FlowSpec, params: ParamTree): void => {
   if (typeof params === 'object' && checked.get(params) === spec) return;
   // Training rebuilds the tree for every loss evaluation, so this runs once per forward pass.
-  const expected = expectedShapesOf(spec);
-  const actual = new Map(flattenParams(params).map(([path, t]) => [path, t.shape]));
-  const problems: string[] = [];
-  for (const [path, shape] of expected) {
-    const got = actual.get(path);
-    if (got === undefined) problems.push(`${path}: missing (expected ${formatShape(shape)})`);
-    else if (!sameShape(got, shape)) problems.push(`${path}: shape ${formatShape(got)}, expected ${formatShape(shape)}`);
-  }
-  for (const path of actual.keys()) if (!expected.has(path)) problems.push(`${path}: not a parameter of this spec`);
+  const problems = paramProblems(expectedShapesOf(spec), params);
   if (problems.length > 0) throw new ParamMismatchError(problems);
   if (typeof params === 'object') checked.set(params, spec);
 };

@@ -15,7 +15,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import { applyNet, initNet, netParamShapes } from '../../layers/net.js';
 import type { NetSpec } from '../../layers/spec.js';
-import { checkShape, defineBijector, ontoReals, one, unary, type BijectorDefinition, type Context } from '../definition.js';
+import { checkShape, defineBijector, ontoReals, one, unary, type BijectorDefinition, type Context, type SignatureResult } from '../definition.js';
 import type { SpecIssue } from '../errors.js';
 import type { ParamRecord } from '../params.js';
 import { formatShape, type CondShapes, type Shape } from '../shape.js';
@@ -62,6 +62,16 @@ const netParams = <S extends CouplingFields>(widths: (spec: S) => { cIn: number;
   mixing: ['kernel'],
 });
 
+/** The shape rule of a conditioned layer: its shape, conditioning, net and transformer fields, then its own `extra` checks. */
+const conditionedSignature =
+  <S extends CouplingFields>(transformer: Transformer<S>, extra: (spec: S, path: string) => SpecIssue[]) =>
+  (spec: S, path: string): SignatureResult => {
+    const shapeIssues = checkShape(spec.shape, `${path}.shape`);
+    if (shapeIssues.length > 0) return E.left(shapeIssues);
+    const issues = [...checkCond(spec.cond, spec.shape, path), ...checkNet(spec.net, spec.shape, path), ...transformer.checks(spec, path), ...extra(spec, path)];
+    return issues.length > 0 ? E.left(issues) : one(spec.shape, spec.shape, spec.cond);
+  };
+
 /** The definition of a coupling kind from its codec and transformer. */
 export const couplingDefinition = <S extends CouplingFields & { readonly kind: string }>(
   kind: S['kind'],
@@ -80,14 +90,9 @@ export const couplingDefinition = <S extends CouplingFields & { readonly kind: s
     kind,
     codec,
     ranks: 'any',
-    signature: (spec, path) => {
-      const shapeIssues = checkShape(spec.shape, `${path}.shape`);
-      if (shapeIssues.length > 0) return E.left(shapeIssues);
-      const issues = [...checkCond(spec.cond, spec.shape, path), ...checkNet(spec.net, spec.shape, path), ...transformer.checks(spec, path)];
-      if ((spec.shape[0] as number) < 2)
-        issues.push({ path: `${path}.shape`, message: `a coupling needs at least 2 channels to split, got ${formatShape(spec.shape)}` });
-      return issues.length > 0 ? E.left(issues) : one(spec.shape, spec.shape, spec.cond);
-    },
+    signature: conditionedSignature(transformer, (spec, path) =>
+      (spec.shape[0] as number) < 2 ? [{ path: `${path}.shape`, message: `a coupling needs at least 2 channels to split, got ${formatShape(spec.shape)}` }] : [],
+    ),
     domain: ontoReals,
     params: netParams<S>((spec) => couplingWidths(spec.shape, spec.cond, transformer.valuesPerElement(spec))),
     forward: unary((spec, p, x, ctx) => pass(spec, p, x, ctx, false)),
@@ -111,13 +116,9 @@ export const injectorDefinition = <S extends CouplingFields & { readonly kind: s
     kind,
     codec,
     ranks: 'any',
-    signature: (spec, path) => {
-      const shapeIssues = checkShape(spec.shape, `${path}.shape`);
-      if (shapeIssues.length > 0) return E.left(shapeIssues);
-      const issues = [...checkCond(spec.cond, spec.shape, path), ...checkNet(spec.net, spec.shape, path), ...transformer.checks(spec, path)];
-      if (Object.keys(spec.cond).length === 0) issues.push({ path: `${path}.cond`, message: `a ${kind} layer needs at least one conditioning input` });
-      return issues.length > 0 ? E.left(issues) : one(spec.shape, spec.shape, spec.cond);
-    },
+    signature: conditionedSignature(transformer, (spec, path) =>
+      Object.keys(spec.cond).length === 0 ? [{ path: `${path}.cond`, message: `a ${kind} layer needs at least one conditioning input` }] : [],
+    ),
     domain: ontoReals,
     params: netParams<S>((spec) => ({ cIn: conditioningChannels(spec.cond), cOut: transformer.valuesPerElement(spec) * (spec.shape[0] as number) })),
     forward: unary((spec, p, x, ctx) => pass(spec, p, x, ctx, false)),
