@@ -12,6 +12,8 @@ import {
   chainOf,
   conditionalAffine,
   convNet,
+  flatten,
+  unflatten,
   batchNorm,
   exp,
   factorOut,
@@ -51,7 +53,8 @@ type Maker<S extends Shape> = (shape: S) => AnyFlow;
 export interface PrimitiveMaker<S extends Shape = Shape> {
   readonly name: string;
   readonly make: Maker<S>;
-  readonly out: (s: S) => S;
+  /** Its output shape (another rank for flatten). */
+  readonly out: (s: S) => Shape;
 }
 
 /** The property table's rank-generic rows: each applies to an event of any rank. */
@@ -91,6 +94,7 @@ const vectorMakers = (shape: Shape1): Array<PrimitiveMaker<Shape1>> => {
   const makers: Array<PrimitiveMaker<Shape1>> = [
     ...anyRank<Shape1>(),
     { name: 'conditionalAffine+mlp', make: (s) => conditionalAffine(s, { cond: condVector(3), net: smallMlp }), out: same },
+    { name: 'unflatten', make: ([d]) => unflatten([d, 1, 1]), out: ([d]) => [d, 1, 1] },
   ];
   if (d >= 2) {
     // Autoregressive layers from D = 2 (at D = 1 their output depends on no input, and the random
@@ -138,6 +142,7 @@ const imageMakers = (shape: Shape3): Array<PrimitiveMaker<Shape3>> => {
       { name: 'splineCoupling+cond', make: (s) => splineCoupling(s, { net: smallNet, bins: 3, bound: 2, cond: condFor(s, 1) }), out: same },
     );
   }
+  makers.push({ name: 'flatten', make: (s) => flatten(s), out: ([a, b, d]) => [a * b * d] });
   if (h % 2 === 0 && w % 2 === 0 && h > 1) makers.push({ name: 'squeeze', make: (s) => squeeze(s as Shape3 & unknown), out: ([a, b, d]) => [4 * a, b / 2, d / 2] });
   if (c % 4 === 0) makers.push({ name: 'unsqueeze', make: (s) => unsqueeze(s as Shape3 & unknown), out: ([a, b, d]) => [a / 4, 2 * b, 2 * d] });
   return makers;
@@ -178,7 +183,7 @@ export const flowArb = (maxSteps = 4): fc.Arbitrary<{ flow: AnyFlow; names: stri
       factor: fc.boolean(),
     })
     .map(({ shape, picks, withLogit, factor }) => {
-      let s = shape;
+      let s: Shape = shape;
       const steps: AnyFlow[] = withLogit ? [logit(s, { levels: 256, alpha: 1e-5 })] : [];
       const names: string[] = withLogit ? ['logit'] : [];
       for (const [n, mode] of picks) {
@@ -190,7 +195,7 @@ export const flowArb = (maxSteps = 4): fc.Arbitrary<{ flow: AnyFlow; names: stri
         const out = pick.out(s);
         const step = pick.make(s);
         // Only shape-preserving steps are inverted or repeated (an inverted squeeze would take [4C,H/2,W/2]).
-        const preserves = out.every((d, i) => d === s[i]);
+        const preserves = out.length === s.length && out.every((d, i) => d === s[i]);
         const invertible = preserves && !onto.has(pick.name);
         const repeatable = preserves && !squashing.has(pick.name);
         if (mode === 'invert' && invertible) steps.push(invert(step));
@@ -200,9 +205,9 @@ export const flowArb = (maxSteps = 4): fc.Arbitrary<{ flow: AnyFlow; names: stri
         s = out;
       }
       // Multiscale factor-out: half the channels leave, the rest go through one more coupling.
-      if (factor && s[0] % 2 === 0 && s[0] >= 4) {
-        const half: Shape3 = [s[0] / 2, s[1], s[2]];
-        steps.push(factorOut(s, chain(actnorm(half), affineCoupling(half, { net: smallNet }))));
+      if (factor && s.length === 3 && (s[0] as number) % 2 === 0 && (s[0] as number) >= 4) {
+        const half: Shape3 = [(s[0] as number) / 2, s[1] as number, s[2] as number];
+        steps.push(factorOut(s as Shape3, chain(actnorm(half), affineCoupling(half, { net: smallNet }))));
         names.push('factorOut');
       }
       const flow = steps.length === 1 ? (steps[0] as AnyFlow) : chainOf(steps);

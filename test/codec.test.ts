@@ -335,6 +335,7 @@ const badSpecs: Bad[] = [
   ['zero in a shape', withStep(0, { kind: 'actnorm', shape: [0, 8, 8] }), '$.steps[0].shape', 'expected an event shape [C,...] of positive integers, found [0,8,8]'],
   ['fraction in a shape', { kind: 'affine', shape: [2, 2.5, 2] }, '$.shape', 'positive integers, found [2,2.5,2]'],
   ['empty shape', { kind: 'affine', shape: [] }, '$.shape', 'positive integers, found []'],
+  ['reshape to another size', { kind: 'reshape', shape: [2, 2], to: [5] }, '$.to', 'cannot reshape [2,2] (4 elements) to [5] (5)'],
   ['shape of two numbers where an image is needed', { kind: 'squeeze', shape: [2, 2] }, '$.shape', 'three positive integers, found [2,2]'],
   ['shapes that do not line up', { kind: 'chain', steps: [okSteps[0], okSteps[1], { kind: 'actnorm', shape: [4, 8, 8] }] }, '$.steps[2]', 'expects input [4,8,8] but the previous step gives [16,4,4]'],
   ['odd height for squeeze', withStep(1, { kind: 'squeeze', shape: [4, 7, 8] }), '$.steps[1].shape', 'squeeze needs an even height and width, got [4,7,8]'],

@@ -55,6 +55,7 @@ const counts: PerKind<never, number> = {
   split: none,
   concat: none,
   exp: none,
+  reshape: none,
   softplus: none,
   tanh: none,
   // Learnable: a log-scale and a shift per channel.

@@ -14,6 +14,7 @@ import {
   conditionalAffine,
   convNet,
   factorOut,
+  flatten,
   inv1x1,
   inv1x1LU,
   invert,
@@ -22,6 +23,7 @@ import {
   split,
   squeeze,
   unsqueeze,
+  unflatten,
   type Flow,
   type Shape3,
 } from '../src/dsl/index.js';
@@ -79,6 +81,11 @@ describe('shapes at the type level', () => {
     expectTypeOf(f).toEqualTypeOf<Flow<readonly [readonly [3, 32, 32]], readonly [readonly [number, 16, 16]]>>();
   });
 
+  it('flatten gives [C*H*W] in the type, unflatten goes back', () => {
+    expectTypeOf(flatten([3, 4, 4])).toEqualTypeOf<Flow<readonly [readonly [3, 4, 4]], readonly [readonly [48]]>>();
+    expectTypeOf(chain(flatten([3, 4, 4]), actnorm([48]), unflatten([3, 4, 4]))).toEqualTypeOf<Flow<readonly [readonly [3, 4, 4]], readonly [readonly [3, 4, 4]]>>();
+  });
+
   it('vector events [D] chain, split and concat like images', () => {
     expectTypeOf(chain(actnorm([4]), inv1x1([4]), affine([4]))).toEqualTypeOf<Flow<readonly [readonly [4]], readonly [readonly [4]]>>();
     expectTypeOf(split([6])).toEqualTypeOf<Flow<readonly [readonly [6]], readonly [readonly [3], readonly [3]]>>();
@@ -117,6 +124,8 @@ describe('flows the compiler rejects', () => {
       chain(actnorm([12]), actnorm([3, 2, 2]));
       // @ts-expect-error squeeze takes images [C,H,W] only
       squeeze([4]);
+      // @ts-expect-error flatten([3,4,4]) gives [48], not [47]
+      chain(flatten([3, 4, 4]), actnorm([47]));
       const f = conditionalAffine([4, 2, 2], { cond: { d: [1, 2, 2] } });
       const x = tf.zeros([1, 2, 2, 4]) as tf.Tensor4D;
       // @ts-expect-error the conditioning input 'd' is required

@@ -25,3 +25,4 @@ export * from './softplus.js';
 export * from './tanh.js';
 export * from './scale-shift.js';
 export * from './batch-norm.js';
+export * from './reshape.js';

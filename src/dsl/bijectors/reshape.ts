@@ -1,0 +1,54 @@
+/**
+ * Reshape: an event of one shape to an event of another with as many elements, any ranks. Elements keep
+ * their order in the tensors' channels-last layout: `flatten([C,H,W])` gives `[C*H*W]` holding the
+ * NHWC tensor's elements in (H, W, C) order, and `unflatten` puts them back. A bijection of the
+ * elements: log|det J| = 0; the inverse reshapes back.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as E from 'fp-ts/lib/Either.js';
+import type * as t from 'io-ts';
+import type { Multiply } from 'ts-arithmetic';
+import { built } from '../build.js';
+import { nodeCodec, shapeCodec } from '../codec-parts.js';
+import { checkShape, defineBijector, fail, movesElements, noParams, one, unary } from '../definition.js';
+import { zeroLogDet } from '../maths/common.js';
+import { formatShape, sizeOf, tensorShape, type Shape } from '../shape.js';
+import type { Bijector } from '../spec.js';
+
+const codec = nodeCodec('reshape', { shape: shapeCodec(), to: shapeCodec() });
+export type ReshapeSpec = t.TypeOf<typeof codec>;
+
+/** The number of elements of a shape, computed on literal dimensions (`number` otherwise). */
+export type Size<S extends Shape> = S extends readonly [infer A extends number]
+  ? A
+  : S extends readonly [infer A extends number, ...infer R extends readonly number[]]
+    ? Multiply<A, Size<R>>
+    : number;
+
+export const reshape = <const S extends Shape, const T extends Shape>(shape: S, to: T): Bijector<S, T> => built({ kind: 'reshape', shape, to });
+
+/** [C, ...] -> [C * ...]: the event as a vector (channels-last element order). */
+export const flatten = <const S extends Shape>(shape: S): Bijector<S, readonly [Size<S>]> => built({ kind: 'reshape', shape, to: [sizeOf(shape)] });
+
+/** [D] -> `to` (D = its size): the inverse of `flatten(to)`. */
+export const unflatten = <const T extends Shape>(to: T): Bijector<readonly [Size<T>], T> => built({ kind: 'reshape', shape: [sizeOf(to)], to });
+
+const reshapeTo = (x: tf.Tensor, to: Shape): tf.Tensor => tf.reshape(x, tensorShape(to, x.shape[0] as number));
+
+export const reshapeDefinition = defineBijector<ReshapeSpec>({
+  kind: 'reshape',
+  codec,
+  ranks: 'any',
+  signature: (spec, path) => {
+    const bad = [...checkShape(spec.shape, `${path}.shape`), ...checkShape(spec.to, `${path}.to`)];
+    if (bad.length > 0) return E.left(bad);
+    return sizeOf(spec.shape) === sizeOf(spec.to)
+      ? one(spec.shape, spec.to)
+      : fail(`${path}.to`, `cannot reshape ${formatShape(spec.shape)} (${sizeOf(spec.shape)} elements) to ${formatShape(spec.to)} (${sizeOf(spec.to)})`);
+  },
+  domain: movesElements,
+  params: noParams,
+  forward: unary(({ to }, _p, x) => ({ out: reshapeTo(x, to), logDet: zeroLogDet(x.shape[0] as number) })),
+  inverse: unary(({ shape }, _p, y) => ({ out: reshapeTo(y, shape), logDet: zeroLogDet(y.shape[0] as number) })),
+  inverseCost: 'analytic',
+});
