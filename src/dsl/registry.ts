@@ -13,6 +13,15 @@ type Catalogue = typeof catalogue;
 /** The registry's exports that are definitions (by their name, `<kind>Definition`). */
 type DefinitionName = Extract<keyof Catalogue, `${string}Definition`>;
 
+/**
+ * Compile-time check: every definition the registry exports is named `<kind>Definition`, since the spec
+ * union below is read from those names (a misnamed one would run but be missing from the types).
+ */
+type DefinitionLike = { readonly codec: unknown; readonly signature: unknown; readonly forward: unknown; readonly inverse: unknown };
+type Misnamed = { [K in keyof Catalogue]: Catalogue[K] extends DefinitionLike ? (K extends DefinitionName ? never : K) : never }[keyof Catalogue];
+type MustBeNever<T extends never> = T;
+export type RegistryNamingCheck = MustBeNever<Misnamed>;
+
 /** The spec of every registered kind (a union). */
 export type PrimitiveSpec = {
   [K in DefinitionName]: Catalogue[K] extends BijectorDefinition<infer S> ? S : never;
