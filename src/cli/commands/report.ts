@@ -65,10 +65,10 @@ export const renderReport = (title: string, file: string, runs: readonly ReportI
       ? []
       : [`| ${first.task === 'sr' ? 'bicubic' : 'identity (the condition)'} | - | - | - | - | ${f(first.baseline.rmse)} | ${f(first.baseline.psnr)} | ${f(first.baseline.ssim, 3)} | 0 |${baselineCells}`]),
     '',
+    ...seedSections(runs),
     ...perceptualNotes(runs),
     'Sample grids: each row is the condition Y, then the samples best first, then the ground truth.',
     '',
-    ...seedSections(runs),
     ...runs.flatMap(({ metrics: m }) => [`**${m.name}** (${m.variant})`, '', `![${m.name}](${relative(dirname(file), m.grid)})`, '']),
     ...notes,
   ];
