@@ -100,6 +100,12 @@ describe('the verdict', () => {
     expect(verdict(values([1], 1e-6), values([2], 1e-6)).kind).toBe('single-seed');
   });
 
+  it('a non-finite value (a diverged run) gets no verdict, with one seed or several', () => {
+    expect(verdict(values([1, NaN, 3]), values([2, 3, 4])).kind).toBe('not-finite');
+    expect(verdict(values([1]), values([Infinity])).kind).toBe('not-finite');
+    expect(verdict(values([1, 2]), values([2, 3], NaN)).kind).toBe('not-finite');
+  });
+
   it('two seeds use t(0.975, 1) = 12.71', () => {
     // d = [-1, -3]: mean -2, s_d = sqrt(2), SE = 1, half-width 12.706 > 2: within noise.
     const v = verdict(values([0, 0]), values([1, 3]));

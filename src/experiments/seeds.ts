@@ -111,8 +111,11 @@ export const pairedDifferences = (a: readonly number[], b: readonly number[]): n
 export type Better = 'lower' | 'higher';
 
 export interface Verdict {
-  /** 'a' or 'b' is better; 'within-noise'; 'single-seed' (one pair: no spread across seeds, no verdict). */
-  readonly kind: 'a' | 'b' | 'within-noise' | 'single-seed';
+  /**
+   * 'a' or 'b' is better; 'within-noise'; 'single-seed' (one pair: no spread across seeds, no verdict);
+   * 'not-finite' (a value or an own standard error is NaN or infinite, e.g. a diverged run: no verdict).
+   */
+  readonly kind: 'a' | 'b' | 'within-noise' | 'single-seed' | 'not-finite';
   /** Paired seeds. */
   readonly n: number;
   /** Mean of a_i - b_i. */
@@ -138,6 +141,8 @@ export const verdict = (a: readonly SeedValue[], b: readonly SeedValue[], better
   const n = d.length;
   const meanDifference = mean(d);
   const std = sampleStd(d);
+  const finite = [...a, ...b].every((v) => Number.isFinite(v.value) && Number.isFinite(v.standardError ?? 0));
+  if (!finite) return { kind: 'not-finite', n, meanDifference, std, standardError: null, halfWidth: null };
   if (std === null) return { kind: 'single-seed', n, meanDifference, std: null, standardError: null, halfWidth: null };
   let own = 0;
   for (let i = 0; i < n; i++) own += (a[i]?.standardError ?? 0) ** 2 + (b[i]?.standardError ?? 0) ** 2;

@@ -119,12 +119,15 @@ const signed = (x: number, digits: number): string => `${x > 0 ? '+' : x < 0 ? '
 const valuesOf = (model: SeedModel, metric: Metric): SeedValue[] =>
   model.runs.map((r) => {
     const se = metric.standardError?.(r.metrics);
-    return { seed: r.seed, value: metric.value(r.metrics), ...(se === undefined || !Number.isFinite(se) ? {} : { standardError: se }) };
+    // metrics.json stores NaN as null (a diverged run): read it as NaN, not 0.
+    const value: unknown = metric.value(r.metrics);
+    return { seed: r.seed, value: typeof value === 'number' ? value : NaN, ...(se === undefined || !Number.isFinite(se) ? {} : { standardError: se }) };
   });
 
 /** The words of a verdict: which model is better (or higher, for a metric without a direction), or why none is. */
 export const verdictWords = (v: Verdict, a: string, b: string, better: Better | null): string => {
   if (v.kind === 'single-seed') return 'one seed: no spread across seeds, no verdict';
+  if (v.kind === 'not-finite') return 'a value is not finite (a diverged run?): no verdict';
   if (v.kind === 'within-noise') return 'within noise';
   const winner = v.kind === 'a' ? a : b;
   // Without a better direction the verdict was taken with 'higher': the winner has the higher value.
