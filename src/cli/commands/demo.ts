@@ -1,7 +1,9 @@
 /**
  * `typed-flows demo`, the README's main job: trains CAFLOW and a Dual-Glow+ of the same size on
  * bundled MNIST super-resolution (x4), one process each so both CPU cores work, evaluates both against
- * the bicubic baseline, and writes runs/demo/report.md, metrics.json and sample grids.
+ * the bicubic baseline, and writes runs/demo/report.md, metrics.json and sample grids. With --seeds N
+ * it does so for N seeds (runs demo-caflow-s<seed>, demo-dualglow-s<seed>; the two models of one seed
+ * train at a time), and the report gives mean ± std over seeds and the paired differences.
  */
 import { spawn } from 'node:child_process';
 import { rm, mkdir } from 'node:fs/promises';
