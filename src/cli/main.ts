@@ -13,7 +13,9 @@ import { readSpecFile, UsageError } from './io.js';
 import { TrainingDivergedError } from '../training/step.js';
 import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
 import { presets, type RunConfig } from '../experiments/config.js';
-import { checkRunName, readRunConfig } from './run-dir.js';
+import { checkRunName, readRunConfig, runDir } from './run-dir.js';
+import { existsSync } from 'node:fs';
+import { seedRunName, sweepSeeds } from '../experiments/seeds.js';
 import type { PixelRange } from '../metrics/features.js';
 import { describeError } from './errors.js';
 import { checkLayers, checkVerify, specCost } from './limits.js';
@@ -131,6 +133,14 @@ const configFrom = async (o: { config?: string; preset?: string; name?: string; 
   };
 };
 
+/** `--seeds <n>`: 1 to MAX_SEEDS runs, one per seed. */
+const MAX_SEEDS = 100;
+const seedsOption = (value: string): number => {
+  const n = integer('seeds', 1)(value);
+  if (n > MAX_SEEDS) throw new InvalidArgumentError(`seeds must be at most ${MAX_SEEDS}`);
+  return n;
+};
+
 program
   .command('train')
   .description('train CAFLOW (or Dual-Glow+) from a JSON config or a preset; Ctrl-C saves a checkpoint, --resume continues')
@@ -138,20 +148,41 @@ program
   .option('--preset <name>', `a preset: ${Object.keys(presets).join(', ')}`)
   .option('--name <name>', 'run name (directory under --out); default: the config\'s name')
   .option('--steps <n>', 'override the number of training steps', integer('steps', 1))
-  .option('--resume', 'continue the run from its checkpoint')
+  .option('--seeds <n>', 'train n runs one after another, <name>-s<seed> with seed = the config\'s train.seed + 0, 1, ..., n - 1 (report groups them)', seedsOption)
+  .option('--resume', 'continue the run from its checkpoint (with --seeds: continue the sweep; runs not started yet start)')
   .option('--quiet', 'no progress output')
   .addOption(out())
-  .action(async (o: { config?: string; preset?: string; name?: string; steps?: number; resume?: boolean; quiet?: boolean; out: string }) => {
+  .action(async (o: { config?: string; preset?: string; name?: string; steps?: number; seeds?: number; resume?: boolean; quiet?: boolean; out: string }) => {
     const config = await configFrom(o);
+    const configs =
+      o.seeds === undefined
+        ? [config]
+        : sweepSeeds(config.train.seed, o.seeds).map((seed): RunConfig => ({ ...config, name: seedRunName(config.name, seed), train: { ...config.train, seed } }));
+    for (const c of configs) checkRunName(c.name);
+    if (o.seeds !== undefined && o.resume !== true) {
+      // Check the whole sweep before training any of it.
+      const taken = configs.filter((c) => existsSync(runDir(o.out, c.name).checkpoint)).map((c) => c.name);
+      if (taken.length > 0) throw new UsageError(`train --seeds: ${taken.map((n) => `'${n}'`).join(', ')} already hold${taken.length === 1 ? 's' : ''} a run under '${o.out}'. Pass --resume to continue the sweep, or choose another --name.`);
+    }
     await backendOf(o.quiet === true);
     const { trainCommand } = await import('./commands/train.js');
-    const s = await trainCommand(config, { out: o.out, resume: o.resume === true, quiet: o.quiet === true });
-    if (s.nothingToDo === true) {
-      console.log(`${config.name}: already at step ${s.steps} of ${s.totalSteps}; nothing to do, nothing changed (pass --steps above ${s.steps} to train further)`);
-      return;
+    for (const c of configs) {
+      const resume = o.resume === true && (o.seeds === undefined || existsSync(runDir(o.out, c.name).checkpoint));
+      const s = await trainCommand(c, { out: o.out, resume, quiet: o.quiet === true });
+      if (s.nothingToDo === true) {
+        console.log(`${c.name}: already at step ${s.steps} of ${s.totalSteps}; nothing to do, nothing changed (pass --steps above ${s.steps} to train further)`);
+        continue;
+      }
+      const progress = s.stepsThisRun === s.steps && s.steps === s.totalSteps ? '' : ` (now at step ${s.steps} of ${s.totalSteps})`;
+      console.log(`${c.name}: ${s.stepsThisRun} steps in ${(s.seconds / 60).toFixed(1)} min${progress}, final loss ${s.finalLoss.toFixed(3)}${s.skipped > 0 ? `, ${s.skipped} non-finite steps skipped` : ''}${s.stopped ? ' (stopped early; --resume continues)' : ''}`);
+      if (s.stopped && c !== configs[configs.length - 1]) {
+        console.log(`${config.name}: sweep stopped; the remaining seeds were not trained (--seeds ${o.seeds} --resume continues the sweep)`);
+        return;
+      }
     }
-    const progress = s.stepsThisRun === s.steps && s.steps === s.totalSteps ? '' : ` (now at step ${s.steps} of ${s.totalSteps})`;
-    console.log(`${config.name}: ${s.stepsThisRun} steps in ${(s.seconds / 60).toFixed(1)} min${progress}, final loss ${s.finalLoss.toFixed(3)}${s.skipped > 0 ? `, ${s.skipped} non-finite steps skipped` : ''}${s.stopped ? ' (stopped early; --resume continues)' : ''}`);
+    if (o.seeds !== undefined) {
+      console.log(`next: ${configs.map((c) => `typed-flows eval --name ${c.name}`).join(' && ')}, then typed-flows report --runs ${config.name} <other model> --output report.md`);
+    }
   });
 
 program
@@ -213,7 +244,7 @@ program
 program
   .command('report')
   .description('a markdown report comparing evaluated runs')
-  .requiredOption('--runs <names...>', 'evaluated runs to compare')
+  .requiredOption('--runs <names...>', 'evaluated runs to compare; a name with no run of its own stands for its seed sweep <name>-s<seed>. Runs <name>-s<seed> are grouped by <name> into models: mean ± std over seeds, paired differences between models (same seed paired)')
   .requiredOption('--output <file.md>', 'where to write the report (its .json twin goes beside it: r.md -> r.json, other names get .json appended)')
   .addOption(out())
   .action(async (o: { runs: string[]; output: string; out: string }) => {
@@ -269,11 +300,12 @@ program
   .description('the main job: train CAFLOW and Dual-Glow+ on bundled MNIST super-resolution, evaluate, and write runs/demo/report.md')
   .option('--steps <n>', 'training steps per model (default: the mnist-sr preset\'s)', integer('steps', 1))
   .option('--limit <n>', 'digits to use (of 10,000)', integer('limit', 16))
+  .option('--seeds <n>', 'seeds per model: runs demo-caflow-s<seed> and demo-dualglow-s<seed>, and the report gives mean ± std and paired differences (each seed takes as long as the one-seed demo)', seedsOption, 1)
   .addOption(out())
-  .action(async (o: { steps?: number; limit?: number; out: string }) => {
+  .action(async (o: { steps?: number; limit?: number; seeds: number; out: string }) => {
     const backend = await backendOf(false);
     const { demoCommand } = await import('./commands/demo.js');
-    await demoCommand({ out: o.out, backend, ...(o.steps === undefined ? {} : { steps: o.steps }), ...(o.limit === undefined ? {} : { limit: o.limit }) });
+    await demoCommand({ out: o.out, backend, seeds: o.seeds, ...(o.steps === undefined ? {} : { steps: o.steps }), ...(o.limit === undefined ? {} : { limit: o.limit }) });
   });
 
 try {

@@ -1,7 +1,9 @@
 /**
  * `typed-flows demo`, the README's main job: trains CAFLOW and a Dual-Glow+ of the same size on
  * bundled MNIST super-resolution (x4), one process each so both CPU cores work, evaluates both against
- * the bicubic baseline, and writes runs/demo/report.md, metrics.json and sample grids.
+ * the bicubic baseline, and writes runs/demo/report.md, metrics.json and sample grids. With --seeds N
+ * it does so for N seeds (runs demo-caflow-s<seed>, demo-dualglow-s<seed>; the two models of one seed
+ * train at a time), and the report gives mean ± std over seeds and the paired differences.
  */
 import { spawn } from 'node:child_process';
 import { rm, mkdir } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import { modelConfigOf } from '../model-config.js';
 import { runDir, readJson, writeJson } from '../run-dir.js';
 import type { EvalResult } from './eval.js';
 import { renderReport } from './report.js';
+import { seedRunName, sweepSeeds } from '../../experiments/seeds.js';
 import type { TrainSummary } from './train.js';
 import { writeFile } from 'node:fs/promises';
 
@@ -42,6 +45,8 @@ export interface DemoOptions {
   readonly out: string;
   readonly steps?: number;
   readonly limit?: number;
+  /** Seeds per model (default 1: runs demo-caflow and demo-dualglow; more: demo-caflow-s0, ...). */
+  readonly seeds?: number;
   readonly backend: string;
 }
 
@@ -72,30 +77,38 @@ export const demoCommand = async (o: DemoOptions): Promise<void> => {
     data: base.data.source === 'mnist' && o.limit !== undefined ? { ...base.data, limit: o.limit } : base.data,
     train: { ...base.train, steps: o.steps ?? base.train.steps },
   };
-  const runs = [caflow, sameSizeDualGlow(caflow, 'demo-dualglow')];
+  const models = [caflow, sameSizeDualGlow(caflow, 'demo-dualglow')];
+  const seeds = o.seeds ?? 1;
+  // One seed: the runs keep their names; several: <name>-s<seed>, seed = the preset's + 0, 1, ...
+  const bySeed: RunConfig[][] =
+    seeds === 1
+      ? [models]
+      : sweepSeeds(base.train.seed, seeds).map((seed) => models.map((m) => ({ ...m, name: seedRunName(m.name, seed), train: { ...m.train, seed } })));
+  const runs = bySeed.flat();
   const demoDir = join(o.out, 'demo');
   await mkdir(demoDir, { recursive: true });
   for (const r of runs) {
     await rm(runDir(o.out, r.name).path, { recursive: true, force: true });
     await writeJson(join(demoDir, `${r.name}.config.json`), r);
   }
-  const sizes = runs.map(modelSize);
+  const sizes = models.map(modelSize);
   console.log(
     `demo: training CAFLOW (${sizes[0]?.toLocaleString('en-US')} parameters) and a Dual-Glow+ of the same size ` +
-      `(conditional depth ${runs[1]?.model.conditionalDepth}, ${sizes[1]?.toLocaleString('en-US')} parameters) on MNIST x4 super-resolution, ` +
-      `${caflow.train.steps} steps each, one process per model`,
+      `(conditional depth ${models[1]?.model.conditionalDepth}, ${sizes[1]?.toLocaleString('en-US')} parameters) on MNIST x4 super-resolution, ` +
+      `${caflow.train.steps} steps each${seeds === 1 ? '' : `, ${seeds} seeds each`}, one process per model`,
   );
   const common = ['--backend', o.backend, '--out', o.out];
-  await Promise.all(runs.map((r) => child(['train', '--config', join(demoDir, `${r.name}.config.json`), ...common], r.name)));
-  console.log('demo: evaluating both models on the held-out digits');
-  await Promise.all(runs.map((r) => child(['eval', '--name', r.name, ...common], r.name)));
+  // Two processes at a time (one per model), one seed after another.
+  for (const pair of bySeed) await Promise.all(pair.map((r) => child(['train', '--config', join(demoDir, `${r.name}.config.json`), ...common], r.name)));
+  console.log(`demo: evaluating ${seeds === 1 ? 'both models' : `all ${runs.length} runs`} on the held-out digits`);
+  for (const pair of bySeed) await Promise.all(pair.map((r) => child(['eval', '--name', r.name, ...common], r.name)));
 
   const inputs = await Promise.all(
     runs.map(async (r) => {
       const dir = runDir(o.out, r.name);
       const metrics = (await readJson(dir.metrics, 'Metrics')) as EvalResult;
       const summary = (await readJson(dir.summary, 'Training summary')) as TrainSummary;
-      return { metrics, trainSeconds: summary.seconds, steps: summary.steps, parameters: modelSize(r) };
+      return { metrics, trainSeconds: summary.seconds, steps: summary.steps, parameters: modelSize(r), seed: r.train.seed };
     }),
   );
   const reportFile = join(demoDir, 'report.md');
@@ -103,7 +116,7 @@ export const demoCommand = async (o: DemoOptions): Promise<void> => {
     '## How this was made',
     '',
     '```sh',
-    `npx typed-flows demo${o.steps === undefined ? '' : ` --steps ${o.steps}`}${o.limit === undefined ? '' : ` --limit ${o.limit}`}`,
+    `npx typed-flows demo${o.steps === undefined ? '' : ` --steps ${o.steps}`}${o.limit === undefined ? '' : ` --limit ${o.limit}`}${seeds === 1 ? '' : ` --seeds ${seeds}`}`,
     ...runs.map((r) => `# = typed-flows train --config ${join(demoDir, `${r.name}.config.json`)} && typed-flows eval --name ${r.name}`),
     '```',
   ];
@@ -111,6 +124,6 @@ export const demoCommand = async (o: DemoOptions): Promise<void> => {
   await writeJson(join(demoDir, 'metrics.json'), inputs);
   console.log(`demo: wrote ${reportFile}, ${join(demoDir, 'metrics.json')} and the sample grids`);
   for (const { metrics: m } of inputs) {
-    console.log(`  ${m.variant.padEnd(8)} NLL ${m.bitsPerDim.toFixed(3)} bits/dim, RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}`);
+    console.log(`  ${(seeds === 1 ? m.variant : m.name).padEnd(8)} NLL ${m.bitsPerDim.toFixed(3)} bits/dim, RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}`);
   }
 };

@@ -1,16 +1,20 @@
 /** `typed-flows report`: a markdown report comparing evaluated runs, with their grids and numbers. */
-import { writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { relative, dirname } from 'node:path';
 import type { EvalResult } from './eval.js';
 import { readJson, runDir, writeJson } from '../run-dir.js';
 import { UsageError } from '../io.js';
 import { FID_NOT_COMPUTED, LPIPS_NOT_COMPUTED } from '../perceptual-files.js';
+import { parseRunName, pairBySeed, summarize, verdict, type Better, type SeedValue, type Verdict } from '../../experiments/seeds.js';
 
 export interface ReportInput {
   readonly metrics: EvalResult;
   readonly trainSeconds?: number;
   readonly steps?: number;
   readonly parameters?: number;
+  /** The run's seed when its name has no `-s<seed>` suffix (from its config); pairs runs across models. */
+  readonly seed?: number;
 }
 
 const f = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : String(x));
@@ -61,6 +65,7 @@ export const renderReport = (title: string, file: string, runs: readonly ReportI
       ? []
       : [`| ${first.task === 'sr' ? 'bicubic' : 'identity (the condition)'} | - | - | - | - | ${f(first.baseline.rmse)} | ${f(first.baseline.psnr)} | ${f(first.baseline.ssim, 3)} | 0 |${baselineCells}`]),
     '',
+    ...seedSections(runs),
     ...perceptualNotes(runs),
     'Sample grids: each row is the condition Y, then the samples best first, then the ground truth.',
     '',
@@ -70,19 +75,165 @@ export const renderReport = (title: string, file: string, runs: readonly ReportI
   return `${lines.join('\n')}\n`;
 };
 
+interface Metric {
+  readonly label: string;
+  readonly better: Better | null;
+  readonly digits: number;
+  readonly value: (m: EvalResult) => number;
+  /** The run's own standard error of the metric, when it has one. */
+  readonly standardError?: (m: EvalResult) => number | undefined;
+}
+
+/** The metrics compared across seeds; the NLL brings its standard error over the held-out pairs. */
+const METRICS: readonly Metric[] = [
+  { label: 'cond. NLL (bits/dim)', better: 'lower', digits: 3, value: (m) => m.bitsPerDim, standardError: (m) => m.nll?.pairStandardError },
+  { label: 'RMSE', better: 'lower', digits: 2, value: (m) => m.best.rmse },
+  { label: 'PSNR (dB)', better: 'higher', digits: 2, value: (m) => m.best.psnr },
+  { label: 'SSIM', better: 'higher', digits: 3, value: (m) => m.best.ssim },
+  { label: 'diversity', better: null, digits: 2, value: (m) => m.diversity },
+];
+
+/** A model: the runs of one name stem (`<stem>-s<seed>`), each with its seed. */
+export interface SeedModel {
+  readonly stem: string;
+  readonly variant: string;
+  readonly runs: ReadonlyArray<{ readonly seed: number | undefined; readonly metrics: EvalResult }>;
+}
+
+/** Groups runs into models by name stem, in the order the models first appear. */
+export const groupModels = (runs: readonly ReportInput[]): SeedModel[] => {
+  const models = new Map<string, { stem: string; variant: string; runs: Array<{ seed: number | undefined; metrics: EvalResult }> }>();
+  for (const r of runs) {
+    const { stem, seed } = parseRunName(r.metrics.name);
+    const model = models.get(stem) ?? { stem, variant: r.metrics.variant, runs: [] };
+    model.runs.push({ seed: seed ?? r.seed, metrics: r.metrics });
+    models.set(stem, model);
+  }
+  return [...models.values()];
+};
+
+const modelLabel = (m: SeedModel): string => `${m.variant === 'caflow' ? 'CAFLOW' : m.variant === 'dualglow' ? 'Dual-Glow+' : m.variant} (${m.stem})`;
+const seedList = (seeds: ReadonlyArray<number | undefined>): string => seeds.map((s) => (s === undefined ? '?' : String(s))).join(', ');
+const signed = (x: number, digits: number): string => `${x > 0 ? '+' : x < 0 ? '−' : ''}${f(Math.abs(x), digits)}`;
+
+const valuesOf = (model: SeedModel, metric: Metric): SeedValue[] =>
+  model.runs.map((r) => {
+    const se = metric.standardError?.(r.metrics);
+    // metrics.json stores NaN as null (a diverged run): read it as NaN, not 0.
+    const value: unknown = metric.value(r.metrics);
+    return { seed: r.seed, value: typeof value === 'number' ? value : NaN, ...(se === undefined || !Number.isFinite(se) ? {} : { standardError: se }) };
+  });
+
+/** The words of a verdict: which model is better (or higher, for a metric without a direction), or why none is. */
+export const verdictWords = (v: Verdict, a: string, b: string, better: Better | null): string => {
+  if (v.kind === 'single-seed') return 'one seed: no spread across seeds, no verdict';
+  if (v.kind === 'not-finite') return 'a value is not finite (a diverged run?): no verdict';
+  if (v.kind === 'within-noise') return 'within noise';
+  const winner = v.kind === 'a' ? a : b;
+  // Without a better direction the verdict was taken with 'higher': the winner has the higher value.
+  if (better === null) return `${winner} higher (outside the noise)`;
+  return `**${winner} better** (${better})`;
+};
+
+/** The rule the verdicts follow, as the report states it. */
+export const SEED_RULE =
+  'A model is called better only when the paired 95 % t interval of the mean difference excludes 0: |mean of a_i − b_i| > t(0.975, n − 1) × SE, ' +
+  'with SE = sqrt(s_d² / n + Σ (e_a,i² + e_b,i²) / n²), s_d the sample standard deviation of the differences over the n seeds run for both models (same seed paired) ' +
+  "and e the runs' own standard errors (the NLL's over the held-out pairs; none for the other metrics). Otherwise the difference is within noise. " +
+  'With one seed there is no spread across seeds, so no verdict is given.';
+
+/** Mean ± std over seeds per model, and the paired differences between models with their verdicts. */
+export const seedSections = (runs: readonly ReportInput[]): string[] => {
+  const models = groupModels(runs);
+  if (models.length < 2 && models.every((m) => m.runs.length < 2)) return [];
+  const cell = (xs: readonly number[], digits: number): string => {
+    const s = summarize(xs);
+    return s.std === null ? `${f(s.mean, digits)} (one seed)` : `${f(s.mean, digits)} ± ${f(s.std, digits)}`;
+  };
+  const lines = [
+    '## Across seeds',
+    '',
+    'Mean ± sample standard deviation over the seeds of each model (runs named `<model>-s<seed>`).',
+    '',
+    `| model | seeds | ${METRICS.map((m) => m.label).join(' | ')} |`,
+    `| --- | --- |${METRICS.map(() => ' ---: |').join('')}`,
+    ...models.map((model) => `| ${modelLabel(model)} | ${model.runs.length} (${seedList(model.runs.map((r) => r.seed))}) | ${METRICS.map((m) => cell(valuesOf(model, m).map((v) => v.value), m.digits)).join(' | ')} |`),
+    '',
+  ];
+  if (models.length < 2) return lines;
+  lines.push('## Paired differences', '', SEED_RULE, '', '| a − b | metric | seeds paired | mean difference | std of differences | 95 % half-width | verdict |', '| --- | --- | --- | ---: | ---: | ---: | --- |');
+  const unpairedNotes: string[] = [];
+  for (let i = 0; i < models.length; i++) {
+    for (let j = i + 1; j < models.length; j++) {
+      const a = models[i] as SeedModel;
+      const b = models[j] as SeedModel;
+      for (const metric of METRICS) {
+        const p = pairBySeed(valuesOf(a, metric), valuesOf(b, metric));
+        if (metric === METRICS[0] && p.unpaired.length > 0) unpairedNotes.push(`${a.stem} vs ${b.stem}: seeds ${seedList(p.unpaired)} were run for only one of the two and are left out of the differences.`);
+        if (p.a.length === 0) {
+          lines.push(`| ${a.stem} − ${b.stem} | ${metric.label} | none | - | - | - | no common seed: not compared |`);
+          continue;
+        }
+        const v = verdict(p.a, p.b, metric.better ?? 'higher');
+        const opt = (x: number | null): string => (x === null ? '-' : f(x, metric.digits + 1));
+        lines.push(
+          `| ${a.stem} − ${b.stem} | ${metric.label} | ${v.n} (${seedList(p.seeds)}) | ${signed(v.meanDifference, metric.digits + 1)} | ${opt(v.std)} | ${opt(v.halfWidth)} | ${verdictWords(v, a.stem, b.stem, metric.better)} |`,
+        );
+      }
+    }
+  }
+  lines.push('', ...unpairedNotes.flatMap((n) => [n, '']));
+  return lines;
+};
+
 /**
  * Where the JSON twin of a report goes: `report.md` (any case) -> `report.json`; any other name gets
  * `.json` appended (`r.txt` -> `r.txt.json`), so the twin never overwrites the report.
  */
 export const jsonTwin = (out: string): string => (/\.md$/i.test(out) ? out.replace(/\.md$/i, '.json') : `${out}.json`);
 
+/**
+ * The runs a `--runs` name stands for: the run itself when its directory exists, else the seed sweep
+ * `<name>-s<seed>` (every such run under the root with metrics), in seed order.
+ */
+export const expandRunNames = async (root: string, names: readonly string[]): Promise<string[]> => {
+  const out: string[] = [];
+  for (const name of names) {
+    if (existsSync(runDir(root, name).path)) {
+      out.push(name);
+      continue;
+    }
+    const entries = existsSync(root) ? await readdir(root) : [];
+    const sweep = entries
+      .map((e) => ({ e, p: parseRunName(e) }))
+      .filter(({ e, p }) => p.stem === name && p.seed !== undefined && existsSync(runDir(root, e).metrics))
+      .sort((x, y) => (x.p.seed as number) - (y.p.seed as number))
+      .map(({ e }) => e);
+    out.push(...(sweep.length > 0 ? sweep : [name]));
+  }
+  const twice = out.filter((n, i) => out.indexOf(n) !== i);
+  if (twice.length > 0) throw new UsageError(`report: the run '${twice[0]}' is named twice in --runs; name each run once.`);
+  return out;
+};
+
+/** The seed in a run's config.json (for runs whose name has no -s<seed> suffix); undefined if unreadable. */
+const configSeed = async (root: string, name: string): Promise<number | undefined> => {
+  try {
+    const c = JSON.parse(await readFile(runDir(root, name).config, 'utf8')) as { train?: { seed?: unknown } };
+    return typeof c.train?.seed === 'number' ? c.train.seed : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 export const reportCommand = async (root: string, names: readonly string[], out: string, title = 'typed-flows report'): Promise<string> => {
   if (names.length === 0) throw new UsageError('report: name at least one evaluated run (--runs a b ...).');
   const runs: ReportInput[] = [];
-  for (const name of names) {
+  for (const name of await expandRunNames(root, names)) {
     const dir = runDir(root, name);
     const metrics = (await readJson(dir.metrics, `Metrics of run '${name}' (run \`typed-flows eval --name ${name}\` first)`)) as EvalResult;
-    runs.push({ metrics });
+    const seed = parseRunName(name).seed === undefined ? await configSeed(root, name) : undefined;
+    runs.push({ metrics: { ...metrics, name }, ...(seed === undefined ? {} : { seed }) });
   }
   const text = renderReport(title, out, runs);
   await writeFile(out, text);
