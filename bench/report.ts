@@ -7,6 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendAttempt } from '../src/backend/index.js';
 import type { LoadSnapshot, Machine, Profile, RunSize, Timing } from './common.js';
+import type { DensityResult } from './density.js';
 import type { OverheadResult } from './dsl-overhead.js';
 import type { ScalingResult } from './scaling.js';
 import type { VersusResult } from './versus-pytorch.js';
@@ -41,6 +42,8 @@ export interface BenchResults {
   wasmGradients?: WasmGradientsResult;
   /** Section 5 (wasm's own kernels vs typed-flows'); absent in results written before it existed. */
   wasmKernels?: WasmKernelsResult;
+  /** Section 6 (density estimation against PyTorch); absent in results written before it existed. */
+  density?: DensityResult;
 }
 
 /** Threaded / single-threaded ratios from the last `npx tsx bench/wasm-threads.ts` (bench/wasm-threads.json), if any. */
@@ -137,6 +140,57 @@ const wasmGradientsSection = (w: WasmGradientsResult): string[] => {
     '',
     'The cache is keyed by the weight tensor object (tfjs tensors are immutable), so it only helps when the same params are',
     'used again (sampling, forward then inverse); a training step makes new param tensors and misses.',
+    '',
+  ];
+};
+
+const nll = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
+const signed = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`);
+
+const densitySection = (d: DensityResult): string[] => {
+  const b = d.budget;
+  const a = d.architecture;
+  const torchOk = d.rows.some((r) => r.pytorch !== undefined);
+  const entropyOf = (name: string): number | undefined => d.datasets.find((s) => s.name === name)?.entropy?.value;
+  return [
+    '## 6. Density estimation against PyTorch',
+    '',
+    `Measured separately (${d.date}, \`${d.command}\`), on \`${d.backend}\`; PyTorch ${d.torch.version ?? '(not available)'} CPU,`,
+    `${d.torch.threads ?? 2} threads, in its own process (\`bench/pytorch/density.py\`, run first). The same flows on both sides:`,
+    `**MAF** = ${a.layers} × (\`maskedAutoregressive\` with the affine transformer, clamp ${a.clamp}, then \`reverse\`), **NSF** = the same with`,
+    `the rational-quadratic spline transformer (${a.bins} bins on [−${a.bound}, ${a.bound}], identity tails); every MADE has hidden layers`,
+    `[${a.hidden.join(', ')}] (ReLU, natural order) and a zero output layer, so both start as the identity. The same budget on both sides:`,
+    `${b.steps} Adam steps of ${b.batch} rows, lr ${b.lr}, global-norm clipping at ${b.clipNorm}, no early stopping; ${b.trainRows.toLocaleString('en-US')} training`,
+    `and ${b.testRows.toLocaleString('en-US')} held-out rows per data set, generated in TypeScript from fixed seeds (\`bench/density-data.ts\`) and`,
+    'written to a temp file for PyTorch. Initialisation and minibatch order come from each side\'s own generator.',
+    ...(d.otherProcessesBusy !== null && d.otherProcessesBusy >= 0.1
+      ? ['', `Other processes used ${pct(d.otherProcessesBusy)} of the CPUs just before: the milliseconds are inflated, the NLLs are not.`]
+      : []),
+    ...(torchOk ? [] : ['', `PyTorch did not run (${d.torch.note ?? d.torch.runNote ?? 'unavailable'}): typed-flows' side only.`]),
+    '',
+    'Held-out NLL in nats per point (lower is better); "gap" is the NLL minus the true density\'s entropy H, where the',
+    'density is known (the KL divergence from the truth to the model, up to the held-out sampling error):',
+    '',
+    '| data | flow | H (true) | typed-flows NLL | gap | PyTorch NLL | gap | typed-flows ms/step | PyTorch ms/step | ratio |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...d.rows.map((r) => {
+      const h = entropyOf(r.dataset);
+      const gap = (x: number | undefined): string => (h === undefined || x === undefined ? '–' : signed(x - h));
+      return `| ${r.dataset} | ${r.flow} | ${nll(h)} | ${nll(r.tfjs.testNll)} | ${gap(r.tfjs.testNll)} | ${nll(r.pytorch?.testNll)} | ${gap(r.pytorch?.testNll)} | ${ms(r.tfjs.msPerStep)} | ${ms(r.pytorch?.msPerStep)} | ${ratio(r.ratio)} |`;
+    }),
+    '',
+    'The data sets and how H is known:',
+    '',
+    '| data | D | what | H | mean −log p_true on the held-out rows |',
+    '| --- | ---: | --- | --- | ---: |',
+    ...d.datasets.map(
+      (s) =>
+        `| ${s.name} | ${s.dims} | ${s.description} | ${s.entropy === undefined ? 'unknown' : s.entropy.exact ? `${s.entropy.value.toFixed(3)} (exact: log 8)` : `${s.entropy.value.toFixed(3)} ± ${s.entropy.stderr.toFixed(3)} (Monte Carlo, ${s.entropy.samples.toLocaleString('en-US')} draws)`} | ${nll(s.trueTestNll)} |`,
+    ),
+    '',
+    'Time per step is the median over the run of one training step: minibatch gather, log-likelihood, gradients,',
+    'clipping, Adam, and reading the loss back. Ratio = typed-flows / PyTorch (lower is better for typed-flows).',
+    `Parameter counts agree on both sides (${[...new Set(d.rows.map((r) => `${r.flow} ${r.dims}-D: ${r.tfjs.params.toLocaleString('en-US')}${r.pytorch !== undefined && r.pytorch.params !== r.tfjs.params ? ` vs ${r.pytorch.params.toLocaleString('en-US')}` : ''}`))].join(', ')}).`,
     '',
   ];
 };
@@ -469,6 +523,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
     ...scalingSection(r),
     ...(r.wasmGradients === undefined ? [] : ['', ...wasmGradientsSection(r.wasmGradients)]),
     ...(r.wasmKernels === undefined ? [] : ['', ...wasmKernelsSection(r.wasmKernels)]),
+    ...(r.density === undefined ? [] : ['', ...densitySection(r.density)]),
     '',
     ...profileSection(r),
     ...notesSection(),
@@ -497,6 +552,7 @@ export const ratiosOf = (r: BenchResults): Record<string, number | null> => ({
         'wasm/kernels/stock-vs-ours/sampling': r.wasmKernels.caflow[1]?.ratio ?? null,
         'wasm/adam/ops-vs-fused': r.wasmKernels.adam.ratio,
       }),
+  ...(r.density === undefined ? {} : Object.fromEntries(r.density.rows.map((f) => [`density/${f.dataset.replace(/\s+/g, '_')}/${f.flow}/timePerStep`, f.ratio ?? null]))),
 });
 
 /** Writes bench/results.json and docs/performance.md; returns the paths written (relative to the repo). */
