@@ -171,12 +171,12 @@ const densitySection = (d: DensityResult): string[] => {
     'Held-out NLL in nats per point (lower is better); "gap" is the NLL minus the true density\'s entropy H, where the',
     'density is known (the KL divergence from the truth to the model, up to the held-out sampling error):',
     '',
-    '| data | flow | H (true) | typed-flows NLL | gap | PyTorch NLL | gap | typed-flows ms/step | PyTorch ms/step | ratio |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| data | flow | H (true) | typed-flows NLL | gap | PyTorch NLL | gap | typed-flows ms/step | PyTorch ms/step | ratio | PyTorch, 1 thread |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...d.rows.map((r) => {
       const h = entropyOf(r.dataset);
       const gap = (x: number | undefined): string => (h === undefined || x === undefined ? '–' : signed(x - h));
-      return `| ${r.dataset} | ${r.flow} | ${nll(h)} | ${nll(r.tfjs.testNll)} | ${gap(r.tfjs.testNll)} | ${nll(r.pytorch?.testNll)} | ${gap(r.pytorch?.testNll)} | ${ms(r.tfjs.msPerStep)} | ${ms(r.pytorch?.msPerStep)} | ${ratio(r.ratio)} |`;
+      return `| ${r.dataset} | ${r.flow} | ${nll(h)} | ${nll(r.tfjs.testNll)} | ${gap(r.tfjs.testNll)} | ${nll(r.pytorch?.testNll)} | ${gap(r.pytorch?.testNll)} | ${ms(r.tfjs.msPerStep)} | ${ms(r.pytorch?.msPerStep)} | ${ratio(r.ratio)} | ${ms(r.pytorch?.msPerStep1Thread)} |`;
     }),
     '',
     'The data sets and how H is known:',
@@ -189,7 +189,9 @@ const densitySection = (d: DensityResult): string[] => {
     ),
     '',
     'Time per step is the median over the run of one training step: minibatch gather, log-likelihood, gradients,',
-    'clipping, Adam, and reading the loss back. Ratio = typed-flows / PyTorch (lower is better for typed-flows).',
+    `clipping, Adam, and reading the loss back. Ratio = typed-flows / PyTorch on ${d.torch.threads ?? 2} threads (lower is better for typed-flows).`,
+    `The last column is PyTorch's step on one thread (the median of ${b.singleThreadSteps} more steps after the run), as tfjs-wasm in Node runs on one:`,
+    'for networks this small, a second thread mostly adds synchronisation.',
     `Parameter counts agree on both sides (${[...new Set(d.rows.map((r) => `${r.flow} ${r.dims}-D: ${r.tfjs.params.toLocaleString('en-US')}${r.pytorch !== undefined && r.pytorch.params !== r.tfjs.params ? ` vs ${r.pytorch.params.toLocaleString('en-US')}` : ''}`))].join(', ')}).`,
     '',
   ];

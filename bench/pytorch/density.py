@@ -4,7 +4,7 @@ Usage: /usr/bin/python3 bench/pytorch/density.py '<json config>'
 The config names a JSON file of data sets ({"datasets": [{"name", "train", "test"}]}, rows of numbers,
 written by bench/density.ts) and the budget and architecture shared with the typed-flows side.
 Prints one line of JSON: {"torch", "threads", "results": [{"dataset", "flow", "test_nll", "train_loss",
-"ms_per_step", "total_s", "params"}]}.
+"ms_per_step", "ms_per_step_1_thread", "total_s", "params"}]}.
 
 The flows are those of bench/density.ts, written in plain PyTorch with the same parametrisation:
   MAF: `layers` x (MADE-conditioned affine autoregressive layer, then reverse the coordinates);
@@ -135,6 +135,20 @@ def run(name, flow_name, train, test, cfg):
     total = time.perf_counter() - start
     with torch.no_grad():
         test_nll = -torch.cat([model.log_prob(c) for c in test.split(4096)]).mean().item()
+    # The same step on one thread (tfjs-wasm in Node runs on one), a few more steps after the measurement.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    one_thread = []
+    for _ in range(cfg["single_thread_steps"]):
+        t0 = time.perf_counter()
+        loss = -model.log_prob(train[order[:cfg["batch"]]]).mean()
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["clip_norm"])
+        opt.step()
+        loss.item()
+        one_thread.append((time.perf_counter() - t0) * 1000)
+    torch.set_num_threads(threads)
     tail = losses[-50:]
     return {
         "dataset": name,
@@ -142,6 +156,7 @@ def run(name, flow_name, train, test, cfg):
         "test_nll": test_nll,
         "train_loss": sum(tail) / len(tail),
         "ms_per_step": statistics.median(times),
+        "ms_per_step_1_thread": statistics.median(one_thread) if one_thread else None,
         "total_s": total,
         "params": sum(p.numel() for p in model.parameters()),
     }
