@@ -190,8 +190,8 @@ const densitySection = (d: DensityResult): string[] => {
     '',
     'Time per step is the median over the run of one training step: minibatch gather, log-likelihood, gradients,',
     `clipping, Adam, and reading the loss back. Ratio = typed-flows / PyTorch on ${d.torch.threads ?? 2} threads (lower is better for typed-flows).`,
-    `The last column is PyTorch's step on one thread (the median of ${b.singleThreadSteps} more steps after the run), as tfjs-wasm in Node runs on one:`,
-    'for networks this small, a second thread mostly adds synchronisation.',
+    `The last column is PyTorch's step on one thread (the median of ${b.singleThreadSteps} more steps after the run), as tfjs-wasm in Node runs on one;`,
+    'on a loaded machine it is noisy (fewer steps, timed last).',
     `Parameter counts agree on both sides (${[...new Set(d.rows.map((r) => `${r.flow} ${r.dims}-D: ${r.tfjs.params.toLocaleString('en-US')}${r.pytorch !== undefined && r.pytorch.params !== r.tfjs.params ? ` vs ${r.pytorch.params.toLocaleString('en-US')}` : ''}`))].join(', ')}).`,
     '',
   ];
