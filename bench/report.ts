@@ -163,6 +163,8 @@ const densitySection = (d: DensityResult): string[] => {
     `${b.steps} Adam steps of ${b.batch} rows, lr ${b.lr}, global-norm clipping at ${b.clipNorm}, no early stopping; ${b.trainRows.toLocaleString('en-US')} training`,
     `and ${b.testRows.toLocaleString('en-US')} held-out rows per data set, generated in TypeScript from fixed seeds (\`bench/density-data.ts\`) and`,
     'written to a temp file for PyTorch. Initialisation and minibatch order come from each side\'s own generator.',
+    'Unlike the workloads of section 2, these PyTorch flows are ports: given the same parameters they compute the same',
+    'log p as typed-flows (`test/bench-density.test.ts`), so the NLLs compare the two implementations\' training, not two models.',
     ...(d.otherProcessesBusy !== null && d.otherProcessesBusy >= 0.1
       ? ['', `Other processes used ${pct(d.otherProcessesBusy)} of the CPUs just before: the milliseconds are inflated, the NLLs are not.`]
       : []),
@@ -261,8 +263,9 @@ const headerSection = (r: BenchResults): string[] => {
     'timed after it (13.9 ms). Figures made before this change (the tables below) used the fixed warm-up.',
     '',
     '```sh',
-    'npm run bench              # everything, under ~10 minutes on a 2-core machine',
-    'npx tsx bench/run.ts --quick   # fewer repetitions, smaller sweeps',
+    'npm run bench              # everything, under ~15 minutes on a 2-core machine (section 6 about 6 of them)',
+    'npx tsx bench/run.ts --quick   # fewer repetitions, smaller sweeps, a smaller density budget',
+    'npx tsx bench/run.ts --only-density   # section 6 alone, merged into bench/results.json',
     'npx tsx bench/run.ts --wait-idle   # before each section, wait until other processes leave the CPUs alone',
     '```',
     '',
