@@ -7,6 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendAttempt } from '../src/backend/index.js';
 import type { LoadSnapshot, Machine, Profile, RunSize, Timing } from './common.js';
+import type { DensityResult } from './density.js';
 import type { OverheadResult } from './dsl-overhead.js';
 import type { ScalingResult } from './scaling.js';
 import type { VersusResult } from './versus-pytorch.js';
@@ -41,6 +42,8 @@ export interface BenchResults {
   wasmGradients?: WasmGradientsResult;
   /** Section 5 (wasm's own kernels vs typed-flows'); absent in results written before it existed. */
   wasmKernels?: WasmKernelsResult;
+  /** Section 6 (density estimation against PyTorch); absent in results written before it existed. */
+  density?: DensityResult;
 }
 
 /** Threaded / single-threaded ratios from the last `npx tsx bench/wasm-threads.ts` (bench/wasm-threads.json), if any. */
@@ -141,6 +144,61 @@ const wasmGradientsSection = (w: WasmGradientsResult): string[] => {
   ];
 };
 
+const nll = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(3));
+const signed = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`);
+
+const densitySection = (d: DensityResult): string[] => {
+  const b = d.budget;
+  const a = d.architecture;
+  const torchOk = d.rows.some((r) => r.pytorch !== undefined);
+  const entropyOf = (name: string): number | undefined => d.datasets.find((s) => s.name === name)?.entropy?.value;
+  return [
+    '## 6. Density estimation against PyTorch',
+    '',
+    `Measured separately (${d.date}, \`${d.command}\`), on \`${d.backend}\`; PyTorch ${d.torch.version ?? '(not available)'} CPU,`,
+    `${d.torch.threads ?? 2} threads, in its own process (\`bench/pytorch/density.py\`, run first). The same flows on both sides:`,
+    `**MAF** = ${a.layers} × (\`maskedAutoregressive\` with the affine transformer, clamp ${a.clamp}, then \`reverse\`), **NSF** = the same with`,
+    `the rational-quadratic spline transformer (${a.bins} bins on [−${a.bound}, ${a.bound}], identity tails); every MADE has hidden layers`,
+    `[${a.hidden.join(', ')}] (ReLU, natural order) and a zero output layer, so both start as the identity. The same budget on both sides:`,
+    `${b.steps} Adam steps of ${b.batch} rows, lr ${b.lr}, global-norm clipping at ${b.clipNorm}, no early stopping; ${b.trainRows.toLocaleString('en-US')} training`,
+    `and ${b.testRows.toLocaleString('en-US')} held-out rows per data set, generated in TypeScript from fixed seeds (\`bench/density-data.ts\`) and`,
+    'written to a temp file for PyTorch. Initialisation and minibatch order come from each side\'s own generator.',
+    'Unlike the workloads of section 2, these PyTorch flows are ports: given the same parameters they compute the same',
+    'log p as typed-flows (`test/bench-density.test.ts`), so the NLLs compare the two implementations\' training, not two models.',
+    ...(d.otherProcessesBusy !== null && d.otherProcessesBusy >= 0.1
+      ? ['', `Other processes used ${pct(d.otherProcessesBusy)} of the CPUs just before: the milliseconds are inflated, the NLLs are not.`]
+      : []),
+    ...(torchOk ? [] : ['', `PyTorch did not run (${d.torch.note ?? d.torch.runNote ?? 'unavailable'}): typed-flows' side only.`]),
+    '',
+    'Held-out NLL in nats per point (lower is better); "gap" is the NLL minus the true density\'s entropy H, where the',
+    'density is known (the KL divergence from the truth to the model, up to the held-out sampling error):',
+    '',
+    '| data | flow | H (true) | typed-flows NLL | gap | PyTorch NLL | gap | typed-flows ms/step | PyTorch ms/step | ratio | PyTorch, 1 thread |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...d.rows.map((r) => {
+      const h = entropyOf(r.dataset);
+      const gap = (x: number | undefined): string => (h === undefined || x === undefined ? '–' : signed(x - h));
+      return `| ${r.dataset} | ${r.flow} | ${nll(h)} | ${nll(r.tfjs.testNll)} | ${gap(r.tfjs.testNll)} | ${nll(r.pytorch?.testNll)} | ${gap(r.pytorch?.testNll)} | ${ms(r.tfjs.msPerStep)} | ${ms(r.pytorch?.msPerStep)} | ${ratio(r.ratio)} | ${ms(r.pytorch?.msPerStep1Thread)} |`;
+    }),
+    '',
+    'The data sets and how H is known:',
+    '',
+    '| data | D | what | H | mean −log p_true on the held-out rows |',
+    '| --- | ---: | --- | --- | ---: |',
+    ...d.datasets.map(
+      (s) =>
+        `| ${s.name} | ${s.dims} | ${s.description} | ${s.entropy === undefined ? 'unknown' : s.entropy.exact ? `${s.entropy.value.toFixed(3)} (exact: log 8)` : `${s.entropy.value.toFixed(3)} ± ${s.entropy.stderr.toFixed(3)} (Monte Carlo, ${s.entropy.samples.toLocaleString('en-US')} draws)`} | ${nll(s.trueTestNll)} |`,
+    ),
+    '',
+    'Time per step is the median over the run of one training step: minibatch gather, log-likelihood, gradients,',
+    `clipping, Adam, and reading the loss back. Ratio = typed-flows / PyTorch on ${d.torch.threads ?? 2} threads (lower is better for typed-flows).`,
+    `The last column is PyTorch's step on one thread (the median of ${b.singleThreadSteps} more steps after the run), as tfjs-wasm in Node runs on one;`,
+    'on a loaded machine it is noisy (fewer steps, timed last).',
+    `Parameter counts agree on both sides (${[...new Set(d.rows.map((r) => `${r.flow} ${r.dims}-D: ${r.tfjs.params.toLocaleString('en-US')}${r.pytorch !== undefined && r.pytorch.params !== r.tfjs.params ? ` vs ${r.pytorch.params.toLocaleString('en-US')}` : ''}`))].join(', ')}).`,
+    '',
+  ];
+};
+
 const wasmKernelsSection = (w: WasmKernelsResult): string[] => {
   const [step, sampling] = w.caflow;
   return [
@@ -205,8 +263,9 @@ const headerSection = (r: BenchResults): string[] => {
     'timed after it (13.9 ms). Figures made before this change (the tables below) used the fixed warm-up.',
     '',
     '```sh',
-    'npm run bench              # everything, under ~10 minutes on a 2-core machine',
-    'npx tsx bench/run.ts --quick   # fewer repetitions, smaller sweeps',
+    'npm run bench              # everything, under ~15 minutes on a 2-core machine (section 6 about 6 of them)',
+    'npx tsx bench/run.ts --quick   # fewer repetitions, smaller sweeps, a smaller density budget',
+    'npx tsx bench/run.ts --only-density   # section 6 alone, merged into bench/results.json',
     'npx tsx bench/run.ts --wait-idle   # before each section, wait until other processes leave the CPUs alone',
     '```',
     '',
@@ -469,6 +528,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
     ...scalingSection(r),
     ...(r.wasmGradients === undefined ? [] : ['', ...wasmGradientsSection(r.wasmGradients)]),
     ...(r.wasmKernels === undefined ? [] : ['', ...wasmKernelsSection(r.wasmKernels)]),
+    ...(r.density === undefined ? [] : ['', ...densitySection(r.density)]),
     '',
     ...profileSection(r),
     ...notesSection(),
@@ -497,6 +557,7 @@ export const ratiosOf = (r: BenchResults): Record<string, number | null> => ({
         'wasm/kernels/stock-vs-ours/sampling': r.wasmKernels.caflow[1]?.ratio ?? null,
         'wasm/adam/ops-vs-fused': r.wasmKernels.adam.ratio,
       }),
+  ...(r.density === undefined ? {} : Object.fromEntries(r.density.rows.map((f) => [`density/${f.dataset.replace(/\s+/g, '_')}/${f.flow}/timePerStep`, f.ratio ?? null]))),
 });
 
 /** Writes bench/results.json and docs/performance.md; returns the paths written (relative to the repo). */

@@ -8,10 +8,15 @@
  * 3. Scaling of a CAFLOW training step with image size and depth (bench/scaling.ts).
  * 4. On wasm: plain tf.conv2d gradients (registered kernels) vs conv2dSame's custom gradient, and
  *    sampling with the Inv1x1 cache off and on (bench/wasm-gradients.ts).
+ * 5. On wasm: tfjs-backend-wasm's own kernels vs typed-flows' (bench/wasm-kernels.ts).
+ * 6. Density estimation against the same MAF and NSF in plain PyTorch: held-out NLL after a fixed
+ *    budget on 2-D toys and an 8-D Gaussian mixture, and time per step (bench/density.ts,
+ *    bench/pytorch/density.py).
  * Writes bench/results.json and docs/performance.md (bench/report.ts).
  *
  * Options: --quick (fewer repetitions, smaller sweeps); --only-wasm-gradients (run section 4 alone and
- * merge it into the existing bench/results.json, keeping the other sections' numbers); --wait-idle (before each section and each scaling
+ * merge it into the existing bench/results.json, keeping the other sections' numbers); --only-density (the
+ * same for section 6); --wait-idle (before each section and each scaling
  * point, wait until other processes use less than 10% of the CPUs; 15 minutes of waiting in all at
  * most, then it goes on regardless). Before each section and scaling point the run samples, for one second,
  * how busy the machine is with other processes and records it: other load distorts the ratios (PyTorch's
@@ -21,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/backend/index.js';
 import { busyShare, loadSnapshot, log, machine, runSize, waitForIdle } from './common.js';
+import { runDensity, type DensityResult } from './density.js';
 import { runDslOverhead } from './dsl-overhead.js';
 import { writeReport, type BenchResults } from './report.js';
 import { runScaling } from './scaling.js';
@@ -48,16 +54,35 @@ const onlyWasmGradients = async (quick: boolean, waitIdle: boolean, args: readon
   log(`bench: wrote ${writeReport(results).join(', ')}`);
 };
 
+const logDensity = (r: DensityResult): void => {
+  if (r.torch.note !== undefined || r.torch.runNote !== undefined) log(`bench:   PyTorch: ${r.torch.note ?? r.torch.runNote}`);
+};
+
+/** Section 6 alone, merged into the results of the last full run. */
+const onlyDensity = async (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> => {
+  const path = new URL('./results.json', import.meta.url);
+  const results = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
+  if (waitIdle) await waitForIdle(900);
+  const b = await busyShare();
+  if (b !== undefined && b >= 0.1) log(`bench: warning: other processes use ${(100 * b).toFixed(0)}% of the CPUs; figures will be distorted`);
+  const selection = await selectBackend({ log: (m) => log(m) });
+  log('bench: [6] density estimation against PyTorch (alone; merged into bench/results.json)');
+  results.density = runDensity(quick, ['npx tsx bench/run.ts', ...args].join(' '), selection.name, b ?? null);
+  logDensity(results.density);
+  log(`bench: wrote ${writeReport(results).join(', ')}`);
+};
+
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle' && a !== '--only-wasm-gradients');
+  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle' && a !== '--only-wasm-gradients' && a !== '--only-density');
   if (unknown.length > 0) {
-    log(`usage: tsx bench/run.ts [--quick] [--wait-idle] [--only-wasm-gradients]   (unknown: ${unknown.join(' ')})`);
+    log(`usage: tsx bench/run.ts [--quick] [--wait-idle] [--only-wasm-gradients | --only-density]   (unknown: ${unknown.join(' ')})`);
     process.exit(2);
   }
   const size = runSize(args.includes('--quick'));
   const waitIdle = args.includes('--wait-idle');
   if (args.includes('--only-wasm-gradients')) return onlyWasmGradients(size.quick, waitIdle, args);
+  if (args.includes('--only-density')) return onlyDensity(size.quick, waitIdle, args);
   let waited = 0;
   const started = performance.now();
   const loadAtStart = loadSnapshot();
@@ -111,6 +136,11 @@ const main = async (): Promise<void> => {
     log(`bench:   ${f.workload}: ${f.a} ${f.timeA.median_ms.toFixed(2)} ms, ${f.b} ${f.timeB.median_ms.toFixed(2)} ms, ratio ${f.ratio}x (paired ${f.pairedRatio}x)`);
   }
 
+  await sampleBusy('density');
+  log('bench: [6] density estimation against PyTorch (MAF, NSF)');
+  const density = runDensity(size.quick, ['npx tsx bench/run.ts', ...args].join(' '), selection.name, busy['density'] ?? null);
+  logDensity(density);
+
   const results: BenchResults = {
     date: new Date().toISOString(),
     command: ['npx tsx bench/run.ts', ...args].join(' '),
@@ -126,6 +156,7 @@ const main = async (): Promise<void> => {
     scaling,
     wasmGradients,
     wasmKernels,
+    density,
   };
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
   const written = writeReport(results);

@@ -9,7 +9,10 @@ import {
   inv1x1,
   inv1x1LU,
   logit,
+  made,
+  maskedAutoregressive,
   repeat,
+  reverse,
   squeeze,
   type Shape3,
 } from '../dsl/index.js';
@@ -40,4 +43,24 @@ export const gaussian2d = () => chain(actnorm([2]), inv1x1LU([2]), affine([2]));
 export const coupling2d = (depth = 6, hidden = 32) =>
   repeat(chain(actnorm([2, 1, 1]), inv1x1LU([2, 1, 1]), affineCoupling([2, 1, 1], { net: convNet({ hidden, kernels: [1, 1, 1] }) })), depth);
 
-export const examples = { 'glow.json': () => smallGlow(), 'gaussian-2d.json': () => gaussian2d(), 'coupling-2d.json': () => coupling2d() } as const;
+/**
+ * A MAF for 2-D points (Papamakarios et al. 2017): `depth` masked autoregressive layers with the affine
+ * transformer, each followed by `reverse`, every MADE `hidden` wide (the flow of bench/density.ts).
+ */
+export const maf2d = (depth = 5, hidden = 64) =>
+  repeat(chain(maskedAutoregressive([2], { net: made({ hidden: [hidden, hidden] }) }), reverse([2])), depth);
+
+/**
+ * The NSF counterpart (Durkan et al. 2019): the same with rational-quadratic spline transformers, 8 bins
+ * on [-4, 4] and identity tails outside.
+ */
+export const nsf2d = (depth = 5, hidden = 64) =>
+  repeat(chain(maskedAutoregressive([2], { net: made({ hidden: [hidden, hidden] }), transformer: 'spline', bins: 8, bound: 4 }), reverse([2])), depth);
+
+export const examples = {
+  'glow.json': () => smallGlow(),
+  'gaussian-2d.json': () => gaussian2d(),
+  'coupling-2d.json': () => coupling2d(),
+  'maf-2d.json': () => maf2d(),
+  'nsf-2d.json': () => nsf2d(),
+} as const;
