@@ -56,14 +56,17 @@ export const renderReport = (title: string, file: string, runs: readonly ReportI
     '',
     first === undefined ? '' : `Task: **${first.task}**; ${first.pairs} held-out pairs for the NLL; ${first.conditionsScored} conditions scored with the best of ${first.samplesPerCondition} samples at temperature ${first.temperature} (ranked by conditional log-likelihood).`,
     '',
-    `| model | parameters | steps | train time | cond. NLL (bits/dim) | RMSE (0-255) | PSNR (dB) | SSIM | diversity (RMSE) |${extraHeads}`,
+    `| model | parameters | steps | train time | cond. NLL (bits/dim) ± SE | RMSE (0-255) | PSNR (dB) | SSIM | diversity (RMSE) |${extraHeads}`,
     `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${extraRule}`,
     ...runs.map(({ metrics: m, trainSeconds, steps, parameters }) =>
-      `| ${m.variant === 'caflow' ? 'CAFLOW' : 'Dual-Glow+'} (${m.name}) | ${parameters === undefined ? '-' : parameters.toLocaleString('en-US')} | ${steps ?? m.step} | ${trainSeconds === undefined ? '-' : `${f(trainSeconds / 60, 1)} min`} | ${f(m.bitsPerDim, 3)} | ${f(m.best.rmse)} | ${f(m.best.psnr)} | ${f(m.best.ssim, 3)} | ${f(m.diversity)} |${extraCells(m)}`,
+      `| ${m.variant === 'caflow' ? 'CAFLOW' : 'Dual-Glow+'} (${m.name}) | ${parameters === undefined ? '-' : parameters.toLocaleString('en-US')} | ${steps ?? m.step} | ${trainSeconds === undefined ? '-' : `${f(trainSeconds / 60, 1)} min`} | ${f(m.bitsPerDim, 3)}${m.nll === undefined ? '' : ` ± ${f(m.nll.pairStandardError, 3)}`} | ${f(m.best.rmse)} | ${f(m.best.psnr)} | ${f(m.best.ssim, 3)} | ${f(m.diversity)} |${extraCells(m)}`,
     ),
     ...(first?.baseline == null
       ? []
       : [`| ${first.task === 'sr' ? 'bicubic' : 'identity (the condition)'} | - | - | - | - | ${f(first.baseline.rmse)} | ${f(first.baseline.psnr)} | ${f(first.baseline.ssim, 3)} | 0 |${baselineCells}`]),
+    '',
+    'Cond. NLL: -log p(W | Y) per dimension of W, averaged over uniform dequantisation noise (an upper bound on the discrete NLL, as in the flow literature), ± its standard error over the held-out pairs' +
+      (first?.nll === undefined ? '.' : `; with mid-bin dequantisation (u = 0.5, not a bound) it is ${runs.map(({ metrics: m }) => `${f(m.nll?.midBin ?? Number.NaN, 3)} (${m.name})`).join(', ')}.`),
     '',
     ...seedSections(runs),
     ...perceptualNotes(runs),
