@@ -13,9 +13,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Context, Domain } from '../dsl/definition.js';
 import { fold, type FoldTable } from '../dsl/fold.js';
 import { slogdet } from '../dsl/maths/linalg.js';
-import type { ParamRecord, ParamTree } from '../dsl/params.js';
+import { flattenShapes, type ParamRecord, type ParamTree } from '../dsl/params.js';
 import { definitionOf } from '../dsl/registry.js';
-import { formatShape, sameShape, sizeOf, spatialOf, tensorShape } from '../dsl/shape.js';
+import { formatShape, sameShape, spatialOf, tensorShape } from '../dsl/shape.js';
 import { signature } from '../dsl/signature.js';
 import type { FlowSpec, PrimitiveSpec } from '../dsl/spec.js';
 import { paramShapes } from './param-shapes.js';
@@ -109,15 +109,15 @@ const reducedCopy = (spec: PrimitiveSpec, maxSize: number): { spec: PrimitiveSpe
   if (channels * crop.reduce((a, b) => a * b, 1) > maxSize) return undefined;
   const copy = { ...spec, shape: [channels, ...crop] } as PrimitiveSpec;
   try {
-    if (!sameShape(flatShapes(paramShapes(copy)), flatShapes(paramShapes(spec)))) return undefined;
+    const a = flattenShapes(paramShapes(copy));
+    const b = flattenShapes(paramShapes(spec));
+    if (a.length !== b.length || a.some(([path, shape], i) => path !== b[i]?.[0] || !sameShape(shape, b[i]?.[1] ?? []))) return undefined;
     signature(copy);
   } catch {
     return undefined;
   }
   return { spec: copy, crop };
 };
-
-const flatShapes = (tree: unknown): number[] => (Array.isArray(tree) ? tree.flatMap((t: unknown) => (typeof t === 'number' ? [t] : flatShapes(t))) : typeof tree === 'object' && tree !== null ? Object.values(tree).flatMap(flatShapes) : []);
 
 /** The leading window of a channels-last batch: spatial dims cut to `crop`. */
 const cropTo = (t: tf.Tensor, crop: readonly number[]): tf.Tensor =>
@@ -132,6 +132,8 @@ export interface LayerCheckOptions {
 /** Runs the flow forward from `xs`, checking every layer at its real input. Disposes what it makes. */
 export const checkLayers = (spec: FlowSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context, options: LayerCheckOptions): LayerCheck[] => {
   const results: LayerCheck[] = [];
+  // Each layer's outputs feed the next; they are disposed once the fold is done.
+  const made: tf.Tensor[] = [];
   const table: FoldTable<tf.Tensor, null> = {
     primitive: (layer, node) => {
       const definition = definitionOf(layer);
@@ -178,26 +180,14 @@ export const checkLayers = (spec: FlowSpec, params: ParamTree, xs: readonly tf.T
         results.push({ path: node.path, kind: layer.kind, runs, outsideDomain, overflow, roundTrip, logDetInverse, reference, referenceNote, logDet });
         return pass.outs.map((t) => tf.keep(t));
       });
+      made.push(...outs);
       return { outs, result: null };
     },
     sequence: () => null,
     parallel: () => null,
     invert: () => null,
   };
-  // Each layer's outputs feed the next; intermediate tensors are disposed as the fold moves on.
-  const made: tf.Tensor[] = [];
-  const tracking: FoldTable<tf.Tensor, null> = {
-    ...table,
-    primitive: (layer, node) => {
-      const step = table.primitive(layer, node);
-      made.push(...(step.outs ?? []));
-      return step;
-    },
-  };
-  fold(spec, tracking, { ins: xs, params });
+  fold(spec, table, { ins: xs, params });
   for (const t of made) t.dispose();
   return results;
 };
-
-/** Elements per sample of a layer's inputs (for messages). */
-export const layerSize = (spec: FlowSpec): number => signature(spec).ins.reduce((n, s) => n + sizeOf(s), 0);
