@@ -15,6 +15,13 @@ describe('examples/', () => {
     expect(E.isRight(decoded) && decoded.right).toEqual(make());
   });
 
+  it.each(['long-caflow-sr.json', 'long-dualglow-sr.json'])('the 3,000-step run config %s of docs/experiments.md is the mnist-sr preset with 3,000 steps', (name) => {
+    const decoded = decodeRunConfig(JSON.parse(readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8')));
+    expect(E.isRight(decoded) && decoded.right.train.steps).toBe(3000);
+    expect(E.isRight(decoded) && decoded.right.task).toBe('sr');
+    expect(E.isRight(decoded) && decoded.right.model.variant).toBe(name.includes('dualglow') ? 'dualglow' : 'caflow');
+  });
+
   it('the Dual-Glow+ run config of docs/experiments.md is valid: the inpaint-right preset at the same size', () => {
     const decoded = decodeRunConfig(JSON.parse(readFileSync(new URL('../examples/dualglow-inpaint-right.json', import.meta.url), 'utf8')));
     expect(E.isRight(decoded)).toBe(true);
