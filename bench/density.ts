@@ -18,7 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { chain, made, maskedAutoregressive, repeat, reverse, type Flow } from '../src/dsl/index.js';
-import { seededRandom } from '../src/dsl/random.js';
+import { seededRandom, shuffledIndices } from '../src/dsl/random.js';
 import { disposeParams, flattenParams } from '../src/dsl/params.js';
 import { distributionParamInfo, initDistribution, logProbRaw, meanNll, standardNormal, transformed } from '../src/distributions/index.js';
 import { createAdamState, disposeReplaced, trainStep } from '../src/training/index.js';
@@ -172,17 +172,8 @@ const runTorchDensity = (
   }
 };
 
-/** A seeded Fisher-Yates permutation of 0..n-1. */
-const permutation = (n: number, random: () => number): Int32Array => {
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = p[i] as number;
-    p[i] = p[j] as number;
-    p[j] = t;
-  }
-  return p;
-};
+/** A seeded permutation of 0..n-1, as an index tensor's data. */
+const permutation = (n: number, random: () => number): Int32Array => Int32Array.from(shuffledIndices(n, random));
 
 /** Trains `flow` on the rows for the budget (no early stopping) and measures it. */
 export const trainDensity = (flow: Flow<readonly [readonly [number]], readonly [readonly [number]]>, train: Rows, test: Rows, budget: DensityBudget): SideFigures => {

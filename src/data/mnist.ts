@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { seededRandom } from '../dsl/random.js';
+import { seededRandom, shuffledIndices } from '../dsl/random.js';
 
 export interface Mnist {
   /** count x 32 x 32 bytes, row-major (0 background, 255 ink). */
@@ -86,15 +86,7 @@ const loadAll = (): { readonly images: Uint8Array; readonly labels: Uint8Array }
 };
 
 /** A deterministic permutation of 0..count-1 (Fisher-Yates with the seeded mulberry32 stream). */
-const shuffled = (count: number, seed: number): number[] => {
-  const random = seededRandom(seed);
-  const order = Array.from({ length: count }, (_, i) => i);
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j] as number, order[i] as number];
-  }
-  return order;
-};
+const shuffled = (count: number, seed: number): number[] => shuffledIndices(count, seededRandom(seed));
 
 /**
  * The bundled digits in a deterministic shuffled order (per `seed`), the first `limit` of them. A

@@ -21,7 +21,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Context } from '../dsl/definition.js';
 import { ShapeMismatchError } from '../dsl/errors.js';
 import { disposeParams, mapParams, type ParamTree } from '../dsl/params.js';
-import { seededRandom } from '../dsl/random.js';
+import { seededRandom, shuffledIndices } from '../dsl/random.js';
 import type { CondShapes, Shapes } from '../dsl/shape.js';
 import type { ContextOf, FirstTensorOf, TensorsOf } from '../interpreters/tensors.js';
 import { checkInputs } from '../interpreters/transform.js';
@@ -121,17 +121,8 @@ const trainableOf = (dist: DistributionSpec, what: string): Set<string> => {
   return trainable;
 };
 
-/** A seeded Fisher-Yates permutation of 0..n-1. */
-const permutation = (n: number, random: () => number): Int32Array => {
-  const p = Int32Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = p[i] as number;
-    p[i] = p[j] as number;
-    p[j] = t;
-  }
-  return p;
-};
+/** A seeded permutation of 0..n-1, as an index tensor's data. */
+const permutation = (n: number, random: () => number): Int32Array => Int32Array.from(shuffledIndices(n, random));
 
 const gatherRows = (ts: readonly tf.Tensor[], idx: Int32Array): tf.Tensor[] =>
   tf.tidy(() => {

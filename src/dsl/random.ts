@@ -9,3 +9,16 @@ export const seededRandom = (seed: number): (() => number) => {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 };
+
+/**
+ * A permutation of 0..n-1 drawn from `random` (Fisher-Yates, from the last element down: j uniform in
+ * 0..i, swap). The one shuffle of the project: random permutations in specs, MADE orders, data orders.
+ */
+export const shuffledIndices = (n: number, random: () => number): number[] => {
+  const order = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
+};

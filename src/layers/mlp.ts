@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParamRecord, ShapeRecord } from '../dsl/params.js';
-import { seededRandom } from '../dsl/random.js';
+import { seededRandom, shuffledIndices } from '../dsl/random.js';
 import type { Activation, MadeSpec, MlpSpec } from './spec.js';
 
 const widths = (spec: MlpSpec | MadeSpec, cIn: number, cOut: number): number[] => [cIn, ...spec.hidden, cOut];
@@ -65,15 +65,7 @@ export const applyMlp = (spec: MlpSpec, params: ParamRecord, x: tf.Tensor): tf.T
 /** The order of a MADE's D inputs: order[i] is the input at position i. */
 export const madeOrder = (spec: MadeSpec, d: number): number[] => {
   if (Array.isArray(spec.order)) return [...(spec.order as readonly number[])];
-  const order = Array.from({ length: d }, (_, i) => i);
-  if (spec.order === 'random') {
-    const random = seededRandom(spec.seed);
-    for (let i = d - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [order[i], order[j]] = [order[j] as number, order[i] as number];
-    }
-  }
-  return order;
+  return spec.order === 'random' ? shuffledIndices(d, seededRandom(spec.seed)) : Array.from({ length: d }, (_, i) => i);
 };
 
 /** Degree of each of the D autoregressive inputs: its position in the order, 1..D. */

@@ -8,7 +8,7 @@ import { built } from '../build.js';
 import { listOf, nodeCodec, num, shapeCodec } from '../codec-parts.js';
 import { defineBijector, movesElements, noParams, shapePreserving, unary } from '../definition.js';
 import { zeroLogDet } from '../maths/common.js';
-import { seededRandom } from '../random.js';
+import { seededRandom, shuffledIndices } from '../random.js';
 import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
@@ -21,16 +21,9 @@ export const permute = <const S extends Shape>(shape: S, perm: readonly number[]
 export const reverse = <const S extends Shape>(shape: S): Bijector<S, S> =>
   permute(shape, Array.from({ length: shape[0] as number }, (_, i) => (shape[0] as number) - 1 - i));
 
-/** A fixed random permutation drawn from `seed` (Fisher-Yates). */
-export const randomPermutation = <const S extends Shape>(shape: S, seed: number): Bijector<S, S> => {
-  const random = seededRandom(seed);
-  const perm = Array.from({ length: shape[0] as number }, (_, i) => i);
-  for (let i = perm.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [perm[i], perm[j]] = [perm[j] as number, perm[i] as number];
-  }
-  return permute(shape, perm);
-};
+/** A fixed random permutation drawn from `seed`. */
+export const randomPermutation = <const S extends Shape>(shape: S, seed: number): Bijector<S, S> =>
+  permute(shape, shuffledIndices(shape[0] as number, seededRandom(seed)));
 
 const inversePermutation = (perm: readonly number[]): number[] => {
   const inv = new Array<number>(perm.length);
