@@ -59,6 +59,9 @@ export type Domain =
 export const real: Domain = { kind: 'real' };
 export const subset: Domain = { kind: 'subset' };
 
+/** The open interval (low, high); all reals when both ends are infinite. */
+export const interval = (low: number, high: number): Domain => (low === -Infinity && high === Infinity ? real : { kind: 'interval', low, high });
+
 /** The tighter of two domains (both constraints hold where one tensor carries both). */
 export const intersect = (a: Domain, b: Domain): Domain => {
   if (a.kind === 'real') return b;

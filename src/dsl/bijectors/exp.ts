@@ -8,7 +8,7 @@ import type * as t from 'io-ts';
 import { sumPerSample } from '../../layers/ops.js';
 import { built } from '../build.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { defineBijector, noParams, real, shapePreserving, unary, type Domain } from '../definition.js';
+import { defineBijector, noParams, real, shapePreserving, unary, interval } from '../definition.js';
 import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
@@ -16,8 +16,6 @@ const codec = nodeCodec('exp', { shape: shapeCodec() });
 export type ExpSpec = t.TypeOf<typeof codec>;
 
 export const exp = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'exp', shape });
-
-const interval = (low: number, high: number): Domain => (low === -Infinity && high === Infinity ? real : { kind: 'interval', low, high });
 
 export const expDefinition = defineBijector<ExpSpec>({
   kind: 'exp',

@@ -13,7 +13,7 @@ import { sumPerSample } from '../../layers/ops.js';
 import { built } from '../build.js';
 import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
 import { invert } from '../combinators.js';
-import { defineBijector, noParams, real, shapePreserving, unary, type Domain } from '../definition.js';
+import { defineBijector, noParams, real, shapePreserving, unary, interval } from '../definition.js';
 import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
@@ -43,8 +43,6 @@ const logitOf = ({ alpha, levels }: LogitSpec, x: number): number => {
   return Math.log(p) - Math.log1p(-p);
 };
 const sigmoidOf = ({ alpha, levels }: LogitSpec, y: number): number => (levels * (1 / (1 + Math.exp(-y)) - alpha / 2)) / (1 - alpha);
-
-const interval = (low: number, high: number): Domain => (low === -Infinity && high === Infinity ? real : { kind: 'interval', low, high });
 
 export const logitDefinition = defineBijector<LogitSpec>({
   kind: 'logit',

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as t from 'io-ts';
 import { built } from '../build.js';
 import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
-import { defineBijector, ontoReals, real, shapePreserving, unary, type Domain } from '../definition.js';
+import { defineBijector, ontoReals, shapePreserving, unary, type Domain, interval } from '../definition.js';
 import { param, perSample } from '../maths/common.js';
 import type { ParamRecord, ShapeRecord } from '../params.js';
 import { sizeOf, spatialOf, type Shape } from '../shape.js';
@@ -36,11 +36,8 @@ export interface ScaleShiftOptions {
 export const scaleShift = <const S extends Shape>(shape: S, options: ScaleShiftOptions = {}): Bijector<S, S> =>
   built({ kind: 'scaleShift', shape, scale: options.scale ?? 1, shift: options.shift ?? 0, learnable: options.learnable ?? false });
 
-const interval = (a: number, b: number): Domain => {
-  const low = Math.min(a, b);
-  const high = Math.max(a, b);
-  return low === -Infinity && high === Infinity ? real : { kind: 'interval', low, high };
-};
+/** The interval between two ends in either order (a negative scale swaps them). */
+const between = (a: number, b: number): Domain => interval(Math.min(a, b), Math.max(a, b));
 
 const positions = ({ shape }: ScaleShiftSpec): number => sizeOf(spatialOf(shape));
 
@@ -64,11 +61,11 @@ export const scaleShiftDefinition = defineBijector<ScaleShiftSpec>({
     input: (spec, outs) =>
       spec.learnable
         ? ontoReals.input(spec, outs)
-        : outs.map((d) => (d.kind === 'interval' ? interval((d.low - spec.shift) / spec.scale, (d.high - spec.shift) / spec.scale) : d)),
+        : outs.map((d) => (d.kind === 'interval' ? between((d.low - spec.shift) / spec.scale, (d.high - spec.shift) / spec.scale) : d)),
     image: (spec, ins) =>
       spec.learnable
         ? ontoReals.image(spec, ins)
-        : ins.map((d) => (d.kind === 'interval' ? interval(spec.scale * d.low + spec.shift, spec.scale * d.high + spec.shift) : d)),
+        : ins.map((d) => (d.kind === 'interval' ? between(spec.scale * d.low + spec.shift, spec.scale * d.high + spec.shift) : d)),
   },
   params: {
     shapes: (spec): ShapeRecord => (spec.learnable ? { logScale: [spec.shape[0] as number], shift: [spec.shape[0] as number] } : {}),

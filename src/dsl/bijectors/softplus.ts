@@ -10,7 +10,7 @@ import type * as t from 'io-ts';
 import { sumPerSample } from '../../layers/ops.js';
 import { built } from '../build.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { defineBijector, noParams, real, shapePreserving, unary, type Domain } from '../definition.js';
+import { defineBijector, noParams, real, shapePreserving, unary, interval } from '../definition.js';
 import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
@@ -19,7 +19,6 @@ export type SoftplusSpec = t.TypeOf<typeof codec>;
 
 export const softplus = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'softplus', shape });
 
-const interval = (low: number, high: number): Domain => (low === -Infinity && high === Infinity ? real : { kind: 'interval', low, high });
 const softplusOf = (x: number): number => (x > 30 ? x : Math.log1p(Math.exp(x)));
 const inverseOf = (y: number): number => (y <= 0 ? -Infinity : y > 30 ? y : Math.log(Math.expm1(y)));
 
