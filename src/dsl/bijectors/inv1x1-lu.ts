@@ -25,8 +25,8 @@ export const inv1x1LU = <const S extends Shape>(shape: S): Bijector<S, S> => bui
 const mask = (c: number, keep: (i: number, j: number) => boolean): tf.Tensor2D =>
   tf.tensor2d(Float32Array.from({ length: c * c }, (_, k) => (keep(Math.floor(k / c), k % c) ? 1 : 0)), [c, c]);
 
-/** W from its factors; only L, U and logS are trained (the masks keep them triangular). */
-const weightOf = (p: ParamRecord, c: number): tf.Tensor2D => {
+/** W from its factors; only L, U and logS are trained (the masks keep them triangular). Exported for the ONNX exporter. */
+export const inv1x1LUWeight = (p: ParamRecord, c: number): tf.Tensor2D => {
   const lower = tf.add(tf.mul(param(p, 'lower'), mask(c, (i, j) => i > j)), tf.eye(c));
   // eye * row-broadcast d puts d on the diagonal; tf.diag would do the same but has no gradient in tfjs 4.22.
   const diagonal = tf.mul(tf.eye(c), tf.expandDims(tf.mul(param(p, 'sign'), tf.exp(param(p, 'logS'))), 0));
@@ -60,7 +60,7 @@ export const inv1x1LUDefinition = defineBijector<Inv1x1LUSpec>({
     mixing: ['lower', 'upper'],
   },
   forward: unary(({ shape }, p, x) => ({
-    out: mixChannels(x, weightOf(p, shape[0] as number)),
+    out: mixChannels(x, inv1x1LUWeight(p, shape[0] as number)),
     logDet: perSample(x.shape[0] as number, tf.mul(tf.sum(param(p, 'logS')), positionsOf(shape))),
   })),
   inverse: unary(({ shape }, p, y) => {
@@ -68,7 +68,7 @@ export const inv1x1LUDefinition = defineBijector<Inv1x1LUSpec>({
     // Cached per set of factor tensors, so W is not even rebuilt when they repeat (sampling).
     const keys = ['lower', 'upper', 'logS', 'permutation', 'sign'].map((k) => param(p, k));
     return {
-      out: mixChannels(y, inverseMatrixOf(keys, () => weightOf(p, c), c)),
+      out: mixChannels(y, inverseMatrixOf(keys, () => inv1x1LUWeight(p, c), c)),
       logDet: perSample(y.shape[0] as number, tf.mul(tf.sum(param(p, 'logS')), -positionsOf(shape))),
     };
   }),
