@@ -29,8 +29,8 @@ export interface ToOnnxOptions {
 
 export const BATCH: Dim = 'N';
 
-/** The symbolic-batch dimensions of the tensor of an event shape. */
-export const tensorDims = (s: Shape): Dim[] => [BATCH, ...tensorShape(s, 1).slice(1)];
+/** The symbolic-batch dimensions of the tensor of an event shape (`batch` names the batch dimension). */
+export const tensorDims = (s: Shape, batch: Dim = BATCH): Dim[] => [batch, ...tensorShape(s, 1).slice(1)];
 
 /** Names of a list of tensors: `stem` alone for one, stem0, stem1, ... for several. */
 export const namesOf = (stem: string, n: number): string[] => (n === 1 ? [stem] : Array.from({ length: n }, (_, i) => `${stem}${i}`));

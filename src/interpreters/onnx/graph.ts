@@ -133,6 +133,17 @@ export class Graph {
     return name;
   }
 
+  /** An int64 scalar constant (Range's bounds). */
+  intScalar(value: number): string {
+    const key = `s:${value}`;
+    const hit = this.constants.get(key);
+    if (hit !== undefined) return hit;
+    const name = this.fresh('int');
+    this.initializers.push({ name, type: INT64, dims: [], data: BigInt64Array.of(BigInt(value)) });
+    this.constants.set(key, name);
+    return name;
+  }
+
   data(): GraphData {
     return { name: this.name, nodes: [...this.nodes], initializers: [...this.initializers], inputs: [...this.inputs], outputs: [...this.outputs] };
   }

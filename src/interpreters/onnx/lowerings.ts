@@ -269,10 +269,10 @@ const inversePermutation = (perm: readonly number[]): number[] => {
 };
 
 /** NHWC [N,H,W,C] -> [N,H/2,2,W/2,2,C] -> [N,H/2,W/2,C,2,2] -> [N,H/2,W/2,4C] (src/dsl/bijectors/squeeze.ts). */
-const spaceToDepth = (g: Graph, x: string, c: number, h: number, w: number): string =>
+export const spaceToDepth = (g: Graph, x: string, c: number, h: number, w: number): string =>
   reshapeBatch(g, transpose(g, reshapeBatch(g, x, [h / 2, 2, w / 2, 2, c]), [0, 1, 3, 5, 2, 4]), [h / 2, w / 2, 4 * c]);
 
 /** The inverse: [N,H,W,4C] -> [N,H,W,C,2,2] -> [N,H,2,W,2,C] -> [N,2H,2W,C]. */
-const depthToSpace = (g: Graph, y: string, c4: number, h: number, w: number): string =>
+export const depthToSpace = (g: Graph, y: string, c4: number, h: number, w: number): string =>
   reshapeBatch(g, transpose(g, reshapeBatch(g, y, [h, w, c4 / 4, 2, 2]), [0, 1, 4, 2, 5, 3]), [2 * h, 2 * w, c4 / 4]);
 

@@ -1,0 +1,192 @@
+/**
+ * CAFLOW as ONNX models (opset 17), composed from the flows' lowerings (src/interpreters/onnx):
+ *
+ * - 'forward' (toLatents):   W, Y -> z{i}_{j} (latent j of G_i, j = its scale), logp = log p(W | Y)
+ * - 'inverse' (fromLatents): z{i}_{j}, Y -> W, logp = log p(W | Y) of the generated W
+ * - 'sample' (sample()):     Y [B], noise{i}_{j} [B*k] (standard normal), temperature [n] (one per
+ *                            scale) -> W [B*k] and logp [B*k], the k samples of condition b at rows
+ *                            b*k..b*k+k-1, best first (ranked by logp as sample() ranks them)
+ * - 'likelihood':            W, Y -> logp = log p(W | Y), logpY = log p_R(Y), joint = lambda logpY + logp
+ *
+ * Tensors are NHWC with a symbolic batch; log-likelihoods are in nats per sample.
+ */
+import { signature } from '../dsl/signature.js';
+import type { Shape } from '../dsl/shape.js';
+import { BATCH, encodeModel, Graph, lowerFlow, onnxOps, spaceToDepth, tensorDims, total, type ContextValues, type LogDet } from '../interpreters/onnx/index.js';
+import type { ParamTree } from '../dsl/params.js';
+import { dName, lName } from './conditional.js';
+import { imageShapes, type CaflowSpec } from './model.js';
+import type { CaflowParams } from './params.js';
+
+
+export type CaflowDirection = 'forward' | 'inverse' | 'sample' | 'likelihood';
+export const caflowDirections: readonly CaflowDirection[] = ['forward', 'inverse', 'sample', 'likelihood'];
+
+export interface CaflowOnnxOptions {
+  readonly direction: CaflowDirection;
+  /** Samples per condition of the 'sample' graph (default 8). */
+  readonly k?: number;
+}
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** Name of latent j (its scale) of G_i in the forward and inverse graphs, and of its noise in 'sample'. */
+export const latentName = (i: number, scale: number): string => `z${i}_${scale}`;
+export const noiseName = (i: number, scale: number): string => `noise${i}_${scale}`;
+
+/** The latents of G_i with their scales (CAFLOW: i..n-1; Dual-Glow+: i). */
+export const priorLatents = (m: CaflowSpec, i: number): Array<{ scale: number; shape: Shape }> =>
+  imageShapes(signature(m.priors[i] as CaflowSpec['priors'][number]).outs, 'latent of a prior').map((shape, j) => ({ scale: i + j, shape }));
+
+/** log N(z; 0, I) per sample, summed over the latents: -0.5 sum z^2 - D log(2 pi)/2. */
+const latentsLogProb = (g: Graph, zs: readonly string[], shapes: readonly Shape[]): string => {
+  const squares = zs.map((z) => onnxOps.sumPerSample(g, onnxOps.square(g, z)));
+  const sumSquares = squares.length === 1 ? (squares[0] as string) : g.op('Sum', squares);
+  const dims = shapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
+  return onnxOps.shift(g, onnxOps.scale(g, sumSquares, -0.5), -dims * HALF_LOG_2PI);
+};
+
+/** The named, squeezed conditioning of G_i (src/caflow/likelihood.ts conditioningFor). */
+const conditioningFor = (m: CaflowSpec, i: number, sqL: readonly string[], sqD: readonly string[]): ContextValues => {
+  const ctx: Record<string, string> = { [dName(i)]: sqD[i] as string };
+  if (m.variant === 'caflow') {
+    for (let j = i + 1; j < m.priors.length; j++) {
+      ctx[lName(j)] = sqL[j] as string;
+      ctx[dName(j)] = sqD[j] as string;
+    }
+  }
+  return ctx;
+};
+
+const squeezeAll = (g: Graph, xs: readonly string[], shapes: readonly Shape[]): string[] =>
+  xs.map((x, i) => {
+    const [c, h, w] = shapes[i] as [number, number, number];
+    return spaceToDepth(g, x, c, h, w);
+  });
+
+interface Pass {
+  readonly outs: string[];
+  readonly logDet: string;
+}
+
+const pass = (g: Graph, flow: CaflowSpec['encoderY'], params: ParamTree, dir: 'forward' | 'inverse', ins: readonly string[], ctx: ContextValues, path: string, paramPath: string): Pass => {
+  const { outs, logDet } = lowerFlow(g, flow, params, dir, ins, ctx, {}, { path, paramPath });
+  return { outs, logDet: total(g, logDet as LogDet, ins[0] as string) };
+};
+
+/** D = R(Y), squeezed. */
+const encodeCondition = (g: Graph, m: CaflowSpec, params: CaflowParams, y: string): { sqD: string[]; r: Pass } => {
+  const r = pass(g, m.encoderY, params.R, 'forward', [y], {}, '$.encoderY', 'R');
+  return { sqD: squeezeAll(g, r.outs, signature(m.encoderY).outs), r };
+};
+
+/** G_{n-1}^-1, ..., G_0^-1 then T^-1: W and log p(W | Y) from latents z[i] (in G_i's output order). */
+const fromLatents = (g: Graph, m: CaflowSpec, params: CaflowParams, z: readonly (readonly string[])[], sqD: readonly string[]): { w: string; logp: string } => {
+  const n = m.priors.length;
+  const lShapes = signature(m.encoderW).outs;
+  const L: string[] = new Array<string>(n);
+  const sqL: string[] = new Array<string>(n);
+  const terms: string[] = [];
+  for (let i = n - 1; i >= 0; i--) {
+    const zi = z[i] as readonly string[];
+    const back = pass(g, m.priors[i] as CaflowSpec['encoderY'], params.G[i] as ParamTree, 'inverse', zi, conditioningFor(m, i, sqL, sqD), `$.priors[${i}]`, `G.${i}`);
+    L[i] = back.outs[0] as string;
+    const [c, h, w] = lShapes[i] as [number, number, number];
+    sqL[i] = spaceToDepth(g, L[i] as string, c, h, w);
+    terms.push(onnxOps.sub(g, latentsLogProb(g, zi, priorLatents(m, i).map((l) => l.shape)), back.logDet));
+  }
+  const t = pass(g, m.encoderW, params.T, 'inverse', L, {}, '$.encoderW', 'T');
+  const sum = terms.length === 1 ? (terms[0] as string) : g.op('Sum', terms);
+  return { w: t.outs[0] as string, logp: onnxOps.sub(g, sum, t.logDet) };
+};
+
+/** T, then G_0..G_{n-1} forward: latents and log p(W | Y). */
+const toLatents = (g: Graph, m: CaflowSpec, params: CaflowParams, w: string, sqD: readonly string[]): { z: string[][]; logp: string } => {
+  const t = pass(g, m.encoderW, params.T, 'forward', [w], {}, '$.encoderW', 'T');
+  const sqL = squeezeAll(g, t.outs, signature(m.encoderW).outs);
+  const terms = [t.logDet];
+  const z = m.priors.map((prior, i) => {
+    const f = pass(g, prior, params.G[i] as ParamTree, 'forward', [t.outs[i] as string], conditioningFor(m, i, sqL, sqD), `$.priors[${i}]`, `G.${i}`);
+    terms.push(onnxOps.add(g, latentsLogProb(g, f.outs, priorLatents(m, i).map((l) => l.shape)), f.logDet));
+    return f.outs;
+  });
+  return { z, logp: g.op('Sum', terms) };
+};
+
+/** [B, ...] -> [B*k, ...], each row repeated k times in place (src/caflow/sample.ts repeatEach). */
+const repeatEach = (g: Graph, x: string, dims: readonly number[], k: number): string => {
+  if (k === 1) return x;
+  const expanded = g.op('Expand', [g.op('Unsqueeze', [x, g.ints([1])]), g.ints([1, k, ...dims.map(() => 1)])]);
+  return onnxOps.reshapeBatch(g, expanded, dims);
+};
+
+/** Sorts the k rows of each condition by logp, best first: TopK per condition, then gathers the rows. */
+const rank = (g: Graph, w: string, logp: string, k: number): { w: string; logp: string } => {
+  const [values, indices] = g.nodeN('TopK', [onnxOps.reshapeBatch(g, logp, [k]), g.ints([k])], 2, { axis: 1, largest: 1, sorted: 1 }) as [string, string];
+  const conditions = g.op('Div', [g.op('Gather', [g.op('Shape', [logp]), g.intScalar(0)], { axis: 0 }), g.intScalar(k)]);
+  const offsets = g.op('Mul', [g.op('Range', [g.intScalar(0), conditions, g.intScalar(1)]), g.intScalar(k)]);
+  const rows = g.op('Reshape', [g.op('Add', [indices, g.op('Unsqueeze', [offsets, g.ints([1])])]), g.ints([-1])]);
+  return { w: g.op('Gather', [w, rows], { axis: 0 }), logp: g.op('Reshape', [values, g.ints([-1])]) };
+};
+
+/** The ONNX model of one of CAFLOW's graphs (see the module comment). */
+export const caflowToOnnx = (m: CaflowSpec, params: CaflowParams, options: CaflowOnnxOptions): Uint8Array => {
+  const g = new Graph(`caflow-${options.direction}`);
+  const [wShape] = signature(m.encoderW).ins as [Shape];
+  const [yShape] = signature(m.encoderY).ins as [Shape];
+  const n = m.priors.length;
+  const k = options.k ?? 8;
+  const props: Record<string, string> = { direction: options.direction, model: JSON.stringify(m) };
+  switch (options.direction) {
+    case 'forward':
+    case 'likelihood': {
+      const w = g.input('W', tensorDims(wShape));
+      const y = g.input('Y', tensorDims(yShape));
+      const { sqD, r } = encodeCondition(g, m, params, y);
+      const { z, logp } = toLatents(g, m, params, w, sqD);
+      if (options.direction === 'forward') {
+        z.forEach((zi, i) => priorLatents(m, i).forEach(({ scale, shape }, j) => g.output(latentName(i, scale), zi[j] as string, tensorDims(shape))));
+        g.output('logp', logp, [BATCH]);
+        break;
+      }
+      const dShapes = signature(m.encoderY).outs;
+      const logpY = onnxOps.add(g, latentsLogProb(g, r.outs, dShapes), r.logDet);
+      g.output('logp', logp, [BATCH]);
+      g.output('logpY', logpY, [BATCH]);
+      g.output('joint', onnxOps.add(g, onnxOps.scale(g, logpY, m.lambda), logp), [BATCH]);
+      props['lambda'] = String(m.lambda);
+      break;
+    }
+    case 'inverse': {
+      const z = m.priors.map((_, i) => priorLatents(m, i).map(({ scale, shape }) => g.input(latentName(i, scale), tensorDims(shape))));
+      const y = g.input('Y', tensorDims(yShape));
+      const { sqD } = encodeCondition(g, m, params, y);
+      const out = fromLatents(g, m, params, z, sqD);
+      g.output('W', out.w, tensorDims(wShape));
+      g.output('logp', out.logp, [BATCH]);
+      break;
+    }
+    case 'sample': {
+      if (!(Number.isInteger(k) && k >= 1)) throw new RangeError(`caflowToOnnx: k must be a positive integer, got ${k}`);
+      // Y has B rows, the noise and the outputs B*k: two symbolic sizes.
+      const y = g.input('Y', tensorDims(yShape, 'B'));
+      const noise = m.priors.map((_, i) => priorLatents(m, i).map(({ scale, shape }) => ({ scale, value: g.input(noiseName(i, scale), tensorDims(shape)) })));
+      const temperature = g.input('temperature', [n]);
+      // R runs once per condition; its squeezed latents are repeated for the k samples.
+      const { sqD } = encodeCondition(g, m, params, y);
+      const dShapes = signature(m.encoderY).outs;
+      const sqDk = sqD.map((d, j) => {
+        const [c, h, w] = dShapes[j] as [number, number, number];
+        return repeatEach(g, d, [h / 2, w / 2, 4 * c], k);
+      });
+      const z = noise.map((latents) => latents.map(({ scale, value }) => onnxOps.mul(g, value, g.op('Gather', [temperature, g.ints([scale])], { axis: 0 }))));
+      const out = fromLatents(g, m, params, z, sqDk);
+      const ranked = rank(g, out.w, out.logp, k);
+      g.output('W', ranked.w, tensorDims(wShape));
+      g.output('logp', ranked.logp, [BATCH]);
+      props['k'] = String(k);
+      break;
+    }
+  }
+  return encodeModel(g.data(), { docString: `CAFLOW ${options.direction} graph (typed-flows)`, props });
+};
