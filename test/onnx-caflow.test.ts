@@ -40,7 +40,7 @@ const paramsOf = (m: CaflowSpec, seed: number): CaflowParams => ({
 const release = (p: CaflowParams): void => [p.R, p.T, ...p.G].forEach((t) => disposeParams(t as ParamTree));
 
 /** Dequantised 8-bit images: what the encoders' logit takes. */
-const pixels = (shape: readonly number[], seed: number): tf.Tensor4D => tf.randomUniform(shape, 0.5, 255.5, 'float32', seed) as tf.Tensor4D;
+const pixels = (shape: readonly [number, number, number, number], seed: number): tf.Tensor4D => tf.randomUniform<tf.Rank.R4>([...shape], 0.5, 255.5, 'float32', seed);
 
 describe.each(['caflow', 'dualglow'] as const)('%s', (variant) => {
   const m = model(variant);
@@ -50,7 +50,7 @@ describe.each(['caflow', 'dualglow'] as const)('%s', (variant) => {
     const b = 2;
     const k = 3;
     const y = pixels([b, 8, 8, 1], 5);
-    const noise = m.priors.map((_, i) => priorLatents(m, i).map(({ shape }, j) => seededNormal(tensorShape(shape, b * k), 1, 40 + 10 * i + j) as tf.Tensor4D));
+    const noise = m.priors.map((_, i) => priorLatents(m, i).map(({ shape }, j) => seededNormal<tf.Rank.R4>(tensorShape(shape, b * k) as [number, number, number, number], 1, 40 + 10 * i + j)));
     const temperature = [0.9, 0.6];
     const ref = sample(m, params)(y, { k, temperature, noise });
     const feeds: Record<string, tf.Tensor> = { Y: y, temperature: tf.tensor1d(temperature) };
