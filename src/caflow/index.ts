@@ -4,7 +4,7 @@ export * from './params.js';
 export { encoderSpec, encoderLatentShapes, type EncoderOptions } from './encoder.js';
 export { conditionalSpec, squeezedShape, dName, lName, type ConditionalOptions } from './conditional.js';
 export { logLikelihood, caflowLoss, conditionalBitsPerDim, conditioningFor, type LogLikelihood } from './likelihood.js';
-export { sample, repeatEach, type SampleOptions, type Samples } from './sample.js';
+export { sample, sampleNoise, temperatures, repeatEach, type SampleOptions, type Samples } from './sample.js';
 export { initCaflow } from './init.js';
 export { dequantize, quantize } from './quantize.js';
 export { standardNormalLogProb, latentsLogProb } from './gaussian.js';

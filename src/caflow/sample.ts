@@ -58,15 +58,29 @@ const noiseAt = (noise: SampleOptions['noise'], i: number, j: number, shape: rea
   return t;
 };
 
+/**
+ * The standard normal noise sample() draws from `seed` for `rows` = B*k rows: [i][j] for latent j of
+ * G_i, seeded by seed + 100 i + j. Exported so that other engines (the ONNX sampling graph) can be fed
+ * exactly the noise sample() uses.
+ */
+export const sampleNoise = (m: CaflowSpec, rows: number, seed: number): tf.Tensor4D[][] =>
+  m.priors.map((prior, i) =>
+    imageShapes(signature(prior).outs, 'latent of a prior').map(([c, h, w]: Shape3, j) => seededNormal<tf.Rank.R4>([rows, h, w, c], 1, seed + 100 * i + j)),
+  );
+
+/** The temperature of each scale (index = scale), as sample() applies it. */
+export const temperatures = (m: CaflowSpec, t: SampleOptions['temperature']): number[] => m.priors.map((_, scale) => temperatureAt(t, scale));
+
 export const sample = (m: CaflowSpec, params: CaflowParams) => (y: tf.Tensor4D, options: SampleOptions): Samples => {
   const { k } = options;
   const seed = options.seed ?? 0;
   const unranked = tf.tidy(() => {
     const rows = y.shape[0] * k;
+    const drawn = options.noise === undefined ? sampleNoise(m, rows, seed) : undefined;
     const z = m.priors.map((prior, i) =>
       // CAFLOW's G_i emits latents at scales i..n-1; Dual-Glow+'s only at scale i.
       imageShapes(signature(prior).outs, 'latent of a prior').map(([c, h, w]: Shape3, j) =>
-        tf.mul(noiseAt(options.noise, i, j, [rows, h, w, c]) ?? seededNormal([rows, h, w, c], 1, seed + 100 * i + j), temperatureAt(options.temperature, i + j)) as tf.Tensor4D,
+        tf.mul(noiseAt(options.noise, i, j, [rows, h, w, c]) ?? (drawn?.[i]?.[j] as tf.Tensor4D), temperatureAt(options.temperature, i + j)) as tf.Tensor4D,
       ),
     );
     return fromLatents(m, params)(z, repeatEach(y, k));

@@ -17,6 +17,8 @@ import { SpecError } from '../dsl/errors.js';
 import { CheckpointError } from '../io/safetensors.js';
 import { TrainingDivergedError } from '../training/step.js';
 import { CouldNotRunError, UsageError } from './io.js';
+import { OnnxExportError } from '../interpreters/onnx/errors.js';
+import { OnnxRuntimeMissingError } from '../node/onnx-runtime.js';
 
 export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, couldNotRun: 3 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -158,6 +160,9 @@ export const describeError = (e: unknown, env: NodeJS.ProcessEnv = process.env):
   if (e instanceof CheckpointError) return say(EXIT.badInput, [e.summary, ...firstProblems(e.problems).map((p) => `  ${p}`)].join('\n'));
   if (e instanceof UsageError || e instanceof SpecError) return say(EXIT.badInput, e.message);
   if (e instanceof CouldNotRunError) return say(EXIT.couldNotRun, e.message);
+  // A model the ONNX exporter cannot lower: the message names the spec path.
+  if (e instanceof OnnxExportError) return say(EXIT.badInput, `cannot export to ONNX: ${e.message}`);
+  if (e instanceof OnnxRuntimeMissingError) return say(EXIT.couldNotRun, e.message);
   if (e instanceof BackendError) {
     const message = e.message.replace(/^typed-flows: /, '');
     // No backend was tried: the name itself (or the thread count) is wrong.

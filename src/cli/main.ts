@@ -18,6 +18,9 @@ import { existsSync } from 'node:fs';
 import { seedRunName, sweepSeeds } from '../experiments/seeds.js';
 import type { PixelRange } from '../metrics/features.js';
 import { describeError } from './errors.js';
+import { exportFormats, type ExportFormat } from './commands/export.js';
+import { caflowDirections, type CaflowDirection } from '../caflow/onnx.js';
+import { engines, type Engine } from './engine.js';
 import { checkLayers, checkVerify, specCost } from './limits.js';
 
 const integer = (name: string, min: number) => (value: string): number => {
@@ -113,6 +116,10 @@ program
 
 const out = (): Option => new Option('--out <dir>', 'directory of runs').default('runs');
 
+/** Where sample and eval run the model. */
+const engineOption = (): Option =>
+  new Option('--engine <engine>', 'tfjs: the tfjs interpreters; onnx: the exported graphs on onnxruntime-node (an optional dependency), same noise and schedule').choices(engines).default('tfjs');
+
 const configFrom = async (o: { config?: string; preset?: string; name?: string; steps?: number }): Promise<RunConfig> => {
   if ((o.config === undefined) === (o.preset === undefined)) {
     throw new UsageError(`train: give exactly one of --config <file.json> or --preset <name> (presets: ${Object.keys(presets).join(', ')}).`);
@@ -195,8 +202,9 @@ program
   .option('--lpips-weights <file.safetensors>', "LPIPS weights: the state_dict of lpips.LPIPS(net='alex') as safetensors (docs/experiments.md, \"LPIPS and FID\")")
   .option('--fid-model <model.json>', 'FID feature network: a TensorFlow.js graph- or layers-model (e.g. InceptionV3 pool3 from tensorflowjs_converter)')
   .option('--fid-range <lo,hi>', 'pixel range the FID network takes (0..255 is mapped to it)', pixelRange, [-1, 1] as PixelRange)
+  .addOption(engineOption())
   .addOption(out())
-  .action(async (o: { name: string; out: string; lpipsWeights?: string; fidModel?: string; fidRange: PixelRange }) => {
+  .action(async (o: { name: string; out: string; lpipsWeights?: string; fidModel?: string; fidRange: PixelRange; engine: Engine }) => {
     checkRunName(o.name);
     await backendOf(true);
     const { evalCommand } = await import('./commands/eval.js');
@@ -204,6 +212,7 @@ program
       ...(o.lpipsWeights === undefined ? {} : { lpipsWeights: o.lpipsWeights }),
       ...(o.fidModel === undefined ? {} : { fidModel: o.fidModel }),
       fidRange: o.fidRange,
+      engine: o.engine,
     });
     const perceptual = `${m.lpips === null ? '' : `, LPIPS ${m.lpips.toFixed(4)}`}${m.fid === null ? '' : `, FID ${m.fid.toFixed(2)} (${m.perceptual.fidSamples} vs ${m.perceptual.fidSamples} images)`}`;
     console.log(`${o.name}: NLL ${m.bitsPerDim.toFixed(3)} bits/dim, RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}${perceptual}; grid ${m.grid}`);
@@ -219,8 +228,9 @@ program
   .option('--temperature <t>', 'sampling temperature (default: the config\'s)', positive)
   .option('--seed <n>', 'seed', integer('seed', 0), 0)
   .option('--output <file.png>', 'where to write the grid')
+  .addOption(engineOption())
   .addOption(out())
-  .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string }) => {
+  .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string; engine: Engine }) => {
     checkRunName(o.name);
     await backendOf(true);
     const { sampleCommand } = await import('./commands/sample.js');
@@ -229,16 +239,26 @@ program
 
 program
   .command('export')
-  .description('write a run\'s trained model without optimizer state (a third of the size): what eval, sample and the browser playground need')
+  .description(
+    "write a run's trained model: by default the model file without optimizer state (a third of the size: what eval, sample and the browser playground need); " +
+      'with --format onnx one of its CAFLOW graphs as an ONNX model (docs/export.md)',
+  )
   .requiredOption('--name <name>', 'the run to export')
-  .requiredOption('--output <file.safetensors>', 'where to write the model file')
+  .requiredOption('--output <file>', 'where to write the model (.safetensors, or .onnx with --format onnx)')
+  .addOption(new Option('--format <format>', 'safetensors: the model file; onnx: an ONNX graph (opset 17)').choices(exportFormats).default('safetensors'))
+  .addOption(new Option('--direction <graph>', 'with --format onnx: sample (Y + noise -> k ranked samples and log p(W|Y)), likelihood (W, Y -> log p(W|Y)), forward (W, Y -> latents) or inverse (latents, Y -> W); default sample').choices(caflowDirections))
+  .option('--k <n>', "with --format onnx --direction sample: samples per condition (default: the run's eval.samples)", integer('k', 1))
   .addOption(out())
-  .action(async (o: { name: string; output: string; out: string }) => {
+  .action(async (o: { name: string; output: string; out: string; format: ExportFormat; direction?: CaflowDirection; k?: number }) => {
     checkRunName(o.name);
     await backendOf(true);
     const { exportCommand } = await import('./commands/export.js');
-    const r = await exportCommand(o.out, o.name, o.output);
-    console.log(`${o.output}: ${r.task} model at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
+    const r = await exportCommand(o.out, o.name, o.output, {
+      format: o.format,
+      ...(o.direction === undefined ? {} : { direction: o.direction }),
+      ...(o.k === undefined ? {} : { k: o.k }),
+    });
+    console.log(`${o.output}: ${r.task} ${r.what} at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
   });
 
 program

@@ -30,6 +30,12 @@ export interface EvaluateOptions {
   readonly nllDraws?: number;
   /** Networks for LPIPS / FID; a score whose network is missing is null. */
   readonly perceptual?: PerceptualModels;
+  /**
+   * The ranked 8-bit samples of the first `conditions` conditions and the held-out NLL, computed by
+   * another engine (ONNX Runtime: src/node/caflow-onnx.ts) on the same schedule; evaluate then scores
+   * them instead of running tfjs. Not disposed here.
+   */
+  readonly computed?: { readonly ranked: tf.Tensor4D; readonly nll: HeldOutNll };
 }
 
 export interface ImageScores {
@@ -93,16 +99,25 @@ const noiseSeed = (seed: number, draw: number, start: number): number => 1 + see
 const pairBits = (m: CaflowSpec, params: CaflowParams, w: tf.Tensor4D, y: tf.Tensor4D): Float32Array =>
   tf.tidy(() => conditionalBitsPerDim(logLikelihood(m, params)(w, y).conditional, w).dataSync() as Float32Array);
 
+/** One batch to score: continuous W and Y, and where its per-pair bits/dim go. */
+export interface NllJob {
+  readonly w: tf.Tensor4D;
+  readonly y: tf.Tensor4D;
+  readonly record: (bits: Float32Array) => void;
+}
+
+export interface NllOptions {
+  readonly draws?: number;
+  readonly seed?: number;
+  readonly batchSize?: number;
+}
+
 /**
- * Held-out conditional NLL over all pairs: `draws` draws of uniform dequantisation noise on W (the
- * bound), with standard errors, and the mid-bin figure. Y is dequantised at mid-bin.
+ * The held-out NLL's batches (mid-bin, then each noise draw, per batch of pairs) as jobs, and its
+ * statistics as the generator's return value: one schedule for every engine that scores the jobs
+ * (tfjs here, ONNX Runtime in src/node/caflow-onnx.ts). Each job's tensors are disposed after it is recorded.
  */
-export const heldOutNll = (
-  m: CaflowSpec,
-  params: CaflowParams,
-  data: PairedData,
-  o: { readonly draws?: number; readonly seed?: number; readonly batchSize?: number } = {},
-): HeldOutNll => {
+export function* heldOutNllJobs(data: PairedData, o: NllOptions = {}): Generator<NllJob, HeldOutNll, void> {
   const draws = o.draws ?? 8;
   const seed = o.seed ?? 0;
   const batchSize = o.batchSize ?? 32;
@@ -114,13 +129,18 @@ export const heldOutNll = (
     const { w, y } = pairsAt(data, range(start, Math.min(data.count, start + batchSize)));
     const yc = dequantize(y, 'center');
     const wc = dequantize(w, 'center');
-    for (const b of pairBits(m, params, wc, yc)) midTotal += b;
+    yield { w: wc, y: yc, record: (bits) => bits.forEach((b) => (midTotal += b)) };
     for (let k = 0; k < draws; k++) {
       const wu = dequantize(w, 'uniform', noiseSeed(seed, k, start));
-      pairBits(m, params, wu, yc).forEach((b, i) => {
-        perDraw[k] = (perDraw[k] as number) + b;
-        perPair[start + i] = (perPair[start + i] as number) + b / draws;
-      });
+      yield {
+        w: wu,
+        y: yc,
+        record: (bits) =>
+          bits.forEach((b, i) => {
+            perDraw[k] = (perDraw[k] as number) + b;
+            perPair[start + i] = (perPair[start + i] as number) + b / draws;
+          }),
+      };
       wu.dispose();
     }
     tf.dispose([w, y, yc, wc]);
@@ -133,6 +153,18 @@ export const heldOutNll = (
     draws,
     midBin: midTotal / data.count,
   };
+}
+
+/**
+ * Held-out conditional NLL over all pairs: `draws` draws of uniform dequantisation noise on W (the
+ * bound), with standard errors, and the mid-bin figure. Y is dequantised at mid-bin.
+ */
+export const heldOutNll = (m: CaflowSpec, params: CaflowParams, data: PairedData, o: NllOptions = {}): HeldOutNll => {
+  const jobs = heldOutNllJobs(data, o);
+  for (let next = jobs.next(); ; next = jobs.next()) {
+    if (next.done === true) return next.value;
+    next.value.record(pairBits(m, params, next.value.w, next.value.y));
+  }
 };
 
 /** Mean conditional NLL in bits/dim over all pairs with uniform dequantisation noise (see heldOutNll). */
@@ -151,10 +183,10 @@ export const sampleRanked = (m: CaflowSpec, params: CaflowParams, y8: tf.Tensor4
 export const evaluate = (m: CaflowSpec, params: CaflowParams, data: PairedData, o: EvaluateOptions): Evaluation => {
   const n = Math.min(o.conditions, data.count);
   const { w, y } = pairsAt(data, range(0, n));
-  const ranked = sampleRanked(m, params, y, o);
+  const ranked = o.computed?.ranked ?? sampleRanked(m, params, y, o);
   const best = tf.tidy(() => tf.gather(ranked, range(0, n).map((i) => i * o.samples)) as tf.Tensor4D);
   const sameShape = w.shape.every((d, i) => d === y.shape[i]);
-  const nll = heldOutNll(m, params, data, {
+  const nll = o.computed?.nll ?? heldOutNll(m, params, data, {
     seed: o.seed,
     ...(o.nllDraws === undefined ? {} : { draws: o.nllDraws }),
     ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }),
@@ -168,6 +200,6 @@ export const evaluate = (m: CaflowSpec, params: CaflowParams, data: PairedData, 
     pairs: data.count,
     ...perceptualScores(best, w, o.perceptual ?? {}),
   };
-  tf.dispose([w, y, ranked, best]);
+  tf.dispose([w, y, best, ...(o.computed === undefined ? [ranked] : [])]);
   return result;
 };

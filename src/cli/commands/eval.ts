@@ -10,6 +10,7 @@ import type { PixelRange } from '../../metrics/features.js';
 import { disposeLpipsWeights, lpipsFeatureSizes } from '../../metrics/lpips.js';
 import { writeImageGrid } from '../../node/png.js';
 import { UsageError } from '../io.js';
+import { withOnnx, type Engine } from '../engine.js';
 import { FID_NOT_COMPUTED, LPIPS_NOT_COMPUTED, readFidModel, readLpipsWeights } from '../perceptual-files.js';
 import { checkSample } from '../limits.js';
 import { loadRunData } from '../run-data.js';
@@ -45,6 +46,8 @@ export interface EvalOptions {
   readonly fidModel?: string;
   /** Pixel range the FID network takes; default [-1, 1] (Keras InceptionV3's preprocess_input). */
   readonly fidRange?: PixelRange;
+  /** Where sampling and the held-out NLL run: tfjs (default) or ONNX Runtime. */
+  readonly engine?: Engine;
 }
 
 export const DEFAULT_FID_RANGE: PixelRange = [-1, 1];
@@ -86,12 +89,33 @@ export const evalCommand = async (root: string, name: string, o: EvalOptions = {
       ...(fidModel === undefined ? {} : { fid: { model: fidModel, range: fidRange } }),
     };
     const began = performance.now();
-    const e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: run.config.train.seed + 7, perceptual });
-    const seconds = (performance.now() - began) / 1000;
+    const k = run.config.eval.samples;
     const rows = Math.min(o.gridRows ?? 8, val.count);
     const { w, y } = pairsAt(val, Array.from({ length: rows }, (_, i) => i));
-    const k = run.config.eval.samples;
-    const samples = sampleRanked(run.model, run.params, y, { samples: k, temperature: run.config.eval.temperature, seed: run.config.train.seed + 11 });
+    const evalSeed = run.config.train.seed + 7;
+    const gridSeed = run.config.train.seed + 11;
+    let e: Evaluation;
+    let samples: tf.Tensor4D;
+    let seconds: number;
+    if (o.engine === 'onnx') {
+      // The same schedule on ONNX Runtime: the ranked samples of the scored conditions and the NLL batches.
+      const conditions = Math.min(run.config.eval.conditions, val.count);
+      const scored = pairsAt(val, Array.from({ length: conditions }, (_, i) => i));
+      const computed = await withOnnx(run.model, run.params, k, async (onnx) => ({
+        ranked: await onnx.sampleRanked(scored.y, { temperature: run.config.eval.temperature, seed: evalSeed }),
+        nll: await onnx.heldOutNll(val, { seed: evalSeed, ...(run.config.eval.nllDraws === undefined ? {} : { draws: run.config.eval.nllDraws }) }),
+        grid: await onnx.sampleRanked(y, { temperature: run.config.eval.temperature, seed: gridSeed }),
+      }));
+      e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: evalSeed, perceptual, computed });
+      // One session serves both, so this time includes the grid's few samples.
+      seconds = (performance.now() - began) / 1000;
+      samples = computed.grid;
+      tf.dispose([scored.w, scored.y, computed.ranked]);
+    } else {
+      e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: evalSeed, perceptual });
+      seconds = (performance.now() - began) / 1000;
+      samples = sampleRanked(run.model, run.params, y, { samples: k, temperature: run.config.eval.temperature, seed: gridSeed });
+    }
     const grid = dir.grid(`t${run.config.eval.temperature}`);
     await writeSampleGrid(grid, y, samples, w, k);
     tf.dispose([w, y, samples]);

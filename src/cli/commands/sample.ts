@@ -1,14 +1,19 @@
-/** `typed-flows sample`: k samples per held-out condition of a run, ranked, as a PNG grid. */
+/** `typed-flows sample`: k samples per held-out condition of a run, ranked, as a PNG grid (on tfjs, or on ONNX Runtime with --engine onnx). */
 import * as tf from '@tensorflow/tfjs';
 import { sampleRanked } from '../../experiments/evaluate.js';
 import { pairsAt } from '../../experiments/paired-data.js';
+import { withOnnx, type Engine } from '../engine.js';
 import { checkSample } from '../limits.js';
 import { loadRunData } from '../run-data.js';
 import { runDir } from '../run-dir.js';
 import { writeSampleGrid } from './eval.js';
 import { loadRun } from './load-run.js';
 
-export const sampleCommand = async (root: string, name: string, o: { k: number; temperature?: number; count: number; output?: string; seed: number }): Promise<string> => {
+export const sampleCommand = async (
+  root: string,
+  name: string,
+  o: { k: number; temperature?: number; count: number; output?: string; seed: number; engine?: Engine },
+): Promise<string> => {
   const dir = runDir(root, name);
   const run = await loadRun(dir);
   const { val } = await loadRunData(run.config);
@@ -16,7 +21,10 @@ export const sampleCommand = async (root: string, name: string, o: { k: number; 
   checkSample(run.model, count, o.k, 'sample');
   const temperature = o.temperature ?? run.config.eval.temperature;
   const { w, y } = pairsAt(val, Array.from({ length: count }, (_, i) => i));
-  const samples = sampleRanked(run.model, run.params, y, { samples: o.k, temperature, seed: o.seed });
+  const samples =
+    o.engine === 'onnx'
+      ? await withOnnx(run.model, run.params, o.k, (onnx) => onnx.sampleRanked(y, { temperature, seed: o.seed }))
+      : sampleRanked(run.model, run.params, y, { samples: o.k, temperature, seed: o.seed });
   const file = o.output ?? dir.grid(`k${o.k}-t${temperature}`);
   await writeSampleGrid(file, y, samples, w, o.k);
   tf.dispose([w, y, samples]);
