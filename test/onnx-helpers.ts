@@ -34,10 +34,21 @@ export const normalisedError = (got: FloatArray | undefined, want: tf.Tensor): n
   return worst;
 };
 
+/** Largest |onnx - tfjs| over the elements (for the record; the tests bound the normalised error). */
+export const absoluteError = (got: FloatArray | undefined, want: tf.Tensor): number => {
+  const w = want.dataSync();
+  let worst = 0;
+  for (let i = 0; i < w.length; i++) worst = Math.max(worst, Math.abs((got?.data[i] ?? NaN) - (w[i] as number)));
+  return worst;
+};
+
 export interface DirectionErrors {
   /** Worst normalised error of the outputs. */
   readonly outputs: number;
   readonly logDet: number;
+  /** Worst absolute errors, for the record. */
+  readonly outputsAbs: number;
+  readonly logDetAbs: number;
 }
 
 const namesOf = (stem: string, n: number): string[] => (n === 1 ? [stem] : Array.from({ length: n }, (_, i) => `${stem}${i}`));
@@ -57,10 +68,13 @@ export const compareFlow = async (flow: AnyFlow, seed: number, batch: number, pe
   try {
     const f = await runOnnx(toOnnx(flow, params, { direction: 'forward' }), { ...Object.fromEntries(namesOf('x', xs.length).map((n, i) => [n, xs[i] as tf.Tensor])), ...ctx });
     const b = await runOnnx(toOnnx(flow, params, { direction: 'inverse' }), { ...Object.fromEntries(namesOf('y', fwd.ys.length).map((n, i) => [n, fwd.ys[i] as tf.Tensor])), ...ctx });
-    return {
-      forward: { outputs: Math.max(...namesOf('y', fwd.ys.length).map((n, i) => normalisedError(f[n], fwd.ys[i] as tf.Tensor))), logDet: normalisedError(f['logdet'], fwd.logDet) },
-      inverse: { outputs: Math.max(...namesOf('x', inv.xs.length).map((n, i) => normalisedError(b[n], inv.xs[i] as tf.Tensor))), logDet: normalisedError(b['logdet'], inv.logDet) },
-    };
+    const errors = (got: { [name: string]: FloatArray }, stem: string, want: readonly tf.Tensor[], logDet: tf.Tensor): DirectionErrors => ({
+      outputs: Math.max(...namesOf(stem, want.length).map((n, i) => normalisedError(got[n], want[i] as tf.Tensor))),
+      logDet: normalisedError(got['logdet'], logDet),
+      outputsAbs: Math.max(...namesOf(stem, want.length).map((n, i) => absoluteError(got[n], want[i] as tf.Tensor))),
+      logDetAbs: absoluteError(got['logdet'], logDet),
+    });
+    return { forward: errors(f, 'y', fwd.ys, fwd.logDet), inverse: errors(b, 'x', inv.xs, inv.logDet) };
   } finally {
     tf.dispose([...xs, ...Object.values(ctx), ...fwd.ys, fwd.logDet, ...inv.xs, inv.logDet]);
     disposeParams(params);

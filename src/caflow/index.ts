@@ -22,3 +22,4 @@ export {
   type CaflowModelFile,
   type LossRecord,
 } from './checkpoint.js';
+export { caflowToOnnx, caflowDirections, latentName, noiseName, priorLatents, type CaflowDirection, type CaflowOnnxOptions } from './onnx.js';
