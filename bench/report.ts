@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { BackendAttempt } from '../src/backend/index.js';
 import type { LoadSnapshot, Machine, Profile, RunSize, Timing } from './common.js';
 import type { DensityResult } from './density.js';
+import type { EnginesResult } from './onnx.js';
 import type { OverheadResult } from './dsl-overhead.js';
 import type { ScalingResult } from './scaling.js';
 import type { VersusResult } from './versus-pytorch.js';
@@ -42,6 +43,8 @@ export interface BenchResults {
   wasmGradients?: WasmGradientsResult;
   /** Section 5 (wasm's own kernels vs typed-flows'); absent in results written before it existed. */
   wasmKernels?: WasmKernelsResult;
+  /** Section 7 (ONNX Runtime vs PyTorch vs tfjs, inference); absent in results written before it existed. */
+  engines?: EnginesResult & { readonly date: string; readonly command: string };
   /** Section 6 (density estimation against PyTorch); absent in results written before it existed. */
   density?: DensityResult;
 }
@@ -198,6 +201,28 @@ const densitySection = (d: DensityResult): string[] => {
     '',
   ];
 };
+
+const enginesSection = (e: NonNullable<BenchResults['engines']>, cores: number): string[] => [
+  '## 7. ONNX Runtime vs PyTorch vs tfjs (inference)',
+  '',
+  `Measured ${e.date} (\`${e.command}\`). The same inference workloads on three engines: ONNX Runtime ${e.onnxRuntime}`,
+  `(onnxruntime-node, CPU execution provider, all ${cores} cores) running the models exported by \`toOnnx\` / \`caflowToOnnx\``,
+  `(docs/export.md); PyTorch ${e.torch.version ?? '(not available)'} CPU, ${e.torch.threads ?? 2} threads, in its own process (\`bench/pytorch/bench.py\`, \`engines\`,`,
+  'under `torch.no_grad`, run first); and the tfjs interpreters on `' + e.tfjsBackend + '`. CAFLOW is the section-2 model after',
+  'data-dependent initialisation; the Glow block is initialised on its input batch. PyTorch\'s 1x1 convolution computes',
+  'log|det W| on every call, while the exported graphs carry it (and W⁻¹) as constants computed at export.',
+  ...(e.torch.note === undefined ? [] : ['', `PyTorch: ${e.torch.note}`]),
+  ...(e.otherProcessesBusy !== null && e.otherProcessesBusy >= 0.1 ? ['', `Other processes used ${pct(e.otherProcessesBusy)} of the CPUs just before: the milliseconds are inflated.`] : []),
+  '',
+  `| workload | ONNX Runtime (ms) | PyTorch (ms) | tfjs-${e.tfjsBackend} (ms) | ONNX Runtime / PyTorch | tfjs / ONNX Runtime |`,
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ...e.figures.map(
+    (f) => `| ${f.workload} | ${spread(f.onnx)} | ${spread(f.pytorch)} | ${spread(f.tfjs)} | ${ratio(f.onnxVsPytorch)} | ${ratio(f.tfjsVsOnnx)} |`,
+  ),
+  '',
+  `Medians, with the fastest and slowest timed run in brackets. Glow block parameters: ${e.glowParams.tfjs.toLocaleString('en-US')} (typed-flows)` +
+    (e.glowParams.pytorch === undefined ? '.' : `, ${e.glowParams.pytorch.toLocaleString('en-US')} (PyTorch).`),
+];
 
 const wasmKernelsSection = (w: WasmKernelsResult): string[] => {
   const [step, sampling] = w.caflow;
@@ -529,6 +554,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
     ...(r.wasmGradients === undefined ? [] : ['', ...wasmGradientsSection(r.wasmGradients)]),
     ...(r.wasmKernels === undefined ? [] : ['', ...wasmKernelsSection(r.wasmKernels)]),
     ...(r.density === undefined ? [] : ['', ...densitySection(r.density)]),
+    ...(r.engines === undefined ? [] : ['', ...enginesSection(r.engines, r.machine.cores)]),
     '',
     ...profileSection(r),
     ...notesSection(),
@@ -558,6 +584,9 @@ export const ratiosOf = (r: BenchResults): Record<string, number | null> => ({
         'wasm/adam/ops-vs-fused': r.wasmKernels.adam.ratio,
       }),
   ...(r.density === undefined ? {} : Object.fromEntries(r.density.rows.map((f) => [`density/${f.dataset.replace(/\s+/g, '_')}/${f.flow}/timePerStep`, f.ratio ?? null]))),
+  ...(r.engines === undefined
+    ? {}
+    : Object.fromEntries(r.engines.figures.flatMap((f) => [[`onnx/${f.id}/onnxRuntime-vs-pytorch`, f.onnxVsPytorch ?? null], [`onnx/${f.id}/tfjs-vs-onnxRuntime`, f.tfjsVsOnnx]]))),
 });
 
 /** Writes bench/results.json and docs/performance.md; returns the paths written (relative to the repo). */

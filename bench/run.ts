@@ -12,11 +12,13 @@
  * 6. Density estimation against the same MAF and NSF in plain PyTorch: held-out NLL after a fixed
  *    budget on 2-D toys and an 8-D Gaussian mixture, and time per step (bench/density.ts,
  *    bench/pytorch/density.py).
+ * 7. Inference on ONNX Runtime (the exported graphs) vs PyTorch CPU vs tfjs: CAFLOW sampling and
+ *    likelihood, a Glow block forward (bench/onnx.ts).
  * Writes bench/results.json and docs/performance.md (bench/report.ts).
  *
  * Options: --quick (fewer repetitions, smaller sweeps); --only-wasm-gradients (run section 4 alone and
  * merge it into the existing bench/results.json, keeping the other sections' numbers); --only-density (the
- * same for section 6); --wait-idle (before each section and each scaling
+ * same for section 6); --only-engines (the same for section 7); --wait-idle (before each section and each scaling
  * point, wait until other processes use less than 10% of the CPUs; 15 minutes of waiting in all at
  * most, then it goes on regardless). Before each section and scaling point the run samples, for one second,
  * how busy the machine is with other processes and records it: other load distorts the ratios (PyTorch's
@@ -28,6 +30,7 @@ import { selectBackend } from '../src/backend/index.js';
 import { busyShare, loadSnapshot, log, machine, runSize, waitForIdle } from './common.js';
 import { runDensity, type DensityResult } from './density.js';
 import { runDslOverhead } from './dsl-overhead.js';
+import { runEngines, type EnginesResult } from './onnx.js';
 import { writeReport, type BenchResults } from './report.js';
 import { runScaling } from './scaling.js';
 import { runPytorchSide, runVersusPytorch } from './versus-pytorch.js';
@@ -72,17 +75,39 @@ const onlyDensity = async (quick: boolean, waitIdle: boolean, args: readonly str
   log(`bench: wrote ${writeReport(results).join(', ')}`);
 };
 
+const logEngines = (e: EnginesResult): void => {
+  for (const f of e.figures)
+    log(`bench:   ${f.id}: ONNX Runtime ${f.onnx.median_ms.toFixed(1)} ms, PyTorch ${f.pytorch?.median_ms.toFixed(1) ?? '–'} ms, tfjs ${f.tfjs.median_ms.toFixed(1)} ms (ORT/PyTorch ${f.onnxVsPytorch ?? '–'}x, tfjs/ORT ${f.tfjsVsOnnx}x)`);
+  if (e.torch.note !== undefined) log(`bench:   PyTorch: ${e.torch.note}`);
+};
+
+/** Section 7 alone, merged into the results of the last full run. */
+const onlyEngines = async (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> => {
+  const path = new URL('./results.json', import.meta.url);
+  const results = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
+  if (waitIdle) await waitForIdle(900);
+  const b = await busyShare();
+  if (b !== undefined && b >= 0.1) log(`bench: warning: other processes use ${(100 * b).toFixed(0)}% of the CPUs; figures will be distorted`);
+  const selection = await selectBackend({ log: (m) => log(m) });
+  log('bench: [7] ONNX Runtime vs PyTorch vs tfjs (alone; merged into bench/results.json)');
+  const engines = await runEngines(runSize(quick), selection.name, b ?? null);
+  results.engines = { ...engines, date: new Date().toISOString(), command: ['npx tsx bench/run.ts', ...args].join(' ') };
+  logEngines(engines);
+  log(`bench: wrote ${writeReport(results).join(', ')}`);
+};
+
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle' && a !== '--only-wasm-gradients' && a !== '--only-density');
+  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle' && a !== '--only-wasm-gradients' && a !== '--only-density' && a !== '--only-engines');
   if (unknown.length > 0) {
-    log(`usage: tsx bench/run.ts [--quick] [--wait-idle] [--only-wasm-gradients | --only-density]   (unknown: ${unknown.join(' ')})`);
+    log(`usage: tsx bench/run.ts [--quick] [--wait-idle] [--only-wasm-gradients | --only-density | --only-engines]   (unknown: ${unknown.join(' ')})`);
     process.exit(2);
   }
   const size = runSize(args.includes('--quick'));
   const waitIdle = args.includes('--wait-idle');
   if (args.includes('--only-wasm-gradients')) return onlyWasmGradients(size.quick, waitIdle, args);
   if (args.includes('--only-density')) return onlyDensity(size.quick, waitIdle, args);
+  if (args.includes('--only-engines')) return onlyEngines(size.quick, waitIdle, args);
   let waited = 0;
   const started = performance.now();
   const loadAtStart = loadSnapshot();
@@ -141,6 +166,11 @@ const main = async (): Promise<void> => {
   const density = runDensity(size.quick, ['npx tsx bench/run.ts', ...args].join(' '), selection.name, busy['density'] ?? null);
   logDensity(density);
 
+  await sampleBusy('engines');
+  log('bench: [7] ONNX Runtime vs PyTorch vs tfjs (inference)');
+  const engines = await runEngines(size, selection.name, busy['engines'] ?? null);
+  logEngines(engines);
+
   const results: BenchResults = {
     date: new Date().toISOString(),
     command: ['npx tsx bench/run.ts', ...args].join(' '),
@@ -157,6 +187,7 @@ const main = async (): Promise<void> => {
     wasmGradients,
     wasmKernels,
     density,
+    engines: { ...engines, date: new Date().toISOString(), command: ['npx tsx bench/run.ts', ...args].join(' ') },
   };
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
   const written = writeReport(results);

@@ -12,7 +12,7 @@ import sys
 import torch
 import torch.nn.functional as F
 
-from caflow import Caflow, latent_channels, soft_clamp
+from caflow import ActNorm, AffineCoupling, Block, Caflow, Inv1x1, latent_channels, soft_clamp
 from timing import timed, warm_up
 
 
@@ -97,6 +97,34 @@ def caflow(cfg, figures, shapes):
     figures["caflow_sample"] = timed(lambda: m.sample(y1, sc["k"], gen), sc["warmup"], sc["reps"])
 
 
+def engines(cfg, figures, shapes):
+    """Section 7 (inference only, torch.no_grad): CAFLOW sampling (k samples of one Y), CAFLOW
+    likelihood of a batch (the joint objective's forward pass: R, T and every G_i), and a Glow block
+    forward (depth x [ActNorm, Inv1x1, AffineCoupling]), on the workloads bench/onnx.ts times on
+    ONNX Runtime and tfjs."""
+    c = cfg["caflow"]
+    torch.manual_seed(0)
+    m = Caflow(c["channels"], c["channels"], c["scales"], c["encoderDepth"], c["conditionalDepth"], c["hidden"], c["hidden"])
+    n, ch, s = c["batch"], c["channels"], c["size"]
+    g = torch.Generator().manual_seed(7)
+    ramp = torch.linspace(0, 200, s).view(1, 1, 1, s)
+    w_pix = torch.floor(torch.clamp(ramp + torch.rand(n, ch, s, s, generator=g) * 55, 0, 255))
+    y_pix = torch.floor(F.avg_pool2d(w_pix, 3, 1, 1, count_include_pad=False) / 2)
+    with torch.no_grad():
+        m.loss(w_pix + 0.5, y_pix + 0.5)  # data-dependent ActNorm init
+        y1 = y_pix[:1] + 0.5
+        gen = torch.Generator().manual_seed(1)
+        figures["engines_caflow_sample"] = timed(lambda: m.sample(y1, cfg["k"], gen), c["warmup"], c["reps"])
+        figures["engines_caflow_likelihood"] = timed(lambda: m.loss(w_pix + 0.5, y_pix + 0.5).item(), c["warmup"], c["reps"])
+        gl = cfg["glow"]
+        gen = torch.Generator().manual_seed(2)
+        block = Block([layer for _ in range(gl["depth"]) for layer in (ActNorm(gl["channels"]), Inv1x1(gl["channels"], gen), AffineCoupling(gl["channels"], 0, gl["hidden"], 2.0))])
+        x = torch.randn(gl["batch"], gl["channels"], gl["size"], gl["size"], generator=gen)
+        block(x)  # data-dependent ActNorm init
+        figures["engines_glow_forward"] = timed(lambda: block(x)[1].sum().item(), gl["warmup"], gl["reps"])
+        shapes["engines_glow_params"] = sum(p.numel() for p in block.parameters())
+
+
 def main():
     cfg = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     threads = int(cfg.get("threads", 2))
@@ -106,6 +134,8 @@ def main():
         coupling(cfg["coupling"], figures, shapes)
     if "caflow" in cfg:
         caflow(cfg["caflow"], figures, shapes)
+    if "engines" in cfg:
+        engines(cfg["engines"], figures, shapes)
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "figures": figures, "shapes": shapes}))
 
 
