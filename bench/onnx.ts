@@ -8,6 +8,7 @@
  * Ratios: ONNX Runtime / PyTorch and tfjs / ONNX Runtime (below 1: the first is faster).
  */
 import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { dequantize, logLikelihood } from '../src/caflow/index.js';
 import { actnorm, affineCoupling, chain, convNet, inv1x1, repeat } from '../src/dsl/index.js';
@@ -38,6 +39,9 @@ export interface EnginesResult {
   readonly figures: EnginesFigure[];
   readonly onnxRuntime: string;
   readonly tfjsBackend: string;
+  /** This section may be merged into the results of a run on another machine (--only-engines). */
+  readonly cpu: string;
+  readonly cores: number;
   readonly torch: { readonly ok: boolean; readonly version?: string; readonly threads?: number; readonly note?: string };
   readonly glowParams: { readonly tfjs: number; readonly pytorch?: number };
   readonly otherProcessesBusy: number | null;
@@ -135,6 +139,8 @@ export const runEngines = async (size: RunSize, tfjsBackend: string, busy: numbe
     ],
     onnxRuntime: onnxRuntimeVersion(),
     tfjsBackend,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
     torch: {
       ok: torchFigures !== undefined,
       ...(availability.version === undefined ? {} : { version: availability.version }),
