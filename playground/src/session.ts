@@ -10,7 +10,8 @@ import { decodeCaflowModel } from '../../src/caflow/checkpoint.js';
 import { imageShapes, type CaflowSpec } from '../../src/caflow/model.js';
 import type { CaflowParams } from '../../src/caflow/params.js';
 import { dequantize, quantize } from '../../src/caflow/quantize.js';
-import { sample } from '../../src/caflow/sample.js';
+import { sample, sampleNoise, temperatures } from '../../src/caflow/sample.js';
+import { caflowToOnnx, noiseName, priorLatents } from '../../src/caflow/onnx.js';
 import { decodeRunConfig } from '../../src/experiments/config.js';
 import { disposeParams, type ParamTree } from '../../src/dsl/params.js';
 import { signature } from '../../src/dsl/signature.js';
@@ -112,29 +113,96 @@ export interface SampleRequest {
 }
 
 /**
- * k samples for one condition (HWC bytes), best first. Each chunk is one batched `sample` call; the
- * seeds of chunk j start at seed + 1000 j so chunks never share noise.
+ * The part of ONNX Runtime's JS API the page uses: onnxruntime-web in the browser, onnxruntime-node
+ * in tests (the same API).
+ */
+export interface OnnxRuntimeLike {
+  readonly InferenceSession: {
+    create(model: Uint8Array): Promise<{
+      run(feeds: { [name: string]: unknown }): Promise<{ readonly [name: string]: { readonly data: unknown } }>;
+      release(): Promise<void>;
+    }>;
+  };
+  readonly Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => unknown;
+}
+
+/** Where samples are computed: the tfjs interpreters, or the exported sampling graph on ONNX Runtime. */
+export type SampleEngine = { readonly kind: 'tfjs' } | { readonly kind: 'onnx'; readonly ort: OnnxRuntimeLike };
+
+type ChunkSampler = (y: tf.Tensor4D, n: number, seed: number) => Promise<{ w: tf.Tensor4D; logLikelihood: Float32Array }>;
+
+/** n samples of Y with tfjs's sample(). */
+const tfjsChunks =
+  (m: PlaygroundModel, temperature: number): ChunkSampler =>
+  async (y, n, seed) => {
+    const s = sample(m.model, m.params)(y, { k: n, temperature, seed });
+    const ll = (await s.logLikelihood.data()) as Float32Array;
+    s.logLikelihood.dispose();
+    return { w: s.w, logLikelihood: ll };
+  };
+
+/**
+ * n samples of Y with the exported sampling graph (one session per chunk size, built on first use),
+ * fed the noise sample() would draw from the same seed.
+ */
+const onnxChunks = (m: PlaygroundModel, temperature: number, ort: OnnxRuntimeLike): { sampler: ChunkSampler; release: () => Promise<void> } => {
+  const sessions = new Map<number, ReturnType<OnnxRuntimeLike['InferenceSession']['create']>>();
+  const t = Float32Array.from(temperatures(m.model, temperature));
+  const sampler: ChunkSampler = async (y, n, seed) => {
+    let session = sessions.get(n);
+    if (session === undefined) {
+      session = ort.InferenceSession.create(caflowToOnnx(m.model, m.params, { direction: 'sample', k: n }));
+      sessions.set(n, session);
+    }
+    const noise = sampleNoise(m.model, n, seed);
+    const feeds: { [name: string]: unknown } = { Y: new ort.Tensor('float32', Float32Array.from(y.dataSync()), y.shape), temperature: new ort.Tensor('float32', t, [t.length]) };
+    m.model.priors.forEach((_, i) =>
+      priorLatents(m.model, i).forEach(({ scale }, j) => {
+        const z = noise[i]?.[j] as tf.Tensor4D;
+        feeds[noiseName(i, scale)] = new ort.Tensor('float32', Float32Array.from(z.dataSync()), z.shape);
+      }),
+    );
+    tf.dispose(noise.flat());
+    const out = await (await session).run(feeds);
+    const [h, w, c] = m.imageShape;
+    return { w: tf.tensor4d(out['W']?.data as Float32Array, [n, h, w, c]), logLikelihood: Float32Array.from(out['logp']?.data as Float32Array) };
+  };
+  return {
+    sampler,
+    release: async () => {
+      for (const s of sessions.values()) await (await s).release();
+    },
+  };
+};
+
+/**
+ * k samples for one condition (HWC bytes), best first. Each chunk is one batched `sample` call (or one
+ * run of the exported sampling graph with the same noise, with the onnx engine); the seeds of chunk j
+ * start at seed + 1000 j so chunks never share noise.
  */
 export const sampleRanked = async (
   m: PlaygroundModel,
   condition: Uint8Array,
   request: SampleRequest,
   onProgress: (done: number, total: number) => void | Promise<void> = () => undefined,
+  engine: SampleEngine = { kind: 'tfjs' },
 ): Promise<RankedSample[]> => {
   const [h, w, c] = m.imageShape;
   const chunk = Math.max(1, request.chunk ?? 2);
   const dims = h * w * c;
   const out: RankedSample[] = [];
+  const onnx = engine.kind === 'onnx' ? onnxChunks(m, request.temperature, engine.ort) : undefined;
+  const chunks = onnx?.sampler ?? tfjsChunks(m, request.temperature);
   const y = tf.tidy(() => dequantize(tf.tensor4d(Float32Array.from(condition), [1, h, w, m.conditionChannels]), 'center'));
   try {
     for (let done = 0, j = 0; done < request.k; j++) {
       const n = Math.min(chunk, request.k - done);
-      const s = sample(m.model, m.params)(y, { k: n, temperature: request.temperature, seed: request.seed + 1000 * j });
+      const s = await chunks(y, n, request.seed + 1000 * j);
       const pixels = tf.tidy(() => quantize(s.w));
-      const [values, ll] = await Promise.all([pixels.data(), s.logLikelihood.data()]);
-      tf.dispose([s.w, s.logLikelihood, pixels]);
+      const values = await pixels.data();
+      tf.dispose([s.w, pixels]);
       for (let i = 0; i < n; i++) {
-        const logLikelihood = ll[i] as number;
+        const logLikelihood = s.logLikelihood[i] as number;
         out.push({ image: Uint8Array.from(values.subarray(i * dims, (i + 1) * dims)), logLikelihood, bitsPerDim: -logLikelihood / (dims * Math.LN2) });
       }
       done += n;
@@ -142,6 +210,7 @@ export const sampleRanked = async (
     }
   } finally {
     y.dispose();
+    await onnx?.release();
   }
   return out.sort((a, b) => b.logLikelihood - a.logLikelihood);
 };
