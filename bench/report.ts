@@ -206,7 +206,7 @@ const enginesSection = (e: NonNullable<BenchResults['engines']>): string[] => [
   '## 7. ONNX Runtime vs PyTorch vs tfjs (inference)',
   '',
   `Measured ${e.date} (\`${e.command}\`) on ${e.cpu}, ${e.cores} cores. The same inference workloads on three engines: ONNX Runtime ${e.onnxRuntime}`,
-  `(onnxruntime-node, CPU execution provider, all ${e.cores} cores) running the models exported by \`toOnnx\` / \`caflowToOnnx\``,
+  `(onnxruntime-node, CPU execution provider, one thread per core) running the models exported by \`toOnnx\` / \`caflowToOnnx\``,
   `(docs/export.md); PyTorch ${e.torch.version ?? '(not available)'} CPU, ${e.torch.threads ?? 2} threads, in its own process (\`bench/pytorch/bench.py\`, \`engines\`,`,
   'under `torch.no_grad`, run first); and the tfjs interpreters on `' + e.tfjsBackend + '`. CAFLOW is the section-2 model after',
   'data-dependent initialisation; the Glow block is initialised on its input batch. PyTorch\'s 1x1 convolution computes',
