@@ -132,6 +132,21 @@ describe.skipIf(!available && !required)('playground in headless Chromium', () =
     expect(await page.locator('[data-testid="result"]').count()).toBe(2);
   }, 180_000);
 
+  it('honours ?engine=onnx: samples come from the exported graph on ONNX Runtime Web', async () => {
+    await page.goto(`${url}?engine=onnx`);
+    await page.waitForSelector('body[data-ready="true"][data-model="sr"]', { timeout: 60_000 });
+    expect(await page.getAttribute('body', 'data-engine')).toBe('onnx');
+    expect(await page.textContent('[data-testid="backend"]')).toContain('samples on ONNX Runtime Web');
+    await page.fill('[data-testid="k"]', '3');
+    await page.click('[data-testid="sample-button"]');
+    await page.waitForSelector('[data-testid="results"][data-state="done"]', { timeout: 120_000 });
+    expect(await page.locator('[data-testid="result"]').count()).toBe(3);
+    expect(await page.textContent('#progress-text')).toMatch(/3 samples in [\d.]+ s on ONNX Runtime Web/);
+    const values = await page.locator('[data-testid="result"]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset['logLikelihood'])));
+    expect(values.every(Number.isFinite)).toBe(true);
+    for (let i = 1; i < values.length; i++) expect(values[i]!).toBeLessThanOrEqual(values[i - 1]!);
+  }, 180_000);
+
   it('raised no uncaught errors in the page', () => {
     expect(pageErrors).toEqual([]);
   });

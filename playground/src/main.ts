@@ -6,8 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { TaskName } from '../../src/tasks/index.js';
 import { CheckpointIndex, decodeAsset, Examples, exampleImages, type ModelEntry } from './assets.js';
 import { chooseBackend, isBrowserBackend } from './backend.js';
+import { isEngineName, loadEngine } from './onnx-engine.js';
 import { boundingBox, boxDownsample, centreLikeMnist } from './digit.js';
-import { conditionOf, disposeModel, errorText, readModelFile, sampleRanked, type PlaygroundModel, type RankedSample } from './session.js';
+import { conditionOf, disposeModel, errorText, readModelFile, sampleRanked, type PlaygroundModel, type RankedSample, type SampleEngine } from './session.js';
 
 const SIZE = 32;
 const PAD = 256;
@@ -321,13 +322,19 @@ const runSampling = async (): Promise<void> => {
   const began = performance.now();
   try {
     const condition = conditionOf(state.task, targetFromPad(), m.imageShape);
-    const samples = await sampleRanked(m, condition, { k, temperature, seed, chunk: 2 }, async (done, total) => {
-      ui.progress.value = done / total;
-      ui.progressText.textContent = `sampling ${done}/${total}…`;
-      await tf.nextFrame(); // let the page paint the progress
-    });
+    const samples = await sampleRanked(
+      m,
+      condition,
+      { k, temperature, seed, chunk: 2 },
+      async (done, total) => {
+        ui.progress.value = done / total;
+        ui.progressText.textContent = `sampling ${done}/${total}…`;
+        await tf.nextFrame(); // let the page paint the progress
+      },
+      engine,
+    );
     renderResults(samples, m.imageShape[2]);
-    ui.progressText.textContent = `${k} samples in ${((performance.now() - began) / 1000).toFixed(1)} s on ${tf.getBackend()}`;
+    ui.progressText.textContent = `${k} samples in ${((performance.now() - began) / 1000).toFixed(1)} s on ${engine.kind === 'onnx' ? 'ONNX Runtime Web' : tf.getBackend()}`;
     ui.results.dataset['state'] = 'done';
   } catch (e) {
     showStatus(`Sampling failed: ${errorText(e)}`);
@@ -353,8 +360,12 @@ const setTask = async (task: TaskName): Promise<void> => {
   await loadBundledModel(task);
 };
 
+/** Where samples are computed: the tfjs interpreters (default) or, with ?engine=onnx, ONNX Runtime Web. */
+let engine: SampleEngine = { kind: 'tfjs' };
+
 const start = async (): Promise<void> => {
   const asked = new URLSearchParams(location.search).get('backend');
+  const engineAsked = new URLSearchParams(location.search).get('engine');
   try {
     const choice = await chooseBackend(isBrowserBackend(asked) ? asked : undefined);
     ui.backend.textContent = choice.name;
@@ -365,6 +376,15 @@ const start = async (): Promise<void> => {
     showStatus(errorText(e));
     return;
   }
+  if (isEngineName(engineAsked) && engineAsked !== 'tfjs') {
+    try {
+      engine = await loadEngine(engineAsked);
+      ui.backend.textContent = `${ui.backend.textContent ?? ''}; samples on ONNX Runtime Web`;
+    } catch (e) {
+      showStatus(`ONNX Runtime Web could not be loaded (${errorText(e)}); sampling with tfjs.`);
+    }
+  }
+  document.body.dataset['engine'] = engine.kind;
   try {
     state.index = decodeAsset(CheckpointIndex, await (await fetch('checkpoints/index.json')).json(), 'checkpoints/index.json');
     state.examples = decodeAsset(Examples, await (await fetch('examples.json')).json(), 'examples.json');
