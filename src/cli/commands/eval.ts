@@ -11,7 +11,7 @@ import { disposeLpipsWeights, lpipsFeatureSizes } from '../../metrics/lpips.js';
 import { writeImageGrid } from '../../node/png.js';
 import { UsageError } from '../io.js';
 import { FID_NOT_COMPUTED, LPIPS_NOT_COMPUTED, readFidModel, readLpipsWeights } from '../perceptual-files.js';
-import { checkSample } from '../limits.js';
+import { conditionsPerSampleBatch } from '../limits.js';
 import { loadRunData } from '../run-data.js';
 import { runDir, writeJson } from '../run-dir.js';
 import { loadRun } from './load-run.js';
@@ -72,7 +72,8 @@ export const evalCommand = async (root: string, name: string, o: EvalOptions = {
   try {
     const run = await loadRun(dir);
     const { val } = await loadRunData(run.config);
-    checkSample(run.model, Math.min(run.config.eval.conditions, val.count), run.config.eval.samples, `eval (the config's eval.conditions and eval.samples)`);
+    // The scored conditions are sampled in batches that fit the memory budget (the paper presets' 256 x 8 do not fit in one).
+    const conditionsPerBatch = conditionsPerSampleBatch(run.model, Math.min(run.config.eval.conditions, val.count), run.config.eval.samples, `eval (the config's eval.samples)`);
     if (lpipsWeights !== undefined) {
       const [, h, w] = val.targetShape;
       try {
@@ -86,7 +87,7 @@ export const evalCommand = async (root: string, name: string, o: EvalOptions = {
       ...(fidModel === undefined ? {} : { fid: { model: fidModel, range: fidRange } }),
     };
     const began = performance.now();
-    const e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: run.config.train.seed + 7, perceptual });
+    const e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: run.config.train.seed + 7, perceptual, conditionsPerBatch });
     const seconds = (performance.now() - began) / 1000;
     const rows = Math.min(o.gridRows ?? 8, val.count);
     const { w, y } = pairsAt(val, Array.from({ length: rows }, (_, i) => i));
