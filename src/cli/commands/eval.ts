@@ -74,6 +74,8 @@ export const evalCommand = async (root: string, name: string, o: EvalOptions = {
     const { val } = await loadRunData(run.config);
     // The scored conditions are sampled in batches that fit the memory budget (the paper presets' 256 x 8 do not fit in one).
     const conditionsPerBatch = conditionsPerSampleBatch(run.model, Math.min(run.config.eval.conditions, val.count), run.config.eval.samples, `eval (the config's eval.samples)`);
+    // Likewise the held-out NLL's batches of pairs (32 unless fewer fit).
+    const batchSize = conditionsPerSampleBatch(run.model, 32, 1, 'eval (the held-out NLL)');
     if (lpipsWeights !== undefined) {
       const [, h, w] = val.targetShape;
       try {
@@ -87,7 +89,7 @@ export const evalCommand = async (root: string, name: string, o: EvalOptions = {
       ...(fidModel === undefined ? {} : { fid: { model: fidModel, range: fidRange } }),
     };
     const began = performance.now();
-    const e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: run.config.train.seed + 7, perceptual, conditionsPerBatch });
+    const e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: run.config.train.seed + 7, perceptual, conditionsPerBatch, batchSize });
     const seconds = (performance.now() - began) / 1000;
     const rows = Math.min(o.gridRows ?? 8, val.count);
     const { w, y } = pairsAt(val, Array.from({ length: rows }, (_, i) => i));
