@@ -1,0 +1,3 @@
+export { toPyTorch, type ToPyTorchOptions } from './module.js';
+export { PyTorchExportError, lowerFlow } from './emit.js';
+export { loweringTable, type Lowered, type LoweringTable } from './lowerings.js';
