@@ -19,6 +19,11 @@ export interface SampleOptions {
   /** One temperature, or one per scale (index = scale, fine to coarse). Default 1. */
   readonly temperature?: number | readonly number[];
   readonly seed?: number;
+  /**
+   * Standard normal draws to use instead of seeded ones: noise[i][j] for latent j of G_i, of shape
+   * [B*k, H, W, C] (e.g. to reproduce a sampling pass elsewhere). The caller keeps ownership.
+   */
+  readonly noise?: readonly (readonly tf.Tensor4D[])[];
 }
 
 export interface Samples {
@@ -42,6 +47,16 @@ export const repeatEach = (t: tf.Tensor4D, k: number): tf.Tensor4D =>
 const temperatureAt = (t: SampleOptions['temperature'], scale: number): number =>
   t === undefined ? 1 : typeof t === 'number' ? t : (t[scale] ?? t[t.length - 1] ?? 1);
 
+/** noise[i][j] when given, checked against the latent's shape. */
+const givenNoise = (noise: SampleOptions['noise'], i: number, j: number, shape: readonly number[]): tf.Tensor4D | undefined => {
+  if (noise === undefined) return undefined;
+  const t = noise[i]?.[j];
+  if (t === undefined || t.shape.length !== shape.length || t.shape.some((d, a) => d !== shape[a])) {
+    throw new RangeError(`sample: noise[${i}][${j}] must be a tensor of shape [${shape.join(',')}], got ${t === undefined ? 'none' : `[${t.shape.join(',')}]`}`);
+  }
+  return t;
+};
+
 export const sample = (m: CaflowSpec, params: CaflowParams) => (y: tf.Tensor4D, options: SampleOptions): Samples => {
   const { k } = options;
   const seed = options.seed ?? 0;
@@ -50,7 +65,7 @@ export const sample = (m: CaflowSpec, params: CaflowParams) => (y: tf.Tensor4D, 
     const z = m.priors.map((prior, i) =>
       // CAFLOW's G_i emits latents at scales i..n-1; Dual-Glow+'s only at scale i.
       imageShapes(signature(prior).outs, 'latent of a prior').map(([c, h, w]: Shape3, j) =>
-        tf.mul(seededNormal([rows, h, w, c], 1, seed + 100 * i + j), temperatureAt(options.temperature, i + j)) as tf.Tensor4D,
+        tf.mul(givenNoise(options.noise, i, j, [rows, h, w, c]) ?? seededNormal([rows, h, w, c], 1, seed + 100 * i + j), temperatureAt(options.temperature, i + j)) as tf.Tensor4D,
       ),
     );
     return fromLatents(m, params)(z, repeatEach(y, k));
