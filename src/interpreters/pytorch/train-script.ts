@@ -40,7 +40,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from model import Caflow, mid_bin_bits_per_dim, read_safetensors, write_safetensors  # noqa: E402
+from model import Caflow, load_params, mid_bin_bits_per_dim, read_safetensors, write_safetensors  # noqa: E402
 
 BETA1, BETA2, EPS = 0.9, 0.999, 1e-8
 DECAY_PER_EPOCH = 0.999
@@ -108,8 +108,8 @@ def main():
     adam_step = int(stored.get('adamStep', start))
     history = list(stored.get('history', []))
     model = Caflow()
-    params = {k[len('params.'):]: v for k, v in tensors.items() if k.startswith('params.')}
-    model.load_state_dict(params)
+    load_params(model, args.checkpoint)  # a missing, extra or mis-shaped tensor is an error naming it
+    params = model.state_dict()
     model.to(device)
     names = list(model.state_dict().keys())
     moments = {slot: {k: tensors.get(f'optimizer.{slot}.{k}', torch.zeros_like(params[k])).clone().to(device) for k in names} for slot in ('m', 'v')}
