@@ -10,3 +10,4 @@ export type { Context } from '../dsl/definition.js';
 export type { ContextOf, InputsOf, TensorOf, TensorsOf } from './tensors.js';
 export { verifyFlow, perturbedParams, sampleInputs, defaultTolerances, type VerifyReport, type Check, type Tolerances, type VerifyOptions } from './verify.js';
 export { batchNormTraining, type TrainingForwardResult } from './batch-norm.js';
+export { toPyTorch, caflowToPyTorch, PyTorchExportError, type ToPyTorchOptions } from './pytorch/index.js';
