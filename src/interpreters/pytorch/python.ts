@@ -39,6 +39,8 @@ const indentRest = (s: string, spaces: number): string => s.split('\n').join(`\n
 export const pyCall = (name: string, args: readonly string[]): string => {
   const flat = `${name}(${args.join(', ')})`;
   if (flat.length <= 100 && !flat.includes('\n')) return flat;
+  // A lone list argument opens on the call's line: Chain([ ... ]).
+  if (args.length === 1 && (args[0] as string).startsWith('[')) return flat;
   return `${name}(\n    ${args.map((a) => indentRest(a, 4)).join(',\n    ')},\n)`;
 };
 

@@ -1,0 +1,42 @@
+/**
+ * The exported CAFLOW (caflowToPyTorch) against the hand-written PyTorch CAFLOW of the benchmarks: one
+ * training step each, 2 threads, same process and batch (bench/pytorch/exported_step.py). Run on its
+ * own: `npx tsx bench/exported-pytorch.ts`; prints the medians and exported / hand-written. Not part of
+ * `npm run bench` (bench/results.json and docs/performance.md do not include it yet).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { dequantize, initCaflow } from '../src/caflow/index.js';
+import { flattenParams, type ParamTree } from '../src/dsl/params.js';
+import { caflowToPyTorch } from '../src/interpreters/pytorch/index.js';
+import { encodeSafetensors } from '../src/io/safetensors.js';
+import { caflowSmall, describeConfig, modelOf, pixelBatch } from './caflow-setup.js';
+import { ensureTorch, SYSTEM_PYTHON } from './pytorch.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const torch = ensureTorch((m) => console.error(m));
+if (!torch.ok) throw new Error(torch.note);
+const model = modelOf(caflowSmall);
+const batch = pixelBatch(caflowSmall);
+const params = initCaflow(model, { seed: 0, w: dequantize(batch.w, 'center'), y: dequantize(batch.y, 'center') });
+const dir = mkdtempSync(join(tmpdir(), 'typed-flows-exported-bench-'));
+writeFileSync(join(dir, 'model.py'), caflowToPyTorch(model));
+writeFileSync(
+  join(dir, 'params.safetensors'),
+  encodeSafetensors(flattenParams(params as unknown as ParamTree).map(([p, t]) => [`params.${p}`, { dtype: 'F32', shape: t.shape, data: Float32Array.from(t.dataSync()) }] as const)),
+);
+tf.dispose([batch.w, batch.y]);
+const config = { ...caflowSmall, module: join(dir, 'model.py'), params: join(dir, 'params.safetensors'), threads: 2, warmup: 5, reps: 15, rounds: 3 };
+const r = spawnSync(SYSTEM_PYTHON, [join(here, 'pytorch', 'exported_step.py'), JSON.stringify(config)], {
+  encoding: 'utf8',
+  env: { ...process.env, OMP_NUM_THREADS: '2', MKL_NUM_THREADS: '2' },
+});
+if (r.status !== 0) throw new Error(r.stderr);
+const result = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { handwritten_ms: number; exported_ms: number; ratio: number; params: Record<string, number> };
+console.log(`CAFLOW ${describeConfig(caflowSmall)}: one training step, PyTorch ${torch.version}, 2 threads`);
+console.log(`hand-written ${result.handwritten_ms.toFixed(1)} ms, exported ${result.exported_ms.toFixed(1)} ms: ratio ${result.ratio.toFixed(3)}`);
+console.log(JSON.stringify(result));
