@@ -1,7 +1,7 @@
 /**
  * The exported CAFLOW (caflowToPyTorch) against the hand-written PyTorch CAFLOW of the benchmarks: one
  * training step each, 2 threads, same process and batch (bench/pytorch/exported_step.py). Run on its
- * own: `npx tsx bench/exported-pytorch.ts`; prints the medians and exported / hand-written. Not part of
+ * own: `npx tsx bench/exported-pytorch.ts [--threads N]`; prints the medians and exported / hand-written. Not part of
  * `npm run bench` (bench/results.json and docs/performance.md do not include it yet).
  */
 import { spawnSync } from 'node:child_process';
@@ -30,13 +30,16 @@ writeFileSync(
   encodeSafetensors(flattenParams(params as unknown as ParamTree).map(([p, t]) => [`params.${p}`, { dtype: 'F32', shape: t.shape, data: Float32Array.from(t.dataSync()) }] as const)),
 );
 tf.dispose([batch.w, batch.y]);
-const config = { ...caflowSmall, module: join(dir, 'model.py'), params: join(dir, 'params.safetensors'), threads: 2, warmup: 5, reps: 15, rounds: 3 };
+// --threads N (default 2, as the rest of the PyTorch benchmarks).
+const threadsArg = process.argv.indexOf('--threads');
+const threads = threadsArg >= 0 ? Number(process.argv[threadsArg + 1]) : 2;
+const config = { ...caflowSmall, module: join(dir, 'model.py'), params: join(dir, 'params.safetensors'), threads, warmup: 5, reps: 15, rounds: 3 };
 const r = spawnSync(SYSTEM_PYTHON, [join(here, 'pytorch', 'exported_step.py'), JSON.stringify(config)], {
   encoding: 'utf8',
-  env: { ...process.env, OMP_NUM_THREADS: '2', MKL_NUM_THREADS: '2' },
+  env: { ...process.env, OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads) },
 });
 if (r.status !== 0) throw new Error(r.stderr);
 const result = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as { handwritten_ms: number; exported_ms: number; ratio: number; params: Record<string, number> };
-console.log(`CAFLOW ${describeConfig(caflowSmall)}: one training step, PyTorch ${torch.version}, 2 threads`);
+console.log(`CAFLOW ${describeConfig(caflowSmall)}: one training step, PyTorch ${torch.version}, ${threads} thread(s)`);
 console.log(`hand-written ${result.handwritten_ms.toFixed(1)} ms, exported ${result.exported_ms.toFixed(1)} ms: ratio ${result.ratio.toFixed(3)}`);
 console.log(JSON.stringify(result));
