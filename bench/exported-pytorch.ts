@@ -1,8 +1,9 @@
 /**
  * The exported CAFLOW (caflowToPyTorch) against the hand-written PyTorch CAFLOW of the benchmarks: one
  * training step each, 2 threads, same process and batch (bench/pytorch/exported_step.py). Run on its
- * own: `npx tsx bench/exported-pytorch.ts [--threads N]`; prints the medians and exported / hand-written. Not part of
- * `npm run bench` (bench/results.json and docs/performance.md do not include it yet).
+ * own: `npx tsx bench/exported-pytorch.ts [--threads N]`; prints the medians and exported / hand-written
+ * over three alternating rounds (steadier on a busy machine than `npm run bench`'s single measurement of
+ * each, section 2's `caflow_step_exported`).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
