@@ -1,4 +1,5 @@
 export { forward, inverse, checkInputs, run, type ForwardResult, type InverseResult, type Direction } from './transform.js';
+export { toPyTorch, caflowToPyTorch, PyTorchExportError, type ToPyTorchOptions } from './pytorch/index.js';
 export { init, type InitOptions } from './init.js';
 export { inferShapes, signature, type Signature } from '../dsl/signature.js';
 export { summary, summaryRows, parameterCount, type SummaryRow } from './summary.js';
@@ -10,4 +11,3 @@ export type { Context } from '../dsl/definition.js';
 export type { ContextOf, InputsOf, TensorOf, TensorsOf } from './tensors.js';
 export { verifyFlow, perturbedParams, sampleInputs, defaultTolerances, type VerifyReport, type Check, type Tolerances, type VerifyOptions } from './verify.js';
 export { batchNormTraining, type TrainingForwardResult } from './batch-norm.js';
-export { toPyTorch, caflowToPyTorch, PyTorchExportError, type ToPyTorchOptions } from './pytorch/index.js';
