@@ -250,21 +250,6 @@ program
   });
 
 program
-  .command('import')
-  .description('make a run of a checkpoint trained elsewhere (e.g. by the train.py of export --format pytorch), checked tensor by tensor against its config; then eval, sample and train --resume work on it')
-  .requiredOption('--checkpoint <file.safetensors>', 'the checkpoint to import')
-  .requiredOption('--name <name>', 'the new run')
-  .option('--config <config.json>', 'its run config (default: config.json beside the checkpoint)')
-  .addOption(out())
-  .action(async (o: { checkpoint: string; name: string; config?: string; out: string }) => {
-    checkRunName(o.name);
-    await backendOf(true);
-    const { importCommand } = await import('./commands/import.js');
-    const r = await importCommand(o.out, o.name, o.checkpoint, o.config);
-    console.log(`${r.name}: imported at step ${r.step} (${r.losses} losses in its history); next: typed-flows eval --name ${r.name}`);
-  });
-
-program
   .command('report')
   .description('a markdown report comparing evaluated runs')
   .requiredOption('--runs <names...>', 'evaluated runs to compare; a name with no run of its own stands for its seed sweep <name>-s<seed>. Runs <name>-s<seed> are grouped by <name> into models: mean ± std over seeds, paired differences between models (same seed paired)')
@@ -281,6 +266,21 @@ const fraction = (value: string): number => {
   if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('must be a number in [0, 1)');
   return n;
 };
+
+program
+  .command('import')
+  .description('make a run of a checkpoint trained elsewhere (e.g. by the train.py of export --format pytorch), checked tensor by tensor against its config; then eval, sample and train --resume work on it')
+  .requiredOption('--checkpoint <file.safetensors>', 'the checkpoint to import')
+  .requiredOption('--name <name>', 'the new run')
+  .option('--config <config.json>', 'its run config (default: config.json beside the checkpoint)')
+  .addOption(out())
+  .action(async (o: { checkpoint: string; name: string; config?: string; out: string }) => {
+    checkRunName(o.name);
+    await backendOf(true);
+    const { importCommand } = await import('./commands/import.js');
+    const r = await importCommand(o.out, o.name, o.checkpoint, o.config);
+    console.log(`${r.name}: imported at step ${r.step} (${r.losses} losses in its history); next: typed-flows eval --name ${r.name}`);
+  });
 
 program
   .command('fit')
