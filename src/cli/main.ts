@@ -229,13 +229,21 @@ program
 
 program
   .command('export')
-  .description('write a run\'s trained model without optimizer state (a third of the size): what eval, sample and the browser playground need')
+  .description('write a run\'s trained model without optimizer state (a third of the size): what eval, sample and the browser playground need; or, with --format pytorch, a folder that trains and evaluates the run in PyTorch')
   .requiredOption('--name <name>', 'the run to export')
-  .requiredOption('--output <file.safetensors>', 'where to write the model file')
+  .requiredOption('--output <path>', 'where to write: the model file (.safetensors), or the folder for --format pytorch')
+  .addOption(new Option('--format <format>', 'safetensors: the model file; pytorch: model.py, train.py (torchrun), checkpoint, config and data (docs/scale-out.md)').choices(['safetensors', 'pytorch']).default('safetensors'))
   .addOption(out())
-  .action(async (o: { name: string; output: string; out: string }) => {
+  .action(async (o: { name: string; output: string; out: string; format: 'safetensors' | 'pytorch' }) => {
     checkRunName(o.name);
     await backendOf(true);
+    if (o.format === 'pytorch') {
+      const { exportPyTorchCommand } = await import('./commands/export-pytorch.js');
+      const r = await exportPyTorchCommand(o.out, o.name, o.output);
+      console.log(`${o.output}: ${r.task} model at step ${r.step} for PyTorch (${r.files.join(', ')}; ${r.trainPairs} training and ${r.valPairs} validation pairs)`);
+      console.log(`next: cd ${o.output} && torchrun --standalone --nproc_per_node=2 train.py, then typed-flows import --checkpoint ${o.output}/checkpoint.safetensors --name <run>`);
+      return;
+    }
     const { exportCommand } = await import('./commands/export.js');
     const r = await exportCommand(o.out, o.name, o.output);
     console.log(`${o.output}: ${r.task} model at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
@@ -258,6 +266,21 @@ const fraction = (value: string): number => {
   if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('must be a number in [0, 1)');
   return n;
 };
+
+program
+  .command('import')
+  .description('make a run of a checkpoint trained elsewhere (e.g. by the train.py of export --format pytorch), checked tensor by tensor against its config; then eval, sample and train --resume work on it')
+  .requiredOption('--checkpoint <file.safetensors>', 'the checkpoint to import')
+  .requiredOption('--name <name>', 'the new run')
+  .option('--config <config.json>', 'its run config (default: config.json beside the checkpoint)')
+  .addOption(out())
+  .action(async (o: { checkpoint: string; name: string; config?: string; out: string }) => {
+    checkRunName(o.name);
+    await backendOf(true);
+    const { importCommand } = await import('./commands/import.js');
+    const r = await importCommand(o.out, o.name, o.checkpoint, o.config);
+    console.log(`${r.name}: imported at step ${r.step} (${r.losses} losses in its history); next: typed-flows eval --name ${r.name}`);
+  });
 
 program
   .command('fit')
