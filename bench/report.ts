@@ -398,6 +398,14 @@ const pytorchSection = (r: BenchResults): string[] => {
     `Parameter counts: coupling net ${v.paramCounts.coupling.tfjs.toLocaleString('en-US')} (tfjs) / ${v.paramCounts.coupling.pytorch?.toLocaleString('en-US') ?? '–'} (PyTorch);`,
     `CAFLOW ${v.paramCounts.caflow.tfjs.toLocaleString('en-US')} / ${v.paramCounts.caflow.pytorch?.toLocaleString('en-US') ?? '–'}.`,
     '',
+    ...(v.exported === undefined
+      ? []
+      : [
+          `The exported model in PyTorch (\`caflowToPyTorch\`, docs/scale-out.md): the same training step with the module typed-flows`,
+          `writes instead of the hand-written one took ${spread(v.exported.exported)} ms against ${spread(v.exported.handwritten)} ms,`,
+          `a ratio of ${ratio(v.exported.ratio, 2)} (${v.exported.params?.toLocaleString('en-US') ?? '–'} parameters).`,
+          '',
+        ]),
     ...(ranPytorch
       ? [
           `What it means: on this machine typed-flows on \`${m.backend}\` takes ${ratio(byId.get('coupling_forward')?.ratio, 1)} PyTorch's time for the`,

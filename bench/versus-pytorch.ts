@@ -6,13 +6,19 @@
  *   (gradients of the NLL w.r.t. the network's parameters);
  * - one CAFLOW training step (caflowStep: dequantisation, joint loss, gradients, clipping, Adam) at
  *   32x32 RGB, 2 scales, depth 2 / 2, hidden 32, batch 8, against bench/pytorch/caflow.py;
- * - sampling: k = 8 samples of one Y, ranked by their log-likelihood.
+ * - sampling: k = 8 samples of one Y, ranked by their log-likelihood;
+ * - the CAFLOW training step again in PyTorch, with the module typed-flows exports (caflowToPyTorch)
+ *   instead of the hand-written one: exported / hand-written, both in PyTorch.
  * tfjs runs in this process; PyTorch in its own (bench/pytorch/bench.py), which prints medians.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { dequantize } from '../src/caflow/index.js';
+import { caflowToPyTorch } from '../src/interpreters/pytorch/index.js';
 import { couplingWorkload } from './coupling-setup.js';
-import { caflowSmall, caflowTrainer, describeConfig, pixelBatch, sampleOnce } from './caflow-setup.js';
+import { caflowSmall, caflowTrainer, describeConfig, modelOf, pixelBatch, sampleOnce } from './caflow-setup.js';
 import { log, profileKernels, round, timeSync, timeTf, type Profile, type RunSize, type Timing } from './common.js';
 import { probeTransposeA, type TransposeProbe } from './hotspots.js';
 import { ensureTorch, runTorchBench, type TorchAvailability } from './pytorch.js';
@@ -38,6 +44,8 @@ export interface VersusResult {
   readonly profiles: { readonly caflowStep: Profile; readonly caflowSample: Profile };
   /** Filter-gradient products of the workloads timed with transposeA vs an explicit transpose first. */
   readonly transposeProbe: TransposeProbe[];
+  /** The exported CAFLOW's training step in PyTorch vs the hand-written one's (absent in runs before it existed). */
+  readonly exported?: { readonly exported: Timing; readonly handwritten: Timing; readonly ratio: number; readonly params?: number };
 }
 
 const couplingFigures = (size: RunSize): { forward: Timing; forwardBackward: Timing; params: number } => {
@@ -71,6 +79,13 @@ export interface TorchSide {
  * machine PyTorch's two OpenMP threads are easily slowed by the background threads (GC, wasm tier-up)
  * that a Node process busy with tfjs keeps running for a while.
  */
+/** The bench CAFLOW written by caflowToPyTorch, in a temporary folder; its path. */
+const exportedModule = (): string => {
+  const file = join(mkdtempSync(join(tmpdir(), 'typed-flows-bench-')), 'exported_caflow.py');
+  writeFileSync(file, caflowToPyTorch(modelOf(caflowSmall)));
+  return file;
+};
+
 export const runPytorchSide = (size: RunSize): TorchSide => {
   const availability = ensureTorch(log);
   if (!availability.ok) {
@@ -81,7 +96,7 @@ export const runPytorchSide = (size: RunSize): TorchSide => {
     {
       threads: 2,
       coupling: { ...COUPLING, ...size.cheap },
-      caflow: { ...caflowSmall, ...size.step, sample: { k: SAMPLES_K, ...size.step } },
+      caflow: { ...caflowSmall, ...size.step, exported: exportedModule(), sample: { k: SAMPLES_K, ...size.step } },
     },
     log,
   );
@@ -95,6 +110,14 @@ export const runPytorchSide = (size: RunSize): TorchSide => {
     shapes: run.results.shapes ?? {},
     threads: run.results.threads,
   };
+};
+
+const exportedFigure = (figures: Record<string, Timing> | undefined, shapes: Record<string, unknown>): Pick<VersusResult, 'exported'> => {
+  const exported = figures?.['caflow_step_exported'];
+  const handwritten = figures?.['caflow_step'];
+  if (exported === undefined || handwritten === undefined) return {};
+  const params = shapes['caflow_exported_params'];
+  return { exported: { exported, handwritten, ratio: round(exported.median_ms / handwritten.median_ms, 3), ...(typeof params === 'number' ? { params } : {}) } };
 };
 
 export const runVersusPytorch = async (size: RunSize, torchSide: TorchSide): Promise<VersusResult> => {
@@ -139,5 +162,6 @@ export const runVersusPytorch = async (size: RunSize, torchSide: TorchSide): Pro
     },
     profiles: { caflowStep: stepProfile, caflowSample: sampleProfile },
     transposeProbe,
+    ...exportedFigure(torchFigures, torchShapes),
   };
 };

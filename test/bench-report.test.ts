@@ -9,3 +9,14 @@ describe('bench/report.ts', () => {
     expect(performanceMarkdown(results)).toBe(readFileSync('docs/performance.md', 'utf8'));
   });
 });
+
+describe('bench/report.ts, the exported CAFLOW figure', () => {
+  it('reports the exported model\'s PyTorch step against the hand-written one when a run measured it', () => {
+    const results = JSON.parse(readFileSync('bench/results.json', 'utf8')) as BenchResults;
+    const timing = (median_ms: number) => ({ median_ms, samples_ms: [median_ms - 1, median_ms, median_ms + 2] });
+    const withExported: BenchResults = { ...results, versusPytorch: { ...results.versusPytorch, exported: { exported: timing(103), handwritten: timing(100), ratio: 1.03, params: 826864 } } };
+    const md = performanceMarkdown(withExported);
+    expect(md).toContain('a ratio of 1.03× (826,864 parameters)');
+    expect(performanceMarkdown(results)).not.toContain('The exported model in PyTorch');
+  });
+});

@@ -5,7 +5,7 @@ import { UsageError } from '../src/cli/io.js';
 import { caflowSpec } from '../src/caflow/model.js';
 import { modelConfigOf } from '../src/cli/model-config.js';
 import { presets, type RunConfig } from '../src/experiments/config.js';
-import { checkLayers, checkSample, checkTrain, checkVerify, LimitError, MAX_LAYERS, memoryBudget, parseBytes, specCost } from '../src/cli/limits.js';
+import { checkLayers, checkSample, checkTrain, checkVerify, conditionsPerSampleBatch, LimitError, MAX_LAYERS, memoryBudget, parseBytes, sampleBytes, specCost } from '../src/cli/limits.js';
 import { parameterCount } from '../src/interpreters/summary.js';
 
 const budget = { bytes: 4 * 1024 ** 3, source: 'test budget' };
@@ -48,6 +48,25 @@ describe('refusals name the limit', () => {
   it('accepts what fits: the bundled example at the default batch', () => {
     expect(() => checkVerify(JSON.parse(JSON.stringify(smallGlow())), 2, budget)).not.toThrow();
     expect(() => checkSample(JSON.parse(JSON.stringify(smallGlow())), 8, 8, 'sample', budget)).not.toThrow();
+  });
+
+  it('eval: the paper presets\' 256 x 8 samples do not fit in one batch, so eval samples as many conditions per batch as fit', () => {
+    for (const name of ['paper-ffhq-sr', 'paper-celeba-inpaint']) {
+      const preset = presets[name] as RunConfig;
+      const model = JSON.parse(JSON.stringify(caflowSpec(modelConfigOf(preset)))) as unknown;
+      const { conditions, samples: k } = preset.eval;
+      expect(refused(() => checkSample(model, conditions, k, 'eval', budget))).toContain('conditions');
+      const per = conditionsPerSampleBatch(model, conditions, k, 'eval', budget);
+      const cost = specCost(model);
+      expect(per).toBeGreaterThanOrEqual(1);
+      expect(per).toBeLessThan(conditions);
+      expect(sampleBytes(cost, per * k)).toBeLessThanOrEqual(budget.bytes);
+      expect(sampleBytes(cost, (per + 1) * k)).toBeGreaterThan(budget.bytes);
+    }
+    const mnist = presets['mnist-sr'] as RunConfig;
+    const small = JSON.parse(JSON.stringify(caflowSpec(modelConfigOf(mnist)))) as unknown;
+    expect(conditionsPerSampleBatch(small, mnist.eval.conditions, mnist.eval.samples, 'eval', budget)).toBe(mnist.eval.conditions);
+    expect(refused(() => conditionsPerSampleBatch(small, 64, 1e9, 'eval', budget))).toContain('samples of one condition');
   });
 
   it('sample: k samples for each condition', () => {

@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { seededRandom } from '../src/dsl/random.js';
 import { describe, expect, it } from 'vitest';
 import { caflowConfig, caflowSpec, initCaflow, logLikelihood } from '../src/caflow/index.js';
-import { evaluate, heldOutNll, meanAndStandardError } from '../src/experiments/evaluate.js';
+import { evaluate, heldOutNll, meanAndStandardError, sampleRanked, sampleRankedInBatches } from '../src/experiments/evaluate.js';
+import { pairsAt } from '../src/experiments/paired-data.js';
 import type { PairedData } from '../src/experiments/paired-data.js';
 import { decodeRunConfig, presets, type RunConfig } from '../src/experiments/config.js';
 import * as E from 'fp-ts/lib/Either.js';
@@ -120,6 +121,26 @@ describe('held-out NLL with uniform dequantisation noise', () => {
     expect(same).toEqual(again);
     expect(other.bitsPerDim).not.toBe(again.bitsPerDim);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('samples the scored conditions in batches: batch b is sampleRanked of its conditions with seed + b', () => {
+    const o = { samples: 3, temperature: 0.7, seed: 5 };
+    const { y } = pairsAt(data, [0, 1, 2, 3, 4]);
+    const before = tf.memory().numTensors;
+    const whole = sampleRankedInBatches(m, params, y, { ...o, conditions: 5 });
+    const batched = sampleRankedInBatches(m, params, y, { ...o, conditions: 5, conditionsPerBatch: 2 });
+    expect(batched.shape).toEqual([15, 8, 8, 1]);
+    const expected = [0, 1, 2].map((b) =>
+      tf.tidy(() => sampleRanked(m, params, tf.slice(y, [2 * b, 0, 0, 0], [Math.min(2, 5 - 2 * b), -1, -1, -1]), { ...o, seed: o.seed + b })),
+    );
+    expect(Array.from(batched.dataSync())).toEqual(tf.tidy(() => Array.from(tf.concat(expected).dataSync())));
+    // One batch of all conditions is the unbatched call (batch 0 keeps the seed), and batching changes the draws.
+    const single = sampleRanked(m, params, y, o);
+    expect(Array.from(whole.dataSync())).toEqual(Array.from(single.dataSync()));
+    expect(Array.from(batched.dataSync())).not.toEqual(Array.from(whole.dataSync()));
+    tf.dispose([whole, batched, single, ...expected]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(y);
   });
 });
 

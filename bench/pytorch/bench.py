@@ -4,9 +4,12 @@ Usage: /usr/bin/python3 bench/pytorch/bench.py '<json config>'
 Prints one line of JSON: {"torch", "threads", "figures": {name: {"median_ms", "samples_ms", "warmup_runs"}}, "shapes"}.
 Each figure is timed after a warm-up that lasts until the time per call has settled (timing.py).
 Figures: the coupling-net workload of the design notes (forward; forward + backward), one CAFLOW
-training step (joint loss, backward, global-norm clipping at 1, Adam), and CAFLOW sampling.
+training step (joint loss, backward, global-norm clipping at 1, Adam), the same step with the CAFLOW
+module typed-flows exports (when the config names it), and CAFLOW sampling.
 """
+import importlib.util
 import json
+import math
 import sys
 
 import torch
@@ -90,6 +93,8 @@ def caflow(cfg, figures, shapes):
         return loss.item()
 
     figures["caflow_step"] = timed(step, cfg["warmup"], cfg["reps"])
+    if "exported" in cfg:
+        exported_step(cfg, w_pix, y_pix, figures, shapes)
 
     sc = cfg["sample"]
     y1 = y_pix[:1] + 0.5
@@ -123,6 +128,64 @@ def engines(cfg, figures, shapes):
         block(x)  # data-dependent ActNorm init
         figures["engines_glow_forward"] = timed(lambda: block(x)[1].sum().item(), gl["warmup"], gl["reps"])
         shapes["engines_glow_params"] = sum(p.numel() for p in block.parameters())
+
+
+def exported_step(cfg, w_pix, y_pix, figures, shapes):
+    """The same training step with the CAFLOW that typed-flows exports (caflowToPyTorch; module written by
+    bench/versus-pytorch.ts), on the same batch in its channels-last layout. Its weights are set like the
+    hand-written model's at init: conv kernels U(-1/sqrt(fan_in), 1/sqrt(fan_in)) but the last layer of each
+    net (zero), random orthogonal 1x1 convolutions, ActNorm from the first batch (one forward pass)."""
+    spec = importlib.util.spec_from_file_location("exported_caflow", cfg["exported"])
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    m = mod.Caflow()
+    g = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for name, p in m.named_parameters():
+            if name.endswith("kernel") and ".conv2." not in name:
+                bound = 1 / math.sqrt(p.shape[0] * p.shape[1] * p.shape[2])
+                p.copy_((torch.rand(p.shape, generator=g) * 2 - 1) * bound)
+            elif name.endswith(".weight") and p.dim() == 2:
+                p.copy_(torch.linalg.qr(torch.randn(p.shape, generator=g))[0])
+        actnorm_init(m, w_pix.permute(0, 2, 3, 1) + 0.5, y_pix.permute(0, 2, 3, 1) + 0.5)
+    w, y = w_pix.permute(0, 2, 3, 1).contiguous(), y_pix.permute(0, 2, 3, 1).contiguous()
+    params = [p for p in m.parameters()]
+    shapes["caflow_exported_params"] = sum(p.numel() for p in params)
+    opt = torch.optim.Adam(params, lr=1e-3)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = m.loss(w + torch.rand(w.shape), y + torch.rand(y.shape))
+        loss.backward()
+        norm = torch.nn.utils.clip_grad_norm_(params, 1.0)
+        if torch.isfinite(loss) and torch.isfinite(norm):
+            opt.step()
+        return loss.item()
+
+    figures["caflow_step_exported"] = timed(step, cfg["warmup"], cfg["reps"])
+
+
+def actnorm_init(m, w, y):
+    """Data-dependent ActNorm initialisation of the exported model: each ActNorm, in the order the data
+    reaches it, gets bias = -mean and logScale = -log(std + 1e-6) of its input (as typed-flows' init)."""
+    def hook(module, args):
+        x = args[0][0]
+        dims = tuple(range(x.dim() - 1))
+        module.bias.copy_(-x.mean(dims))
+        module.logScale.copy_(-torch.log(x.std(dims, unbiased=False) + 1e-6))
+    handles = []
+    for module in m.modules():
+        if type(module).__name__ == "ActNorm":
+            original = module._forward
+
+            def patched(xs, ctx, module=module, original=original):
+                hook(module, (xs,))
+                return original(xs, ctx)
+            module._forward = patched
+            handles.append((module, original))
+    m.log_likelihood(w, y)
+    for module, _ in handles:
+        del module._forward  # back to the class's method
 
 
 def main():

@@ -218,3 +218,15 @@ export const checkSample = (model: unknown, conditions: number, k: number, what:
   const cost = specCost(model);
   checkMemory(sampleBytes(cost, conditions * k), `${what}: ${count(conditions)} conditions x ${count(k)} samples`, 'Ask for fewer samples per condition (--k) or fewer conditions (--count).', budget);
 };
+
+/**
+ * How many of `conditions` conditions (each with its k samples) one sampling batch may hold within the
+ * budget: `eval` samples in batches of that many. Refuses when one condition's k samples do not fit.
+ */
+export const conditionsPerSampleBatch = (model: unknown, conditions: number, k: number, what: string, budget: MemoryBudget = memoryBudget()): number => {
+  const cost = specCost(model);
+  checkMemory(sampleBytes(cost, k), `${what}: ${count(k)} samples of one condition`, 'Ask for fewer samples per condition (eval.samples).', budget);
+  const perCondition = sampleBytes(cost, k) - sampleBytes(cost, 0);
+  const fit = Math.floor((budget.bytes - sampleBytes(cost, 0)) / perCondition);
+  return Math.max(1, Math.min(conditions, fit));
+};

@@ -241,17 +241,29 @@ program
   .command('export')
   .description(
     "write a run's trained model: by default the model file without optimizer state (a third of the size: what eval, sample and the browser playground need); " +
-      'with --format onnx one of its CAFLOW graphs as an ONNX model (docs/export.md)',
+      'with --format onnx one of its CAFLOW graphs as an ONNX model (docs/export.md); with --format pytorch a folder that trains and evaluates the run in PyTorch (docs/scale-out.md)',
   )
   .requiredOption('--name <name>', 'the run to export')
-  .requiredOption('--output <file>', 'where to write the model (.safetensors, or .onnx with --format onnx)')
-  .addOption(new Option('--format <format>', 'safetensors: the model file; onnx: an ONNX graph (opset 17)').choices(exportFormats).default('safetensors'))
+  .requiredOption('--output <path>', 'where to write: the model file (.safetensors, or .onnx with --format onnx), or the folder for --format pytorch')
+  .addOption(
+    new Option('--format <format>', 'safetensors: the model file; onnx: an ONNX graph (opset 17); pytorch: model.py, train.py (torchrun), checkpoint, config and data')
+      .choices([...exportFormats, 'pytorch'])
+      .default('safetensors'),
+  )
   .addOption(new Option('--direction <graph>', 'with --format onnx: sample (Y + noise -> k ranked samples and log p(W|Y)), likelihood (W, Y -> log p(W|Y)), forward (W, Y -> latents) or inverse (latents, Y -> W); default sample').choices(caflowDirections))
   .option('--k <n>', "with --format onnx --direction sample: samples per condition (default: the run's eval.samples)", integer('k', 1))
   .addOption(out())
-  .action(async (o: { name: string; output: string; out: string; format: ExportFormat; direction?: CaflowDirection; k?: number }) => {
+  .action(async (o: { name: string; output: string; out: string; format: ExportFormat | 'pytorch'; direction?: CaflowDirection; k?: number }) => {
     checkRunName(o.name);
     await backendOf(true);
+    if (o.format === 'pytorch') {
+      if (o.direction !== undefined || o.k !== undefined) throw new UsageError('export: --direction and --k apply to --format onnx only (the pytorch export writes the whole model).');
+      const { exportPyTorchCommand } = await import('./commands/export-pytorch.js');
+      const r = await exportPyTorchCommand(o.out, o.name, o.output);
+      console.log(`${o.output}: ${r.task} model at step ${r.step} for PyTorch (${r.files.join(', ')}; ${r.trainPairs} training and ${r.valPairs} validation pairs)`);
+      console.log(`next: cd ${o.output} && torchrun --standalone --nproc_per_node=2 train.py, then typed-flows import --checkpoint ${o.output}/checkpoint.safetensors --name <run>`);
+      return;
+    }
     const { exportCommand } = await import('./commands/export.js');
     const r = await exportCommand(o.out, o.name, o.output, {
       format: o.format,
@@ -278,6 +290,21 @@ const fraction = (value: string): number => {
   if (!(n >= 0 && n < 1)) throw new InvalidArgumentError('must be a number in [0, 1)');
   return n;
 };
+
+program
+  .command('import')
+  .description('make a run of a checkpoint trained elsewhere (e.g. by the train.py of export --format pytorch), checked tensor by tensor against its config; then eval, sample and train --resume work on it')
+  .requiredOption('--checkpoint <file.safetensors>', 'the checkpoint to import')
+  .requiredOption('--name <name>', 'the new run')
+  .option('--config <config.json>', 'its run config (default: config.json beside the checkpoint)')
+  .addOption(out())
+  .action(async (o: { checkpoint: string; name: string; config?: string; out: string }) => {
+    checkRunName(o.name);
+    await backendOf(true);
+    const { importCommand } = await import('./commands/import.js');
+    const r = await importCommand(o.out, o.name, o.checkpoint, o.config);
+    console.log(`${r.name}: imported at step ${r.step} (${r.losses} losses in its history); next: typed-flows eval --name ${r.name}`);
+  });
 
 program
   .command('fit')

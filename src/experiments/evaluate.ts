@@ -26,6 +26,11 @@ export interface EvaluateOptions {
   readonly temperature: number;
   readonly seed: number;
   readonly batchSize?: number;
+  /**
+   * Conditions sampled together (each with its M samples); default all of them in one batch. Batch b
+   * draws its noise from seed + b, so one batch gives the same samples as before batching existed.
+   */
+  readonly conditionsPerBatch?: number;
   /** Draws of dequantisation noise for the held-out NLL (default 8). */
   readonly nllDraws?: number;
   /** Networks for LPIPS / FID; a score whose network is missing is null. */
@@ -180,10 +185,26 @@ export const sampleRanked = (m: CaflowSpec, params: CaflowParams, y8: tf.Tensor4
     return quantize(s.w);
   });
 
+/** sampleRanked over batches of `o.conditionsPerBatch` conditions (batch b with seed + b), concatenated in condition order. */
+export const sampleRankedInBatches = (m: CaflowSpec, params: CaflowParams, y8: tf.Tensor4D, o: EvaluateOptions): tf.Tensor4D => {
+  const n = y8.shape[0];
+  const per = Math.max(1, Math.min(n, o.conditionsPerBatch ?? n));
+  if (per === n) return sampleRanked(m, params, y8, o);
+  const parts: tf.Tensor4D[] = [];
+  for (let start = 0, b = 0; start < n; start += per, b += 1) {
+    const yb = tf.slice(y8, [start, 0, 0, 0], [Math.min(per, n - start), -1, -1, -1]);
+    parts.push(sampleRanked(m, params, yb, { ...o, seed: o.seed + b }));
+    yb.dispose();
+  }
+  const all = tf.concat(parts) as tf.Tensor4D;
+  tf.dispose(parts);
+  return all;
+};
+
 export const evaluate = (m: CaflowSpec, params: CaflowParams, data: PairedData, o: EvaluateOptions): Evaluation => {
   const n = Math.min(o.conditions, data.count);
   const { w, y } = pairsAt(data, range(0, n));
-  const ranked = o.computed?.ranked ?? sampleRanked(m, params, y, o);
+  const ranked = o.computed?.ranked ?? sampleRankedInBatches(m, params, y, o);
   const best = tf.tidy(() => tf.gather(ranked, range(0, n).map((i) => i * o.samples)) as tf.Tensor4D);
   const sameShape = w.shape.every((d, i) => d === y.shape[i]);
   const nll = o.computed?.nll ?? heldOutNll(m, params, data, {

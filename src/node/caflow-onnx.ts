@@ -26,6 +26,8 @@ export interface OnnxCaflow {
   sample(y: tf.Tensor4D, o: { readonly temperature?: number | readonly number[]; readonly seed?: number }): Promise<OnnxSamples>;
   /** sampleRanked (src/experiments/evaluate.ts) on ONNX Runtime: 8-bit Y in, 8-bit ranked samples out. */
   sampleRanked(y8: tf.Tensor4D, o: { readonly temperature: number; readonly seed: number }): Promise<tf.Tensor4D>;
+  /** sampleRankedInBatches (src/experiments/evaluate.ts) on ONNX Runtime: batch b of conditions with seed + b. */
+  sampleRankedInBatches(y8: tf.Tensor4D, o: { readonly temperature: number; readonly seed: number; readonly conditionsPerBatch?: number }): Promise<tf.Tensor4D>;
   /** log p(W | Y) per pair (nats) from the likelihood graph. */
   conditional(w: tf.Tensor4D, y: tf.Tensor4D): Promise<Float32Array>;
   /** heldOutNll on ONNX Runtime (same batches, noise and statistics). */
@@ -55,6 +57,20 @@ export const onnxCaflow = async (m: CaflowSpec, params: CaflowParams, k: number)
       const out = quantize(s.w);
       tf.dispose([y, s.w, s.logLikelihood]);
       return out;
+    },
+    sampleRankedInBatches: async (y8, o) => {
+      const n = y8.shape[0];
+      const per = Math.max(1, Math.min(n, o.conditionsPerBatch ?? n));
+      if (per === n) return self.sampleRanked(y8, o);
+      const parts: tf.Tensor4D[] = [];
+      for (let start = 0, b = 0; start < n; start += per, b += 1) {
+        const yb = tf.slice(y8, [start, 0, 0, 0], [Math.min(per, n - start), -1, -1, -1]);
+        parts.push(await self.sampleRanked(yb, { ...o, seed: o.seed + b }));
+        yb.dispose();
+      }
+      const all = tf.concat(parts) as tf.Tensor4D;
+      tf.dispose(parts);
+      return all;
     },
     conditional: async (w, y) => (await likelihood.run({ W: feed(w), Y: feed(y) }))['logp']?.data ?? new Float32Array(0),
     heldOutNll: async (data, o = {}) => {

@@ -12,7 +12,7 @@ import { writeImageGrid } from '../../node/png.js';
 import { UsageError } from '../io.js';
 import { withOnnx, type Engine } from '../engine.js';
 import { FID_NOT_COMPUTED, LPIPS_NOT_COMPUTED, readFidModel, readLpipsWeights } from '../perceptual-files.js';
-import { checkSample } from '../limits.js';
+import { conditionsPerSampleBatch } from '../limits.js';
 import { loadRunData } from '../run-data.js';
 import { runDir, writeJson } from '../run-dir.js';
 import { loadRun } from './load-run.js';
@@ -75,7 +75,10 @@ export const evalCommand = async (root: string, name: string, o: EvalOptions = {
   try {
     const run = await loadRun(dir);
     const { val } = await loadRunData(run.config);
-    checkSample(run.model, Math.min(run.config.eval.conditions, val.count), run.config.eval.samples, `eval (the config's eval.conditions and eval.samples)`);
+    // The scored conditions are sampled in batches that fit the memory budget (the paper presets' 256 x 8 do not fit in one).
+    const conditionsPerBatch = conditionsPerSampleBatch(run.model, Math.min(run.config.eval.conditions, val.count), run.config.eval.samples, `eval (the config's eval.samples)`);
+    // Likewise the held-out NLL's batches of pairs (32 unless fewer fit).
+    const batchSize = conditionsPerSampleBatch(run.model, 32, 1, 'eval (the held-out NLL)');
     if (lpipsWeights !== undefined) {
       const [, h, w] = val.targetShape;
       try {
@@ -102,17 +105,17 @@ export const evalCommand = async (root: string, name: string, o: EvalOptions = {
       const conditions = Math.min(run.config.eval.conditions, val.count);
       const scored = pairsAt(val, Array.from({ length: conditions }, (_, i) => i));
       const computed = await withOnnx(run.model, run.params, k, async (onnx) => ({
-        ranked: await onnx.sampleRanked(scored.y, { temperature: run.config.eval.temperature, seed: evalSeed }),
-        nll: await onnx.heldOutNll(val, { seed: evalSeed, ...(run.config.eval.nllDraws === undefined ? {} : { draws: run.config.eval.nllDraws }) }),
+        ranked: await onnx.sampleRankedInBatches(scored.y, { temperature: run.config.eval.temperature, seed: evalSeed, conditionsPerBatch }),
+        nll: await onnx.heldOutNll(val, { seed: evalSeed, batchSize, ...(run.config.eval.nllDraws === undefined ? {} : { draws: run.config.eval.nllDraws }) }),
         grid: await onnx.sampleRanked(y, { temperature: run.config.eval.temperature, seed: gridSeed }),
       }));
-      e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: evalSeed, perceptual, computed });
+      e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: evalSeed, perceptual, conditionsPerBatch, batchSize, computed });
       // One session serves both, so this time includes the grid's few samples.
       seconds = (performance.now() - began) / 1000;
       samples = computed.grid;
       tf.dispose([scored.w, scored.y, computed.ranked]);
     } else {
-      e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: evalSeed, perceptual });
+      e = evaluate(run.model, run.params, val, { ...run.config.eval, seed: evalSeed, perceptual, conditionsPerBatch, batchSize });
       seconds = (performance.now() - began) / 1000;
       samples = sampleRanked(run.model, run.params, y, { samples: k, temperature: run.config.eval.temperature, seed: gridSeed });
     }

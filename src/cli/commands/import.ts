@@ -1,0 +1,39 @@
+/**
+ * `typed-flows import`: a checkpoint trained elsewhere (the PyTorch export's train.py) becomes a run,
+ * so eval, sample, export and train --resume work on it. The checkpoint is checked against the model
+ * its config describes: every missing, extra or mis-shaped tensor, spec difference or non-finite value
+ * is named.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { decodeCaflowCheckpoint } from '../../caflow/checkpoint.js';
+import { caflowSpec } from '../../caflow/model.js';
+import { disposeParams } from '../../dsl/params.js';
+import { writeCheckpointFile } from '../../node/checkpoint-file.js';
+import { UsageError } from '../io.js';
+import { modelConfigOf } from '../model-config.js';
+import { readRunConfig, runDir, writeJson } from '../run-dir.js';
+
+export interface ImportResult {
+  readonly name: string;
+  readonly step: number;
+  readonly losses: number;
+}
+
+export const importCommand = async (root: string, name: string, checkpoint: string, configFile?: string): Promise<ImportResult> => {
+  if (!existsSync(checkpoint)) throw new UsageError(`import: there is no checkpoint at '${checkpoint}'.`);
+  const configPath = configFile ?? join(dirname(checkpoint), 'config.json');
+  const config = { ...(await readRunConfig(configPath)), name };
+  const dir = runDir(root, name);
+  if (existsSync(dir.checkpoint)) throw new UsageError(`import: '${dir.path}' already holds a run; choose another --name.`);
+  const model = caflowSpec(modelConfigOf(config));
+  const bytes = new Uint8Array(await readFile(checkpoint));
+  // Decoded in full (Adam state included), so a file that could not resume training is refused now.
+  const ckpt = decodeCaflowCheckpoint(bytes, model);
+  disposeParams([ckpt.params, ckpt.adam.m, ckpt.adam.v]);
+  await writeJson(dir.config, config);
+  await writeCheckpointFile(dir.checkpoint, bytes);
+  await writeJson(dir.history, ckpt.history ?? []);
+  return { name, step: ckpt.step, losses: ckpt.history?.length ?? 0 };
+};
