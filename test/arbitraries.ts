@@ -160,6 +160,12 @@ export const vectorShapeArb: fc.Arbitrary<Shape1> = fc.tuple(fc.integer({ min: 1
  * input reaches |x| ~ 8, where float32 keeps no digit of 1 - tanh(x) (its own row tests it on N(0,1)).
  */
 const squashing = new Set(['exp', 'softplus', 'tanh']);
+/*
+ * Nor does a composition with a logit hold one: exp of a (mixed) logit output spans 1e-7 to 1e6, and a
+ * later affine step (an ActNorm's data-initialised bias of about -1e5) absorbs the small values in
+ * float32, so the round trip loses them (seen: 1.3e-4 > 1e-4 for logit, inv1x1LU, exp, factor-out;
+ * 3.4e-7 without the exp). A float32 limit of such a flow, which verify reports as precision, not a bug.
+ */
 /**
  * Kinds whose inverse takes only a subset of the reals, so they are not inverted in compositions: a
  * step before them (an affine map, say) gives any real. (invert(exp) after an affine failed this way:
@@ -187,9 +193,11 @@ export const flowArb = (maxSteps = 4): fc.Arbitrary<{ flow: AnyFlow; names: stri
       const steps: AnyFlow[] = withLogit ? [logit(s, { levels: 256, alpha: 1e-5 })] : [];
       const names: string[] = withLogit ? ['logit'] : [];
       for (const [n, mode] of picks) {
-        // One squashing kind at most, and none of `notComposed`.
+        // One squashing kind at most (none after a logit), and none of `notComposed`.
         const options = primitiveMakers(s).filter(
-          (m) => !notComposed.has(m.name) && (!squashing.has(m.name) || !names.some((k) => squashing.has(k.replace(/^\w+\((.*)\)$/, '$1')))),
+          (m) =>
+            !notComposed.has(m.name) &&
+            (!squashing.has(m.name) || (!withLogit && !names.some((k) => squashing.has(k.replace(/^\w+\((.*)\)$/, '$1'))))),
         );
         const pick = options[n % options.length] as (typeof options)[number];
         const out = pick.out(s);
