@@ -87,10 +87,13 @@ describe('the ONNX checker', () => {
     [params.R, params.T, ...params.G].forEach((p) => disposeParams(p as ParamTree));
     // Distributions: several standard-normal factors, and a learnt diagonal normal base.
     const multi = factorOut([4], chain(actnorm([2]), affineCoupling([2], { net: mlp({ hidden: [4] }) })));
-    const dists = [transformed(standardNormals([[2], [2]]), multi), transformed(diagonalNormal([4]), chain(actnorm([4]), affineCoupling([4], { net: mlp({ hidden: [4] }) })))];
-    dists.forEach((d, i) => {
-      const p: ParamTree = { base: d.base.kind === 'diagonalNormal' ? [{ mean: tf.fill([4], 0.3), logStd: tf.fill([4], -0.2) }] : {}, flow: perturbedParams(d.flow, 5 + i, 0.2) };
-      for (const graph of distributionGraphs) write(`distribution${i}-${graph}`, distributionToOnnx(d, p, { graph }));
+    const coupled = chain(actnorm([4]), affineCoupling([4], { net: mlp({ hidden: [4] }) }));
+    const dists = [
+      { dist: transformed(standardNormals([[2], [2]]), multi), params: { base: {}, flow: perturbedParams(multi, 5, 0.2) } },
+      { dist: transformed(diagonalNormal([4]), coupled), params: { base: [{ mean: tf.fill([4], 0.3), logStd: tf.fill([4], -0.2) }], flow: perturbedParams(coupled, 6, 0.2) } },
+    ];
+    dists.forEach(({ dist, params: p }, i) => {
+      for (const graph of distributionGraphs) write(`distribution${i}-${graph}`, distributionToOnnx(dist, p, { graph }));
       disposeParams(p);
     });
 
