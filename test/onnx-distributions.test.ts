@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { checkModelExport } from '../src/cli/commands/export-distribution.js';
+import { checkModelExport, exportDistributionCommand } from '../src/cli/commands/export-distribution.js';
 import { UsageError } from '../src/cli/io.js';
 import { encodeSpec } from '../src/dsl/codec.js';
 import { distributionToOnnx } from '../src/distributions/onnx.js';
@@ -207,6 +207,7 @@ describe('typed-flows export --model (a fitted distribution)', () => {
     const both = cli('export', '--name', 'tiny', '--model', 'm.safetensors', '--format', 'onnx', '--output', join(tmp, 'x.onnx'));
     expect(both.code).toBe(2);
     expect(both.err).toContain('give exactly one of --name');
+    await expect(exportDistributionCommand(join(tmp, 'missing.safetensors'), join(tmp, 'x.onnx'))).rejects.toThrow(/the model file '.*missing.safetensors' does not exist/);
     const base = { model: 'm.safetensors', output: 'm.onnx' };
     expect(() => checkModelExport({ ...base, format: 'safetensors' })).toThrow(/--model exports a fitted distribution as ONNX only; pass --format onnx/);
     expect(() => checkModelExport({ ...base, format: 'onnx', direction: 'likelihood' })).toThrow(/with --model, --direction is logprob or sample \(got 'likelihood'/);

@@ -21,11 +21,23 @@ const graphOf: { readonly [d in DistributionDirection]: DistributionGraph } = { 
 export const isDistributionDirection = (d: string): d is DistributionDirection => (distributionDirections as readonly string[]).includes(d);
 
 export const exportDistributionCommand = async (model: string, output: string, direction: DistributionDirection = 'sample'): Promise<ExportResult> => {
-  const m = decodeDistributionModel(new Uint8Array(await readFile(model)));
+  let bytes: Buffer;
   try {
-    const bytes = distributionToOnnx(m.dist, m.params, { graph: graphOf[direction] });
-    await writeCheckpointFile(output, bytes);
-    return { task: 'fitted distribution', step: m.step, bytes: bytes.byteLength, what: `ONNX ${direction} graph` };
+    bytes = await readFile(model);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Said here: the generic file-error message would read a missing input as an unwritable output.
+    throw new UsageError(
+      code === 'ENOENT' || code === 'EISDIR'
+        ? `export: the model file '${model}' ${code === 'ENOENT' ? 'does not exist' : 'is a directory'}; pass the model.safetensors that typed-flows fit wrote (e.g. fit-output/model.safetensors).`
+        : `export: cannot read the model file '${model}': ${(e as Error).message}`,
+    );
+  }
+  const m = decodeDistributionModel(new Uint8Array(bytes));
+  try {
+    const onnx = distributionToOnnx(m.dist, m.params, { graph: graphOf[direction] });
+    await writeCheckpointFile(output, onnx);
+    return { task: 'fitted distribution', step: m.step, bytes: onnx.byteLength, what: `ONNX ${direction} graph` };
   } finally {
     disposeParams(m.params);
   }
