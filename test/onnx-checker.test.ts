@@ -1,19 +1,22 @@
 /**
  * The exported models pass the ONNX checker (Debian's python3-onnx under /usr/bin/python3) with
  * full_check, which also runs strict shape inference: every primitive row of the property table alone
- * in both directions, the multi-tensor flows, and CAFLOW's four graphs. python3-onnx is installed with
+ * in both directions, the multi-tensor flows, CAFLOW's four graphs and a distribution's two graphs. python3-onnx is installed with
  * apt-get when it is missing; the test is skipped, with the reason, only when that fails.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { caflowConfig, caflowSpec, type CaflowParams } from '../src/caflow/index.js';
 import { caflowDirections, caflowToOnnx } from '../src/caflow/onnx.js';
 import { chain, concat, factorOut, actnorm, affineCoupling, mlp, split, type AnyFlow } from '../src/dsl/index.js';
 import { disposeParams, perturbedParams, type ParamTree } from '../src/interpreters/index.js';
 import { toOnnx } from '../src/interpreters/onnx/index.js';
+import { diagonalNormal, standardNormals, transformed } from '../src/distributions/index.js';
+import { distributionGraphs, distributionToOnnx } from '../src/distributions/onnx.js';
 import { primitiveMakers } from './arbitraries.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -82,6 +85,17 @@ describe('the ONNX checker', () => {
     const params: CaflowParams = { R: perturbedParams(m.encoderY, 1, 0.2), T: perturbedParams(m.encoderW, 2, 0.2), G: m.priors.map((p, i) => perturbedParams(p, 3 + i, 0.2)) };
     for (const direction of caflowDirections) write(`caflow-${direction}`, caflowToOnnx(m, params, { direction, k: 4 }));
     [params.R, params.T, ...params.G].forEach((p) => disposeParams(p as ParamTree));
+    // Distributions: several standard-normal factors, and a learnt diagonal normal base.
+    const multi = factorOut([4], chain(actnorm([2]), affineCoupling([2], { net: mlp({ hidden: [4] }) })));
+    const coupled = chain(actnorm([4]), affineCoupling([4], { net: mlp({ hidden: [4] }) }));
+    const dists = [
+      { dist: transformed(standardNormals([[2], [2]]), multi), params: { base: {}, flow: perturbedParams(multi, 5, 0.2) } },
+      { dist: transformed(diagonalNormal([4]), coupled), params: { base: [{ mean: tf.fill([4], 0.3), logStd: tf.fill([4], -0.2) }], flow: perturbedParams(coupled, 6, 0.2) } },
+    ];
+    dists.forEach(({ dist, params: p }, i) => {
+      for (const graph of distributionGraphs) write(`distribution${i}-${graph}`, distributionToOnnx(dist, p, { graph }));
+      disposeParams(p);
+    });
 
     const r = spawnSync(PYTHON, ['-c', CHECK, ...models], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
     expect(r.status, r.stderr).toBe(0);

@@ -20,6 +20,7 @@ import type { PixelRange } from '../metrics/features.js';
 import { describeError } from './errors.js';
 import { exportFormats, type ExportFormat } from './commands/export.js';
 import { caflowDirections, type CaflowDirection } from '../caflow/onnx.js';
+import { distributionDirections, type DistributionDirection } from './commands/export-distribution.js';
 import { engines, type Engine } from './engine.js';
 import { checkLayers, checkVerify, specCost } from './limits.js';
 
@@ -241,33 +242,54 @@ program
   .command('export')
   .description(
     "write a run's trained model: by default the model file without optimizer state (a third of the size: what eval, sample and the browser playground need); " +
-      'with --format onnx one of its CAFLOW graphs as an ONNX model (docs/export.md); with --format pytorch a folder that trains and evaluates the run in PyTorch (docs/scale-out.md)',
+      'with --format onnx one of its CAFLOW graphs as an ONNX model (docs/export.md); with --format pytorch a folder that trains and evaluates the run in PyTorch (docs/scale-out.md). ' +
+      'With --model instead of --name: a distribution fitted by `typed-flows fit` as an ONNX graph (--format onnx, --direction logprob or sample)',
   )
-  .requiredOption('--name <name>', 'the run to export')
+  .option('--name <name>', 'the run to export (give --name or --model)')
+  .option('--model <model.safetensors>', 'a fitted distribution (the model.safetensors of `typed-flows fit`) to export with --format onnx')
   .requiredOption('--output <path>', 'where to write: the model file (.safetensors, or .onnx with --format onnx), or the folder for --format pytorch')
   .addOption(
     new Option('--format <format>', 'safetensors: the model file; onnx: an ONNX graph (opset 17); pytorch: model.py, train.py (torchrun), checkpoint, config and data')
       .choices([...exportFormats, 'pytorch'])
       .default('safetensors'),
   )
-  .addOption(new Option('--direction <graph>', 'with --format onnx: sample (Y + noise -> k ranked samples and log p(W|Y)), likelihood (W, Y -> log p(W|Y)), forward (W, Y -> latents) or inverse (latents, Y -> W); default sample').choices(caflowDirections))
+  .addOption(
+    new Option(
+      '--direction <graph>',
+      'with --format onnx: for --name, sample (Y + noise -> k ranked samples and log p(W|Y)), likelihood (W, Y -> log p(W|Y)), forward (W, Y -> latents) or inverse (latents, Y -> W); ' +
+        'for --model, logprob (x -> log p(x)) or sample (standard-normal noise -> x and log p(x)); default sample',
+    ).choices([...new Set([...caflowDirections, ...distributionDirections])]),
+  )
   .option('--k <n>', "with --format onnx --direction sample: samples per condition (default: the run's eval.samples)", integer('k', 1))
   .addOption(out())
-  .action(async (o: { name: string; output: string; out: string; format: ExportFormat | 'pytorch'; direction?: CaflowDirection; k?: number }) => {
-    checkRunName(o.name);
+  .action(async (o: { name?: string; model?: string; output: string; out: string; format: ExportFormat | 'pytorch'; direction?: CaflowDirection | DistributionDirection; k?: number }) => {
+    if ((o.name === undefined) === (o.model === undefined))
+      throw new UsageError('export: give exactly one of --name <run> (a CAFLOW run) or --model <model.safetensors> (a distribution fitted by typed-flows fit).');
+    if (o.model !== undefined) {
+      const { checkModelExport, exportDistributionCommand } = await import('./commands/export-distribution.js');
+      const direction = checkModelExport({ ...o, model: o.model });
+      await backendOf(true);
+      const r = await exportDistributionCommand(o.model, o.output, direction);
+      console.log(`${o.output}: ${r.task} ${r.what} at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
+      return;
+    }
+    const name = o.name as string;
+    checkRunName(name);
+    if (o.direction === 'logprob') throw new UsageError("export: --direction logprob is for a fitted distribution (--model); a CAFLOW run's log-density graph is --direction likelihood.");
+    const direction = o.direction as CaflowDirection | undefined;
     await backendOf(true);
     if (o.format === 'pytorch') {
-      if (o.direction !== undefined || o.k !== undefined) throw new UsageError('export: --direction and --k apply to --format onnx only (the pytorch export writes the whole model).');
+      if (direction !== undefined || o.k !== undefined) throw new UsageError('export: --direction and --k apply to --format onnx only (the pytorch export writes the whole model).');
       const { exportPyTorchCommand } = await import('./commands/export-pytorch.js');
-      const r = await exportPyTorchCommand(o.out, o.name, o.output);
+      const r = await exportPyTorchCommand(o.out, name, o.output);
       console.log(`${o.output}: ${r.task} model at step ${r.step} for PyTorch (${r.files.join(', ')}; ${r.trainPairs} training and ${r.valPairs} validation pairs)`);
       console.log(`next: cd ${o.output} && torchrun --standalone --nproc_per_node=2 train.py, then typed-flows import --checkpoint ${o.output}/checkpoint.safetensors --name <run>`);
       return;
     }
     const { exportCommand } = await import('./commands/export.js');
-    const r = await exportCommand(o.out, o.name, o.output, {
+    const r = await exportCommand(o.out, name, o.output, {
       format: o.format,
-      ...(o.direction === undefined ? {} : { direction: o.direction }),
+      ...(direction === undefined ? {} : { direction }),
       ...(o.k === undefined ? {} : { k: o.k }),
     });
     console.log(`${o.output}: ${r.task} ${r.what} at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);

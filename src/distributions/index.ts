@@ -22,3 +22,4 @@ export {
 } from './interpret.js';
 export * from './fit.js';
 export * from './model.js';
+export { distributionToOnnx, distributionGraphs, type DistributionGraph, type DistributionOnnxOptions } from './onnx.js';
