@@ -43,37 +43,47 @@ const logWasmGradients = (r: WasmGradientsResult): void => {
   }
 };
 
-/** Section 4 alone, merged into the results of the last full run. */
-const onlyWasmGradients = async (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> => {
+/** What a section run alone gets: the machine's load before it, the backend, the command line. */
+interface AloneContext {
+  readonly busy: number | null;
+  readonly backend: Awaited<ReturnType<typeof selectBackend>>['name'];
+  readonly command: string;
+}
+
+/** One section alone, merged into the results of the last full run (bench/results.json). */
+const runAlone = async (
+  title: string,
+  o: { readonly waitIdle: boolean; readonly args: readonly string[]; readonly prefer?: 'wasm' },
+  run: (results: BenchResults, context: AloneContext) => Promise<void> | void,
+): Promise<void> => {
   const path = new URL('./results.json', import.meta.url);
   const results = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
-  if (waitIdle) await waitForIdle(900);
+  if (o.waitIdle) await waitForIdle(900);
   const b = await busyShare();
   if (b !== undefined && b >= 0.1) log(`bench: warning: other processes use ${(100 * b).toFixed(0)}% of the CPUs; figures will be distorted`);
-  await selectBackend({ prefer: 'wasm', log: (m) => log(m) });
-  log('bench: [4] wasm: conv gradients and the Inv1x1 cache (alone; merged into bench/results.json)');
-  results.wasmGradients = await runWasmGradients(runSize(quick), ['npx tsx bench/run.ts', ...args].join(' '), b ?? null);
-  logWasmGradients(results.wasmGradients);
+  const selection = await selectBackend({ ...(o.prefer === undefined ? {} : { prefer: o.prefer }), log: (m) => log(m) });
+  log(`bench: ${title} (alone; merged into bench/results.json)`);
+  await run(results, { busy: b ?? null, backend: selection.name, command: ['npx tsx bench/run.ts', ...o.args].join(' ') });
   log(`bench: wrote ${writeReport(results).join(', ')}`);
 };
+
+/** Section 4 alone. */
+const onlyWasmGradients = (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> =>
+  runAlone('[4] wasm: conv gradients and the Inv1x1 cache', { waitIdle, args, prefer: 'wasm' }, async (results, c) => {
+    results.wasmGradients = await runWasmGradients(runSize(quick), c.command, c.busy);
+    logWasmGradients(results.wasmGradients);
+  });
 
 const logDensity = (r: DensityResult): void => {
   if (r.torch.note !== undefined || r.torch.runNote !== undefined) log(`bench:   PyTorch: ${r.torch.note ?? r.torch.runNote}`);
 };
 
-/** Section 6 alone, merged into the results of the last full run. */
-const onlyDensity = async (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> => {
-  const path = new URL('./results.json', import.meta.url);
-  const results = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
-  if (waitIdle) await waitForIdle(900);
-  const b = await busyShare();
-  if (b !== undefined && b >= 0.1) log(`bench: warning: other processes use ${(100 * b).toFixed(0)}% of the CPUs; figures will be distorted`);
-  const selection = await selectBackend({ log: (m) => log(m) });
-  log('bench: [6] density estimation against PyTorch (alone; merged into bench/results.json)');
-  results.density = runDensity(quick, ['npx tsx bench/run.ts', ...args].join(' '), selection.name, b ?? null);
-  logDensity(results.density);
-  log(`bench: wrote ${writeReport(results).join(', ')}`);
-};
+/** Section 6 alone. */
+const onlyDensity = (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> =>
+  runAlone('[6] density estimation against PyTorch', { waitIdle, args }, (results, c) => {
+    results.density = runDensity(quick, c.command, c.backend, c.busy);
+    logDensity(results.density);
+  });
 
 const logEngines = (e: EnginesResult): void => {
   for (const f of e.figures)
@@ -81,20 +91,13 @@ const logEngines = (e: EnginesResult): void => {
   if (e.torch.note !== undefined) log(`bench:   PyTorch: ${e.torch.note}`);
 };
 
-/** Section 7 alone, merged into the results of the last full run. */
-const onlyEngines = async (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> => {
-  const path = new URL('./results.json', import.meta.url);
-  const results = JSON.parse(readFileSync(path, 'utf8')) as BenchResults;
-  if (waitIdle) await waitForIdle(900);
-  const b = await busyShare();
-  if (b !== undefined && b >= 0.1) log(`bench: warning: other processes use ${(100 * b).toFixed(0)}% of the CPUs; figures will be distorted`);
-  const selection = await selectBackend({ log: (m) => log(m) });
-  log('bench: [7] ONNX Runtime vs PyTorch vs tfjs (alone; merged into bench/results.json)');
-  const engines = await runEngines(runSize(quick), selection.name, b ?? null);
-  results.engines = { ...engines, date: new Date().toISOString(), command: ['npx tsx bench/run.ts', ...args].join(' ') };
-  logEngines(engines);
-  log(`bench: wrote ${writeReport(results).join(', ')}`);
-};
+/** Section 7 alone. */
+const onlyEngines = (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> =>
+  runAlone('[7] ONNX Runtime vs PyTorch vs tfjs', { waitIdle, args }, async (results, c) => {
+    const engines = await runEngines(runSize(quick), c.backend, c.busy);
+    results.engines = { ...engines, date: new Date().toISOString(), command: c.command };
+    logEngines(engines);
+  });
 
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
