@@ -255,6 +255,12 @@ describe('bad input', () => {
     expect((await errorOf(() => decodeCheckpoint(other))).message).toMatch(/metadata "format" is "pt"/);
   });
 
+  it('8-bit tensors (safetensors U8, as in the PyTorch export\'s data file) are no checkpoint\'s', async () => {
+    const meta = { format: CHECKPOINT_FORMAT, spec: '{}', step: '1' };
+    const bytes = encodeSafetensors([['params.x', { dtype: 'U8', shape: [2], data: Uint8Array.from([1, 2]) }]], meta);
+    expect((await errorOf(() => decodeCheckpoint(bytes))).message).toMatch(/its tensors are F32 or I32:\n {2}tensor "params.x": dtype U8/);
+  });
+
   it('bad metadata and stray tensor names', async () => {
     const meta = { format: CHECKPOINT_FORMAT, spec: '{}', step: '1' };
     expect((await errorOf(() => decodeCheckpoint(encodeSafetensors([], { ...meta, step: '-1' })))).message).toMatch(/"step" is "-1", expected a non-negative integer/);

@@ -96,12 +96,12 @@ const nameArb = fc.oneof(
 ).filter((s) => s !== '__metadata__');
 
 const tensorArb: fc.Arbitrary<SafeTensor> = fc
-  .tuple(fc.constantFrom('F32' as const, 'I32' as const), fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }))
+  .tuple(fc.constantFrom('F32' as const, 'I32' as const, 'U8' as const), fc.array(fc.integer({ min: 0, max: 4 }), { maxLength: 3 }))
   .chain(([dtype, shape]) => {
     const n = shape.reduce((a, b) => a * b, 1);
-    return dtype === 'F32'
-      ? fc.array(fc.float(), { minLength: n, maxLength: n }).map((v): SafeTensor => ({ dtype, shape, data: Float32Array.from(v) }))
-      : fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: n, maxLength: n }).map((v): SafeTensor => ({ dtype, shape, data: Int32Array.from(v) }));
+    if (dtype === 'F32') return fc.array(fc.float(), { minLength: n, maxLength: n }).map((v): SafeTensor => ({ dtype, shape, data: Float32Array.from(v) }));
+    if (dtype === 'U8') return fc.array(fc.integer({ min: 0, max: 255 }), { minLength: n, maxLength: n }).map((v): SafeTensor => ({ dtype, shape, data: Uint8Array.from(v) }));
+    return fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { minLength: n, maxLength: n }).map((v): SafeTensor => ({ dtype, shape, data: Int32Array.from(v) }));
   });
 
 const fileArb = fc.record({
@@ -110,7 +110,7 @@ const fileArb = fc.record({
 });
 
 /** Bitwise equality (NaN payloads and -0 included). */
-const sameBits = (a: Float32Array | Int32Array, b: Float32Array | Int32Array): boolean =>
+const sameBits = (a: SafeTensor['data'], b: SafeTensor['data']): boolean =>
   a.constructor === b.constructor &&
   a.length === b.length &&
   new Uint8Array(a.buffer, a.byteOffset, a.byteLength).every((x, i) => x === new Uint8Array(b.buffer, b.byteOffset, b.byteLength)[i]);
@@ -152,7 +152,7 @@ describe('corrupt files give a CheckpointError saying what is wrong', () => {
     ['header that is not JSON', () => rawFile('{"x": {"dtype": "F32",'), /header is not valid JSON/],
     ['header that is not UTF-8', () => { const f = rawFile('{"xx":1}'); f[10] = 0xff; return f; }, /not valid UTF-8/],
     ['header that is an array', () => rawFile('[1,2]'), /header is not a JSON object/],
-    ['unknown dtype', () => rawFile('{"x":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}', eightBytes), /tensor "x": unsupported dtype "F16" \(supported: F32, I32\)/],
+    ['unknown dtype', () => rawFile('{"x":{"dtype":"F16","shape":[4],"data_offsets":[0,8]}}', eightBytes), /tensor "x": unsupported dtype "F16" \(supported: F32, I32, U8\)/],
     ['missing dtype', () => rawFile('{"x":{"shape":[2],"data_offsets":[0,8]}}', eightBytes), /tensor "x": unsupported dtype missing/],
     ['negative dimension', () => rawFile('{"x":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}}', eightBytes), /shape \[-2\] is not a list of non-negative integers/],
     ['offsets that are not a pair', () => rawFile('{"x":{"dtype":"F32","shape":[2],"data_offsets":[0]}}', eightBytes), /data_offsets \[0\] is not a pair/],

@@ -187,6 +187,9 @@ const nonFiniteTensors = (named: ReadonlyArray<readonly [string, SafeTensor]>): 
  */
 export const decodeCheckpoint = (bytes: Uint8Array, expected?: ExpectedCheckpoint): Checkpoint => {
   const { tensors, metadata } = decodeSafetensors(bytes);
+  // safetensors also carries 8-bit data (the PyTorch export's data file); a checkpoint holds F32 and I32 only.
+  const eightBit = [...tensors].filter(([, t]) => t.dtype === 'U8').map(([name]) => JSON.stringify(name));
+  if (eightBit.length > 0) throw new CheckpointError('not a valid checkpoint: its tensors are F32 or I32', eightBit.map((n) => `tensor ${n}: dtype U8`));
   const format = metadata['format'];
   if (format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(

@@ -26,12 +26,13 @@ export class CheckpointError extends Error {
   }
 }
 
-export type SafeDtype = 'F32' | 'I32';
+/** float32, int32 and uint8 (8-bit image data, as in the PyTorch export's data file). */
+export type SafeDtype = 'F32' | 'I32' | 'U8';
 
 export interface SafeTensor {
   readonly dtype: SafeDtype;
   readonly shape: readonly number[];
-  readonly data: Float32Array | Int32Array;
+  readonly data: Float32Array | Int32Array | Uint8Array;
 }
 
 export interface DecodedSafetensors {
@@ -43,8 +44,9 @@ export interface DecodedSafetensors {
 /** The reference implementation's limit on the header size. */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-const BYTES_PER_ELEMENT: Record<SafeDtype, number> = { F32: 4, I32: 4 };
-const isDtype = (d: unknown): d is SafeDtype => d === 'F32' || d === 'I32';
+const BYTES_PER_ELEMENT: Record<SafeDtype, number> = { F32: 4, I32: 4, U8: 1 };
+const ARRAY_OF = { F32: Float32Array, I32: Int32Array, U8: Uint8Array } as const;
+const isDtype = (d: unknown): d is SafeDtype => d === 'F32' || d === 'I32' || d === 'U8';
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -72,8 +74,8 @@ const byCodePoint = (a: string, b: string): number => {
   return a.length - b.length;
 };
 
-const writeData = (out: Uint8Array, at: number, data: Float32Array | Int32Array): void => {
-  if (LITTLE_ENDIAN) {
+const writeData = (out: Uint8Array, at: number, data: Float32Array | Int32Array | Uint8Array): void => {
+  if (LITTLE_ENDIAN || data instanceof Uint8Array) {
     out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), at);
     return;
   }
@@ -82,10 +84,10 @@ const writeData = (out: Uint8Array, at: number, data: Float32Array | Int32Array)
   else data.forEach((v, i) => view.setInt32(4 * i, v, true));
 };
 
-const readData = (bytes: Uint8Array, dtype: SafeDtype, count: number): Float32Array | Int32Array => {
+const readData = (bytes: Uint8Array, dtype: SafeDtype, count: number): Float32Array | Int32Array | Uint8Array => {
   // Always a fresh array: the source offset need not be 4-aligned, and callers may reuse `bytes`.
-  const out = dtype === 'F32' ? new Float32Array(count) : new Int32Array(count);
-  if (LITTLE_ENDIAN) {
+  const out = new ARRAY_OF[dtype](count);
+  if (LITTLE_ENDIAN || out instanceof Uint8Array) {
     new Uint8Array(out.buffer).set(bytes);
     return out;
   }
@@ -108,10 +110,10 @@ export const encodeSafetensors = (
     else if (seen.has(name)) problems.push(`tensor ${showName(name)} appears twice`);
     seen.add(name);
     if (!isDtype(t.dtype)) {
-      problems.push(`tensor ${showName(name)}: unsupported dtype ${JSON.stringify(t.dtype)} (supported: F32, I32)`);
+      problems.push(`tensor ${showName(name)}: unsupported dtype ${JSON.stringify(t.dtype)} (supported: F32, I32, U8)`);
       continue;
     }
-    const expectedArray = t.dtype === 'F32' ? Float32Array : Int32Array;
+    const expectedArray = ARRAY_OF[t.dtype];
     if (!(t.data instanceof expectedArray)) problems.push(`tensor ${showName(name)}: dtype ${t.dtype} needs a ${expectedArray.name}`);
     const n = elementCount(t.shape);
     if (n === undefined) problems.push(`tensor ${showName(name)}: invalid shape ${JSON.stringify(t.shape)}`);
@@ -219,7 +221,7 @@ export const decodeSafetensors = (bytes: Uint8Array): DecodedSafetensors => {
     }
     const { dtype, shape, data_offsets: offsets } = info;
     const before = problems.length;
-    if (!isDtype(dtype)) problems.push(`${where}: unsupported dtype ${JSON.stringify(dtype) ?? 'missing'} (supported: F32, I32)`);
+    if (!isDtype(dtype)) problems.push(`${where}: unsupported dtype ${JSON.stringify(dtype) ?? 'missing'} (supported: F32, I32, U8)`);
     const count = Array.isArray(shape) ? elementCount(shape) : undefined;
     if (count === undefined) problems.push(`${where}: shape ${JSON.stringify(shape) ?? 'missing'} is not a list of non-negative integers`);
     const validOffsets =

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { caflowToPyTorch, trainScript } from '../../interpreters/pytorch/index.js';
 import type { PairedData } from '../../experiments/paired-data.js';
+import { encodeSafetensors } from '../../io/safetensors.js';
 import { UsageError } from '../io.js';
 import { loadRunData } from '../run-data.js';
 import { runDir } from '../run-dir.js';
@@ -21,29 +22,6 @@ export interface PyTorchExportResult {
   readonly trainPairs: number;
   readonly valPairs: number;
 }
-
-/** safetensors bytes of 8-bit tensors (the data file; checkpoints stay float32). */
-export const encodeUint8Safetensors = (tensors: ReadonlyArray<readonly [string, readonly number[], Uint8Array]>): Uint8Array => {
-  const sorted = [...tensors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  let offset = 0;
-  const header: Record<string, unknown> = {};
-  for (const [name, shape, data] of sorted) {
-    header[name] = { dtype: 'U8', shape, data_offsets: [offset, offset + data.length] };
-    offset += data.length;
-  }
-  let text = JSON.stringify(header);
-  text += ' '.repeat((8 - (Buffer.byteLength(text) % 8)) % 8);
-  const head = Buffer.from(text, 'utf8');
-  const out = new Uint8Array(8 + head.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(head.length), true);
-  out.set(head, 8);
-  let at = 8 + head.length;
-  for (const [, , data] of sorted) {
-    out.set(data, at);
-    at += data.length;
-  }
-  return out;
-};
 
 const nhwc = (d: PairedData, which: 'w' | 'y'): readonly number[] => {
   const [c, h, w] = which === 'w' ? d.targetShape : d.conditionShape;
@@ -82,11 +60,11 @@ export const exportPyTorchCommand = async (root: string, name: string, output: s
   await copyFile(dir.checkpoint, join(output, 'checkpoint.safetensors'));
   await writeFile(
     join(output, 'data.safetensors'),
-    encodeUint8Safetensors([
-      ['train.w', nhwc(train, 'w'), train.w],
-      ['train.y', nhwc(train, 'y'), train.y],
-      ['val.w', nhwc(val, 'w'), val.w],
-      ['val.y', nhwc(val, 'y'), val.y],
+    encodeSafetensors([
+      ['train.w', { dtype: 'U8', shape: nhwc(train, 'w'), data: train.w }],
+      ['train.y', { dtype: 'U8', shape: nhwc(train, 'y'), data: train.y }],
+      ['val.w', { dtype: 'U8', shape: nhwc(val, 'w'), data: val.w }],
+      ['val.y', { dtype: 'U8', shape: nhwc(val, 'y'), data: val.y }],
     ]),
   );
   await writeFile(join(output, 'README.md'), readme(name, run.step));
