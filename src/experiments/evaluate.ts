@@ -185,21 +185,25 @@ export const sampleRanked = (m: CaflowSpec, params: CaflowParams, y8: tf.Tensor4
     return quantize(s.w);
   });
 
-/** sampleRanked over batches of `o.conditionsPerBatch` conditions (batch b with seed + b), concatenated in condition order. */
-export const sampleRankedInBatches = (m: CaflowSpec, params: CaflowParams, y8: tf.Tensor4D, o: EvaluateOptions): tf.Tensor4D => {
-  const n = y8.shape[0];
-  const per = Math.max(1, Math.min(n, o.conditionsPerBatch ?? n));
-  if (per === n) return sampleRanked(m, params, y8, o);
-  const parts: tf.Tensor4D[] = [];
-  for (let start = 0, b = 0; start < n; start += per, b += 1) {
-    const yb = tf.slice(y8, [start, 0, 0, 0], [Math.min(per, n - start), -1, -1, -1]);
-    parts.push(sampleRanked(m, params, yb, { ...o, seed: o.seed + b }));
-    yb.dispose();
-  }
-  const all = tf.concat(parts) as tf.Tensor4D;
-  tf.dispose(parts);
-  return all;
+/**
+ * The batches in which evaluation samples n conditions, `per` at a time (all at once by default): batch b
+ * starts at condition `start`, holds `count` and draws its noise from seed + b. Shared by the tfjs and
+ * ONNX Runtime engines, so both draw the same samples.
+ */
+export const conditionBatches = (n: number, per: number = n): readonly { readonly start: number; readonly count: number; readonly seedOffset: number }[] => {
+  const size = Math.max(1, Math.min(n, per));
+  return Array.from({ length: Math.ceil(n / size) }, (_, b) => ({ start: b * size, count: Math.min(size, n - b * size), seedOffset: b }));
 };
+
+/** The conditions [start, start + count) of an [N,H,W,C] batch. */
+export const conditionsOf = (y: tf.Tensor4D, { start, count }: { readonly start: number; readonly count: number }): tf.Tensor4D =>
+  count === y.shape[0] ? tf.clone(y) : tf.slice(y, [start, 0, 0, 0], [count, -1, -1, -1]);
+
+/** sampleRanked over `conditionBatches`, concatenated in condition order. */
+export const sampleRankedInBatches = (m: CaflowSpec, params: CaflowParams, y8: tf.Tensor4D, o: EvaluateOptions): tf.Tensor4D =>
+  tf.tidy(() =>
+    tf.concat(conditionBatches(y8.shape[0], o.conditionsPerBatch).map((batch) => sampleRanked(m, params, conditionsOf(y8, batch), { ...o, seed: o.seed + batch.seedOffset }))),
+  ) as tf.Tensor4D;
 
 export const evaluate = (m: CaflowSpec, params: CaflowParams, data: PairedData, o: EvaluateOptions): Evaluation => {
   const n = Math.min(o.conditions, data.count);

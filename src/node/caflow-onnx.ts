@@ -9,7 +9,7 @@ import type { CaflowSpec } from '../caflow/model.js';
 import type { CaflowParams } from '../caflow/params.js';
 import { dequantize, quantize } from '../caflow/quantize.js';
 import { sampleNoise, temperatures } from '../caflow/sample.js';
-import { heldOutNllJobs, type HeldOutNll, type NllOptions } from '../experiments/evaluate.js';
+import { conditionBatches, conditionsOf, heldOutNllJobs, type HeldOutNll, type NllOptions } from '../experiments/evaluate.js';
 import type { PairedData } from '../experiments/paired-data.js';
 import { onnxSession, type FloatArray, type OnnxSession } from './onnx-runtime.js';
 
@@ -59,13 +59,10 @@ export const onnxCaflow = async (m: CaflowSpec, params: CaflowParams, k: number)
       return out;
     },
     sampleRankedInBatches: async (y8, o) => {
-      const n = y8.shape[0];
-      const per = Math.max(1, Math.min(n, o.conditionsPerBatch ?? n));
-      if (per === n) return self.sampleRanked(y8, o);
       const parts: tf.Tensor4D[] = [];
-      for (let start = 0, b = 0; start < n; start += per, b += 1) {
-        const yb = tf.slice(y8, [start, 0, 0, 0], [Math.min(per, n - start), -1, -1, -1]);
-        parts.push(await self.sampleRanked(yb, { ...o, seed: o.seed + b }));
+      for (const batch of conditionBatches(y8.shape[0], o.conditionsPerBatch)) {
+        const yb = conditionsOf(y8, batch);
+        parts.push(await self.sampleRanked(yb, { ...o, seed: o.seed + batch.seedOffset }));
         yb.dispose();
       }
       const all = tf.concat(parts) as tf.Tensor4D;
