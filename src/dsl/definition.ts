@@ -14,6 +14,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
+import type { AlgebraBijector } from '../algebra/ops.js';
 import type { SpecIssue } from './errors.js';
 import type { ParamRecord, ShapeRecord } from './params.js';
 import { formatShape, isShape, shapeNotation, type CondShapes, type Shape } from './shape.js';
@@ -114,6 +115,12 @@ export interface BijectorDefinition<S extends { readonly kind: string }> {
   readonly signature: (spec: S, path: string) => SignatureResult;
   readonly domain: DomainRule<S>;
   readonly params: ParamsRule<S>;
+  /**
+   * The maths written once on the op algebra (src/algebra/ops.ts), which every engine interprets;
+   * `forward` and `inverse` are then its tfjs passes (src/algebra/define.ts, `algebraic`). Kinds
+   * without it are listed overrides (each engine has its own lowering of them).
+   */
+  readonly algebra?: AlgebraBijector<S>;
   /** x -> (y, log|det dy/dx|). */
   readonly forward: Maths<S>;
   /** y -> (x, log|det dx/dy|). */

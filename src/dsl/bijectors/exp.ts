@@ -3,12 +3,11 @@
  *   y = exp(x),   log|det J| = sum(x);   inverse x = log(y),   log|det dx/dy| = -sum(log y).
  * Domain: all reals; image: (0, inf). No parameters.
  */
-import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { sumPerSample } from '../../layers/ops.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { built } from '../build.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { defineBijector, noParams, real, shapePreserving, unary, interval } from '../definition.js';
+import { defineBijector, noParams, real, shapePreserving, interval } from '../definition.js';
 import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
@@ -27,10 +26,12 @@ export const expDefinition = defineBijector<ExpSpec>({
     image: (_spec, [input = real]) => [input.kind !== 'interval' ? interval(0, Infinity) : interval(Math.exp(input.low), Math.exp(input.high))],
   },
   params: noParams,
-  forward: unary((_spec, _p, x) => ({ out: tf.exp(x), logDet: sumPerSample(x) })),
-  inverse: unary((_spec, _p, y) => {
-    const x = tf.log(y);
-    return { out: x, logDet: tf.neg(sumPerSample(x)) };
+  ...algebraic<ExpSpec>({
+    forward: unaryAlgebra((o, _spec, _p, x) => ({ out: o.exp(x), logDet: o.sumEvent(x) })),
+    inverse: unaryAlgebra((o, _spec, _p, y) => {
+      const x = o.log(y);
+      return { out: x, logDet: o.neg(o.sumEvent(x)) };
+    }),
   }),
   inverseCost: 'analytic',
 });

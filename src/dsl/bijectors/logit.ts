@@ -7,13 +7,12 @@
  * Domain (0, q); image (logit(alpha/2), logit(1 - alpha/2)). `sigmoid` is the same bijector inverted.
  * Any rank.
  */
-import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { sumPerSample } from '../../layers/ops.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { built } from '../build.js';
 import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
 import { invert } from '../combinators.js';
-import { defineBijector, noParams, real, shapePreserving, unary, interval } from '../definition.js';
+import { defineBijector, noParams, real, shapePreserving, interval } from '../definition.js';
 import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
@@ -68,19 +67,21 @@ export const logitDefinition = defineBijector<LogitSpec>({
     },
   },
   params: noParams,
-  forward: unary((spec, _p, x) => {
-    const p = tf.add(tf.mul(x, (1 - spec.alpha) / spec.levels), spec.alpha / 2);
-    const logP = tf.log(p);
-    const log1mP = tf.log1p(tf.neg(p));
-    return { out: tf.sub(logP, log1mP), logDet: sumPerSample(tf.sub(tf.sub(constantTerm(spec), logP), log1mP)) };
-  }),
-  inverse: unary((spec, _p, y) => {
-    const logP = tf.neg(tf.softplus(tf.neg(y)));
-    const log1mP = tf.neg(tf.softplus(y));
-    return {
-      out: tf.mul(tf.sub(tf.sigmoid(y), spec.alpha / 2), spec.levels / (1 - spec.alpha)),
-      logDet: sumPerSample(tf.add(tf.add(-constantTerm(spec), logP), log1mP)),
-    };
+  ...algebraic<LogitSpec>({
+    forward: unaryAlgebra((o, spec, _p, x) => {
+      const p = o.add(o.mul(x, o.scalar((1 - spec.alpha) / spec.levels)), o.scalar(spec.alpha / 2));
+      const logP = o.log(p);
+      const log1mP = o.log1p(o.neg(p));
+      return { out: o.sub(logP, log1mP), logDet: o.sumEvent(o.sub(o.sub(o.scalar(constantTerm(spec)), logP), log1mP)) };
+    }),
+    inverse: unaryAlgebra((o, spec, _p, y) => {
+      const logP = o.logSigmoid(y);
+      const log1mP = o.logSigmoid(o.neg(y));
+      return {
+        out: o.mul(o.sub(o.sigmoid(y), o.scalar(spec.alpha / 2)), o.scalar(spec.levels / (1 - spec.alpha))),
+        logDet: o.sumEvent(o.add(o.add(o.scalar(-constantTerm(spec)), logP), log1mP)),
+      };
+    }),
   }),
   inverseCost: 'analytic',
 });
