@@ -61,6 +61,8 @@ export interface Ops<T> {
   sigmoid(a: T): T;
   tanh(a: T): T;
   atan(a: T): T;
+  sin(a: T): T;
+  cos(a: T): T;
   sinh(a: T): T;
   cosh(a: T): T;
   /** asinh(a) = log(a + sqrt(a^2 + 1)), computed without cancellation for a < 0. */
@@ -114,9 +116,10 @@ export interface Ops<T> {
   // ---- control
   /**
    * `state` after `n` applications of `body` (body(i, state) for i = 0..n-1): a sequential pass such as
-   * an autoregressive inverse or an ODE solve, written once; engines may unroll it or emit a loop.
+   * an autoregressive inverse or an ODE solve, written once; engines may unroll it or emit a loop, so
+   * the step index `i` is a scalar value of the engine (not a JS number) and the body is traced once.
    */
-  iterate(n: number, state: readonly T[], body: (i: number, state: readonly T[]) => readonly T[]): readonly T[];
+  iterate(n: number, state: readonly T[], body: (i: T, state: readonly T[]) => readonly T[]): readonly T[];
 }
 
 /** Values by name: conditioning inputs of a pass. */

@@ -37,6 +37,8 @@ export const tfjsOps: Ops<tf.Tensor> = {
   sigmoid: (a) => tf.sigmoid(a),
   tanh: (a) => tf.tanh(a),
   atan: (a) => tf.atan(a),
+  sin: (a) => tf.sin(a),
+  cos: (a) => tf.cos(a),
   sinh: (a) => tf.sinh(a),
   cosh: (a) => tf.cosh(a),
   // tf.asinh is log(a + sqrt(a^2 + 1)), which cancels for a << 0: asinh is odd, so use |a| and the sign.
@@ -84,7 +86,7 @@ export const tfjsOps: Ops<tf.Tensor> = {
 
   iterate: (n, state, body) => {
     let s = state;
-    for (let i = 0; i < n; i++) s = body(i, s);
+    for (let i = 0; i < n; i++) s = body(tf.scalar(i), s);
     return s;
   },
 };
