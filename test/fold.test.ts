@@ -63,6 +63,11 @@ const counts: PerKind<never, number> = {
   // logGamma and beta per channel; the running mean and variance are frozen buffers.
   batchNorm: ({ shape }) => ({ outs: undefined, result: 2 * (shape[0] as number) }),
   // A made reads x ([D]) and the context, and writes m values per element.
+  // Field layers: [D | 2F | context] -> H_1, then H_l -> H_{l+1}, ..., H_L -> D, each with a bias.
+  cnf: ({ shape, cond, hidden, frequencies }) => {
+    const widths = [(shape[0] as number) + 2 * frequencies + condChannels(cond), ...hidden, shape[0] as number];
+    return { outs: undefined, result: widths.slice(1).reduce((n, o, l) => n + (widths[l] as number) * o + o, 0) };
+  },
   maskedAutoregressive: ({ shape, cond, net, transformer: tr }) => {
     const m = tr.kind === 'affine' ? 2 : tr.kind === 'additive' ? 1 : 3 * tr.bins - 1;
     return { outs: undefined, result: convNetCount(net, (shape[0] as number) + condChannels(cond), m * (shape[0] as number)) };

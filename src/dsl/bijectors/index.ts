@@ -26,3 +26,4 @@ export * from './tanh.js';
 export * from './scale-shift.js';
 export * from './batch-norm.js';
 export * from './reshape.js';
+export * from './cnf.js';

@@ -213,6 +213,9 @@ export const lowerings = (g: Graph, ctx: ContextValues, options: LoweringOptions
     const perm = node.dir === 'forward' ? [...spec.perm] : inversePermutation(spec.perm);
     return one(g.op('Gather', [input(node), g.ints(perm)], { axis: -1 }), noLogDet);
   },
+  cnf: (_spec, node) => {
+    throw new OnnxExportError(node.path, 'a cnf layer is not exported to ONNX yet (its maths is on the op algebra; the ONNX engine of the algebra will export it)');
+  },
   reshape: (spec, node) => one(reshapeBatch(g, input(node), tensorShape(node.dir === 'forward' ? spec.to : spec.shape, 1).slice(1)), noLogDet),
   identity: (_spec, node) => one(input(node), noLogDet),
   split: (spec, node) => {

@@ -62,7 +62,8 @@ const coupling = (shape: Shape, cond: CondShapes, net: NetSpec, transformer: Tra
   return step(pyCall('Coupling', [pyNumber(c), condNames(cond), n.expr, tr.expr]), ['Coupling', ...n.parts, ...tr.parts]);
 };
 
-export const loweringTable: LoweringTable = {
+/** Every kind but cnf, which the Python engine of the op algebra will write. */
+export const loweringTable: Omit<LoweringTable, 'cnf'> = {
   affine: (s) => step(pyCall('Affine', [pyTuple(eventTensorShape(s.shape))]), ['Affine']),
   actnorm: (s) => step(pyCall('ActNorm', [pyNumber(channels(s.shape)), pyNumber(positions(s.shape))]), ['ActNorm']),
   inv1x1: (s) => step(pyCall('Inv1x1', [pyNumber(channels(s.shape)), pyNumber(positions(s.shape))]), ['Inv1x1']),

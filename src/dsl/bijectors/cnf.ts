@@ -1,0 +1,122 @@
+/**
+ * A continuous normalizing flow (Chen et al. 2018; FFJORD, Grathwohl et al. 2019) on vectors [D]:
+ * the solution map of dx/dt = v(x, t, c) from t = 0 to t = 1, v an MLP with a time embedding
+ * (src/dsl/maths/vector-field.ts). Forward (data -> noise) integrates 0 -> 1, the inverse 1 -> 0, with
+ * the same fixed-step solver (src/dsl/maths/ode.ts); by the instantaneous change of variables
+ *   log|det dx(1)/dx(0)| = integral_0^1 tr(dv/dx)(x(t), t) dt,
+ * integrated alongside x, with the exact trace. The inverse of the discretised forward is the
+ * discretised backward solve up to the solver's error (O(h^4) for RK4), so round trips hold to that,
+ * not to float32 rounding. Trained by maximum likelihood through the solver, or by flow matching
+ * (src/distributions/flow-matching.ts), which only needs v.
+ * Domain and image: all of R^D. Conditioning: named context vectors fed to v's first layer.
+ */
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { algebraic } from '../../algebra/define.js';
+import type { Context, Ops } from '../../algebra/ops.js';
+import { built } from '../build.js';
+import { CondCodec, hasOwn, listOf, nodeCodec, num, oneOf, shapeCodec, strictObject } from '../codec-parts.js';
+import { checkShape, defineBijector, one, ontoReals, type BijectorDefinition } from '../definition.js';
+import type { SpecIssue } from '../errors.js';
+import { checkCond, conditioningChannels } from '../maths/conditioning.js';
+import { EVALUATIONS_PER_STEP, integrate, type FixedStepMethod } from '../maths/ode.js';
+import { field, fieldActivations, fieldParamShapes, initField, type FieldActivation } from '../maths/vector-field.js';
+import { isDim, type CondShapes, type NoCond, type Shape1 } from '../shape.js';
+import type { Bijector } from '../spec.js';
+
+const SolverCodec = strictObject('a solver {method, steps}', { method: oneOf<FixedStepMethod>('a fixed-step method', ['euler', 'rk4']), steps: num });
+
+const codec = nodeCodec('cnf', {
+  shape: shapeCodec([1]),
+  cond: CondCodec,
+  hidden: listOf('a list of hidden widths [h0,h1,...]', num),
+  activation: oneOf<FieldActivation>('a smooth activation', fieldActivations),
+  frequencies: num,
+  solver: SolverCodec,
+});
+export type CnfSpec = t.TypeOf<typeof codec>;
+
+export interface CnfOptions<C extends CondShapes> {
+  /** Hidden widths of the vector field (default [64, 64]). */
+  readonly hidden?: readonly number[];
+  /** 'tanh' (default) or 'softplus'. */
+  readonly activation?: FieldActivation;
+  /** Time frequencies F (default 4: an embedding of 8 features). */
+  readonly frequencies?: number;
+  /** 'rk4' (default) or 'euler'. */
+  readonly method?: FixedStepMethod;
+  /** Solver steps from t = 0 to 1 (default 16). */
+  readonly steps?: number;
+  /** Context vectors {name: [K]} the field sees. */
+  readonly cond?: C;
+}
+
+/** A continuous flow on [D]; data -> noise is the solve from t = 0 to 1. */
+export const cnf = <const S extends Shape1, const C extends CondShapes = NoCond>(shape: S, options: CnfOptions<C> = {}): Bijector<S, S, C> =>
+  built({
+    kind: 'cnf',
+    shape,
+    cond: options.cond ?? {},
+    hidden: options.hidden ?? [64, 64],
+    activation: options.activation ?? 'tanh',
+    frequencies: options.frequencies ?? 4,
+    solver: { method: options.method ?? 'rk4', steps: options.steps ?? 16 },
+  });
+
+/** Evaluations of the vector field in one pass (either direction). */
+export const cnfEvaluations = (spec: CnfSpec): number => spec.solver.steps * EVALUATIONS_PER_STEP[spec.solver.method];
+
+/** The context vectors of the spec's conditioning, concatenated in spec order (undefined without any). */
+export const cnfContext = <T>(o: Ops<T>, cond: CondShapes, ctx: Context<T>): T | undefined => {
+  const names = Object.keys(cond);
+  if (names.length === 0) return undefined;
+  return o.concatLast(
+    names.map((name) => {
+      const v = hasOwn(ctx, name) ? ctx[name] : undefined;
+      if (v === undefined) throw new TypeError(`missing conditioning input '${name}'; given: ${Object.keys(ctx).join(', ') || 'none'}`);
+      return v;
+    }),
+  );
+};
+
+const fieldChecks = (spec: CnfSpec, path: string): SpecIssue[] => [
+  ...(spec.hidden.length >= 1 && spec.hidden.every(isDim) ? [] : [{ path: `${path}.hidden`, message: `expected at least one positive integer width, got ${JSON.stringify(spec.hidden)}` }]),
+  ...(Number.isInteger(spec.frequencies) && spec.frequencies >= 1 && spec.frequencies <= 64 ? [] : [{ path: `${path}.frequencies`, message: `expected an integer from 1 to 64, got ${spec.frequencies}` }]),
+  ...(isDim(spec.solver.steps) ? [] : [{ path: `${path}.solver.steps`, message: `expected a positive integer number of steps, got ${spec.solver.steps}` }]),
+];
+
+/** One solve: from t0 to t1, x and the integral of the divergence along the way. */
+const solve =
+  (t0: number, t1: number) =>
+  <T>(o: Ops<T>, spec: CnfSpec, params: Parameters<typeof field<T>>[2], xs: readonly T[], ctx: Context<T>) => {
+    const x0 = xs[0];
+    if (x0 === undefined) throw new TypeError('expected one input tensor');
+    const d = spec.shape[0] as number;
+    const context = cnfContext(o, spec.cond, ctx);
+    const { x, l } = integrate(o, spec.solver.method, spec.solver.steps, t0, t1, x0, o.perSample(x0, o.scalar(0)), (xt, t) => {
+      const f = field(o, spec, params, d, xt, t, context, true);
+      return { velocity: f.velocity, rate: f.divergence as T };
+    });
+    return { outs: [x], logDet: l };
+  };
+
+export const cnfDefinition: BijectorDefinition<CnfSpec> = defineBijector<CnfSpec>({
+  kind: 'cnf',
+  codec,
+  ranks: [1],
+  signature: (spec, path) => {
+    const shapeIssues = checkShape(spec.shape, `${path}.shape`, [1]);
+    if (shapeIssues.length > 0) return E.left(shapeIssues);
+    const issues = [...checkCond(spec.cond, spec.shape, path), ...fieldChecks(spec, path)];
+    return issues.length > 0 ? E.left(issues) : one(spec.shape, spec.shape, spec.cond);
+  },
+  domain: ontoReals,
+  params: {
+    shapes: (spec) => fieldParamShapes(spec, spec.shape[0] as number, conditioningChannels(spec.cond)),
+    init: (spec, { nextSeed }) => initField(spec, spec.shape[0] as number, conditioningChannels(spec.cond), nextSeed),
+    frozen: [],
+    mixing: ['kernel'],
+  },
+  ...algebraic<CnfSpec>({ forward: solve(0, 1), inverse: solve(1, 0) }),
+  inverseCost: 'analytic',
+});
