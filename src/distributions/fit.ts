@@ -29,6 +29,7 @@ import { createAdamState, type AdamState } from '../training/adam.js';
 import { disposeReplaced, NaNGuard, trainStep, type TrainStepOptions } from '../training/step.js';
 import { checkDistributionParams, type EventInputs, distributionParamInfo, initDistribution, logProbRaw, sampleRaw, seedStream } from './interpret.js';
 import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
+import { flowMatchingLoss, flowMatchingPlan, type Pairing } from './flow-matching.js';
 
 export interface TrainRecord {
   readonly step: number;
@@ -88,6 +89,14 @@ export interface FitOptions<C extends CondShapes> extends CommonOptions {
   readonly ctx?: ContextOf<C>;
   /** Rows used for data-dependent initialisation (when `params` is not given). Default 1024. */
   readonly initRows?: number;
+  /**
+   * 'likelihood' (default): minimise the NLL. 'flow-matching': train the cnf that ends the flow by
+   * flow matching (src/distributions/flow-matching.ts); validation and the returned NLLs are still
+   * exact log-likelihoods, so the two objectives are compared on one scale.
+   */
+  readonly objective?: 'likelihood' | 'flow-matching';
+  /** Flow matching's pairing of noise with data rows: 'independent' (default) or 'ot' (minibatch optimal transport). */
+  readonly pairing?: Pairing;
 }
 
 export interface FitResult {
@@ -225,6 +234,12 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   if (nTrain < 1) throw new RangeError(`fit: no training rows (${n} rows, validation fraction ${validationFraction})`);
   const batchSize = Math.min(positiveInt('fit: batchSize', options.batchSize ?? 256), nTrain);
   const trainable = trainableOf(dist, 'fit');
+  const objective = options.objective ?? 'likelihood';
+  if (objective === 'flow-matching') flowMatchingPlan(dist); // refuses a distribution it cannot train, before any work
+  // Flow matching's noise and times: a stream of its own, so the split and minibatches match a likelihood fit's.
+  const matchingSeeds = seedStream(seed + 7919);
+  const lossOf = (p: ParamTree, xb: readonly tf.Tensor[], cb: Context): tf.Scalar =>
+    objective === 'flow-matching' ? flowMatchingLoss(dist, p, xb, cb, matchingSeeds, options.pairing) : (tf.neg(tf.mean(logProbRaw(dist, p, xb, cb))) as tf.Scalar);
 
   const random = seededRandom(seed);
   const order = permutation(n, random);
@@ -282,7 +297,7 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
       const xb = gatherRows(trainX, idx);
       const cb = gatherContext(trainCtx, idx);
       try {
-        advance(loop, (p) => tf.neg(tf.mean(logProbRaw(dist, p, xb, cb))) as tf.Scalar, { lr, clipNorm, trainable });
+        advance(loop, (p) => lossOf(p, xb, cb), { lr, clipNorm, trainable });
       } finally {
         xb.forEach((t) => t.dispose());
         disposeContext(cb);
