@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tfjsOps } from '../src/algebra/tfjs.js';
 import { cnf, cnfEvaluations, type CnfSpec } from '../src/dsl/bijectors/cnf.js';
-import { integrate } from '../src/dsl/maths/ode.js';
+import { integrate, integrateAdaptive } from '../src/dsl/maths/ode.js';
 import { field } from '../src/dsl/maths/vector-field.js';
 import { disposeParams, forward, init, inverse, perturbedParams, referenceLogDet, type ParamRecord } from '../src/interpreters/index.js';
 
@@ -40,6 +40,45 @@ describe('fixed-step solvers', () => {
   it('integrates backwards with t1 < t0 (the inverse pass)', () => {
     const [x] = tf.tidy(() => [integrate(o, 'rk4', 8, 1, 0, tf.fill([1, 1], Math.E), tf.zeros([1]), (xt) => ({ velocity: xt, rate: tf.ones([1]) })).x.dataSync()[0] as number]);
     expect(Math.abs((x as number) - 1)).toBeLessThan(1e-5); // e * e^-1, RK4 error (1/8)^4/120 per step
+  });
+});
+
+describe('the adaptive Dormand-Prince solver', () => {
+  const linear = (a: readonly number[], rtol: number, maxSteps: number, t0 = 0, t1 = 1) =>
+    tf.tidy(() => {
+      const rate = tf.tensor2d(a.map((v) => [v]));
+      const r = integrateAdaptive(o, { rtol, atol: 1e-9, maxSteps }, 1, t0, t1, tf.ones([a.length, 1]), tf.zeros([a.length]), (xt) => ({
+        velocity: tf.mul(xt, rate),
+        rate: tf.reshape(rate, [-1]),
+      }));
+      return { x: Array.from(r.x.dataSync()), l: Array.from(r.l.dataSync()) };
+    });
+
+  it('meets its tolerance on dx/dt = a x (closed form e^a), each sample with its own rate', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 1, maxLength: 4 }), (a) => {
+        const { x, l } = linear(a, 1e-6, 200);
+        // rtol 1e-6 per step over O(10) steps, plus float32 rounding of e^3 ~ 20: relative 2e-5.
+        a.forEach((ai, i) => {
+          expect(Math.abs((x[i] as number) - Math.exp(ai)) / Math.exp(ai)).toBeLessThan(2e-5);
+          expect(Math.abs((l[i] as number) - ai)).toBeLessThan(2e-5);
+        });
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  it("gives a sample the same result alone as in a batch (per-sample step sizes)", () => {
+    const batch = linear([2.5, -0.3, 0.01], 1e-5, 200);
+    const alone = linear([-0.3], 1e-5, 200);
+    expect(batch.x[1]).toBe(alone.x[0]);
+  });
+
+  it('integrates backwards and marks a sample that runs out of steps as NaN', () => {
+    const back = linear([1], 1e-6, 200, 1, 0);
+    expect(Math.abs((back.x[0] as number) - Math.exp(-1))).toBeLessThan(1e-5);
+    const starved = linear([3], 1e-7, 2);
+    expect(Number.isNaN(starved.x[0])).toBe(true);
   });
 });
 
@@ -94,7 +133,7 @@ describe('cnf', () => {
   it('round-trips and matches the dense Jacobian to the solver error, with perturbed parameters', () => {
     fc.assert(
       fc.property(specArb, ({ d, hidden, activation, frequencies, seed }) => {
-        const flow = cnf([d], { hidden, activation, frequencies, steps: 24 });
+        const flow = cnf([d], { hidden, activation, frequencies, solver: { kind: 'rk4', steps: 24 } });
         const params = perturbedParams(flow, seed, 0.3);
         const x = tf.randomNormal([2, d], 0, 1, 'float32', seed) as tf.Tensor2D;
         const before = tf.memory().numTensors;
@@ -115,8 +154,24 @@ describe('cnf', () => {
     );
   });
 
+  it('round-trips to the adaptive tolerance and matches the dense Jacobian with dopri5', () => {
+    const flow = cnf([3], { hidden: [16, 16], solver: { kind: 'dopri5', rtol: 1e-6, atol: 1e-7, maxSteps: 200 } });
+    const params = perturbedParams(flow, 5, 0.5);
+    const x = tf.randomNormal([4, 3], 0, 1, 'float32', 9) as tf.Tensor2D;
+    tf.tidy(() => {
+      const { y, logDet } = forward(flow, params)(x);
+      const back = inverse(flow, params)(y);
+      // rtol 1e-6 on O(1) values, float32 steps: 1e-4 leaves room for the accumulated rounding.
+      expect(maxAbs(back.x, x)).toBeLessThan(1e-4);
+      const reference = referenceLogDet(flow, params, [x]);
+      Array.from(logDet.dataSync()).forEach((v, i) => expect(Math.abs(v - (reference[i] as number))).toBeLessThan(1e-3));
+    });
+    tf.dispose(x);
+    disposeParams(params);
+  });
+
   it('converges as its order says: RK4 round-trip error falls ~16x when the steps double', () => {
-    const flow = (steps: number) => cnf([2], { hidden: [16], steps });
+    const flow = (steps: number) => cnf([2], { hidden: [16], solver: { kind: 'rk4', steps } });
     const params = perturbedParams(flow(4), 3, 1.5);
     const x = tf.randomNormal([16, 2], 0, 1, 'float32', 2) as tf.Tensor2D;
     const error = (steps: number): number =>
@@ -133,7 +188,8 @@ describe('cnf', () => {
   });
 
   it('states its cost: evaluations per pass', () => {
-    expect(cnfEvaluations(cnf([2], { method: 'rk4', steps: 10 }) as unknown as CnfSpec)).toBe(40);
-    expect(cnfEvaluations(cnf([2], { method: 'euler', steps: 10 }) as unknown as CnfSpec)).toBe(10);
+    expect(cnfEvaluations(cnf([2], { solver: { kind: 'rk4', steps: 10 } }) as unknown as CnfSpec)).toBe(40);
+    expect(cnfEvaluations(cnf([2], { solver: { kind: 'euler', steps: 10 } }) as unknown as CnfSpec)).toBe(10);
+    expect(cnfEvaluations(cnf([2], { solver: { kind: 'dopri5', rtol: 1e-5, atol: 1e-6, maxSteps: 10 } }) as unknown as CnfSpec)).toBe(61);
   });
 });

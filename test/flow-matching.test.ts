@@ -30,7 +30,7 @@ describe('the flow-matching loss', () => {
   });
 
   it('refuses a distribution without a cnf at the end, or with trainable layers before it', () => {
-    const x = tf.zeros([4, 2]);
+    const x = tf.zeros([4, 2]) as tf.Tensor2D;
     const noCnf = transformed(standardNormal([2]), affine([2]));
     expect(() => fit(noCnf, x, { objective: 'flow-matching', steps: 1 })).toThrow(/chain's last step|its flow is a 'affine'/);
     const trainableBefore = transformed(standardNormal([2]), chain(affine([2]), cnf([2], { hidden: [4] })));
@@ -47,9 +47,9 @@ describe('fit by flow matching', () => {
       [0.9, 0.4],
     ];
     const entropy = Math.log(2 * Math.PI * Math.E) + Math.log(Math.abs(1.5 * 0.4));
-    const e = tf.randomNormal([2048, 2], 0, 1, 'float32', 11);
-    const x = tf.matMul(e, tf.tensor2d(a), false, true);
-    const dist = transformed(standardNormal([2]), chain(scaleShift([2], { scale: 1 / 1.5, shift: 0 }), cnf([2], { hidden: [32, 32], steps: 8 })));
+    const e = tf.randomNormal([2048, 2], 0, 1, 'float32', 11) as tf.Tensor2D;
+    const x = tf.matMul(e, tf.tensor2d(a), false, true) as tf.Tensor2D;
+    const dist = transformed(standardNormal([2]), chain(scaleShift([2], { scale: 1 / 1.5, shift: 0 }), cnf([2], { hidden: [32, 32], solver: { kind: 'rk4', steps: 8 } })));
     const r = fit(dist, x, { objective: 'flow-matching', steps: 200, lr: 5e-3, batchSize: 256, evalEvery: 50, seed: 0, validationFraction: 0.25 });
     // The NLL of the data under the untrained flow (a standard normal after scaling): far above the entropy.
     expect(r.validationNll).toBeDefined();

@@ -118,8 +118,11 @@ export interface Ops<T> {
    * `state` after `n` applications of `body` (body(i, state) for i = 0..n-1): a sequential pass such as
    * an autoregressive inverse or an ODE solve, written once; engines may unroll it or emit a loop, so
    * the step index `i` is a scalar value of the engine (not a JS number) and the body is traced once.
+   * `until` (optional) gives a boolean mask of the state: once it holds everywhere the body must leave
+   * the state unchanged, so an engine that can read values (tfjs, float64, Python) may stop early and
+   * one that cannot (an unrolled ONNX graph) runs all n steps, with the same result.
    */
-  iterate(n: number, state: readonly T[], body: (i: T, state: readonly T[]) => readonly T[]): readonly T[];
+  iterate(n: number, state: readonly T[], body: (i: T, state: readonly T[]) => readonly T[], until?: (state: readonly T[]) => T): readonly T[];
 }
 
 /** Values by name: conditioning inputs of a pass. */

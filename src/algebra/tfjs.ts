@@ -47,7 +47,9 @@ export const tfjsOps: Ops<tf.Tensor> = {
   clip: (a, low, high) => tf.clipByValue(a, low, high),
 
   greaterEqual: (a, b) => tf.greaterEqual(a, b),
-  less: (a, b) => tf.less(a, b),
+  // tfjs has a gradient for GreaterEqual and Step only, and a mask on the path from an input to a loss
+  // needs one (a zero): a < b is step(b - a) > 0 (step(0) = 0, and NaN compares false either way).
+  less: (a, b) => tf.greaterEqual(tf.step(tf.sub(b, a)), 0.5),
   where: (cond, a, b) => {
     const shape = tf.broadcast_util.assertAndGetBroadcastShape(tf.broadcast_util.assertAndGetBroadcastShape(cond.shape, a.shape), b.shape);
     return tf.where(tf.broadcastTo(cond, shape), tf.broadcastTo(a, shape), tf.broadcastTo(b, shape));
@@ -84,9 +86,13 @@ export const tfjsOps: Ops<tf.Tensor> = {
   },
   conv2d: (x, kernel, bias) => conv2dSame(x as tf.Tensor4D, kernel as tf.Tensor4D, bias as tf.Tensor1D),
 
-  iterate: (n, state, body) => {
+  iterate: (n, state, body, until) => {
     let s = state;
-    for (let i = 0; i < n; i++) s = body(tf.scalar(i), s);
+    for (let i = 0; i < n; i++) {
+      // One host read a step, and only for loops that can end early (adaptive solvers).
+      if (until !== undefined && tf.tidy(() => tf.all(until(s)).dataSync()[0]) === 1) break;
+      s = body(tf.scalar(i), s);
+    }
     return s;
   },
 };

@@ -15,16 +15,22 @@ import * as t from 'io-ts';
 import { algebraic } from '../../algebra/define.js';
 import type { Context, Ops } from '../../algebra/ops.js';
 import { built } from '../build.js';
-import { CondCodec, hasOwn, listOf, nodeCodec, num, oneOf, shapeCodec, strictObject } from '../codec-parts.js';
+import { CondCodec, hasOwn, listOf, nodeCodec, num, oneOf, shapeCodec, strictObject, tag, taggedUnion } from '../codec-parts.js';
 import { checkShape, defineBijector, one, ontoReals, type BijectorDefinition } from '../definition.js';
 import type { SpecIssue } from '../errors.js';
 import { checkCond, conditioningChannels } from '../maths/conditioning.js';
-import { EVALUATIONS_PER_STEP, integrate, type FixedStepMethod } from '../maths/ode.js';
+import { adaptiveEvaluations, EVALUATIONS_PER_STEP, integrate, integrateAdaptive } from '../maths/ode.js';
 import { field, fieldActivations, fieldParamShapes, initField, type FieldActivation } from '../maths/vector-field.js';
 import { isDim, type CondShapes, type NoCond, type Shape1 } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
-const SolverCodec = strictObject('a solver {method, steps}', { method: oneOf<FixedStepMethod>('a fixed-step method', ['euler', 'rk4']), steps: num });
+const SolverCodec = taggedUnion('a solver', {
+  euler: strictObject("an 'euler' solver {kind, steps}", { kind: tag('euler'), steps: num }),
+  rk4: strictObject("an 'rk4' solver {kind, steps}", { kind: tag('rk4'), steps: num }),
+  dopri5: strictObject("a 'dopri5' solver {kind, rtol, atol, maxSteps}", { kind: tag('dopri5'), rtol: num, atol: num, maxSteps: num }),
+});
+/** How a cnf integrates: fixed steps (Euler, RK4) or adaptive Dormand-Prince 5(4). */
+export type SolverSpec = t.TypeOf<typeof SolverCodec>;
 
 const codec = nodeCodec('cnf', {
   shape: shapeCodec([1]),
@@ -43,10 +49,8 @@ export interface CnfOptions<C extends CondShapes> {
   readonly activation?: FieldActivation;
   /** Time frequencies F (default 4: an embedding of 8 features). */
   readonly frequencies?: number;
-  /** 'rk4' (default) or 'euler'. */
-  readonly method?: FixedStepMethod;
-  /** Solver steps from t = 0 to 1 (default 16). */
-  readonly steps?: number;
+  /** The solver (default { kind: 'rk4', steps: 16 }). */
+  readonly solver?: SolverSpec;
   /** Context vectors {name: [K]} the field sees. */
   readonly cond?: C;
 }
@@ -60,11 +64,12 @@ export const cnf = <const S extends Shape1, const C extends CondShapes = NoCond>
     hidden: options.hidden ?? [64, 64],
     activation: options.activation ?? 'tanh',
     frequencies: options.frequencies ?? 4,
-    solver: { method: options.method ?? 'rk4', steps: options.steps ?? 16 },
+    solver: options.solver ?? { kind: 'rk4', steps: 16 },
   });
 
-/** Evaluations of the vector field in one pass (either direction). */
-export const cnfEvaluations = (spec: CnfSpec): number => spec.solver.steps * EVALUATIONS_PER_STEP[spec.solver.method];
+/** Evaluations of the vector field in one pass (either direction; for an adaptive solver, at most). */
+export const cnfEvaluations = (spec: CnfSpec): number =>
+  spec.solver.kind === 'dopri5' ? adaptiveEvaluations(spec.solver.maxSteps) : spec.solver.steps * EVALUATIONS_PER_STEP[spec.solver.kind];
 
 /** The context vectors of the spec's conditioning, concatenated in spec order (undefined without any). */
 export const cnfContext = <T>(o: Ops<T>, cond: CondShapes, ctx: Context<T>): T | undefined => {
@@ -79,10 +84,20 @@ export const cnfContext = <T>(o: Ops<T>, cond: CondShapes, ctx: Context<T>): T |
   );
 };
 
+const solverChecks = (solver: SolverSpec, path: string): SpecIssue[] => {
+  if (solver.kind !== 'dopri5') return isDim(solver.steps) ? [] : [{ path: `${path}.steps`, message: `expected a positive integer number of steps, got ${solver.steps}` }];
+  return [
+    // Below ~1e-7 a float32 solve cannot meet the tolerance and every step is rejected.
+    ...(solver.rtol >= 1e-7 && solver.rtol < 1 ? [] : [{ path: `${path}.rtol`, message: `expected 1e-7 <= rtol < 1 (float32 cannot meet tighter), got ${solver.rtol}` }]),
+    ...(solver.atol >= 1e-9 && solver.atol < 1 ? [] : [{ path: `${path}.atol`, message: `expected 1e-9 <= atol < 1, got ${solver.atol}` }]),
+    ...(isDim(solver.maxSteps) && solver.maxSteps <= 10_000 ? [] : [{ path: `${path}.maxSteps`, message: `expected a positive integer up to 10000, got ${solver.maxSteps}` }]),
+  ];
+};
+
 const fieldChecks = (spec: CnfSpec, path: string): SpecIssue[] => [
   ...(spec.hidden.length >= 1 && spec.hidden.every(isDim) ? [] : [{ path: `${path}.hidden`, message: `expected at least one positive integer width, got ${JSON.stringify(spec.hidden)}` }]),
   ...(Number.isInteger(spec.frequencies) && spec.frequencies >= 1 && spec.frequencies <= 64 ? [] : [{ path: `${path}.frequencies`, message: `expected an integer from 1 to 64, got ${spec.frequencies}` }]),
-  ...(isDim(spec.solver.steps) ? [] : [{ path: `${path}.solver.steps`, message: `expected a positive integer number of steps, got ${spec.solver.steps}` }]),
+  ...solverChecks(spec.solver, `${path}.solver`),
 ];
 
 /** One solve: from t0 to t1, x and the integral of the divergence along the way. */
@@ -93,10 +108,16 @@ const solve =
     if (x0 === undefined) throw new TypeError('expected one input tensor');
     const d = spec.shape[0] as number;
     const context = cnfContext(o, spec.cond, ctx);
-    const { x, l } = integrate(o, spec.solver.method, spec.solver.steps, t0, t1, x0, o.perSample(x0, o.scalar(0)), (xt, t) => {
+    const dynamics = (xt: T, t: T) => {
       const f = field(o, spec, params, d, xt, t, context, true);
       return { velocity: f.velocity, rate: f.divergence as T };
-    });
+    };
+    const l0 = o.perSample(x0, o.scalar(0));
+    const solver = spec.solver;
+    const { x, l } =
+      solver.kind === 'dopri5'
+        ? integrateAdaptive(o, solver, d, t0, t1, x0, l0, dynamics)
+        : integrate(o, solver.kind, solver.steps, t0, t1, x0, l0, dynamics);
     return { outs: [x], logDet: l };
   };
 
