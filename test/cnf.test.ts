@@ -8,9 +8,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tfjsOps } from '../src/algebra/tfjs.js';
 import { cnf, cnfEvaluations, type CnfSpec } from '../src/dsl/bijectors/cnf.js';
+import { affine, chain, repeat } from '../src/dsl/index.js';
 import { integrate, integrateAdaptive } from '../src/dsl/maths/ode.js';
 import { field } from '../src/dsl/maths/vector-field.js';
-import { disposeParams, forward, init, inverse, perturbedParams, referenceLogDet, type ParamRecord } from '../src/interpreters/index.js';
+import { summary, summaryRows, disposeParams, forward, init, inverse, perturbedParams, referenceLogDet, type ParamRecord } from '../src/interpreters/index.js';
 
 const o = tfjsOps;
 const maxAbs = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
@@ -191,5 +192,16 @@ describe('cnf', () => {
     expect(cnfEvaluations(cnf([2], { solver: { kind: 'rk4', steps: 10 } }) as unknown as CnfSpec)).toBe(40);
     expect(cnfEvaluations(cnf([2], { solver: { kind: 'euler', steps: 10 } }) as unknown as CnfSpec)).toBe(10);
     expect(cnfEvaluations(cnf([2], { solver: { kind: 'dopri5', rtol: 1e-5, atol: 1e-6, maxSteps: 10 } }) as unknown as CnfSpec)).toBe(61);
+  });
+
+  it('shows its evaluations in summary, summed over a chain and multiplied by a repeat', () => {
+    const flow = chain(repeat(cnf([2], { solver: { kind: 'rk4', steps: 4 } }), 3), cnf([2], { solver: { kind: 'euler', steps: 10 } }), affine([2]));
+    const rows = summaryRows(flow);
+    expect(rows.map((r) => r.evaluations)).toEqual([58, 48, 16, 10, 0]);
+    expect(rows[0]?.inverseCost).toBe('integrated');
+    expect(rows[4]?.forwardCost).toBe('analytic');
+    const text = summary(flow);
+    expect(text).toContain('ODE, 58 evals');
+    expect(text).toContain('58 evaluations of vector fields');
   });
 });

@@ -131,6 +131,11 @@ export interface BijectorDefinition<S extends { readonly kind: string }> {
    * (an IAF) the sequential pass is the flow's forward.
    */
   readonly inverseCost: 'analytic' | 'sequential';
+  /**
+   * For kinds whose passes solve an ODE (`cnf`): evaluations of the vector field per pass (either
+   * direction; the most an adaptive solver may take). Shown by `summary`; absent for closed-form kinds.
+   */
+  readonly evaluations?: (spec: S) => number;
 }
 
 /** Identity of a definition, with its spec type inferred. */

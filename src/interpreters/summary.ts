@@ -19,9 +19,12 @@ export interface SummaryRow {
   /** Cost of the forward and inverse passes: one pass each, or sequential (an autoregressive inverse: one pass per dimension). */
   readonly forwardCost: Cost;
   readonly inverseCost: Cost;
+  /** Vector-field evaluations per pass of this node's ODE layers (0 without any; the most, for adaptive solvers). */
+  readonly evaluations: number;
 }
 
-export type Cost = 'analytic' | 'sequential';
+/** One closed-form pass, an ODE solve (a continuous flow), or one pass per dimension (an autoregressive inverse). */
+export type Cost = 'analytic' | 'integrated' | 'sequential';
 
 const shapesText = (shapes: readonly (readonly number[])[]): string => shapes.map(formatShape).join(' ');
 
@@ -31,21 +34,23 @@ interface Rows {
   readonly params: number;
   readonly forwardCost: Cost;
   readonly inverseCost: Cost;
+  readonly evaluations: number;
 }
 
-const worse = (costs: readonly Cost[]): Cost => (costs.includes('sequential') ? 'sequential' : 'analytic');
+const worse = (costs: readonly Cost[]): Cost => (costs.includes('sequential') ? 'sequential' : costs.includes('integrated') ? 'integrated' : 'analytic');
 
-const ownRow = (spec: FlowSpec, path: string, params: number, forwardCost: Cost, inverseCost: Cost): SummaryRow => {
+const ownRow = (spec: FlowSpec, path: string, params: number, forwardCost: Cost, inverseCost: Cost, evaluations: number): SummaryRow => {
   const sig = signature(spec);
-  return { path, depth: 0, kind: spec.kind === 'repeat' ? `repeat x${spec.n}` : spec.kind, input: shapesText(sig.ins), output: shapesText(sig.outs), params, forwardCost, inverseCost };
+  return { path, depth: 0, kind: spec.kind === 'repeat' ? `repeat x${spec.n}` : spec.kind, input: shapesText(sig.ins), output: shapesText(sig.outs), params, forwardCost, inverseCost, evaluations };
 };
 
 const deeper = (rows: readonly SummaryRow[]): SummaryRow[] => rows.map((r) => ({ ...r, depth: r.depth + 1 }));
 
-const withChildren = (spec: FlowSpec, path: string, children: readonly Rows[], params: number, swap = false): Rows => {
+const withChildren = (spec: FlowSpec, path: string, children: readonly Rows[], params: number, copies = 1, swap = false): Rows => {
   const forwardCost = worse(children.map((c) => (swap ? c.inverseCost : c.forwardCost)));
   const inverseCost = worse(children.map((c) => (swap ? c.forwardCost : c.inverseCost)));
-  return { rows: [ownRow(spec, path, params, forwardCost, inverseCost), ...deeper(children.flatMap((c) => c.rows))], params, forwardCost, inverseCost };
+  const evaluations = copies * children.reduce((n, c) => n + c.evaluations, 0);
+  return { rows: [ownRow(spec, path, params, forwardCost, inverseCost, evaluations), ...deeper(children.flatMap((c) => c.rows))], params, forwardCost, inverseCost, evaluations };
 };
 
 // Structural and folding a repeat's body once, so a summary costs what the distinct layers cost.
@@ -57,15 +62,18 @@ const rowTable: FoldTable<never, Rows> = {
     const params = flattenShapes(shapes(spec))
       .filter(([name]) => !fixed.has(name.split('.')[0] ?? ''))
       .reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
-    const inverseCost = definitionOf(spec).inverseCost;
-    return { outs: undefined, result: { rows: [ownRow(spec, paramPath, params, 'analytic', inverseCost)], params, forwardCost: 'analytic', inverseCost } };
+    const definition = definitionOf(spec);
+    const evaluations = definition.evaluations?.(spec as never) ?? 0;
+    const forwardCost: Cost = evaluations > 0 ? 'integrated' : 'analytic';
+    const inverseCost: Cost = evaluations > 0 ? 'integrated' : definition.inverseCost;
+    return { outs: undefined, result: { rows: [ownRow(spec, paramPath, params, forwardCost, inverseCost, evaluations)], params, forwardCost, inverseCost, evaluations } };
   },
   sequence: (children, { paramPath }, spec) => {
-    const total = children.reduce((n, c) => n + c.params, 0) * (spec.kind === 'repeat' ? spec.n : 1);
-    return withChildren(spec, paramPath, children, total);
+    const copies = spec.kind === 'repeat' ? spec.n : 1;
+    return withChildren(spec, paramPath, children, children.reduce((n, c) => n + c.params, 0) * copies, copies);
   },
   parallel: (branches, { paramPath }, spec) => withChildren(spec, paramPath, branches, branches.reduce((n, c) => n + c.params, 0)),
-  invert: (body, { paramPath }, spec) => withChildren(spec, paramPath, [body], body.params, true),
+  invert: (body, { paramPath }, spec) => withChildren(spec, paramPath, [body], body.params, 1, true),
 };
 
 /** Number of trainable parameters of a spec. */
@@ -82,8 +90,16 @@ export const summaryRows = (spec: FlowSpec): SummaryRow[] => [...fold(spec, rowT
 export const summary = (spec: FlowSpec): string => {
   const rows = summaryRows(spec);
   const header = ['layer', 'kind', 'input', 'output', 'params', 'forward', 'inverse'];
-  const cost = (c: Cost): string => (c === 'analytic' ? 'one pass' : 'sequential');
-  const cells = rows.map((r) => [r.path === '' ? '$' : r.path, `${'  '.repeat(r.depth)}${r.kind}`, r.input, r.output, r.params.toLocaleString('en-US'), cost(r.forwardCost), cost(r.inverseCost)]);
+  const cost = (c: Cost, evaluations: number): string => (c === 'analytic' ? 'one pass' : c === 'sequential' ? 'sequential' : `ODE, ${evaluations.toLocaleString('en-US')} evals`);
+  const cells = rows.map((r) => [
+    r.path === '' ? '$' : r.path,
+    `${'  '.repeat(r.depth)}${r.kind}`,
+    r.input,
+    r.output,
+    r.params.toLocaleString('en-US'),
+    cost(r.forwardCost, r.evaluations),
+    cost(r.inverseCost, r.evaluations),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] as string).length)));
   const line = (c: readonly string[]): string => c.map((v, i) => (i === 4 ? v.padStart(widths[i] as number) : v.padEnd(widths[i] as number))).join('  ').trimEnd();
   const total = rows[0]?.params ?? 0;
@@ -96,6 +112,7 @@ export const summary = (spec: FlowSpec): string => {
     '',
     `trainable parameters: ${total.toLocaleString('en-US')}${frozen > 0 ? ` (plus ${frozen.toLocaleString('en-US')} fixed)` : ''}`,
     ...(rows[0]?.inverseCost === 'sequential' ? ['the inverse (sampling, for a density flow) is sequential: one pass per dimension of an autoregressive layer'] : []),
+    ...((rows[0]?.evaluations ?? 0) > 0 ? [`each pass solves ODEs: ${(rows[0]?.evaluations ?? 0).toLocaleString('en-US')} evaluations of vector fields (at most, for adaptive solvers)`] : []),
     ...(rows[0]?.forwardCost === 'sequential' ? ['the forward pass (density, for a sampling flow such as an IAF) is sequential: one pass per dimension of an autoregressive layer'] : []),
   ].join('\n');
 };

@@ -140,4 +140,5 @@ export const cnfDefinition: BijectorDefinition<CnfSpec> = defineBijector<CnfSpec
   },
   ...algebraic<CnfSpec>({ forward: solve(0, 1), inverse: solve(1, 0) }),
   inverseCost: 'analytic',
+  evaluations: cnfEvaluations,
 });
