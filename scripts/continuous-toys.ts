@@ -22,10 +22,14 @@ const steps = Number(option('--steps', '3000'));
 const seeds = option('--seeds', '0').split(',').map(Number);
 const objective = args.includes('--likelihood') ? 'likelihood' : 'flow-matching';
 const pairing = option('--pairing', 'independent') as 'independent' | 'ot';
-const toys: readonly Toy[] = [twoMoons, rings, checkerboard];
+const hidden = option('--hidden', '64,64').split(',').map(Number);
+const lr = Number(option('--lr', '2e-3'));
+const activation = option('--activation', 'tanh') as 'tanh' | 'softplus';
+const only = option('--toys', 'two moons,rings,checkerboard').split(',');
+const toys: readonly Toy[] = [twoMoons, rings, checkerboard].filter((t) => only.includes(t.name));
 
 await selectBackend({ log: () => undefined });
-console.log(`backend ${tf.getBackend()}, ${objective}${objective === 'flow-matching' ? ` (${pairing})` : ''}, ${steps} steps, seeds ${seeds.join(',')}`);
+console.log(`backend ${tf.getBackend()}, hidden ${hidden.join('x')} ${activation}, lr ${lr}, ${objective}${objective === 'flow-matching' ? ` (${pairing})` : ''}, ${steps} steps, seeds ${seeds.join(',')}`);
 for (const toy of toys) {
   for (const s of seeds) {
     const train = toy.sample(2000, 100 + s);
@@ -33,11 +37,11 @@ for (const toy of toys) {
     const flat = train.flat();
     const mean = flat.reduce((a, b) => a + b, 0) / flat.length;
     const std = Math.sqrt(flat.reduce((a, b) => a + (b - mean) ** 2, 0) / flat.length);
-    const dist = transformed(standardNormal([2]), chain(scaleShift([2], { scale: 1 / std, shift: -mean / std }), cnf([2], { hidden: [64, 64], frequencies: 4, solver: { kind: 'rk4', steps: 16 } })));
+    const dist = transformed(standardNormal([2]), chain(scaleShift([2], { scale: 1 / std, shift: -mean / std }), cnf([2], { hidden, activation, frequencies: 4, solver: { kind: 'rk4', steps: 16 } })));
     const x = tf.tensor2d(train);
     const xt = tf.tensor2d(test);
     const started = performance.now();
-    const r = fit(dist, x, { objective, pairing, steps, lr: 2e-3, batchSize: 256, evalEvery: 250, patience: 8, seed: s, validationFraction: 0.1 });
+    const r = fit(dist, x, { objective, pairing, steps, lr, batchSize: 256, evalEvery: 250, patience: 8, seed: s, validationFraction: 0.1 });
     const seconds = (performance.now() - started) / 1000;
     const nll = meanNll(dist, r.params, [xt]);
     const truth = toy.exactEntropy !== undefined ? ` (truth ${toy.exactEntropy.toFixed(3)})` : '';
