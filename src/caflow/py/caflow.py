@@ -6,7 +6,7 @@ import math
 import torch
 import torch.nn as nn
 
-from typed_flows_runtime import space_to_depth  # the exported module holds it (src/interpreters/pytorch/py)
+from interpreters.pytorch.py.space_to_depth import space_to_depth  # with src/ on sys.path; model.py holds it
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
