@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caflowConfig, caflowSpec } from '../src/caflow/index.js';
 import { caflowToPyTorch } from '../src/caflow/pytorch.js';
+import { caflowFiles } from '../src/caflow/py/files.js';
 import type { Shape } from '../src/dsl/index.js';
 import { toPyTorch } from '../src/interpreters/pytorch/index.js';
 import { generatedModulePath, PYTHON_FOLDERS, pythonFilesIn, pythonFilesModule } from '../scripts/python-files.js';
@@ -63,6 +64,14 @@ describe('the shipped Python', () => {
     const r = python(['-m', 'pyflakes', ...files]);
     expect(`${r.stdout}${r.stderr}`).toBe('');
     expect(r.status).toBe(0);
+  });
+
+  it("defines what train.py imports from the exported model.py", () => {
+    const imported = /^from model import ([^#\n]+)/m.exec(caflowFiles['train.py'] ?? '')?.[1]?.split(',').map((n) => n.trim()) ?? [];
+    expect(imported.length).toBeGreaterThan(3);
+    const model = caflowToPyTorch(caflowSpec(caflowConfig({ target: [2, 8, 8], condition: [1, 8, 8], scales: 2, encoderDepth: 1, conditionalDepth: 1, encoderHidden: 8, conditionalHidden: 6 })));
+    const missing = imported.filter((name) => !new RegExp(`^(?:class|def) ${name}\\b|^${name} =`, 'm').test(model));
+    expect(missing).toEqual([]);
   });
 
   it.skipIf(!torchAvailable().ok)('imports: the runtime files as packages (their imports name what exists)', () => {

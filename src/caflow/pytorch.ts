@@ -58,4 +58,6 @@ save_params move weights between typed-flows and PyTorch unchanged.
     tail: caflowClass(m),
     library: caflowLibrary,
     reserved: ['Caflow'],
+    // train.py imports it.
+    offers: ['mid_bin_bits_per_dim'],
   });

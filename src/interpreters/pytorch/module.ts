@@ -49,6 +49,8 @@ export interface ModuleContents {
   readonly library?: PythonLibrary;
   /** Names the tail defines, which generated classes must not take. */
   readonly reserved?: readonly string[];
+  /** Runtime definitions the module offers its reader besides checkpoint input and output (a script imports them). */
+  readonly offers?: readonly string[];
 }
 
 /** The names every module offers its reader: checkpoint input and output. */
@@ -72,7 +74,7 @@ export const pythonModule = (contents: ModuleContents): string => {
   const classes = new GeneratedClasses([...library.keys(), ...(contents.reserved ?? [])]);
   const builds = contents.builds.map((b) => buildCode(b, classes));
   const own = [classes.code(), ...builds, contents.tail ?? ''].filter((c) => c !== '');
-  const runtime = runtimeFor(library, [...own, ALWAYS]);
+  const runtime = runtimeFor(library, [...own, ALWAYS, ...(contents.offers ?? [])]);
   const body = [runtime, ...own].join('\n\n\n');
   return `"""${contents.docstring}"""\n${importsFor(body)}\n\n\n${body}\n`;
 };

@@ -62,22 +62,33 @@ export const runtimeLibrary: PythonLibrary = pythonLibrary(runtimeFiles);
 const identifiers = (code: string): Set<string> => new Set(code.match(/[A-Za-z_]\w*/g) ?? []);
 
 /**
- * The runtime code that `code` needs: the definitions it names, with what those name, each once and
- * after the definitions it names (a base class before its subclasses), in library order otherwise.
+ * The runtime code that `code` needs: the definitions it names, with what those name, each once, in
+ * library order but after the definitions it names (a base class before its subclasses).
  */
 export const runtimeFor = (library: PythonLibrary, code: readonly string[]): string => {
-  const order: PythonDefinition[] = [];
-  const seen = new Set<string>();
-  const visit = (name: string): void => {
-    const d = library.get(name);
-    if (d === undefined || seen.has(name)) return;
-    seen.add(name);
+  const dependencies = (d: PythonDefinition): string[] => {
     const named = identifiers(d.code);
-    for (const other of library.keys()) if (other !== name && named.has(other)) visit(other);
-    order.push(d);
+    return [...library.keys()].filter((other) => other !== d.name && named.has(other));
+  };
+  const needed = new Set<string>();
+  const collect = (name: string): void => {
+    const d = library.get(name);
+    if (d === undefined || needed.has(name)) return;
+    needed.add(name);
+    for (const dep of dependencies(d)) collect(dep);
   };
   const named = identifiers(code.join('\n'));
-  for (const name of library.keys()) if (named.has(name)) visit(name);
+  for (const name of library.keys()) if (named.has(name)) collect(name);
+  const order: PythonDefinition[] = [];
+  const placed = new Set<string>();
+  const place = (name: string): void => {
+    const d = library.get(name);
+    if (d === undefined || placed.has(name)) return;
+    placed.add(name);
+    for (const dep of dependencies(d)) place(dep);
+    order.push(d);
+  };
+  for (const name of library.keys()) if (needed.has(name)) place(name);
   return order.map((d) => d.code).join('\n\n\n');
 };
 
