@@ -16,9 +16,12 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import type { Ops } from '../src/algebra/ops.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { branch, param, type AlgebraBijector, type Ops } from '../src/algebra/ops.js';
 import { tfjsOps } from '../src/algebra/tfjs.js';
-import { pythonOps, PythonWriter } from '../src/interpreters/pytorch/index.js';
+import type { BijectorDefinition } from '../src/dsl/definition.js';
+import { flattenShapes } from '../src/dsl/params.js';
+import { GeneratedClasses, importsFor, pythonOps, PythonWriter, runtimeFor, runtimeLibrary } from '../src/interpreters/pytorch/index.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../src/io/safetensors.js';
 import { SYSTEM_PYTHON } from '../bench/pytorch.js';
 import { maxNormalisedError, torchAvailable } from './pytorch-helpers.js';
@@ -189,5 +192,86 @@ describe('the PyTorch engine of the op algebra', () => {
     });
     console.log('pytorch ops vs tfjs, worst normalised errors:', Object.fromEntries(worst));
     for (const [name, e] of worst) expect(e, name).toBeLessThanOrEqual(TOLERANCE);
+  });
+});
+
+/**
+ * A kind that is no registered kind, written on the algebra with nested parameters, a frozen group and
+ * conditioning: y = (x - stats.mean) exp(scale.logScale) + shift + c / 2 per channel.
+ */
+interface ShiftedScaleSpec {
+  readonly kind: 'shiftedScale';
+  readonly shape: readonly [number, number, number];
+}
+const shiftedScaleAlgebra: AlgebraBijector<ShiftedScaleSpec> = {
+  forward: (o, spec, p, [x], ctx) => {
+    const logScale = param(o, branch(o, p, 'scale'), 'logScale');
+    const y = o.add(o.add(o.mul(o.sub(x as never, param(o, branch(o, p, 'stats'), 'mean')), o.exp(logScale)), param(o, p, 'shift')), o.mul(ctx.c as never, o.scalar(0.5)));
+    return { outs: [y], logDet: o.perSample(x as never, o.mul(o.sumAll(logScale), o.scalar((spec.shape[1] * spec.shape[2]) as number))) };
+  },
+  inverse: (o, spec, p, [y], ctx) => {
+    const logScale = param(o, branch(o, p, 'scale'), 'logScale');
+    const z = o.mul(o.sub(o.sub(y as never, param(o, p, 'shift')), o.mul(ctx.c as never, o.scalar(0.5))), o.exp(o.neg(logScale)));
+    return { outs: [o.add(z, param(o, branch(o, p, 'stats'), 'mean'))], logDet: o.perSample(y as never, o.mul(o.sumAll(logScale), o.scalar(-spec.shape[1] * spec.shape[2]))) };
+  },
+};
+const shiftedScale = {
+  kind: 'shiftedScale',
+  signature: (spec: ShiftedScaleSpec) => E.right({ ins: [spec.shape], outs: [spec.shape], cond: { c: spec.shape } }),
+  params: { shapes: ({ shape: [c] }: ShiftedScaleSpec) => ({ scale: { logScale: [c] }, shift: [c], stats: { mean: [c] } }), frozen: ['stats'], mixing: [], init: () => ({}) },
+  algebra: shiftedScaleAlgebra,
+} as unknown as BijectorDefinition<ShiftedScaleSpec>;
+
+describe('a class generated from a kind written on the algebra', () => {
+  it.skipIf(!torch.ok)('has the checkpoint\'s parameter names and shapes (frozen ones buffers) and computes what tfjs computes', () => {
+    const spec: ShiftedScaleSpec = { kind: 'shiftedScale', shape: [3, 2, 2] };
+    const classes = new GeneratedClasses(runtimeLibrary.keys());
+    const name = classes.classOf(shiftedScale, shiftedScaleAlgebra, spec);
+    expect(name).toBe('ShiftedScale');
+    const shapes = flattenShapes(shiftedScale.params.shapes(spec));
+    const draws = fc.sample(fc.float({ min: -1, max: 1, noNaN: true, noDefaultInfinity: true }), { seed: 7, numRuns: 200 });
+    let at = 0;
+    const draw = (shape: readonly number[]): SafeTensor => ({ dtype: 'F32', shape, data: Float32Array.from({ length: size(shape) }, () => draws[at++ % draws.length] as number) });
+    const params = shapes.map(([k, s]) => [k, draw(s)] as const);
+    const x = draw([2, 2, 2, 3]);
+    const c = draw([2, 2, 2, 3]);
+    const expected = tf.tidy(() => {
+      const t = (v: SafeTensor) => tf.tensor(v.data as Float32Array, [...v.shape]);
+      const byKey = Object.fromEntries(params.map(([k, v]) => [k, t(v)]));
+      const tree = { scale: { logScale: byKey['scale.logScale'] as tf.Tensor }, shift: byKey.shift as tf.Tensor, stats: { mean: byKey['stats.mean'] as tf.Tensor } };
+      const f = shiftedScaleAlgebra.forward(tfjsOps, spec, tree, [t(x)], { c: t(c) });
+      const b = shiftedScaleAlgebra.inverse(tfjsOps, spec, tree, [t(x)], { c: t(c) });
+      return [f.outs[0], f.logDet, b.outs[0], b.logDet].map((v) => Float32Array.from((v as tf.Tensor).dataSync()));
+    });
+    const root = mkdtempSync(join(tmpdir(), 'typed-flows-generated-'));
+    writeFileSync(join(root, 'in.safetensors'), encodeSafetensors([...params.map(([k, v]) => [`params.${k}`, v] as [string, SafeTensor]), ['x', x], ['c', c]]));
+    const code = classes.code();
+    const body = `${runtimeFor(runtimeLibrary, [code, 'read_safetensors write_safetensors load_params'])}\n\n\n${code}`;
+    const script = `import sys
+${importsFor(body)}
+
+
+${body}
+
+
+m = ${name}()
+load_params(m, sys.argv[1] + '/in.safetensors')
+tensors, _ = read_safetensors(sys.argv[1] + '/in.safetensors')
+with torch.no_grad():
+    (fy,), fld = m([tensors['x']], {'c': tensors['c']})
+    (ix,), ild = m.inverse([tensors['x']], {'c': tensors['c']})
+write_safetensors(sys.argv[1] + '/out.safetensors', {'fy': fy, 'fld': fld, 'ix': ix, 'ild': ild})
+print(json.dumps({'state': {k: list(v.shape) for k, v in m.state_dict().items()}, 'buffers': [k for k, _ in m.named_buffers()]}))
+`;
+    writeFileSync(join(root, 'run.py'), script);
+    const r = spawnSync(SYSTEM_PYTHON, [join(root, 'run.py'), root], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1' } });
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop() as string) as { state: Record<string, number[]>; buffers: string[] };
+    expect(report.state).toEqual(Object.fromEntries(shapes.map(([k, s]) => [k, [...s]])));
+    expect(report.buffers).toEqual(['stats.mean']);
+    const { tensors } = decodeSafetensors(new Uint8Array(readFileSync(join(root, 'out.safetensors'))));
+    const errors = ['fy', 'fld', 'ix', 'ild'].map((k, i) => maxNormalisedError(tensors.get(k)?.data ?? [], expected[i] as Float32Array));
+    console.log('generated class vs tfjs, worst normalised errors (forward, log-det, inverse, log-det):', errors);
+    for (const e of errors) expect(e).toBeLessThanOrEqual(TOLERANCE);
   });
 });

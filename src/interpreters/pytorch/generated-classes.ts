@@ -5,10 +5,9 @@
  * shapes, so state_dict() keys are the checkpoint's. Identical classes are written once.
  */
 import type { AlgebraBijector, ValueNode, ValueTree } from '../../algebra/ops.js';
+import * as E from 'fp-ts/lib/Either.js';
 import type { ShapeTree } from '../../dsl/params.js';
-import type { BijectorDefinition } from '../../dsl/definition.js';
-import type { PrimitiveSpec } from '../../dsl/registry.js';
-import { signature } from '../../dsl/signature.js';
+import type { BijectorDefinition, Signature } from '../../dsl/definition.js';
 import { pythonOps, PythonWriter } from './ops.js';
 import { pyNumber, pyString } from './python.js';
 
@@ -66,16 +65,23 @@ const passMethod = <S>(
   return [`def ${method}(self, ${listName}, ctx):`, ...[`${unpack(inputs)} = ${listName}`, ...body, `return [${outs.join(', ')}], ${perSample}`].map((l) => `    ${l}`)];
 };
 
+/** The signature of a spec its definition accepts (the exporter checked the whole spec before). */
+const signatureOf = <S extends { readonly kind: string }>(definition: BijectorDefinition<S>, spec: S): Signature => {
+  const sig = definition.signature(spec, '$');
+  if (E.isLeft(sig)) throw new TypeError(`${spec.kind}: ${sig.left.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  return sig.right;
+};
+
 /** The fields of a spec that are numbers, strings or booleans (its constants), for the docstring. */
-const constantsOf = (spec: PrimitiveSpec): string =>
+const constantsOf = (spec: { readonly kind: string }): string =>
   Object.entries(spec)
     .filter(([k, v]) => k !== 'kind' && k !== 'shape' && (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean'))
     .map(([k, v]) => `${k}=${typeof v === 'number' ? pyNumber(v) : String(v)}`)
     .join(', ');
 
 /** The body of the class of `spec` (everything but its `class` line), from its definition's algebra. */
-export const algebraClassBody = <S extends PrimitiveSpec>(definition: BijectorDefinition<S>, algebra: AlgebraBijector<S>, spec: S): string => {
-  const sig = signature(spec);
+export const algebraClassBody = <S extends { readonly kind: string }>(definition: BijectorDefinition<S>, algebra: AlgebraBijector<S>, spec: S): string => {
+  const sig = signatureOf(definition, spec);
   const init: string[] = [];
   const params = parameterTree(definition.params.shapes(spec), 'self', new Set(definition.params.frozen), init, false) as ValueTree<string>;
   const cond = Object.keys(sig.cond);
@@ -103,7 +109,7 @@ export class GeneratedClasses {
   }
 
   /** The name of the class of `spec` (written on first use). */
-  classOf<S extends PrimitiveSpec>(definition: BijectorDefinition<S>, algebra: AlgebraBijector<S>, spec: S): string {
+  classOf<S extends { readonly kind: string }>(definition: BijectorDefinition<S>, algebra: AlgebraBijector<S>, spec: S): string {
     const body = algebraClassBody(definition, algebra, spec);
     const known = this.byBody.get(body);
     if (known !== undefined) return known;

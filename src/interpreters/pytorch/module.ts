@@ -24,7 +24,7 @@ const IMPORTS: ReadonlyArray<readonly [name: string, line: string]> = [
 ];
 
 /** The import block of `code`: only what it uses (so the module lints clean). */
-const importsFor = (code: string): string => {
+export const importsFor = (code: string): string => {
   const used = new Set(code.match(/[A-Za-z_]\w*/g) ?? []);
   const lines = IMPORTS.filter(([name]) => used.has(name)).map(([, line]) => line);
   const [std, torch] = [lines.filter((l) => !l.includes('torch')), lines.filter((l) => l.includes('torch'))];

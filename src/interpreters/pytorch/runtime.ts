@@ -70,26 +70,26 @@ export const runtimeFor = (library: PythonLibrary, code: readonly string[]): str
     const named = identifiers(d.code);
     return [...library.keys()].filter((other) => other !== d.name && named.has(other));
   };
-  const needed = new Set<string>();
-  const collect = (name: string): void => {
-    const d = library.get(name);
-    if (d === undefined || needed.has(name)) return;
-    needed.add(name);
-    for (const dep of dependencies(d)) collect(dep);
+  /** The definitions of `names` and what they name, each after what it names. */
+  const dependenciesFirst = (names: Iterable<string>): PythonDefinition[] => {
+    const order: PythonDefinition[] = [];
+    const seen = new Set<string>();
+    const visit = (name: string): void => {
+      const d = library.get(name);
+      if (d === undefined || seen.has(name)) return;
+      seen.add(name);
+      for (const dep of dependencies(d)) visit(dep);
+      order.push(d);
+    };
+    for (const name of names) visit(name);
+    return order;
   };
   const named = identifiers(code.join('\n'));
-  for (const name of library.keys()) if (named.has(name)) collect(name);
-  const order: PythonDefinition[] = [];
-  const placed = new Set<string>();
-  const place = (name: string): void => {
-    const d = library.get(name);
-    if (d === undefined || placed.has(name)) return;
-    placed.add(name);
-    for (const dep of dependencies(d)) place(dep);
-    order.push(d);
-  };
-  for (const name of library.keys()) if (needed.has(name)) place(name);
-  return order.map((d) => d.code).join('\n\n\n');
+  const needed = new Set(dependenciesFirst([...library.keys()].filter((name) => named.has(name))).map((d) => d.name));
+  // Placed again from library order, so that related definitions stay together.
+  return dependenciesFirst([...library.keys()].filter((name) => needed.has(name)))
+    .map((d) => d.code)
+    .join('\n\n\n');
 };
 
 /** The names the library defines: generated classes take other names. */
