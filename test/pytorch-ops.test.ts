@@ -88,8 +88,14 @@ const PROBES: readonly Probe[] = [
   },
   {
     name: 'matmul and conv2d',
-    shapes: { x: [2, 4, 4, 3], w: [3, 5], k: [3, 3, 5, 2], bias: [2] },
-    f: (o, v) => o.conv2d(o.matmul(v.x, p(v, 'w')), p(v, 'k'), p(v, 'bias')),
+    shapes: { x: [2, 4, 4, 3], w: [3, 5], k: [3, 3, 5, 2], bias: [2], v: [2, 3] },
+    f: (o, v) => {
+      const image = o.conv2d(o.matmul(v.x, p(v, 'w')), p(v, 'k'), p(v, 'bias'));
+      // A vector event [N, K] and a rank-3 one [N, H, K] take the plain matmul path.
+      const flat = o.matmul(o.reshape(image, [32]), o.constant(Array.from({ length: 96 }, (_, i) => Math.sin(i)), [32, 3]));
+      const rows = o.matmul(o.reshape(image, [16, 2]), p(v, 'v'));
+      return o.concatLast([o.reshape(flat, [3]), o.reshape(rows, [48])]);
+    },
   },
   {
     name: 'constants',
@@ -130,7 +136,8 @@ import sys, types
 import torch
 import torch.nn.functional as F
 sys.path.insert(0, ${JSON.stringify(RUNTIME)})
-from py.nets import conv_same  # noqa: F401 (the lines below call it)
+from py.nets import conv_same  # noqa: F401 (the lines below call them)
+from py.linalg import matmul_last  # noqa: F401
 from py.safetensors import read_safetensors, write_safetensors
 torch.set_num_threads(1)
 

@@ -195,7 +195,7 @@ export const pythonOps = (w: PythonWriter): Ops<string> => {
     transpose: (a, perm) => w.assign(`${a}.permute(${perm.join(', ')})`),
     gatherLast: (a, indices) => w.assign(`${a}[..., [${indices.join(', ')}]]`),
 
-    matmul: (a, b) => w.assign(`${a} @ ${b}`),
+    matmul: (a, b) => w.assign(`matmul_last(${a}, ${b})`),
     conv2d: (x, kernel, bias) => w.assign(`conv_same(${x}, ${kernel}, ${bias})`),
 
     iterate: (n, state, body) => {

@@ -13,10 +13,15 @@ def inverse_matrix(w):
     return torch.linalg.inv(w.double()).to(w.dtype)
 
 
-def mix_channels(x, w):
-    """y[..., o] = sum_c w[o, c] x[..., c]. On an image [N, H, W, C] this is a 1x1 convolution of its
-    channels-last NCHW view (no copy): oneDNN runs that much faster than matmul does through a generic
-    BLAS (Debian's torch), and the result is the same up to float32 rounding."""
+def matmul_last(x, w):
+    """x [..., K] times w [K, M]. On an image [N, H, W, K] this is a 1x1 convolution of its channels-last
+    NCHW view (no copy): oneDNN runs that much faster than matmul does through a generic BLAS (Debian's
+    torch), and the result is the same up to float32 rounding."""
     if x.dim() == 4:
-        return F.conv2d(x.permute(0, 3, 1, 2), w[:, :, None, None]).permute(0, 2, 3, 1)
-    return x @ w.t()
+        return F.conv2d(x.permute(0, 3, 1, 2), w.t()[:, :, None, None]).permute(0, 2, 3, 1)
+    return x @ w
+
+
+def mix_channels(x, w):
+    """y[..., o] = sum_c w[o, c] x[..., c] (Glow's 1x1 convolution)."""
+    return matmul_last(x, w.t())
