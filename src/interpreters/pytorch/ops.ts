@@ -35,6 +35,7 @@ export class PythonWriter {
     return name;
   }
 
+  /** Appends a line at the current indentation. */
   line(text: string): void {
     this.lines.push(`${this.indent}${text}`);
   }
@@ -59,6 +60,7 @@ export class PythonWriter {
     return `self.${c.name}`;
   }
 
+  /** The constant tensors used so far (the class registers them in __init__). */
   constants(): readonly PythonConstant[] {
     return [...this.constantsByKey.values()];
   }
@@ -203,11 +205,8 @@ export const pythonOps = (w: PythonWriter): Ops<string> => {
       // The loop's state lives in variables of its own, updated at the end of each step.
       const vars = state.map(() => w.fresh());
       w.line(`${vars.join(', ')}${vars.length === 1 ? ',' : ''} = ${state.join(', ')}${state.length === 1 ? ',' : ''}`);
-      const step = (i: number) =>
-        w.trial(() => {
-          const next = body(i, vars);
-          return next;
-        });
+      // The body is written for steps 0 and 1 on trial: the same lines mean it does not read the step number.
+      const step = (i: number) => w.trial(() => body(i, vars));
       const first = step(0);
       const second = n > 1 ? step(1) : first;
       const sameEachStep = first.lines.join('\n') === second.lines.join('\n') && first.result.join() === second.result.join();

@@ -91,6 +91,3 @@ export const runtimeFor = (library: PythonLibrary, code: readonly string[]): str
     .map((d) => d.code)
     .join('\n\n\n');
 };
-
-/** The names the library defines: generated classes take other names. */
-export const definedNames = (library: PythonLibrary): ReadonlySet<string> => new Set(library.keys());
