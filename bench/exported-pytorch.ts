@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { dequantize, initCaflow } from '../src/caflow/index.js';
 import { flattenParams, type ParamTree } from '../src/dsl/params.js';
-import { caflowToPyTorch } from '../src/interpreters/pytorch/index.js';
+import { caflowToPyTorch } from '../src/caflow/pytorch.js';
 import { encodeSafetensors } from '../src/io/safetensors.js';
 import { caflowSmall, describeConfig, modelOf, pixelBatch } from './caflow-setup.js';
 import { ensureTorch, SYSTEM_PYTHON } from './pytorch.js';

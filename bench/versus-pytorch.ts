@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { dequantize } from '../src/caflow/index.js';
-import { caflowToPyTorch } from '../src/interpreters/pytorch/index.js';
+import { caflowToPyTorch } from '../src/caflow/pytorch.js';
 import { couplingWorkload } from './coupling-setup.js';
 import { caflowSmall, caflowTrainer, describeConfig, modelOf, pixelBatch, sampleOnce } from './caflow-setup.js';
 import { log, profileKernels, round, timeSync, timeTf, type Profile, type RunSize, type Timing } from './common.js';

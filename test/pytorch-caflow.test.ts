@@ -19,7 +19,7 @@ import { caflowConfig, caflowSpec, initCaflow, logLikelihood, sample, type Caflo
 import { disposeParams, flattenParams, mapParams, type ParamTree } from '../src/dsl/params.js';
 import { signature } from '../src/dsl/signature.js';
 import { seededNormal } from '../src/interpreters/seeded-normal.js';
-import { caflowToPyTorch } from '../src/interpreters/pytorch/index.js';
+import { caflowToPyTorch } from '../src/caflow/pytorch.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from '../src/io/safetensors.js';
 import { SYSTEM_PYTHON } from '../bench/pytorch.js';
 import { maxNormalisedError, safeTensor, torchAvailable } from './pytorch-helpers.js';

@@ -23,3 +23,5 @@ export {
   type LossRecord,
 } from './checkpoint.js';
 export { caflowToOnnx, caflowDirections, latentName, noiseName, priorLatents, type CaflowDirection, type CaflowOnnxOptions } from './onnx.js';
+export { caflowToPyTorch } from './pytorch.js';
+export { trainScript } from './train-script.js';

@@ -1,5 +1,5 @@
 export { forward, inverse, checkInputs, run, type ForwardResult, type InverseResult, type Direction } from './transform.js';
-export { toPyTorch, caflowToPyTorch, PyTorchExportError, type ToPyTorchOptions } from './pytorch/index.js';
+export { toPyTorch, PyTorchExportError, type ToPyTorchOptions } from './pytorch/index.js';
 export { init, type InitOptions } from './init.js';
 export { inferShapes, signature, type Signature } from '../dsl/signature.js';
 export { summary, summaryRows, parameterCount, type SummaryRow } from './summary.js';

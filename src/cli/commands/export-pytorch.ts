@@ -7,7 +7,8 @@
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { caflowToPyTorch, trainScript } from '../../interpreters/pytorch/index.js';
+import { caflowToPyTorch } from '../../caflow/pytorch.js';
+import { trainScript } from '../../caflow/train-script.js';
 import type { PairedData } from '../../experiments/paired-data.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
 import { UsageError } from '../io.js';

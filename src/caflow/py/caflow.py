@@ -1,22 +1,13 @@
-/**
- * CAFLOW and Dual-Glow+ as one PyTorch module (caflow-spec §1-3, src/caflow): the encoders R and T and
- * the conditional flows G_i built from their specs by the per-kind exporter, and a `Caflow` nn.Module
- * with the joint objective, the conditional log-likelihood, generation from latents, sampling with a
- * temperature (one, or one per scale) and ranking of the k samples per condition. Its state_dict keys
- * are the CAFLOW checkpoint's (`R.…`, `T.…`, `G.<i>.…`, stored as `params.<key>`).
- */
-import type { CaflowSpec } from '../../caflow/model.js';
-import { signature } from '../../dsl/signature.js';
-import { pyNumber, pyString } from './python.js';
-import { buildFunction, pythonImports, runtimeCode } from './module.js';
-import type { PartName } from './runtime.js';
-import { safetensorsPython } from './safetensors-py.js';
+"""CAFLOW and Dual-Glow+ in PyTorch: the joint objective, the conditional log-likelihood, generation from
+latents, sampling with a temperature (one, or one per scale) and ranking of the k samples per condition.
+The exported model.py defines `Caflow`, a CaflowModel with the model's flows and constants."""
+import math
 
-const caflowClass = (m: CaflowSpec): string => {
-  const latentShapes = m.priors.map((g) =>
-    signature(g).outs.map((s) => `(${pyNumber(s[1] as number)}, ${pyNumber(s[2] as number)}, ${pyNumber(s[0] as number)})`),
-  );
-  return `
+import torch
+import torch.nn as nn
+
+from interpreters.pytorch.py.space_to_depth import space_to_depth  # with src/ on sys.path; model.py holds it
+
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
 
@@ -32,24 +23,23 @@ def temperature_at(temperature, scale):
     return temperature[scale] if scale < len(temperature) else temperature[-1]
 
 
-class Caflow(nn.Module):
-    """${m.variant === 'caflow' ? 'CAFLOW' : 'Dual-Glow+'}: encoders R (condition Y -> D_0..D_{n-1}) and T (target W -> L_0..L_{n-1}),
-    and conditional flows G_i mapping L_i to normal latents, conditioned on the squeezed D_i${m.variant === 'caflow' ? `
-    and, for CAFLOW, on the squeezed L_j and D_j of every coarser scale j > i` : ''}.
+class CaflowModel(nn.Module):
+    """Encoders R (condition Y -> D_0..D_{n-1}) and T (target W -> L_0..L_{n-1}), and conditional flows
+    G_i mapping L_i to normal latents, conditioned on the squeezed D_i and, for CAFLOW (variant
+    'caflow'), on the squeezed L_j and D_j of every coarser scale j > i.
 
     Images are channels-last [N, H, W, C] floats on the 0..256 scale (dequantised pixels).
+    latent_shapes[i] lists the (H, W, C) of each latent G_i emits (z_i^i .. z_i^{n-1}).
     """
 
-    variant = ${pyString(m.variant)}
-    lam = ${pyNumber(m.lambda)}
-    # Per G_i, the (H, W, C) of each latent it emits (z_i^i .. z_i^{n-1}).
-    latent_shapes = [${latentShapes.map((l) => `[${l.join(', ')}]`).join(', ')}]
-
-    def __init__(self):
+    def __init__(self, variant, lam, latent_shapes, R, T, G):
         super().__init__()
-        self.R = build_R()
-        self.T = build_T()
-        self.G = nn.ModuleList([${m.priors.map((_, i) => `build_G${i}()`).join(', ')}])
+        self.variant = variant
+        self.lam = lam
+        self.latent_shapes = latent_shapes
+        self.R = R
+        self.T = T
+        self.G = nn.ModuleList(G)
 
     def conditioning(self, i, sq_l, sq_d):
         """The named conditioning of G_i: D<i>, and L<j>, D<j> for j > i (CAFLOW only), squeezed."""
@@ -64,12 +54,12 @@ class Caflow(nn.Module):
         """Every term of the objective, per sample, in nats:
         joint = lam * log p_R(Y) + log p(W | Y), conditional = log|det dT/dW| + sum_i log p_G_i(L_i | ...)."""
         d, log_det_r = self.R([y])
-        l, log_det_t = self.T([w])
+        l_, log_det_t = self.T([w])
         sq_d = [space_to_depth(t) for t in d]
-        sq_l = [space_to_depth(t) for t in l]
+        sq_l = [space_to_depth(t) for t in l_]
         priors = []
         for i, g in enumerate(self.G):
-            z, log_det = g([l[i]], self.conditioning(i, sq_l, sq_d))
+            z, log_det = g([l_[i]], self.conditioning(i, sq_l, sq_d))
             priors.append(normal_log_prob(z) + log_det)
         log_p_y = normal_log_prob(d) + log_det_r
         conditional = log_det_t
@@ -85,8 +75,8 @@ class Caflow(nn.Module):
     def encoders_loss(self, w, y):
         """-(log p_R(Y) + log p_T(W)) per dimension: the unconditional pretraining objective."""
         d, log_det_r = self.R([y])
-        l, log_det_t = self.T([w])
-        log_p = normal_log_prob(d) + log_det_r + normal_log_prob(l) + log_det_t
+        l_, log_det_t = self.T([w])
+        log_p = normal_log_prob(d) + log_det_r + normal_log_prob(l_) + log_det_t
         dims = w.shape[1] * w.shape[2] * w.shape[3] + y.shape[1] * y.shape[2] * y.shape[3]
         return -log_p.mean() / dims
 
@@ -103,14 +93,14 @@ class Caflow(nn.Module):
         n = len(self.G)
         d, _ = self.R([y])
         sq_d = [space_to_depth(t) for t in d]
-        l, sq_l = [None] * n, [None] * n
+        l_, sq_l = [None] * n, [None] * n
         log_lik = y.new_zeros(y.shape[0])
         for i in range(n - 1, -1, -1):
             x, log_det = self.G[i].inverse(z[i], self.conditioning(i, sq_l, sq_d))
-            l[i], sq_l[i] = x[0], space_to_depth(x[0])
+            l_[i], sq_l[i] = x[0], space_to_depth(x[0])
             # log p_G(L_i) = log N(z) + log|det dG/dL| = log N(z) - log|det dL/dz|.
             log_lik = log_lik + (normal_log_prob(z[i]) - log_det)
-        w, log_det_t = self.T.inverse(l)
+        w, log_det_t = self.T.inverse(l_)
         return w[0], log_lik - log_det_t
 
     def sample(self, y, k, temperature=1.0, noise=None, generator=None):
@@ -141,44 +131,3 @@ def mid_bin_bits_per_dim(model, w_pixels, y_pixels, batch_size=32):
             y = y_pixels[start:start + batch_size].float() + 0.5
             total += model.conditional_bits_per_dim(w, y).double().sum().item()
     return total / count
-`.trim();
-};
-
-/** The Python module of a CAFLOW (or Dual-Glow+) model: its flows, the Caflow class, safetensors I/O. */
-export const caflowToPyTorch = (m: CaflowSpec): string => {
-  const flows = [
-    buildFunction('build_R', m.encoderY, '$.encoderY'),
-    buildFunction('build_T', m.encoderW, '$.encoderW'),
-    ...m.priors.map((g, i) => buildFunction(`build_G${i}`, g, `$.priors[${i}]`)),
-  ];
-  const used: PartName[] = ['spaceToDepth', ...flows.flatMap((f) => f.parts)];
-  return `"""${m.variant === 'caflow' ? 'CAFLOW' : 'Dual-Glow+'} written by typed-flows (caflowToPyTorch). Needs only torch.
-
-    model = Caflow()
-    load_params(model, 'checkpoint.safetensors')           # a typed-flows CAFLOW checkpoint or model file
-    terms = model.log_likelihood(w, y)                      # w, y: [N,H,W,C] dequantised pixels (0..256)
-    samples, log_lik = model.sample(y, k=8, temperature=0.5) # ranked, best first per condition
-
-model.state_dict() keys are the checkpoint's parameter paths (R.*, T.*, G.<i>.*), so load_params and
-save_params move weights between typed-flows and PyTorch unchanged.
-"""
-${pythonImports}
-
-
-${runtimeCode(used)}
-
-
-${safetensorsPython}
-
-
-def save_params(module, path, metadata=None):
-    """Writes module.state_dict() as params.<key> tensors."""
-    write_safetensors(path, {f'params.{k}': v for k, v in module.state_dict().items()}, metadata)
-
-
-${flows.map((f) => f.code).join('\n\n\n')}
-
-
-${caflowClass(m)}
-`;
-};

@@ -1,8 +1,12 @@
-/**
- * A small safetensors reader and writer in Python (the format of docs/checkpoints.md), so the generated
- * code needs nothing but torch. Little-endian hosts only (as are x86 and ARM machines in practice).
- */
-export const safetensorsPython = `
+"""A small safetensors reader and writer (the format of docs/checkpoints.md), so the generated code
+needs nothing but torch; and the checkpoint's parameters to and from a module's state_dict.
+Little-endian hosts only (as are x86 and ARM machines in practice)."""
+import ctypes
+import json
+import os
+
+import torch
+
 SAFETENSORS_DTYPES = {'F32': torch.float32, 'F64': torch.float64, 'I32': torch.int32, 'I64': torch.int64, 'U8': torch.uint8}
 SAFETENSORS_NAMES = {dtype: name for name, dtype in SAFETENSORS_DTYPES.items()}
 
@@ -64,7 +68,11 @@ def load_params(module, path, prefix='params.'):
     problems += [f'{prefix}{k}: shape {list(state[k].shape)}, expected {list(v.shape)}'
                  for k, v in expected.items() if k in state and tuple(state[k].shape) != tuple(v.shape)]
     if problems:
-        raise ValueError(f'{path} does not match the model:\\n  ' + '\\n  '.join(problems))
+        raise ValueError(f'{path} does not match the model:\n  ' + '\n  '.join(problems))
     module.load_state_dict(state)
     return metadata
-`.trim();
+
+
+def save_params(module, path, metadata=None):
+    """Writes module.state_dict() as params.<key> tensors."""
+    write_safetensors(path, {f'params.{k}': v for k, v in module.state_dict().items()}, metadata)

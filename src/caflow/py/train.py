@@ -1,10 +1,4 @@
-/**
- * The training script that `typed-flows export --format pytorch` writes beside the model: trains the
- * run's config with DistributedDataParallel under torchrun (gloo on CPUs, nccl on GPUs), with the
- * optimiser, schedule, clipping and NaN skipping of `typed-flows train`, and writes typed-flows
- * checkpoints (params, Adam moments, step, loss history) that `typed-flows import` takes back.
- */
-export const trainScript = String.raw`"""Trains the exported CAFLOW model with its typed-flows run config, on one or more processes.
+"""Trains the exported CAFLOW model with its typed-flows run config, on one or more processes.
 
     torchrun --standalone --nproc_per_node=2 train.py            # 2 processes: CPU (gloo) or 2 GPUs (nccl)
     torchrun --nnodes=2 --nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint=HOST:29400 train.py
@@ -206,4 +200,3 @@ def main():
 
 if __name__ == '__main__':
     main()
-`;
