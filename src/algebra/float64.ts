@@ -151,14 +151,14 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
       for (let i = 0; i < out.length; i++) out[i] = f(a.data[ia[i] as number] as number, b.data[ib[i] as number] as number) ? 1 : 0;
       return { shape, mask: out };
     };
-  /** Applies `f` to each row of the last axis, writing `outLast` values per row. */
-  const rows = (v: Float64Value, op: string, outLast: (last: number) => number, f: (row: Float64Array, out: Float64Array) => void): Float64Tensor => {
+  /** Applies `f` to each row of the last axis, writing one value per row when it `reduces` (the axis dropped), else a row. */
+  const rows = (v: Float64Value, op: string, reduces: boolean, f: (row: Float64Array, out: Float64Array) => void): Float64Tensor => {
     const a = tensor(v, op);
     const { rows: n, last } = lastSplit(a.shape);
-    const width = outLast(last);
+    const width = reduces ? 1 : last;
     const data = new Float64Array(n * width);
     for (let r = 0; r < n; r++) f(a.data.subarray(r * last, (r + 1) * last), data.subarray(r * width, (r + 1) * width));
-    return make(width === last ? a.shape : a.shape.slice(0, -1), data);
+    return make(reduces ? a.shape.slice(0, -1) : a.shape, data);
   };
   const sliceLast = (v: Float64Value, begin: number, size: number): Float64Tensor => {
     const a = tensor(v, 'sliceLast');
@@ -225,16 +225,16 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
       for (let i = 0; i < n; i++) data[i] = a.data.subarray(i * per, (i + 1) * per).reduce((s, x) => s + x, 0);
       return make([n], data);
     },
-    sumLast: (v) => rows(v, 'sumLast', () => 1, (row, out) => (out[0] = row.reduce((s, x) => s + x, 0))),
+    sumLast: (v) => rows(v, 'sumLast', true, (row, out) => (out[0] = row.reduce((s, x) => s + x, 0))),
     softmaxLast: (v) =>
-      rows(v, 'softmaxLast', (last) => last, (row, out) => {
+      rows(v, 'softmaxLast', false, (row, out) => {
         const top = Math.max(...row);
         let total = 0;
         row.forEach((x, i) => (total += out[i] = Math.exp(x - top)));
         out.forEach((x, i) => (out[i] = x / total));
       }),
     cumsumLast: (v) =>
-      rows(v, 'cumsumLast', (last) => last, (row, out) => {
+      rows(v, 'cumsumLast', false, (row, out) => {
         let s = 0;
         row.forEach((x, i) => (out[i] = s += x));
       }),
@@ -280,8 +280,10 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
     sliceLast,
     reshape: (v, dims) => {
       const a = tensor(v, 'reshape');
-      const shape = [a.shape[0] ?? 1, ...dims];
-      if (sizeOf(shape) !== a.data.length) throw new RangeError(`float64 reshape: cannot reshape ${fmt(a.shape)} to ${fmt(shape)}`);
+      // One dim may be -1 (inferred), as in tf.reshape.
+      const known = sizeOf([a.shape[0] ?? 1, ...dims.filter((d) => d !== -1)]);
+      const shape = [a.shape[0] ?? 1, ...dims.map((d) => (d === -1 ? a.data.length / known : d))];
+      if (dims.filter((d) => d === -1).length > 1 || sizeOf(shape) !== a.data.length || !shape.every(Number.isInteger)) throw new RangeError(`float64 reshape: cannot reshape ${fmt(a.shape)} to ${fmt(shape)}`);
       return { shape, data: a.data.slice() };
     },
     transpose: (v, perm) => {
