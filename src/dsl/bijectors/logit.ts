@@ -2,8 +2,9 @@
  * Logit preprocessing for q-level data (Dinh et al. 2017), after dequantisation x = k + u, u in [0,1):
  *   p = alpha/2 + (1 - alpha) x / q,   y = logit(p) = log p - log(1 - p).
  * log|det J| = sum over elements of [-log q + log(1 - alpha) - log p - log(1 - p)].
- * Inverse: x = q (sigmoid(y) - alpha/2) / (1 - alpha), computed with log p = -softplus(-y) and
- * log(1-p) = -softplus(y), which stay finite for large |y|; `quantize` rounds it back to integers.
+ * Inverse: x = q (sigmoid(y) - alpha/2) / (1 - alpha), computed as q (tanh(y/2)/2 + (1 - alpha)/2) / (1 - alpha)
+ * (no cancellation near p = 1/2), with log p = -softplus(-y) and log(1-p) = -softplus(y), which stay
+ * finite for large |y|; `quantize` rounds it back to integers.
  * Domain (0, q); image (logit(alpha/2), logit(1 - alpha/2)). `sigmoid` is the same bijector inverted.
  * Any rank.
  */
@@ -78,7 +79,9 @@ export const logitDefinition = defineBijector<LogitSpec>({
       const logP = o.logSigmoid(y);
       const log1mP = o.logSigmoid(o.neg(y));
       return {
-        out: o.mul(o.sub(o.sigmoid(y), o.scalar(spec.alpha / 2)), o.scalar(spec.levels / (1 - spec.alpha))),
+        // sigmoid(y) - alpha/2 = tanh(y/2)/2 + (1 - alpha)/2: near p = 1/2 (all of (0, q) when alpha -> 1),
+        // sigmoid(y) rounds to the nearest ulp of 1/2 before the subtraction, tanh(y/2) keeps its digits.
+        out: o.mul(o.add(o.mul(o.tanh(o.mul(y, o.scalar(0.5))), o.scalar(0.5)), o.scalar((1 - spec.alpha) / 2)), o.scalar(spec.levels / (1 - spec.alpha))),
         logDet: o.sumEvent(o.add(o.add(o.scalar(-constantTerm(spec)), logP), log1mP)),
       };
     }),
