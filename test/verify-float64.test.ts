@@ -57,7 +57,7 @@ describe('verify: a wrong formula vs float32 precision', () => {
     });
     const flow = logit([4, 2], { alpha: 0.999 });
     // The inverse's own error: float32 vs float64 at the same y across the image (-0.002, 0.002).
-    const y = tf.randomUniform([8, 2, 4], -0.0019, 0.0019, 'float32', 5);
+    const y = tf.randomUniform([8, 2, 4], -0.0019, 0.0019, 'float32', 5) as tf.Tensor3D;
     const inverseError = (): number => {
       const x32 = inverse(flow, {})(y);
       const x64 = float64Run(flow, {}, [y], {}, 'inverse').outs[0]?.data ?? new Float64Array();
@@ -163,7 +163,7 @@ describe('the float64 interpreter of a flow', () => {
       fc.property(fc.double({ min: 1e-5, max: 0.9, noNaN: true }), fc.integer({ min: 2, max: 1024 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 1000 }), (alpha, levels, d, seed) => {
         const flow = chain(logit([d, 2], { alpha, levels }), invert(logit([d, 2], { alpha: 0.1, levels: 3 })), exp([d, 2]));
         const params = init(flow, { seed });
-        const x = tf.randomUniform([3, 2, d], 0.05 * levels, 0.95 * levels, 'float32', seed);
+        const x = tf.randomUniform([3, 2, d], 0.05 * levels, 0.95 * levels, 'float32', seed) as tf.Tensor3D;
         const f32 = forward(flow, params)(x);
         const f64 = float64Run(flow, params, [x], {}, 'forward');
         // float32 tolerance: a few roundings per layer, amplified by at most 1/(1 - alpha) <= 10 in the logit: 1e-5.
@@ -172,7 +172,7 @@ describe('the float64 interpreter of a flow', () => {
         const lds = f32.logDet.dataSync();
         f64.logDet.data.forEach((v, i) => expect(Math.abs((lds[i] as number) - v) / (1 + Math.abs(v))).toBeLessThan(1e-5));
         // The float64 inverse from float64's outputs rounded to float32 agrees with tfjs's inverse.
-        const yt = tf.tensor(Array.from(f64.outs[0]?.data ?? []), [3, 2, d], 'float32');
+        const yt = tf.tensor3d(Array.from(f64.outs[0]?.data ?? []), [3, 2, d], 'float32');
         const back = float64Run(flow, params, [yt], {}, 'inverse');
         const i32 = inverse(flow, params)(yt);
         const xs = x.dataSync();

@@ -4,7 +4,7 @@
  * engine from tf.Tensor inputs and parameters (converted exactly, float32 widening to float64).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { fromFloat64, paramsToFloat64, toFloat64 } from '../algebra/float64-tfjs.js';
+import { paramsToFloat64, toFloat64 } from '../algebra/float64-tfjs.js';
 import { float64Ops, isFloat64Tensor, type Float64Tensor, type Float64Value } from '../algebra/float64.js';
 import type { Context, Ops, ValueNode, ValueTree } from '../algebra/ops.js';
 import type { Context as TensorContext } from '../dsl/definition.js';
@@ -94,9 +94,3 @@ export const float64Run = (
   const run = algebraRun(ops, spec, paramsToFloat64(params), xs.map((x) => round(toFloat64(x))), c, dir);
   return { outs: run.outs.map(tensorOf), logDet: tensorOf(run.logDet) };
 };
-
-/** A float64 pass's results as float32 tensors (the caller disposes them). */
-export const float64RunTensors = (run: Float64Run): { readonly outs: tf.Tensor[]; readonly logDet: tf.Tensor1D } => ({
-  outs: run.outs.map(fromFloat64),
-  logDet: fromFloat64(run.logDet) as tf.Tensor1D,
-});

@@ -426,7 +426,8 @@ const perLayerReference = (layers: readonly LayerCheck[], flowLogDet: readonly n
  * Worst is the larger ratio over the layers; kinds not on the op algebra are listed in the notes.
  */
 const float64Reference = (layers: readonly LayerCheck[], tol: Tolerances, notes: string[]): Check | undefined => {
-  for (const l of layers) if (l.float64?.ok === false) notes.push(`float64 reference: ${l.float64.note}`);
+  // A repeat's copies share a path: one note per path.
+  for (const note of new Set(layers.flatMap((l) => (l.float64?.ok === false ? [`float64 reference: ${l.float64.note}`] : [])))) notes.push(note);
   const laws: readonly Law[] = ['roundTrip', 'logDetInverse', 'reference'];
   const ratios = layers.flatMap((l) => {
     if (l.float64?.ok !== true) return [];
