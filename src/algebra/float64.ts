@@ -127,28 +127,27 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
       const a = tensor(v, op);
       return make(a.shape, a.data.map(f));
     };
+  /** f over the broadcast pairs of two tensors, into an array of the broadcast shape made by `alloc`. */
+  const pairs = <A extends Float64Array | Uint8Array>(op: string, va: Float64Value, vb: Float64Value, alloc: (n: number) => A, f: (x: number, y: number) => number) => {
+    const a = tensor(va, op);
+    const b = tensor(vb, op);
+    const shape = broadcastShape(a.shape, b.shape);
+    const ia = broadcastIndex(a.shape, shape);
+    const ib = broadcastIndex(b.shape, shape);
+    const out = alloc(sizeOf(shape));
+    for (let i = 0; i < out.length; i++) out[i] = f(a.data[ia[i] as number] as number, b.data[ib[i] as number] as number);
+    return { shape, out };
+  };
   const binary =
     (op: string, f: (x: number, y: number) => number) =>
     (va: Float64Value, vb: Float64Value): Float64Value => {
-      const a = tensor(va, op);
-      const b = tensor(vb, op);
-      const shape = broadcastShape(a.shape, b.shape);
-      const ia = broadcastIndex(a.shape, shape);
-      const ib = broadcastIndex(b.shape, shape);
-      const data = new Float64Array(sizeOf(shape));
-      for (let i = 0; i < data.length; i++) data[i] = f(a.data[ia[i] as number] as number, b.data[ib[i] as number] as number);
-      return make(shape, data);
+      const { shape, out } = pairs(op, va, vb, (n) => new Float64Array(n), f);
+      return make(shape, out);
     };
   const compare =
     (op: string, f: (x: number, y: number) => boolean) =>
     (va: Float64Value, vb: Float64Value): Float64Value => {
-      const a = tensor(va, op);
-      const b = tensor(vb, op);
-      const shape = broadcastShape(a.shape, b.shape);
-      const ia = broadcastIndex(a.shape, shape);
-      const ib = broadcastIndex(b.shape, shape);
-      const out = new Uint8Array(sizeOf(shape));
-      for (let i = 0; i < out.length; i++) out[i] = f(a.data[ia[i] as number] as number, b.data[ib[i] as number] as number) ? 1 : 0;
+      const { shape, out } = pairs(op, va, vb, (n) => new Uint8Array(n), (x, y) => (f(x, y) ? 1 : 0));
       return { shape, mask: out };
     };
   /** Applies `f` to each row of the last axis, writing one value per row when it `reduces` (the axis dropped), else a row. */

@@ -135,7 +135,9 @@ export const float64LayerCheck = (
     const f32 = engine(float32RoundedOps);
     const x = ins.map((t) => widen(float64Ops, t));
     const outs32 = pass.outs.map((t) => widen(float64Ops, t));
+    const started = performance.now();
     const there = f64(runs, x);
+    const perSample = (performance.now() - started) / (x[0]?.shape[0] ?? 1);
     const home = f64(flip(runs), there.outs);
     const back64 = f64(flip(runs), outs32);
     const there32 = f32(runs, x);
@@ -151,8 +153,9 @@ export const float64LayerCheck = (
     const budget = Math.max(worst(there32.outs, there.outs), worst([there32.logDet], [ld]), worst(back32.outs, back64.outs), worst([back32.logDet], [back64.logDet]));
     const size = x.reduce((n, t) => n + t.data.length / (t.shape[0] as number), 0);
     const c64 = Object.fromEntries(Object.entries(ctx).map(([k, t]) => [k, widen(float64Ops, t)]));
+    // The Jacobian is 2·size passes of one sample: skipped where that would be slow (a wide conv net in plain JavaScript).
     const reference =
-      size <= maxReferenceSize
+      size <= maxReferenceSize && 2 * size * perSample <= JACOBIAN_MILLISECONDS
         ? (() => {
             const ref = differenceLogDet((xs, c) => asTensors(algebraRun(float64Ops, layer, p64, xs, c, runs).outs), x, c64);
             return Math.abs((ld.data[0] as number) - ref) / (1 + Math.abs(ref));
@@ -161,9 +164,13 @@ export const float64LayerCheck = (
     return { ok: true, check: { roundTrip: worst(home.outs, x), logDetInverse, reference, deviation, budget } };
   } catch (e) {
     if (e instanceof NoAlgebraError) return { ok: false, note: `no float64 reference for '${e.kind}' at ${path}: its maths is not written on the op algebra yet` };
-    throw e;
+    // A diagnosis must not hide the failure it diagnoses: say why there is none.
+    return { ok: false, note: `no float64 reference for '${layer.kind}' at ${path}: the float64 engine failed (${e instanceof Error ? e.message : String(e)})` };
   }
 };
+
+/** The longest the float64 central-difference Jacobian of one layer may take. */
+const JACOBIAN_MILLISECONDS = 5000;
 
 /** A law of a layer, as LayerCheck names its error. */
 export type Law = 'roundTrip' | 'logDetInverse' | 'reference';
