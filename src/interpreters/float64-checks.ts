@@ -210,11 +210,17 @@ export const verdictOf = (c: Float64LayerCheck, law: Law, error: number, toleran
       detail: `its float32 passes differ from float64 by ${fmt(c.deviation)}, beyond float32's own error there (${fmt(c.budget)}): the tfjs pass does not compute the layer's maths`,
       remedy: "the layer's tfjs maths disagrees with its maths on the op algebra (a tfjs override, or a wrong op): compare the two",
     };
+  if (in64 === undefined)
+    return {
+      cause: 'formula',
+      detail: `its float32 passes match float64 (${fmt(c.deviation)}), but its float64 Jacobian was not computed (too large or too slow here), so a wrong log-det formula cannot be ruled out`,
+      remedy: "check the layer's log-det formula, or verify it at a smaller shape (its Jacobian is then computed in float64)",
+    };
   const lost = digitsLost(error);
   return {
     cause: 'precision',
     digitsLost: lost,
-    detail: `float32 precision, not a wrong formula: the ${lawName[law]} holds in float64 (${in64 === undefined ? 'not checked' : fmt(in64)}) and the float32 passes match float64 within float32's own error (${fmt(c.deviation)} vs ${fmt(c.budget)}); float32 loses ${lost.toFixed(1)} of its 7.2 digits here`,
+    detail: `float32 precision, not a wrong formula: the ${lawName[law]} holds in float64 (${fmt(in64)}) and the float32 passes match float64 within float32's own error (${fmt(c.deviation)} vs ${fmt(c.budget)}); float32 loses ${lost.toFixed(1)} of its 7.2 digits here`,
     remedy: 'the layer is ill-conditioned at these values in float32: keep its parameters away from that range (e.g. a logit alpha far from 1), use a better-conditioned form of its maths, or loosen the tolerance',
   };
 };
