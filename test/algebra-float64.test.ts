@@ -12,6 +12,7 @@
  * A wrong op (a sign, a swapped axis, an off-by-one padding) differs by O(1) and fails at once.
  */
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fromFloat64, paramsToFloat64, toFloat64 } from '../src/algebra/float64-tfjs.js';
@@ -224,6 +225,28 @@ describe('closed forms in float64', () => {
     expect(x.data[0]).toBe(0);
     const y = r.exp(r.constant([0.1, 1.7], [2])) as Float64Tensor;
     expect(Array.from(y.data)).toEqual([Math.fround(Math.exp(Math.fround(0.1))), Math.fround(Math.exp(Math.fround(1.7)))]);
+  });
+});
+
+describe('the tfjs engine keeps the stable forms on every backend', () => {
+  afterEach(async () => {
+    await tf.setBackend('cpu');
+  });
+  // wasm's tf.log1p is log(1 + a): log1p(1e-6) off by 4.6%, and by 1e-3 to 5e-5 at 1e-5 to 1e-3 (measured);
+  // the engine computes log(u) - ((u - 1) - a)/u there. float32 precision: 1e-6 relative (16 ulps).
+  it.each(['cpu', 'wasm'])('log1p of tiny arguments and its gradient to float32 precision on %s', async (backend) => {
+    await tf.setBackend(backend);
+    const values = [1e-9, 1e-6, -3e-5, 1e-3, -0.5, 3, 1e5];
+    const x = tf.tensor1d(values);
+    const y = tfjsOps.log1p(x);
+    const g = tf.grad((a: tf.Tensor) => tf.sum(tfjsOps.log1p(a)))(x);
+    const [ys, gs] = [y.dataSync(), g.dataSync()];
+    values.forEach((v, i) => {
+      const a = Math.fround(v);
+      expect(Math.abs(((ys[i] as number) - Math.log1p(a)) / Math.log1p(a))).toBeLessThan(1e-6);
+      expect(Math.abs((gs[i] as number) * (1 + a) - 1)).toBeLessThan(1e-6);
+    });
+    tf.dispose([x, y, g]);
   });
 });
 

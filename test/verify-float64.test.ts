@@ -19,6 +19,9 @@ import { paramsToFloat64 } from '../src/algebra/float64-tfjs.js';
 import { float64Ops, type Float64Tensor } from '../src/algebra/float64.js';
 import { algebraRun, float64Run, NoAlgebraError } from '../src/interpreters/algebra-run.js';
 import { digitsLost } from '../src/interpreters/float64-checks.js';
+import { renderVerify } from '../src/cli/verify-report.js';
+import type { Ops } from '../src/algebra/ops.js';
+import { tfjsOps } from '../src/algebra/tfjs.js';
 import { disposeParams, forward, init, inverse, verifyFlow, type Check, type VerifyReport } from '../src/interpreters/index.js';
 
 const table = definitions() as Map<string, unknown>;
@@ -29,7 +32,35 @@ const failed = (r: VerifyReport): Check[] => r.checks.filter((c) => !c.passed);
 const named = (r: VerifyReport, name: string): Check | undefined => r.checks.find((c) => c.name === name);
 
 describe('verify: a wrong formula vs float32 precision', () => {
-  it('logit at alpha 0.999 fails its round trip as precision, with the digits lost, on every seed that fails', () => {
+  /** logit's maths before its near-1/2 forms: p = alpha/2 + (1 - alpha) x / q rounded near 1/2, sigmoid(y) - alpha/2 back. */
+  const oldLogit = (): BijectorDefinition<LogitSpec> => {
+    const l = real<LogitSpec>('logit');
+    const algebra = l.algebra;
+    if (algebra === undefined) throw new Error('logit is written on the algebra');
+    return {
+      ...l,
+      ...algebraic<LogitSpec>({
+        forward: unaryAlgebra((o, spec, _p, x) => {
+          const p = o.add(o.mul(x, o.scalar((1 - spec.alpha) / spec.levels)), o.scalar(spec.alpha / 2));
+          return { out: o.sub(o.log(p), o.log1p(o.neg(p))), logDet: algebra.forward(o, spec, {}, [x], {}).logDet };
+        }),
+        inverse: unaryAlgebra((o, spec, _p, y) => ({
+          out: o.mul(o.sub(o.sigmoid(y), o.scalar(spec.alpha / 2)), o.scalar(spec.levels / (1 - spec.alpha))),
+          logDet: algebra.inverse(o, spec, {}, [y], {}).logDet,
+        })),
+      }),
+    };
+  };
+
+  it('logit at alpha near 1 passes with its near-1/2 forms; the old forms fail as precision, with the digits lost', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0.5, max: 0.9999, noNaN: true }), fc.integer({ min: 2, max: 1024 }), fc.integer({ min: 0, max: 100 }), (alpha, levels, seed) => {
+        const report = verifyFlow(logit([2, 2, 2], { alpha, levels }), { seed });
+        expect(report.passed, failed(report).map((c) => `${c.name}: ${c.detail}`).join('\n')).toBe(true);
+      }),
+      { numRuns: 10 },
+    );
+    table.set('logit', oldLogit());
     const flow = logit([2, 2, 2], { alpha: 0.999 });
     const reports = [0, 1, 2, 3].map((seed) => verifyFlow(flow, { seed }));
     const trips = reports.map((r) => named(r, 'round trip')).filter((c): c is Check => c !== undefined && !c.passed);
@@ -37,10 +68,33 @@ describe('verify: a wrong formula vs float32 precision', () => {
     for (const c of trips) {
       expect(c.cause).toBe('precision');
       expect(c.layer).toBe('$');
-      // The digits lost are those of the error itself: log10(error / 2^-24), between 3 and 5 here (error ~1e-4..1e-3).
+      // The digits lost are those of the error itself: log10(error / 2^-24), over 3 here (errors 1e-4 to 1e-3).
       expect(c.digitsLost).toBeCloseTo(digitsLost(c.worst), 10);
       expect(c.digitsLost).toBeGreaterThan(3);
       expect(c.detail).toContain('holds in float64');
+    }
+    const text = renderVerify('logit.json', reports.map((report, seed) => ({ seed, report })));
+    expect(text).toMatch(/cause: float32 precision at a layer that holds the law in float64 \([0-9.]+ of 7\.2 digits lost\) \(first at \$\)/);
+    expect(text).toContain('FAILED: float32 precision, not a wrong formula');
+  });
+
+  it('a tfjs op less precise than float32 allows (log1p as log(1 + x)) is not called precision', () => {
+    const l = real<LogitSpec>('logit');
+    const algebra = l.algebra;
+    if (algebra === undefined) throw new Error('logit is written on the algebra');
+    const naive: Ops<tf.Tensor> = { ...tfjsOps, log1p: (a) => tf.log(tf.add(a, 1)) };
+    table.set('logit', {
+      ...l,
+      forward: (spec, p, xs, ctx) => {
+        const r = algebra.forward(naive, spec, p, xs, ctx);
+        return { outs: r.outs, logDet: r.logDet as tf.Tensor1D };
+      },
+    } satisfies BijectorDefinition<LogitSpec>);
+    const trips = [0, 1, 2, 3].map((seed) => named(verifyFlow(logit([2, 2, 2], { alpha: 0.999 }), { seed }), 'round trip')).filter((c): c is Check => c !== undefined && !c.passed);
+    expect(trips.length).toBeGreaterThan(0);
+    for (const c of trips) {
+      expect(c.cause).toBe('formula');
+      expect(c.detail).toContain('less precise than float32 allows');
     }
   });
 

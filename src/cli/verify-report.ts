@@ -15,7 +15,7 @@ const causeText = (c: Check): string => {
     case 'overflow':
       return 'values overflowed float32';
     case 'formula':
-      return 'a layer fails the law on its own input (a wrong formula)';
+      return 'a layer fails the law on its own input';
     case 'precision':
       // A layer's precision failure is measured against its float64 self; a flow's is the sum of its layers'.
       return c.digitsLost === undefined

@@ -40,6 +40,8 @@ export interface Float64LayerCheck {
   readonly deviation: number;
   /** The same for a correctly rounded float32 run of the same maths: float32's own error here. */
   readonly budget: number;
+  /** The round trip and the inverse's log-det of that correctly rounded float32 run: what float32 can do with this maths. */
+  readonly rounded: { readonly roundTrip: number; readonly logDetInverse: number };
 }
 
 /** The float64 check of a layer, or why there is none (a kind not on the algebra yet). */
@@ -142,8 +144,10 @@ export const float64LayerCheck = (
     const back64 = f64(flip(runs), outs32);
     const there32 = f32(runs, x);
     const back32 = f32(flip(runs), outs32);
+    const home32 = f32(flip(runs), there32.outs);
     const ld = there.logDet;
-    const logDetInverse = worst([float64Tensor(ld.shape, ld.data.map((v, i) => -(home.logDet.data[i] as number)))], [ld]);
+    /** max |ldj + ldj_back| / (1 + |ldj|). */
+    const inverseLaw = (fwd: Float64Tensor, bwd: Float64Tensor): number => worst([float64Tensor(fwd.shape, bwd.data.map((v) => -v))], [fwd]);
     const deviation = Math.max(
       worst(outs32, there.outs),
       worst([widen(float64Ops, pass.logDet)], [ld]),
@@ -161,7 +165,8 @@ export const float64LayerCheck = (
             return Math.abs((ld.data[0] as number) - ref) / (1 + Math.abs(ref));
           })()
         : undefined;
-    return { ok: true, check: { roundTrip: worst(home.outs, x), logDetInverse, reference, deviation, budget } };
+    const rounded = { roundTrip: worst(home32.outs, x), logDetInverse: inverseLaw(there32.logDet, home32.logDet) };
+    return { ok: true, check: { roundTrip: worst(home.outs, x), logDetInverse: inverseLaw(ld, home.logDet), reference, deviation, budget, rounded } };
   } catch (e) {
     if (e instanceof NoAlgebraError) return { ok: false, note: `no float64 reference for '${e.kind}' at ${path}: its maths is not written on the op algebra yet` };
     // A diagnosis must not hide the failure it diagnoses: say why there is none.
@@ -209,6 +214,13 @@ export const verdictOf = (c: Float64LayerCheck, law: Law, error: number, toleran
       cause: 'formula',
       detail: `its float32 passes differ from float64 by ${fmt(c.deviation)}, beyond float32's own error there (${fmt(c.budget)}): the tfjs pass does not compute the layer's maths`,
       remedy: "the layer's tfjs maths disagrees with its maths on the op algebra (a tfjs override, or a wrong op): compare the two",
+    };
+  const possible = law === 'reference' ? undefined : c.rounded[law];
+  if (possible !== undefined && !(error <= BUDGET_FACTOR * Math.max(possible, FLOAT32_UNIT_ROUNDOFF)))
+    return {
+      cause: 'formula',
+      detail: `a correctly rounded float32 run of the same maths keeps the ${lawName[law]} to ${fmt(possible)}, the tfjs passes lose more (${fmt(error)}): an op of this tfjs backend is less precise than float32 allows (a log1p computed as log(1 + x), say)`,
+      remedy: 'try another --backend, or compute the op in a stable form in the tfjs engine (src/algebra/tfjs.ts)',
     };
   if (in64 === undefined)
     return {
