@@ -13,9 +13,9 @@
  * otherwise the failure is float32's precision, and the digits it lost are log10(error / 2^-24).
  */
 import type * as tf from '@tensorflow/tfjs';
-import { paramsToFloat64, toFloat64 } from '../algebra/float64-tfjs.js';
+import { paramsToFloat64, toFloat64 as widen } from '../algebra/float64-tfjs.js';
 import { float32RoundedOps, float64Ops, float64Tensor, type Float64Tensor, type Float64Value } from '../algebra/float64.js';
-import type { Ops, ValueNode } from '../algebra/ops.js';
+import type { Ops } from '../algebra/ops.js';
 import type { Context, Pass } from '../dsl/definition.js';
 import { flip, type Direction } from '../dsl/fold.js';
 import { slogdet } from '../dsl/maths/linalg.js';
@@ -55,7 +55,6 @@ const asTensors = (vs: readonly Float64Value[]): Values =>
     return v;
   });
 
-const widen = (o: Ops<Float64Value>, t: tf.Tensor): Float64Tensor => o.constant(toFloat64(t).data, t.shape) as Float64Tensor;
 
 /** max |a - b| / (1 + |b|) elementwise over paired lists. */
 const worst = (a: Values, b: Values): number =>
@@ -123,20 +122,20 @@ export const float64LayerCheck = (
   back: Pass,
   maxReferenceSize: number,
 ): Float64Outcome => {
+  // Parameters, inputs and context are float32 numbers: exact in either engine.
   const p64 = paramsToFloat64(params);
-  const engine = (o: Ops<Float64Value>) => {
-    const p: ValueNode<Float64Value> = p64;
-    const c = Object.fromEntries(Object.entries(ctx).map(([k, t]) => [k, widen(o, t)]));
-    return (dir: Direction, xs: Values) => {
-      const r = algebraRun(o, layer, p, xs, c, dir);
+  const c64 = Object.fromEntries(Object.entries(ctx).map(([k, t]) => [k, widen(t)]));
+  const engine =
+    (o: Ops<Float64Value>) =>
+    (dir: Direction, xs: Values): { readonly outs: Values; readonly logDet: Float64Tensor } => {
+      const r = algebraRun(o, layer, p64, xs, c64, dir);
       return { outs: asTensors(r.outs), logDet: asTensors([r.logDet])[0] as Float64Tensor };
     };
-  };
   try {
     const f64 = engine(float64Ops);
     const f32 = engine(float32RoundedOps);
-    const x = ins.map((t) => widen(float64Ops, t));
-    const outs32 = pass.outs.map((t) => widen(float64Ops, t));
+    const x = ins.map((t) => widen(t));
+    const outs32 = pass.outs.map((t) => widen(t));
     const started = performance.now();
     const there = f64(runs, x);
     const perSample = (performance.now() - started) / (x[0]?.shape[0] ?? 1);
@@ -150,13 +149,12 @@ export const float64LayerCheck = (
     const inverseLaw = (fwd: Float64Tensor, bwd: Float64Tensor): number => worst([float64Tensor(fwd.shape, bwd.data.map((v) => -v))], [fwd]);
     const deviation = Math.max(
       worst(outs32, there.outs),
-      worst([widen(float64Ops, pass.logDet)], [ld]),
-      worst(back.outs.map((t) => widen(float64Ops, t)), back64.outs),
-      worst([widen(float64Ops, back.logDet)], [back64.logDet]),
+      worst([widen(pass.logDet)], [ld]),
+      worst(back.outs.map((t) => widen(t)), back64.outs),
+      worst([widen(back.logDet)], [back64.logDet]),
     );
     const budget = Math.max(worst(there32.outs, there.outs), worst([there32.logDet], [ld]), worst(back32.outs, back64.outs), worst([back32.logDet], [back64.logDet]));
     const size = x.reduce((n, t) => n + t.data.length / (t.shape[0] as number), 0);
-    const c64 = Object.fromEntries(Object.entries(ctx).map(([k, t]) => [k, widen(float64Ops, t)]));
     // The Jacobian is 2·size passes of one sample: skipped where that would be slow (a wide conv net in plain JavaScript).
     const reference =
       size <= maxReferenceSize && 2 * size * perSample <= JACOBIAN_MILLISECONDS
