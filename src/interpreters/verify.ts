@@ -434,7 +434,7 @@ const float64Reference = (layers: readonly LayerCheck[], tol: Tolerances, notes:
     const f = l.float64.check;
     const lawRatios = laws.map((law) => (f[law] ?? 0) / lawTolerance(law, tol));
     const ratio = Math.max(f.deviation / allowedDeviation(f), ...lawRatios);
-    const law = laws.find((x, i) => !((lawRatios[i] as number) <= 1)) ?? laws.find((x) => !(lawError(l, x) <= lawTolerance(x, tol))) ?? 'roundTrip';
+    const law = laws.find((_, i) => !((lawRatios[i] as number) <= 1)) ?? laws.find((x) => !(lawError(l, x) <= lawTolerance(x, tol))) ?? 'roundTrip';
     return [{ l, ratio: Number.isNaN(ratio) ? Infinity : ratio, law }];
   });
   if (ratios.length === 0) return undefined;
