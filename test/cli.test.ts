@@ -44,6 +44,21 @@ describe('typed-flows verify / summary', () => {
     expect(r.out).not.toContain('not a valid bijector');
   });
 
+  it('a logit at alpha 0.999 passes: its maths near p = 1/2 keeps the digits float32 has', () => {
+    const tight = file('logit999.json', JSON.stringify({ kind: 'logit', shape: [2, 2, 2], alpha: 0.999, levels: 256 }));
+    const r = cli('verify', tight, '--runs', '3');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('all checks passed');
+  });
+
+  it('--reference float64 adds a check of every layer against its float64 self; a bad engine name exits 2', () => {
+    const ok = file('logit-exp.json', JSON.stringify({ kind: 'chain', steps: [{ kind: 'logit', shape: [2], alpha: 0.05, levels: 256 }, { kind: 'exp', shape: [2] }] }));
+    const r = cli('verify', ok, '--runs', '1', '--reference', 'float64');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('ok   float64 reference');
+    expect(cli('verify', ok, '--reference', 'float16').code).toBe(2);
+  });
+
   it('a flow above the dense-Jacobian limit says which check was not run and why', () => {
     const wide = file('wide.json', JSON.stringify({ kind: 'actnorm', shape: [300] }));
     const r = cli('verify', wide, '--runs', '1', '--max-reference-size', '0');

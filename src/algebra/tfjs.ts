@@ -9,6 +9,32 @@ import type { Ops } from './ops.js';
 
 const lastAxis = (a: tf.Tensor): number => a.rank - 1;
 
+/** Backends by name whose tf.log1p keeps a tiny argument's digits (cpu's is Math.log1p; wasm's is log(1 + a)). */
+const stableLog1pOn = new Map<string, boolean>();
+
+/** Whether the current backend's tf.log1p is the stable form: log1p(1e-6) to float32 precision. */
+const backendLog1pIsStable = (): boolean => {
+  const backend = tf.getBackend();
+  let stable = stableLog1pOn.get(backend);
+  if (stable === undefined) {
+    const got = tf.tidy(() => tf.log1p(tf.scalar(1e-6)).dataSync()[0] as number);
+    stable = Math.abs(got - Math.log1p(Math.fround(1e-6))) <= 1e-6 * 1e-6;
+    stableLog1pOn.set(backend, stable);
+  }
+  return stable;
+};
+
+/**
+ * log1p(a) where the backend's is log(1 + a) (losing eps/|a| of a small a's digits): with u = 1 + a
+ * rounded, its rounding error e = (u - 1) - a is exact in float32, and log1p(a) = log(u - e) =
+ * log(u) - e/u to float32 precision (a itself where u rounds to 1). No mask: the gradient, 1/u + e/u^2,
+ * stays finite everywhere a > -1.
+ */
+const stableLog1p = (a: tf.Tensor): tf.Tensor => {
+  const u = tf.add(a, 1);
+  return tf.sub(tf.log(u), tf.div(tf.sub(tf.sub(u, 1), a), u));
+};
+
 /** The op algebra on tf.Tensor values. */
 export const tfjsOps: Ops<tf.Tensor> = {
   engine: 'tfjs',
@@ -30,7 +56,7 @@ export const tfjsOps: Ops<tf.Tensor> = {
 
   exp: (a) => tf.exp(a),
   log: (a) => tf.log(a),
-  log1p: (a) => tf.log1p(a),
+  log1p: (a) => (backendLog1pIsStable() ? tf.log1p(a) : stableLog1p(a)),
   expm1: (a) => tf.expm1(a),
   softplus: (a) => tf.softplus(a),
   logSigmoid: (a) => tf.neg(tf.softplus(tf.neg(a))),

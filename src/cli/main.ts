@@ -102,14 +102,19 @@ program
   .option('--batch <n>', 'samples per run', integer('batch', 1), 2)
   .option('--perturb <std>', 'noise added to fresh parameters so zero-initialised layers are not the identity', positive, 0.2)
   .option('--max-reference-size <d>', 'dense Jacobians up to this many dimensions: of the whole flow, else of each layer (on a crop of it when larger)', integer('max-reference-size', 0), 256)
+  .addOption(
+    new Option('--reference <engine>', "also check every layer against its float64 self (layers that fail a law always are, to tell a wrong formula from float32's limits)").choices([
+      'float64',
+    ]),
+  )
   .option('--json', 'print machine-readable results')
-  .action(async (file: string, o: { seed: number; runs: number; batch: number; perturb: number; maxReferenceSize: number; json?: boolean }) => {
+  .action(async (file: string, o: { seed: number; runs: number; batch: number; perturb: number; maxReferenceSize: number; reference?: 'float64'; json?: boolean }) => {
     const spec = await readSpecFile(file);
     checkVerify(spec, o.batch);
     const backend = await backendOf(o.json === true);
     const runs: VerifyRun[] = Array.from({ length: o.runs }, (_, i) => {
       const seed = o.seed + i;
-      return { seed, report: verifyFlow(spec, { seed, batch: o.batch, perturb: o.perturb, maxReferenceSize: o.maxReferenceSize }) };
+      return { seed, report: verifyFlow(spec, { seed, batch: o.batch, perturb: o.perturb, maxReferenceSize: o.maxReferenceSize, ...(o.reference === undefined ? {} : { reference: o.reference }) }) };
     });
     console.log(o.json === true ? verifyJson(file, backend, runs) : renderVerify(file, runs));
     if (!runs.every((r) => r.report.passed)) process.exitCode = 1;

@@ -8,11 +8,22 @@ export interface VerifyRun {
 
 const fmt = (x: number): string => (x === 0 ? '0' : Math.abs(x) < 1e-3 || Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toPrecision(3));
 
-const causeText: Record<NonNullable<Check['cause']>, string> = {
-  domain: 'inputs left a layer\'s domain',
-  overflow: 'values overflowed float32',
-  formula: 'a layer fails the law on its own input',
-  precision: 'float32 rounding accumulated over the layers',
+const causeText = (c: Check): string => {
+  switch (c.cause) {
+    case 'domain':
+      return "inputs left a layer's domain";
+    case 'overflow':
+      return 'values overflowed float32';
+    case 'formula':
+      return 'a layer fails the law on its own input';
+    case 'precision':
+      // A layer's precision failure is measured against its float64 self; a flow's is the sum of its layers'.
+      return c.digitsLost === undefined
+        ? 'float32 rounding accumulated over the layers'
+        : `float32 precision at a layer that holds the law in float64 (${c.digitsLost.toFixed(1)} of 7.2 digits lost)`;
+    default:
+      return '';
+  }
 };
 
 /** The verdict's last line: what kind of failure it was, not always "not a bijector". */
@@ -21,6 +32,8 @@ const verdict = (failed: readonly Check[]): string => {
   const causes = new Set(failed.map((c) => c.cause));
   if (failed.some((c) => c.name === 'tensor leak')) return 'FAILED: a pass leaves tensors behind';
   if (causes.has('formula')) return 'FAILED: the flow is not a valid bijector with the log-det it reports (see the layer named above)';
+  if (failed.every((c) => c.cause === 'precision' && c.digitsLost !== undefined))
+    return 'FAILED: float32 precision, not a wrong formula: a layer is ill-conditioned at these values (see above; its maths holds in float64)';
   if (causes.has('domain') || causes.has('overflow'))
     return 'FAILED: with these random parameters and inputs, values leave a layer\'s valid range (see above); this may be the parameters rather than the flow: try a smaller --perturb';
   return 'FAILED: errors above tolerance, but no single layer is wrong (see above)';
@@ -39,7 +52,7 @@ export const renderVerify = (file: string, runs: readonly VerifyRun[]): string =
     return [
       `${row}  (seed ${failed.map((c) => c.seed).join(', ')})`,
       `       ${first.detail}`,
-      ...(first.cause === undefined ? [] : [`       cause: ${causeText[first.cause]}${first.layer === undefined ? '' : ` (first at ${first.layer})`}`]),
+      ...(first.cause === undefined ? [] : [`       cause: ${causeText(first)}${first.layer === undefined ? '' : ` (first at ${first.layer})`}`]),
       ...(first.remedy === undefined ? [] : [`       try: ${first.remedy}`]),
     ];
   });

@@ -9,6 +9,7 @@ export { domains, images, hasBoundedImage, type Domain } from './domains.js';
 export * from '../dsl/params.js';
 export type { Context } from '../dsl/definition.js';
 export type { ContextOf, InputsOf, TensorOf, TensorsOf } from './tensors.js';
+export { algebraRun, float64Run, NoAlgebraError, type AlgebraRun, type Float64Run } from './algebra-run.js';
 export { verifyFlow, perturbedParams, sampleInputs, defaultTolerances, type VerifyReport, type Check, type Tolerances, type VerifyOptions } from './verify.js';
 export { batchNormTraining, type TrainingForwardResult } from './batch-norm.js';
 export { toOnnx, OnnxExportError, type ToOnnxOptions } from './onnx/index.js';

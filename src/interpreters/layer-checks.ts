@@ -18,6 +18,7 @@ import { definitionOf } from '../dsl/registry.js';
 import { formatShape, sameShape, spatialOf, tensorShape } from '../dsl/shape.js';
 import { signature } from '../dsl/signature.js';
 import type { FlowSpec, PrimitiveSpec } from '../dsl/spec.js';
+import { float64LayerCheck, type Float64Outcome } from './float64-checks.js';
 import { paramShapes } from './param-shapes.js';
 
 export interface LayerCheck {
@@ -40,6 +41,8 @@ export interface LayerCheck {
   readonly referenceNote: string;
   /** The layer's log-det per sample, for checking that the flow's is their sum. */
   readonly logDet: readonly number[];
+  /** The layer against its float64 self (when asked for, or when it fails a law): tells a wrong formula from float32's limits. */
+  readonly float64?: Float64Outcome;
 }
 
 const maxNormalised = (a: tf.Tensor, b: tf.Tensor): number =>
@@ -127,6 +130,11 @@ export interface LayerCheckOptions {
   readonly maxReferenceSize: number;
   /** Compare log-dets with dense Jacobians (the costly part); false checks round trips and domains only. */
   readonly references: boolean;
+  /**
+   * Check layers against their float64 selves: every layer ('always'), or those that fail a law at
+   * these `tolerances` ('failing'); none when undefined.
+   */
+  readonly float64?: { readonly when: 'always' | 'failing'; readonly tolerances: { readonly roundTrip: number; readonly logDet: number; readonly reference: number } };
 }
 
 /** Runs the flow forward from `xs`, checking every layer at its real input. Disposes what it makes. */
@@ -177,7 +185,10 @@ export const checkLayers = (spec: FlowSpec, params: ParamTree, xs: readonly tf.T
             referenceNote = `on a ${formatShape(tensorShape((reduced.spec as { shape: readonly number[] }).shape, 1).slice(1))} crop of its input (layer: ${size} dims)`;
           }
         }
-        results.push({ path: node.path, kind: layer.kind, runs, outsideDomain, overflow, roundTrip, logDetInverse, reference, referenceNote, logDet });
+        const f = options.float64;
+        const fails = f !== undefined && !(roundTrip <= f.tolerances.roundTrip && logDetInverse <= f.tolerances.logDet && (reference ?? 0) <= f.tolerances.reference);
+        const float64 = f !== undefined && finiteIn && (f.when === 'always' || fails) ? float64LayerCheck(layer, node.path, p, ins, ctx, runs, pass, again, options.maxReferenceSize) : undefined;
+        results.push({ path: node.path, kind: layer.kind, runs, outsideDomain, overflow, roundTrip, logDetInverse, reference, referenceNote, logDet, ...(float64 === undefined ? {} : { float64 }) });
         return pass.outs.map((t) => tf.keep(t));
       });
       made.push(...outs);

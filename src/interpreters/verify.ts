@@ -28,6 +28,7 @@ import { signature } from '../dsl/signature.js';
 import type { FlowSpec, PrimitiveSpec } from '../dsl/spec.js';
 import { domains, hasBoundedImage } from './domains.js';
 import { init } from './init.js';
+import { allowedDeviation, verdictOf, type Law } from './float64-checks.js';
 import { checkLayers, type LayerCheck } from './layer-checks.js';
 import { paramInfo } from './param-shapes.js';
 import { referenceLogDet } from './reference.js';
@@ -62,6 +63,7 @@ export type CheckName =
   | 'log-det inverse'
   | 'log-det reference'
   | 'log-det reference (per layer)'
+  | 'float64 reference'
   | 'tensor leak';
 
 export interface Check {
@@ -73,8 +75,13 @@ export interface Check {
   readonly detail: string;
   /** Where a failure first appears: the path of the first layer that fails the same law on its own input. */
   readonly layer?: string;
-  /** Why, when it can be told: inputs outside that layer's domain, overflow, or float32 precision. */
+  /**
+   * Why, when it can be told: inputs outside that layer's domain, overflow, float32 precision (the
+   * layer agrees with its float64 self, which keeps the law), or a wrong formula.
+   */
   readonly cause?: 'domain' | 'overflow' | 'precision' | 'formula';
+  /** For a layer's precision failure: the decimal digits of float32's 7.2 that the law lost there. */
+  readonly digitsLost?: number;
   /** What to try. */
   readonly remedy?: string;
 }
@@ -96,6 +103,11 @@ export interface VerifyOptions {
   readonly tolerances?: Partial<Tolerances>;
   /** Dense Jacobians up to this many dimensions per sample (default 256): the whole flow's, else each layer's. */
   readonly maxReferenceSize?: number;
+  /**
+   * 'float64': check every layer against its float64 self (src/algebra/float64.ts) as a check of its
+   * own. Without it, only layers that fail a law are, to tell a wrong formula from float32's limits.
+   */
+  readonly reference?: 'float64';
 }
 
 /**
@@ -227,6 +239,26 @@ const check = (name: CheckName, worst: number, tolerance: number, detail: string
 
 const describeLayer = (l: LayerCheck): string => `${l.path} (${l.kind}${l.runs === 'inverse' ? ', run inverse' : ''})`;
 
+const lawError = (l: LayerCheck, law: Law): number => l[law] ?? 0;
+const lawTolerance = (law: Law, tol: Tolerances): number => (law === 'logDetInverse' ? tol.logDet : tol[law]);
+
+/**
+ * Why a layer fails `law` on its own input, from its float64 check: a wrong formula or float32's
+ * precision; for a kind not on the op algebra, as before (no float64 self to ask).
+ */
+const layerCause = (l: LayerCheck, law: Law, detail: string, tol: Tolerances): Pick<Check, 'layer' | 'cause' | 'digitsLost' | 'detail' | 'remedy'> => {
+  const f = l.float64;
+  if (f?.ok !== true)
+    return {
+      layer: l.path,
+      cause: 'formula',
+      detail: f === undefined ? detail : `${detail} (${f.note})`,
+      remedy: "that layer's forward, inverse or log-det maths disagree: a wrong formula, or an ill-conditioned layer (try a smaller --perturb)",
+    };
+  const v = verdictOf(f.check, law, lawError(l, law), lawTolerance(law, tol));
+  return { layer: l.path, cause: v.cause, ...(v.digitsLost === undefined ? {} : { digitsLost: v.digitsLost }), detail: `${detail}: ${v.detail}`, remedy: v.remedy };
+};
+
 /**
  * Where a failed flow-level check first appears, and why: the first layer whose inputs left its domain
  * or whose values overflowed, else the first that fails the same law at its own input.
@@ -251,17 +283,9 @@ const attribute = (failed: Check, layers: readonly LayerCheck[], tol: Tolerances
       detail: `${failed.detail}; first at ${describeLayer(first)}: finite inputs gave non-finite values (float32 overflow)`,
       remedy: 'values exceed float32 there: use a smaller --perturb, a smaller clamp or bound, or normalise before that layer (actnorm)',
     };
-  const lawOf = (l: LayerCheck): number =>
-    failed.name === 'log-det inverse' ? l.logDetInverse / tol.logDet : failed.name.startsWith('log-det reference') ? (l.reference ?? 0) / tol.reference : l.roundTrip / tol.roundTrip;
-  const culprit = layers.find((l) => lawOf(l) > 1 || !Number.isFinite(lawOf(l)));
-  if (culprit !== undefined)
-    return {
-      ...failed,
-      layer: culprit.path,
-      cause: 'formula',
-      detail: `${failed.detail}; first at ${describeLayer(culprit)}, which fails it on its own input`,
-      remedy: "that layer's forward, inverse or log-det maths disagree: a wrong formula, or an ill-conditioned layer (try a smaller --perturb)",
-    };
+  const law: Law = failed.name === 'log-det inverse' ? 'logDetInverse' : failed.name.startsWith('log-det reference') ? 'reference' : 'roundTrip';
+  const culprit = layers.find((l) => !(lawError(l, law) <= lawTolerance(law, tol)));
+  if (culprit !== undefined) return { ...failed, ...layerCause(culprit, law, `${failed.detail}; first at ${describeLayer(culprit)}, which fails it on its own input`, tol) };
   return {
     ...failed,
     cause: 'precision',
@@ -322,8 +346,10 @@ export const verifyFlow = (spec: FlowSpec, options: VerifyOptions = {}): VerifyR
   const leaked = tf.memory().numTensors - before - made.length;
   // Round trips and domains layer by layer are cheap; the layers' dense Jacobians are computed only
   // when the whole flow's cannot be, or failed.
-  let layers = checkLayers(spec, params, xs, ctx, { maxReferenceSize, references: false });
-  const withReferences = (): LayerCheck[] => (layers = checkLayers(spec, params, xs, ctx, { maxReferenceSize, references: true }));
+  // Layers that fail a law on their own input are checked against their float64 selves (all of them with reference: 'float64').
+  const float64 = { when: options.reference === 'float64' ? ('always' as const) : ('failing' as const), tolerances: base };
+  let layers = checkLayers(spec, params, xs, ctx, { maxReferenceSize, references: false, float64 });
+  const withReferences = (): LayerCheck[] => (layers = checkLayers(spec, params, xs, ctx, { maxReferenceSize, references: true, float64 }));
 
   const size = sig.ins.reduce((n, s) => n + sizeOf(s), 0);
   if (size <= maxReferenceSize) {
@@ -339,6 +365,10 @@ export const verifyFlow = (spec: FlowSpec, options: VerifyOptions = {}): VerifyR
         (perLayer === undefined ? '; no layer was small enough either (raise --max-reference-size)' : '; checked layer by layer instead'),
     );
     if (perLayer !== undefined) checks.push(perLayer);
+  }
+  if (options.reference === 'float64') {
+    const c = float64Reference(layers, base, notes);
+    if (c !== undefined) checks.push(c);
   }
   checks.push(check('tensor leak', Math.abs(leaked), 0, `${leaked} tensor(s) left behind by four passes`));
 
@@ -387,5 +417,34 @@ const perLayerReference = (layers: readonly LayerCheck[], flowLogDet: readonly n
     `each layer's log-det vs log|det| of its own autodiff Jacobian at its real input (${checked.length} of ${layers.length} layers checked)${sums ? '' : "; the flow's log-det is not the sum of its layers'"}`,
   );
   const culprit = checked.find((l) => (l.reference as number) > tol.reference || !Number.isFinite(l.reference as number));
-  return culprit === undefined ? c : { ...c, layer: culprit.path, cause: 'formula', detail: `${c.detail}; first at ${describeLayer(culprit)} (${culprit.referenceNote})`, remedy: "that layer's log-det formula disagrees with its Jacobian" };
+  return culprit === undefined ? c : { ...c, ...layerCause(culprit, 'reference', `${c.detail}; first at ${describeLayer(culprit)} (${culprit.referenceNote})`, tol) };
+};
+
+/**
+ * Every layer against its float64 self: its float32 passes within float32's own error of float64 (a
+ * multiple of 1 is that error, allowedDeviation), and its laws in float64 within their tolerances.
+ * Worst is the larger ratio over the layers; kinds not on the op algebra are listed in the notes.
+ */
+const float64Reference = (layers: readonly LayerCheck[], tol: Tolerances, notes: string[]): Check | undefined => {
+  // A repeat's copies share a path: one note per path.
+  for (const note of new Set(layers.flatMap((l) => (l.float64?.ok === false ? [`float64 reference: ${l.float64.note}`] : [])))) notes.push(note);
+  const laws: readonly Law[] = ['roundTrip', 'logDetInverse', 'reference'];
+  const ratios = layers.flatMap((l) => {
+    if (l.float64?.ok !== true) return [];
+    const f = l.float64.check;
+    const lawRatios = laws.map((law) => (f[law] ?? 0) / lawTolerance(law, tol));
+    const ratio = Math.max(f.deviation / allowedDeviation(f), ...lawRatios);
+    const law = laws.find((_, i) => !((lawRatios[i] as number) <= 1)) ?? laws.find((x) => !(lawError(l, x) <= lawTolerance(x, tol))) ?? 'roundTrip';
+    return [{ l, ratio: Number.isNaN(ratio) ? Infinity : ratio, law }];
+  });
+  if (ratios.length === 0) return undefined;
+  const worst = Math.max(...ratios.map((r) => r.ratio));
+  const c = check(
+    'float64 reference',
+    worst,
+    1,
+    `each layer's float32 passes vs float64, over float32's own error there, and its laws in float64 over their tolerances (${ratios.length} of ${layers.length} layers checked)`,
+  );
+  const bad = ratios.find((r) => !(r.ratio <= 1));
+  return bad === undefined ? c : { ...c, ...layerCause(bad.l, bad.law, `${c.detail}; first at ${describeLayer(bad.l)}`, tol) };
 };

@@ -1,14 +1,17 @@
 /**
  * Logit preprocessing for q-level data (Dinh et al. 2017), after dequantisation x = k + u, u in [0,1):
- *   p = alpha/2 + (1 - alpha) x / q,   y = logit(p) = log p - log(1 - p).
+ *   p = alpha/2 + (1 - alpha) x / q,   y = logit(p) = log p - log(1 - p)
+ * (for alpha >= 1/2, from u = 2p - 1 as log1p(u) - log1p(-u): see NEAR_HALF_ALPHA).
  * log|det J| = sum over elements of [-log q + log(1 - alpha) - log p - log(1 - p)].
- * Inverse: x = q (sigmoid(y) - alpha/2) / (1 - alpha), computed with log p = -softplus(-y) and
- * log(1-p) = -softplus(y), which stay finite for large |y|; `quantize` rounds it back to integers.
+ * Inverse: x = q (sigmoid(y) - alpha/2) / (1 - alpha), computed as q (tanh(y/2)/2 + (1 - alpha)/2) / (1 - alpha)
+ * (no cancellation near p = 1/2), with log p = -softplus(-y) and log(1-p) = -softplus(y), which stay
+ * finite for large |y|; `quantize` rounds it back to integers.
  * Domain (0, q); image (logit(alpha/2), logit(1 - alpha/2)). `sigmoid` is the same bijector inverted.
  * Any rank.
  */
 import type * as t from 'io-ts';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import type { Ops } from '../../algebra/ops.js';
 import { built } from '../build.js';
 import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
 import { invert } from '../combinators.js';
@@ -43,6 +46,21 @@ const logitOf = ({ alpha, levels }: LogitSpec, x: number): number => {
 };
 const sigmoidOf = ({ alpha, levels }: LogitSpec, y: number): number => (levels * (1 / (1 + Math.exp(-y)) - alpha / 2)) / (1 - alpha);
 
+/**
+ * From this alpha on, p lies in (alpha/2, 1 - alpha/2), within 1/4 of 1/2, where float32 keeps p (and
+ * so x) only to 3e-8 in p, q 3e-8 / (1 - alpha) in x: 8e-3 at alpha 0.999 and q 256. There y is
+ * computed from u = 2p - 1 = (1 - alpha)(2x/q - 1), which keeps x's digits, as
+ * log((1 + u) / (1 - u)) = log1p(u) - log1p(-u) (no cancellation: the terms have opposite signs, and
+ * |u| <= 1/2 keeps 1 +- u from rounding). Below it, the log p form loses at most a factor 2 and is kept
+ * (CAFLOW's alpha 1e-5 computes exactly what it did).
+ */
+const NEAR_HALF_ALPHA = 0.5;
+
+const logitNearHalf = <T>(o: Ops<T>, { alpha, levels }: LogitSpec, x: T): T => {
+  const u = o.mul(o.sub(o.mul(x, o.scalar(2 / levels)), o.scalar(1)), o.scalar(1 - alpha));
+  return o.sub(o.log1p(u), o.log1p(o.neg(u)));
+};
+
 export const logitDefinition = defineBijector<LogitSpec>({
   kind: 'logit',
   codec,
@@ -72,13 +90,15 @@ export const logitDefinition = defineBijector<LogitSpec>({
       const p = o.add(o.mul(x, o.scalar((1 - spec.alpha) / spec.levels)), o.scalar(spec.alpha / 2));
       const logP = o.log(p);
       const log1mP = o.log1p(o.neg(p));
-      return { out: o.sub(logP, log1mP), logDet: o.sumEvent(o.sub(o.sub(o.scalar(constantTerm(spec)), logP), log1mP)) };
+      return { out: spec.alpha < NEAR_HALF_ALPHA ? o.sub(logP, log1mP) : logitNearHalf(o, spec, x), logDet: o.sumEvent(o.sub(o.sub(o.scalar(constantTerm(spec)), logP), log1mP)) };
     }),
     inverse: unaryAlgebra((o, spec, _p, y) => {
       const logP = o.logSigmoid(y);
       const log1mP = o.logSigmoid(o.neg(y));
       return {
-        out: o.mul(o.sub(o.sigmoid(y), o.scalar(spec.alpha / 2)), o.scalar(spec.levels / (1 - spec.alpha))),
+        // sigmoid(y) - alpha/2 = tanh(y/2)/2 + (1 - alpha)/2: near p = 1/2 (all of (0, q) when alpha -> 1),
+        // sigmoid(y) rounds to the nearest ulp of 1/2 before the subtraction, tanh(y/2) keeps its digits.
+        out: o.mul(o.add(o.mul(o.tanh(o.mul(y, o.scalar(0.5))), o.scalar(0.5)), o.scalar((1 - spec.alpha) / 2)), o.scalar(spec.levels / (1 - spec.alpha))),
         logDet: o.sumEvent(o.add(o.add(o.scalar(-constantTerm(spec)), logP), log1mP)),
       };
     }),
