@@ -72,6 +72,8 @@ const table: readonly Row[] = [
   elementwise('sigmoid', 'moderate', (o, x) => o.sigmoid(x)),
   elementwise('tanh', 'real', (o, x) => o.tanh(x)),
   elementwise('atan', 'real', (o, x) => o.atan(x)),
+  elementwise('sin', 'real', (o, x) => o.sin(x)),
+  elementwise('cos', 'real', (o, x) => o.cos(x)),
   elementwise('sinh', 'real', (o, x) => o.sinh(x)),
   elementwise('cosh', 'real', (o, x) => o.cosh(x)),
   elementwise('asinh', 'moderate', (o, x) => o.asinh(x)),
@@ -132,7 +134,7 @@ const table: readonly Row[] = [
     shapes: same(1),
     domain: 'real',
     terms: () => 4,
-    run: (o, [x]) => o.iterate(3, [x as never, o.scalar(0)], (i, [s, acc]) => [o.tanh(s as never), o.add(acc as never, o.mul(s as never, o.scalar(i + 1)))]),
+    run: (o, [x]) => o.iterate(3, [x as never, o.scalar(0)], (i, [s, acc]) => [o.tanh(s as never), o.add(acc as never, o.mul(s as never, o.add(i, o.scalar(1))))]),
   },
 ];
 

@@ -196,6 +196,8 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
     sigmoid: unary('sigmoid', sigmoidOf),
     tanh: unary('tanh', Math.tanh),
     atan: unary('atan', Math.atan),
+    sin: unary('sin', Math.sin),
+    cos: unary('cos', Math.cos),
     sinh: unary('sinh', Math.sinh),
     cosh: unary('cosh', Math.cosh),
     // Math.asinh is odd-symmetric and accurate for tiny and huge |a| (no log(a + sqrt(a^2 + 1)) cancellation).
@@ -357,9 +359,15 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
       return make([n, h, w, cout], data);
     },
 
-    iterate: (n, state, body) => {
+    iterate: (n, state, body, until) => {
       let s = state;
-      for (let i = 0; i < n; i++) s = body(i, s);
+      for (let i = 0; i < n; i++) {
+        if (until !== undefined) {
+          const done = until(s);
+          if (isMask(done) && done.mask.every((m) => m === 1)) break;
+        }
+        s = body(make([], Float64Array.of(i)), s);
+      }
       return s;
     },
   };
