@@ -67,8 +67,17 @@ export const tfjsOps: Ops<tf.Tensor> = {
   cos: (a) => tf.cos(a),
   sinh: (a) => tf.sinh(a),
   cosh: (a) => tf.cosh(a),
-  // tf.asinh is log(a + sqrt(a^2 + 1)), which cancels for a << 0: asinh is odd, so use |a| and the sign.
-  asinh: (a) => tf.mul(tf.sign(a), tf.log(tf.add(tf.abs(a), tf.sqrt(tf.add(tf.square(a), 1))))),
+  // tf.asinh is log(a + sqrt(a^2 + 1)), which cancels for a << 0 and loses a tiny a's digits. asinh is
+  // odd, and log(|a| + sqrt(a^2 + 1)) = log1p(|a| + a^2 / (1 + sqrt(a^2 + 1))) keeps them; for |a| above
+  // 1e18, a^2 overflows float32, where asinh(|a|) = log(2|a|) to float32 precision.
+  asinh: (a) => {
+    const m = tf.abs(a);
+    const big = tf.greaterEqual(m, 1e18);
+    const safe = tf.where(big, tf.zerosLike(m), m);
+    const r = tf.sqrt(tf.add(tf.square(safe), 1));
+    const small = tfjsOps.log1p(tf.add(safe, tf.div(tf.square(safe), tf.add(r, 1))));
+    return tf.mul(tf.sign(a), tf.where(big, tf.add(tf.log(tf.where(big, m, tf.onesLike(m))), Math.LN2), small));
+  },
   relu: (a) => tf.relu(a),
   clip: (a, low, high) => tf.clipByValue(a, low, high),
 
