@@ -15,6 +15,7 @@
  * params (reparameterised: the noise is drawn first, then mapped), which `fitVariational` relies on.
  */
 import * as tf from '@tensorflow/tfjs';
+import { HALF_LOG_2PI } from '../algebra/normal.js';
 import type { Context } from '../dsl/definition.js';
 import { ShapeMismatchError } from '../dsl/errors.js';
 import { fold, type FoldTable } from '../dsl/fold.js';
@@ -30,8 +31,6 @@ import type { ContextArg, ContextOf, FirstTensorOf, InputsOf, TensorsOf } from '
 import { checkInputs, run } from '../interpreters/transform.js';
 import type { ShapeRecord, ShapeTree } from '../dsl/params.js';
 import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** The channels-last shape of one event's parameters: [H,W,C] for [C,H,W], [D] for [D]. */
 const eventTensorShape = (s: Shape): number[] => tensorShape(s, 1).slice(1);

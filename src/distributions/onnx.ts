@@ -13,9 +13,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ParamTree } from '../dsl/params.js';
-import { tensorShape, type Shape } from '../dsl/shape.js';
+import { sizeOfAll, tensorShape, type Shape } from '../dsl/shape.js';
 import { contextInputs } from '../interpreters/onnx/flow.js';
-import { BATCH, encodeModel, Graph, lowerFlow, namesOf, onnxOps, OnnxExportError, tensorDims, total, type ContextValues } from '../interpreters/onnx/index.js';
+import { standardNormalLogProb } from '../algebra/normal.js';
+import { BATCH, DEFAULT_MAX_UNROLL, encodeModel, Graph, graphOps, lowerFlow, namesOf, onnxOps, OnnxExportError, tensorDims, total, type ContextValues } from '../interpreters/onnx/index.js';
 import { checkDistributionParams } from './interpret.js';
 import { distributionSignature, type DistributionSpec } from './spec.js';
 import { encodeDistribution } from './codec.js';
@@ -25,11 +26,9 @@ export const distributionGraphs: readonly DistributionGraph[] = ['logProb', 'sam
 
 export interface DistributionOnnxOptions {
   readonly graph: DistributionGraph;
-  /** Largest event size whose sequential pass (a MAF's inverse) is unrolled; default 1024 (see toOnnx). */
+  /** Most steps of a sequential pass (a MAF's inverse) that are unrolled; default 1024 (see toOnnx). */
   readonly maxUnroll?: number;
 }
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 const join = (path: string, key: string | number): string => (path === '' ? String(key) : `${path}.${key}`);
 
@@ -57,19 +56,12 @@ const diagonalAt = (params: ParamTree, i: number, at: At): { mean: Float32Array;
   return { mean: Float32Array.from(mean.dataSync()), logStd: Float32Array.from(logStd.dataSync()) };
 };
 
-const sumAll = (g: Graph, terms: readonly string[]): string => (terms.length === 1 ? (terms[0] as string) : g.op('Sum', [...terms]));
-
-const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
-
 /**
  * log N(z; 0, I) per row of standardised values zs, minus the (export-time constant) sum of log std:
- * -0.5 sum z^2 - sum logStd - D log(2 pi)/2. The constant is summed in float64 and added once.
+ * -0.5 sum z^2 - sum logStd - D log(2 pi)/2.
  */
-const normalLogProb = (g: Graph, zs: readonly string[], shapes: readonly Shape[], sumLogStd: number): string => {
-  const squares = sumAll(g, zs.map((z) => onnxOps.sumPerSample(g, onnxOps.square(g, z))));
-  const dims = shapes.reduce((n, s) => n + size(s), 0);
-  return onnxOps.shift(g, onnxOps.scale(g, squares, -0.5), -sumLogStd - dims * HALF_LOG_2PI);
-};
+const normalLogProb = (g: Graph, zs: readonly string[], shapes: readonly Shape[], sumLogStd: number): string =>
+  standardNormalLogProb(graphOps(g), zs, sizeOfAll(shapes), -sumLogStd);
 
 /** Per-element float32 initializer of an event tensor's parameters, broadcast over the batch. */
 const eventConstant = (g: Graph, stem: string, values: Float32Array, s: Shape): string => g.floats(stem, values, tensorShape(s, 1).slice(1));
@@ -132,7 +124,7 @@ const sampleOf = (g: Graph, dist: DistributionSpec, params: ParamTree, noise: re
 export const distributionToOnnx = (dist: DistributionSpec, params: ParamTree, options: DistributionOnnxOptions): Uint8Array => {
   const sig = distributionSignature(dist);
   checkDistributionParams(dist, params);
-  const maxUnroll = options.maxUnroll ?? 1024;
+  const maxUnroll = options.maxUnroll ?? DEFAULT_MAX_UNROLL;
   const g = new Graph(`typed-flows-distribution-${options.graph}`);
   const root: At = { path: '$', paramPath: '' };
   switch (options.graph) {

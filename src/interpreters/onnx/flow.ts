@@ -18,7 +18,7 @@ import { encodeModel } from './encode.js';
 import { OnnxExportError } from './errors.js';
 import { Graph, type Dim } from './graph.js';
 import { sumLogDets, total, type LogDet } from './logdet.js';
-import type { ContextValues, LoweringOptions } from './lowering.js';
+import { DEFAULT_MAX_UNROLL, type ContextValues, type LoweringOptions } from './lowering.js';
 import { lowerPrimitive } from './primitive.js';
 
 export interface ToOnnxOptions {
@@ -70,7 +70,7 @@ export const lowerFlow = (
   options: Partial<LoweringOptions> = {},
   at: { path?: string; paramPath?: string } = {},
 ): { outs: string[]; logDet: LogDet } => {
-  const step = fold(flow, table(g, ctx, { maxUnroll: options.maxUnroll ?? 1024 }), { dir, ins, params, ...at });
+  const step = fold(flow, table(g, ctx, { maxUnroll: options.maxUnroll ?? DEFAULT_MAX_UNROLL }), { dir, ins, params, ...at });
   return { outs: [...(step.outs ?? [])], logDet: step.result };
 };
 

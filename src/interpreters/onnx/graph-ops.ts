@@ -7,6 +7,7 @@
 import type { Ops } from '../../algebra/ops.js';
 import { OnnxExportError } from './errors.js';
 import type { Graph } from './graph.js';
+import { DEFAULT_MAX_UNROLL } from './lowering.js';
 import { batchZeros, expm1, log1p } from './ops.js';
 
 export interface GraphOpsOptions {
@@ -22,8 +23,11 @@ export interface GraphOpsOptions {
 export const unrollRefusal = (path: string, pass: string, n: number, maxUnroll: number): OnnxExportError =>
   new OnnxExportError(path, `${pass} would unroll ${n} passes, above the limit of ${maxUnroll} (raise maxUnroll, or export the other direction)`);
 
+/** Outside a layer (a distribution's or CAFLOW's own terms): the graph's root and the default limit. */
+const outsideLayers: GraphOpsOptions = { path: '$', pass: 'a sequential pass', maxUnroll: DEFAULT_MAX_UNROLL };
+
 /** The op algebra appending nodes to `g`. */
-export const graphOps = (g: Graph, options: GraphOpsOptions): Ops<string> => {
+export const graphOps = (g: Graph, options: GraphOpsOptions = outsideLayers): Ops<string> => {
   // Pieces of size 0 (splitLast / sliceLast): ONNX values, but left out of concatenations.
   const empty = new Set<string>();
   const unary = (op: string) => (a: string) => g.op(op, [a]);

@@ -5,6 +5,6 @@ export { encodeModel, OPSET, IR_VERSION } from './encode.js';
 export { spaceToDepth, depthToSpace, overrides, keptForSpeed } from './overrides.js';
 export { lowerPrimitive, type LoweringSources } from './primitive.js';
 export { graphOps, type GraphOpsOptions } from './graph-ops.js';
-export type { ContextValues, LoweringOptions, LoweringEnv, Lowered, Overrides, KindLowering } from './lowering.js';
+export { DEFAULT_MAX_UNROLL, type ContextValues, type LoweringOptions, type LoweringEnv, type Lowered, type Overrides, type KindLowering } from './lowering.js';
 export { total, sumLogDets, type LogDet } from './logdet.js';
 export * as onnxOps from './ops.js';

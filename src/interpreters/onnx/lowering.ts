@@ -13,6 +13,9 @@ import type { At } from './weights.js';
 /** Conditioning inputs of the graph by name. */
 export type ContextValues = { readonly [name: string]: string };
 
+/** The default of `maxUnroll`: sequential passes of up to 1024 steps are unrolled. */
+export const DEFAULT_MAX_UNROLL = 1024;
+
 export interface LoweringOptions {
   /** Largest number of steps of a sequential (autoregressive) pass that is unrolled. */
   readonly maxUnroll: number;
