@@ -12,7 +12,7 @@
  * Tensors are channels-last with a symbolic batch 'N', like toOnnx's; log p is in nats.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ParamTree } from '../dsl/params.js';
+import { joinParamPath, type ParamTree } from '../dsl/params.js';
 import { sizeOfAll, tensorShape, type Shape } from '../dsl/shape.js';
 import { contextInputs } from '../interpreters/onnx/flow.js';
 import { standardNormalLogProb } from '../algebra/normal.js';
@@ -30,15 +30,13 @@ export interface DistributionOnnxOptions {
   readonly maxUnroll?: number;
 }
 
-const join = (path: string, key: string | number): string => (path === '' ? String(key) : `${path}.${key}`);
-
 /** Where we are in the distribution spec ($.base.flow...) and in its params tree (base.flow...). */
 interface At {
   readonly path: string;
   readonly paramPath: string;
 }
 
-const child = (at: At, key: 'base' | 'flow'): At => ({ path: `${at.path}.${key}`, paramPath: join(at.paramPath, key) });
+const child = (at: At, key: 'base' | 'flow'): At => ({ path: `${at.path}.${key}`, paramPath: joinParamPath(at.paramPath, key) });
 
 const recordAt = (params: ParamTree | undefined, at: At): { readonly [k: string]: ParamTree } => {
   if (params === undefined || params instanceof tf.Tensor || Array.isArray(params) || typeof params !== 'object')
@@ -49,10 +47,10 @@ const recordAt = (params: ParamTree | undefined, at: At): { readonly [k: string]
 /** float32 values of a diagonal normal's mean and log std for event tensor i. */
 const diagonalAt = (params: ParamTree, i: number, at: At): { mean: Float32Array; logStd: Float32Array } => {
   const p = Array.isArray(params) ? (params as readonly ParamTree[])[i] : undefined;
-  const r = recordAt(p, { path: at.path, paramPath: join(at.paramPath, i) });
+  const r = recordAt(p, { path: at.path, paramPath: joinParamPath(at.paramPath, i) });
   const mean = r['mean'];
   const logStd = r['logStd'];
-  if (!(mean instanceof tf.Tensor) || !(logStd instanceof tf.Tensor)) throw new OnnxExportError(at.path, `missing mean or logStd at '${join(at.paramPath, i)}'`);
+  if (!(mean instanceof tf.Tensor) || !(logStd instanceof tf.Tensor)) throw new OnnxExportError(at.path, `missing mean or logStd at '${joinParamPath(at.paramPath, i)}'`);
   return { mean: Float32Array.from(mean.dataSync()), logStd: Float32Array.from(logStd.dataSync()) };
 };
 

@@ -17,7 +17,7 @@ import type { Node } from '../../dsl/fold.js';
 import type { PrimitiveKind } from '../../dsl/registry.js';
 import { inverseMatrix, inverseMatrixOf, logAbsDet } from '../../dsl/maths/channel-mix.js';
 import { passThroughChannels } from '../../dsl/maths/conditioning.js';
-import type { ParamRecord } from '../../dsl/params.js';
+import { joinParamPath, type ParamRecord } from '../../dsl/params.js';
 import { sizeOf, spatialOf, tensorShape, type CondShapes, type Shape } from '../../dsl/shape.js';
 import type { Graph } from './graph.js';
 import { unrollRefusal } from './graph-ops.js';
@@ -56,7 +56,7 @@ export const keptForSpeed: { readonly [K in PrimitiveKind]?: string } = {};
 const one = (out: string, logDet: LogDet): Lowered => ({ outs: [out], result: logDet });
 
 const positions = (shape: Shape): number => sizeOf(spatialOf(shape));
-const name = (at: At, what: string): string => (at.paramPath === '' ? what : `${at.paramPath}.${what}`);
+const name = (at: At, what: string): string => joinParamPath(at.paramPath, what);
 
 /** Conditioning values in the spec's order, checked to exist. */
 const conditioning = (cond: CondShapes, ctx: ContextValues, path: string): string[] => Object.keys(cond).map((k) => conditionValue(ctx, k, path));

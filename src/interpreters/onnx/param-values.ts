@@ -5,12 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ValueNode, ValueTree } from '../../algebra/ops.js';
-import type { ParamTree } from '../../dsl/params.js';
+import { joinParamPath, type ParamTree } from '../../dsl/params.js';
 import { OnnxExportError } from './errors.js';
 import type { Graph } from './graph.js';
 import { valuesOf, type At } from './weights.js';
-
-const joinName = (prefix: string, key: string | number): string => (prefix === '' ? String(key) : `${prefix}.${key}`);
 
 /** `target[key]` as a getter that computes `value()` once, on first read. */
 const defineLazy = (target: object, key: string | number, value: () => ValueNode<string>): void => {
@@ -21,7 +19,7 @@ const defineLazy = (target: object, key: string | number, value: () => ValueNode
 const node = (g: Graph, p: ParamTree, name: string): ValueNode<string> => {
   if (p instanceof tf.Tensor) return g.floats(name, valuesOf(p), p.shape);
   const out: object = Array.isArray(p) ? new Array<ValueNode<string>>(p.length) : {};
-  for (const [key, child] of Object.entries(p as object) as [string, ParamTree][]) defineLazy(out, key, () => node(g, child, joinName(name, key)));
+  for (const [key, child] of Object.entries(p as object) as [string, ParamTree][]) defineLazy(out, key, () => node(g, child, joinParamPath(name, key)));
   return out as ValueNode<string>;
 };
 
