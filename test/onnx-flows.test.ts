@@ -165,7 +165,9 @@ describe('refusals', () => {
         const o = graphOps(g, { path: '$.steps[2]', pass: 'the sequential inverse of a probe layer', maxUnroll });
         const run = (): readonly string[] => o.iterate(n, [g.input('x', [1])], (i, [s]) => [o.add(s as string, o.scalar(i))]);
         if (n <= maxUnroll) {
-          expect(run()).toHaveLength(1);
+          const outs = run();
+          expect(outs).toHaveLength(1);
+          g.output('y', outs[0] as string, [1]);
           expect(g.data().nodes.filter((node) => node.op === 'Add')).toHaveLength(n);
         } else expect(run).toThrow(new RegExp(`^\\$\\.steps\\[2\\]: the sequential inverse of a probe layer would unroll ${n} passes, above the limit of ${maxUnroll}`));
       }),

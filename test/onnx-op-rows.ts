@@ -101,6 +101,16 @@ export const opRows: readonly OpRow[] = [
   { name: 'gatherLast', covers: ['gatherLast'], run: (o, v, k) => o.gatherLast(v.a, k.indices) },
   { name: 'matmul', covers: ['matmul'], run: (o, v, k) => o.matmul(v.a, o.constant(k.matrix, [k.c, k.m])) },
   {
+    name: 'a net of convolutions: conv2d, relu, conv2d, and a residual',
+    covers: ['conv2d', 'relu'],
+    imageOnly: true,
+    run: (o, v, k) => {
+      const h = o.relu(o.conv2d(v.a, o.constant(k.kernel, [k.kernelSize, k.kernelSize, k.c, k.m]), o.constant(k.bias.subarray(0, k.m), [k.m])));
+      const second = o.conv2d(h, o.constant(k.matrix.subarray(0, k.m), [1, 1, k.m, 1]), o.constant([0.5], [1]));
+      return o.add(second, o.sliceLast(h, 0, 1));
+    },
+  },
+  {
     name: 'conv2d',
     covers: ['conv2d'],
     imageOnly: true,

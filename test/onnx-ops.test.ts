@@ -19,7 +19,7 @@ import type { ParamRecord } from '../src/dsl/params.js';
 import { definitionOf, type PrimitiveSpec } from '../src/dsl/registry.js';
 import type { Shape } from '../src/dsl/shape.js';
 import { disposeParams } from '../src/interpreters/index.js';
-import { encodeModel, Graph, lowerPrimitive, OnnxExportError, total } from '../src/interpreters/onnx/index.js';
+import { encodeModel, Graph, graphOps, lowerPrimitive, OnnxExportError, total } from '../src/interpreters/onnx/index.js';
 import { onnxSession, type FloatArray } from '../src/node/onnx-runtime.js';
 import { caseArb, f32, opRows, opsModel, rowsFor, tfjsResults } from './onnx-op-rows.js';
 
@@ -60,6 +60,22 @@ describe('the ONNX engine of the op algebra', () => {
     const ops = Object.keys(tfjsOps).filter((k) => k !== 'engine' && k !== 'isValue');
     const covered = new Set(opRows.flatMap((r) => r.covers));
     expect(ops.filter((op) => !covered.has(op as keyof Ops<unknown>))).toEqual([]);
+  });
+
+  it('a net of convolutions transposes its activations once in and once out', () => {
+    const g = new Graph('net');
+    const o = graphOps(g);
+    const kernel = (cin: number, cout: number): string => o.constant(new Float32Array(9 * cin * cout).fill(0.1), [3, 3, cin, cout]);
+    const bias = (c: number): string => o.constant(new Float32Array(c), [c]);
+    const h = o.relu(o.conv2d(g.input('x', ['N', 4, 4, 2]), kernel(2, 3), bias(3)));
+    g.output('y', o.conv2d(o.relu(o.conv2d(h, kernel(3, 3), bias(3))), kernel(3, 1), bias(1)), ['N', 4, 4, 1]);
+    const data = g.data();
+    const weights = new Set(data.initializers.map((i) => i.name));
+    const activationTransposes = data.nodes.filter((n) => n.op === 'Transpose' && !weights.has(n.inputs[0] as string));
+    expect(activationTransposes.map((n) => n.attributes['perm'])).toEqual([
+      { kind: 'ints', value: [0, 3, 1, 2] },
+      { kind: 'ints', value: [0, 2, 3, 1] },
+    ]);
   });
 
   it('agrees with the tfjs engine op by op', async () => {

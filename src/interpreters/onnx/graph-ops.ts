@@ -37,6 +37,14 @@ export const graphOps = (g: Graph, options: GraphOpsOptions = outsideLayers): Op
     empty.add(piece);
     return piece;
   };
+  // The channels-first (NCHW) form of channels-last values made by a convolution: a convolution (or a
+  // relu) of such a value reuses it, so a net of convolutions transposes once in and once out.
+  const channelsFirst = new Map<string, string>();
+  const channelsLast = (nchw: string): string => {
+    const nhwc = g.op('Transpose', [nchw], { perm: [0, 2, 3, 1] });
+    channelsFirst.set(nhwc, nchw);
+    return nhwc;
+  };
   const softplus = unary('Softplus');
   const neg = unary('Neg');
   return {
@@ -70,7 +78,10 @@ export const graphOps = (g: Graph, options: GraphOpsOptions = outsideLayers): Op
     cosh: unary('Cosh'),
     // The form of the tfjs engine: asinh is odd, so log(|a| + sqrt(a^2 + 1)) with a's sign (no cancellation for a << 0).
     asinh: (a) => g.op('Mul', [g.op('Sign', [a]), g.op('Log', [g.op('Add', [g.op('Abs', [a]), g.op('Sqrt', [g.op('Add', [g.op('Mul', [a, a]), g.scalar(1)])])])])]),
-    relu: unary('Relu'),
+    relu: (a) => {
+      const nchw = channelsFirst.get(a);
+      return nchw === undefined ? g.op('Relu', [a]) : channelsLast(g.op('Relu', [nchw]));
+    },
     clip: (a, low, high) => g.op('Clip', [a, g.scalar(low), g.scalar(high)]),
 
     greaterEqual: binary('GreaterOrEqual'),
@@ -104,12 +115,12 @@ export const graphOps = (g: Graph, options: GraphOpsOptions = outsideLayers): Op
 
     matmul: binary('MatMul'),
     // ONNX's Conv is channels-first with OIHW kernels: NHWC -> NCHW, HWIO -> OIHW (a constant, folded
-    // by the runtime), and back. SAME_UPPER pads as tfjs's 'same' does (the odd pixel at the end).
+    // by the runtime), and back (unused copies are dropped from the model). SAME_UPPER pads as tfjs's
+    // 'same' does (the odd pixel at the end).
     conv2d: (x, kernel, bias) => {
-      const nchw = g.op('Transpose', [x], { perm: [0, 3, 1, 2] });
+      const nchw = channelsFirst.get(x) ?? g.op('Transpose', [x], { perm: [0, 3, 1, 2] });
       const oihw = g.op('Transpose', [kernel], { perm: [3, 2, 0, 1] });
-      const y = g.op('Conv', [nchw, oihw, bias], { auto_pad: { string: 'SAME_UPPER' }, strides: [1, 1], dilations: [1, 1] });
-      return g.op('Transpose', [y], { perm: [0, 2, 3, 1] });
+      return channelsLast(g.op('Conv', [nchw, oihw, bias], { auto_pad: { string: 'SAME_UPPER' }, strides: [1, 1], dilations: [1, 1] }));
     },
 
     iterate: (n, state, body) => {

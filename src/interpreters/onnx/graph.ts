@@ -149,7 +149,25 @@ export class Graph {
     return name;
   }
 
+  /**
+   * The graph without the nodes and initializers no output depends on (a value built but not used,
+   * such as the channels-last copy of a convolution's output that only feeds the next convolution).
+   */
   data(): GraphData {
-    return { name: this.name, nodes: [...this.nodes], initializers: [...this.initializers], inputs: [...this.inputs], outputs: [...this.outputs] };
+    const live = new Set(this.outputs.map((o) => o.name));
+    const nodes: GraphNode[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i] as GraphNode;
+      if (!node.outputs.some((o) => live.has(o))) continue;
+      nodes.push(node);
+      for (const input of node.inputs) live.add(input);
+    }
+    return {
+      name: this.name,
+      nodes: nodes.reverse(),
+      initializers: this.initializers.filter((t) => live.has(t.name)),
+      inputs: [...this.inputs],
+      outputs: [...this.outputs],
+    };
   }
 }
