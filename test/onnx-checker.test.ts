@@ -1,14 +1,16 @@
 /**
  * The exported models pass the ONNX checker (Debian's python3-onnx under /usr/bin/python3) with
  * full_check, which also runs strict shape inference: every primitive row of the property table alone
- * in both directions, the multi-tensor flows, CAFLOW's four graphs and a distribution's two graphs. python3-onnx is installed with
- * apt-get when it is missing; the test is skipped, with the reason, only when that fails.
+ * in both directions, the multi-tensor flows, CAFLOW's four graphs, a distribution's two graphs and
+ * models holding every op of the algebra's ONNX engine (test/onnx-op-rows.ts). python3-onnx is
+ * installed with apt-get when it is missing; the test is skipped, with the reason, only when that fails.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { caflowConfig, caflowSpec, type CaflowParams } from '../src/caflow/index.js';
 import { caflowDirections, caflowToOnnx } from '../src/caflow/onnx.js';
@@ -18,6 +20,7 @@ import { toOnnx } from '../src/interpreters/onnx/index.js';
 import { diagonalNormal, standardNormals, transformed } from '../src/distributions/index.js';
 import { distributionGraphs, distributionToOnnx } from '../src/distributions/onnx.js';
 import { primitiveMakers } from './arbitraries.js';
+import { caseArb, opsModel, rowsFor, tfjsResults } from './onnx-op-rows.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -96,6 +99,12 @@ describe('the ONNX checker', () => {
       for (const graph of distributionGraphs) write(`distribution${i}-${graph}`, distributionToOnnx(dist, p, { graph }));
       disposeParams(p);
     });
+    // Every op of the ONNX engine of the algebra, on an image and a vector case.
+    for (const shape of [[2, 3, 3, 4], [3, 5]]) {
+      const [k] = fc.sample(caseArb(fc.constant(shape)), { numRuns: 1, seed: 7 });
+      const rows = rowsFor(k!);
+      write(`algebra-ops-${shape.length}d`, opsModel(k!, rows, tfjsResults(k!, rows).map((w) => w.shape)));
+    }
 
     const r = spawnSync(PYTHON, ['-c', CHECK, ...models], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
     expect(r.status, r.stderr).toBe(0);

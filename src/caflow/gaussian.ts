@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+import { HALF_LOG_2PI } from '../algebra/normal.js';
 
 /** log N(z; 0, I) per sample, summed over the event. */
 export const standardNormalLogProb = (z: tf.Tensor4D): tf.Tensor1D =>

@@ -11,8 +11,9 @@
  * Tensors are NHWC with a symbolic batch; log-likelihoods are in nats per sample.
  */
 import { signature } from '../dsl/signature.js';
-import type { Shape } from '../dsl/shape.js';
-import { BATCH, encodeModel, Graph, lowerFlow, onnxOps, spaceToDepth, tensorDims, total, type ContextValues, type LogDet } from '../interpreters/onnx/index.js';
+import { sizeOfAll, type Shape } from '../dsl/shape.js';
+import { standardNormalLogProb } from '../algebra/normal.js';
+import { BATCH, encodeModel, Graph, graphOps, lowerFlow, onnxOps, spaceToDepth, tensorDims, total, type ContextValues, type LogDet } from '../interpreters/onnx/index.js';
 import type { ParamTree } from '../dsl/params.js';
 import { dName, lName } from './conditional.js';
 import { imageShapes, type CaflowSpec } from './model.js';
@@ -28,8 +29,6 @@ export interface CaflowOnnxOptions {
   readonly k?: number;
 }
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-
 /** Name of latent j (its scale) of G_i in the forward and inverse graphs, and of its noise in 'sample'. */
 export const latentName = (i: number, scale: number): string => `z${i}_${scale}`;
 export const noiseName = (i: number, scale: number): string => `noise${i}_${scale}`;
@@ -39,12 +38,7 @@ export const priorLatents = (m: CaflowSpec, i: number): Array<{ scale: number; s
   imageShapes(signature(m.priors[i] as CaflowSpec['priors'][number]).outs, 'latent of a prior').map((shape, j) => ({ scale: i + j, shape }));
 
 /** log N(z; 0, I) per sample, summed over the latents: -0.5 sum z^2 - D log(2 pi)/2. */
-const latentsLogProb = (g: Graph, zs: readonly string[], shapes: readonly Shape[]): string => {
-  const squares = zs.map((z) => onnxOps.sumPerSample(g, onnxOps.square(g, z)));
-  const sumSquares = squares.length === 1 ? (squares[0] as string) : g.op('Sum', squares);
-  const dims = shapes.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
-  return onnxOps.shift(g, onnxOps.scale(g, sumSquares, -0.5), -dims * HALF_LOG_2PI);
-};
+const latentsLogProb = (g: Graph, zs: readonly string[], shapes: readonly Shape[]): string => standardNormalLogProb(graphOps(g), zs, sizeOfAll(shapes));
 
 /** The named, squeezed conditioning of G_i (src/caflow/likelihood.ts conditioningFor). */
 const conditioningFor = (m: CaflowSpec, i: number, sqL: readonly string[], sqD: readonly string[]): ContextValues => {

@@ -15,10 +15,11 @@
  * params (reparameterised: the noise is drawn first, then mapped), which `fitVariational` relies on.
  */
 import * as tf from '@tensorflow/tfjs';
+import { HALF_LOG_2PI } from '../algebra/normal.js';
 import type { Context } from '../dsl/definition.js';
 import { ShapeMismatchError } from '../dsl/errors.js';
 import { fold, type FoldTable } from '../dsl/fold.js';
-import { paramProblems, type ParamRecord, type ParamTree } from '../dsl/params.js';
+import { joinParamPath, paramProblems, type ParamRecord, type ParamTree } from '../dsl/params.js';
 import { seededRandom } from '../dsl/random.js';
 import { definitionOf } from '../dsl/registry.js';
 import { formatShape, sameShape, tensorShape, type CondShapes, type Shape, type Shapes } from '../dsl/shape.js';
@@ -30,8 +31,6 @@ import type { ContextArg, ContextOf, FirstTensorOf, InputsOf, TensorsOf } from '
 import { checkInputs, run } from '../interpreters/transform.js';
 import type { ShapeRecord, ShapeTree } from '../dsl/params.js';
 import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** The channels-last shape of one event's parameters: [H,W,C] for [C,H,W], [D] for [D]. */
 const eventTensorShape = (s: Shape): number[] => tensorShape(s, 1).slice(1);
@@ -55,8 +54,6 @@ const listAt = (params: ParamTree, path: string, length: number): readonly Param
   return params as readonly ParamTree[];
 };
 
-const join = (path: string, key: string | number): string => (path === '' ? String(key) : `${path}.${key}`);
-
 // ---------------------------------------------------------------------------------------------
 // Parameter shapes and info
 
@@ -79,10 +76,10 @@ export const distributionParamInfo = (dist: DistributionSpec, prefix = ''): Para
       return [];
     case 'diagonalNormal':
       return dist.shapes.flatMap((s, i) =>
-        ['mean', 'logStd'].map((name) => ({ path: join(join(prefix, i), name), shape: eventTensorShape(s), trainable: true, mixing: false })),
+        ['mean', 'logStd'].map((name) => ({ path: joinParamPath(joinParamPath(prefix, i), name), shape: eventTensorShape(s), trainable: true, mixing: false })),
       );
     case 'transformed':
-      return [...distributionParamInfo(dist.base, join(prefix, 'base')), ...paramInfo(dist.flow, join(prefix, 'flow'))];
+      return [...distributionParamInfo(dist.base, joinParamPath(prefix, 'base')), ...paramInfo(dist.flow, joinParamPath(prefix, 'flow'))];
   }
 };
 
@@ -141,8 +138,8 @@ export const logProbRaw = (dist: DistributionSpec, params: ParamTree, xs: readon
       const ps = listAt(params, path, dist.shapes.length);
       return tf.addN(
         xs.map((x, i) => {
-          const mean = tensorAt(ps[i] as ParamTree, 'mean', join(path, i));
-          const logStd = tensorAt(ps[i] as ParamTree, 'logStd', join(path, i));
+          const mean = tensorAt(ps[i] as ParamTree, 'mean', joinParamPath(path, i));
+          const logStd = tensorAt(ps[i] as ParamTree, 'logStd', joinParamPath(path, i));
           const z = tf.mul(tf.sub(x, mean), tf.exp(tf.neg(logStd)));
           return tf.neg(perSampleSum(tf.add(tf.add(tf.mul(tf.square(z), 0.5), logStd), HALF_LOG_2PI)));
         }),
@@ -153,7 +150,7 @@ export const logProbRaw = (dist: DistributionSpec, params: ParamTree, xs: readon
       const flowParams = p['flow'] as ParamTree;
       checkParams(dist.flow, flowParams);
       const { outs, logDet } = run(dist.flow, flowParams, xs, ctx, 'forward');
-      return tf.add(logProbRaw(dist.base, p['base'] as ParamTree, outs, ctx, join(path, 'base')), logDet);
+      return tf.add(logProbRaw(dist.base, p['base'] as ParamTree, outs, ctx, joinParamPath(path, 'base')), logDet);
     }
   }
 };
@@ -175,14 +172,14 @@ export const sampleRaw = (
     case 'diagonalNormal': {
       const ps = listAt(params, path, dist.shapes.length);
       const eps = dist.shapes.map((s) => seededNormal(tensorShape(s, n), 1, nextSeed()));
-      const xs = eps.map((e, i) => tf.add(tf.mul(e, tf.exp(tensorAt(ps[i] as ParamTree, 'logStd', join(path, i)))), tensorAt(ps[i] as ParamTree, 'mean', join(path, i))));
+      const xs = eps.map((e, i) => tf.add(tf.mul(e, tf.exp(tensorAt(ps[i] as ParamTree, 'logStd', joinParamPath(path, i)))), tensorAt(ps[i] as ParamTree, 'mean', joinParamPath(path, i))));
       return { xs, logProb: logProbRaw(dist, params, xs, ctx, path) };
     }
     case 'transformed': {
       const p = record(params, path);
       const flowParams = p['flow'] as ParamTree;
       checkParams(dist.flow, flowParams);
-      const base = sampleRaw(dist.base, p['base'] as ParamTree, n, nextSeed, ctx, join(path, 'base'));
+      const base = sampleRaw(dist.base, p['base'] as ParamTree, n, nextSeed, ctx, joinParamPath(path, 'base'));
       const { outs, logDet } = run(dist.flow, flowParams, base.xs, ctx, 'inverse');
       return { xs: outs, logProb: tf.sub(base.logProb, logDet) };
     }

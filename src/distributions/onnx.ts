@@ -12,10 +12,11 @@
  * Tensors are channels-last with a symbolic batch 'N', like toOnnx's; log p is in nats.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ParamTree } from '../dsl/params.js';
-import { tensorShape, type Shape } from '../dsl/shape.js';
+import { joinParamPath, type ParamTree } from '../dsl/params.js';
+import { sizeOfAll, tensorShape, type Shape } from '../dsl/shape.js';
 import { contextInputs } from '../interpreters/onnx/flow.js';
-import { BATCH, encodeModel, Graph, lowerFlow, namesOf, onnxOps, OnnxExportError, tensorDims, total, type ContextValues } from '../interpreters/onnx/index.js';
+import { standardNormalLogProb } from '../algebra/normal.js';
+import { BATCH, DEFAULT_MAX_UNROLL, encodeModel, Graph, graphOps, lowerFlow, namesOf, onnxOps, OnnxExportError, tensorDims, total, type ContextValues } from '../interpreters/onnx/index.js';
 import { checkDistributionParams } from './interpret.js';
 import { distributionSignature, type DistributionSpec } from './spec.js';
 import { encodeDistribution } from './codec.js';
@@ -25,13 +26,9 @@ export const distributionGraphs: readonly DistributionGraph[] = ['logProb', 'sam
 
 export interface DistributionOnnxOptions {
   readonly graph: DistributionGraph;
-  /** Largest event size whose sequential pass (a MAF's inverse) is unrolled; default 1024 (see toOnnx). */
+  /** Most steps of a sequential pass (a MAF's inverse) that are unrolled; default 1024 (see toOnnx). */
   readonly maxUnroll?: number;
 }
-
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
-
-const join = (path: string, key: string | number): string => (path === '' ? String(key) : `${path}.${key}`);
 
 /** Where we are in the distribution spec ($.base.flow...) and in its params tree (base.flow...). */
 interface At {
@@ -39,7 +36,7 @@ interface At {
   readonly paramPath: string;
 }
 
-const child = (at: At, key: 'base' | 'flow'): At => ({ path: `${at.path}.${key}`, paramPath: join(at.paramPath, key) });
+const child = (at: At, key: 'base' | 'flow'): At => ({ path: `${at.path}.${key}`, paramPath: joinParamPath(at.paramPath, key) });
 
 const recordAt = (params: ParamTree | undefined, at: At): { readonly [k: string]: ParamTree } => {
   if (params === undefined || params instanceof tf.Tensor || Array.isArray(params) || typeof params !== 'object')
@@ -50,26 +47,19 @@ const recordAt = (params: ParamTree | undefined, at: At): { readonly [k: string]
 /** float32 values of a diagonal normal's mean and log std for event tensor i. */
 const diagonalAt = (params: ParamTree, i: number, at: At): { mean: Float32Array; logStd: Float32Array } => {
   const p = Array.isArray(params) ? (params as readonly ParamTree[])[i] : undefined;
-  const r = recordAt(p, { path: at.path, paramPath: join(at.paramPath, i) });
+  const r = recordAt(p, { path: at.path, paramPath: joinParamPath(at.paramPath, i) });
   const mean = r['mean'];
   const logStd = r['logStd'];
-  if (!(mean instanceof tf.Tensor) || !(logStd instanceof tf.Tensor)) throw new OnnxExportError(at.path, `missing mean or logStd at '${join(at.paramPath, i)}'`);
+  if (!(mean instanceof tf.Tensor) || !(logStd instanceof tf.Tensor)) throw new OnnxExportError(at.path, `missing mean or logStd at '${joinParamPath(at.paramPath, i)}'`);
   return { mean: Float32Array.from(mean.dataSync()), logStd: Float32Array.from(logStd.dataSync()) };
 };
 
-const sumAll = (g: Graph, terms: readonly string[]): string => (terms.length === 1 ? (terms[0] as string) : g.op('Sum', [...terms]));
-
-const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
-
 /**
  * log N(z; 0, I) per row of standardised values zs, minus the (export-time constant) sum of log std:
- * -0.5 sum z^2 - sum logStd - D log(2 pi)/2. The constant is summed in float64 and added once.
+ * -0.5 sum z^2 - sum logStd - D log(2 pi)/2.
  */
-const normalLogProb = (g: Graph, zs: readonly string[], shapes: readonly Shape[], sumLogStd: number): string => {
-  const squares = sumAll(g, zs.map((z) => onnxOps.sumPerSample(g, onnxOps.square(g, z))));
-  const dims = shapes.reduce((n, s) => n + size(s), 0);
-  return onnxOps.shift(g, onnxOps.scale(g, squares, -0.5), -sumLogStd - dims * HALF_LOG_2PI);
-};
+const normalLogProb = (g: Graph, zs: readonly string[], shapes: readonly Shape[], sumLogStd: number): string =>
+  standardNormalLogProb(graphOps(g), zs, sizeOfAll(shapes), -sumLogStd);
 
 /** Per-element float32 initializer of an event tensor's parameters, broadcast over the batch. */
 const eventConstant = (g: Graph, stem: string, values: Float32Array, s: Shape): string => g.floats(stem, values, tensorShape(s, 1).slice(1));
@@ -132,7 +122,7 @@ const sampleOf = (g: Graph, dist: DistributionSpec, params: ParamTree, noise: re
 export const distributionToOnnx = (dist: DistributionSpec, params: ParamTree, options: DistributionOnnxOptions): Uint8Array => {
   const sig = distributionSignature(dist);
   checkDistributionParams(dist, params);
-  const maxUnroll = options.maxUnroll ?? 1024;
+  const maxUnroll = options.maxUnroll ?? DEFAULT_MAX_UNROLL;
   const g = new Graph(`typed-flows-distribution-${options.graph}`);
   const root: At = { path: '$', paramPath: '' };
   switch (options.graph) {

@@ -12,7 +12,7 @@
  * for verify. A structural fold (no `ins`: shapes, parameter shapes, summaries) visits children in spec
  * order and moves no values. Results (`R`) are combined bottom-up and always handed over in spec order.
  */
-import type { ParamTree } from './params.js';
+import { joinParamPath, type ParamTree } from './params.js';
 import type { PrimitiveSpec } from './registry.js';
 import { signature } from './signature.js';
 import type { ChainSpec, FlowSpec, InvertSpec, ParallelSpec, RepeatSpec } from './spec.js';
@@ -63,8 +63,6 @@ export interface FoldStart<V> {
   readonly paramPath?: string;
 }
 
-const joinParam = (path: string, key: string | number): string => (path === '' ? String(key) : `${path}.${key}`);
-
 /** The params of child `index`, with an error naming the path when the tree does not mirror the spec. */
 const childParams = (params: ParamTree | undefined, index: number, paramPath: string): ParamTree | undefined => {
   if (params === undefined) return undefined;
@@ -84,7 +82,7 @@ const walk = <V, R>(spec: FlowSpec, table: FoldTable<V, R>, node: Node<V>): Step
       return sequence(spec, spec.steps, (i) => `${node.path}.steps[${i}]`, table, node);
     case 'repeat': {
       if (table.repeatOnce === true) {
-        const body = walk(spec.body, table, { ...node, path: `${node.path}.body`, paramPath: joinParam(node.paramPath, 'i'), params: childParams(node.params, 0, node.paramPath) });
+        const body = walk(spec.body, table, { ...node, path: `${node.path}.body`, paramPath: joinParamPath(node.paramPath, 'i'), params: childParams(node.params, 0, node.paramPath) });
         return { outs: body.outs, result: table.sequence([body.result], node, spec) };
       }
       const copies = Array.from({ length: spec.n }, () => spec.body);
@@ -108,7 +106,7 @@ const walk = <V, R>(spec: FlowSpec, table: FoldTable<V, R>, node: Node<V>): Step
         }
         const step = walk(branch, table, {
           path: `${node.path}.branches[${i}]`,
-          paramPath: joinParam(node.paramPath, i),
+          paramPath: joinParamPath(node.paramPath, i),
           dir: node.dir,
           params: childParams(node.params, i, node.paramPath),
           ins,
@@ -138,7 +136,7 @@ const sequence = <V, R>(
   for (const i of order) {
     const step = walk(children[i] as FlowSpec, table, {
       path: pathOf(i),
-      paramPath: joinParam(node.paramPath, i),
+      paramPath: joinParamPath(node.paramPath, i),
       dir: node.dir,
       params: childParams(node.params, i, node.paramPath),
       ins: values,

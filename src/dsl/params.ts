@@ -16,6 +16,9 @@ export const isTensor = (t: unknown): t is tf.Tensor => t instanceof tf.Tensor;
 
 const isShapeLeaf = (s: ShapeTree): s is readonly number[] => Array.isArray(s) && s.every((d) => typeof d === 'number');
 
+/** The dotted path of child `key` of the parameters at `path` ('' is the root): `0.net.dense0`. */
+export const joinParamPath = (path: string, key: string | number): string => (path === '' ? String(key) : `${path}.${key}`);
+
 /** Leaves of a tree with their dotted paths ("3.net.conv0.kernel"), in a stable order. */
 export const flattenParams = (tree: ParamTree, prefix = ''): Array<readonly [string, tf.Tensor]> => {
   // One accumulator rather than flatMap's array per node: training flattens ~200-leaf trees several
@@ -28,10 +31,10 @@ export const flattenParams = (tree: ParamTree, prefix = ''): Array<readonly [str
     }
     if (Array.isArray(node)) {
       const children = node as readonly ParamTree[];
-      for (let i = 0; i < children.length; i++) walk(children[i] as ParamTree, path === '' ? String(i) : `${path}.${i}`);
+      for (let i = 0; i < children.length; i++) walk(children[i] as ParamTree, joinParamPath(path, i));
       return;
     }
-    for (const k in node as ParamRecord) walk((node as ParamRecord)[k] as ParamTree, path === '' ? k : `${path}.${k}`);
+    for (const k in node as ParamRecord) walk((node as ParamRecord)[k] as ParamTree, joinParamPath(path, k));
   };
   walk(tree, prefix);
   return out;
@@ -42,9 +45,8 @@ export const flattenShapes = (tree: ShapeTree, prefix = ''): Array<readonly [str
     // An empty array is an empty list of children, not a scalar shape: no parameters here.
     return tree.length === 0 ? [] : [[prefix, tree]];
   }
-  const join = (k: string | number): string => (prefix === '' ? String(k) : `${prefix}.${k}`);
-  if (Array.isArray(tree)) return (tree as readonly ShapeTree[]).flatMap((t, i) => flattenShapes(t, join(i)));
-  return Object.entries(tree as ShapeRecord).flatMap(([k, t]) => flattenShapes(t, join(k)));
+  if (Array.isArray(tree)) return (tree as readonly ShapeTree[]).flatMap((t, i) => flattenShapes(t, joinParamPath(prefix, i)));
+  return Object.entries(tree as ShapeRecord).flatMap(([k, t]) => flattenShapes(t, joinParamPath(prefix, k)));
 };
 
 /** Rebuilds a tree of the same structure with each tensor replaced. */
@@ -93,7 +95,6 @@ export const paramsFromFlat = (shapes: ShapeTree, flat: ReadonlyMap<string, tf.T
   const tensors = new Map<string, tf.Tensor>(flat);
   const used = new Set<string>();
   const problems: string[] = [];
-  const join = (prefix: string, k: string | number): string => (prefix === '' ? String(k) : `${prefix}.${k}`);
   const build = (s: ShapeTree, path: string): ParamTree => {
     if (isShapeLeaf(s) && s.length > 0) {
       const t = tensors.get(path);
@@ -104,8 +105,8 @@ export const paramsFromFlat = (shapes: ShapeTree, flat: ReadonlyMap<string, tf.T
       }
       return t as tf.Tensor;
     }
-    if (Array.isArray(s)) return (s as readonly ShapeTree[]).map((c, i) => build(c, join(path, i)));
-    return Object.fromEntries(Object.entries(s as ShapeRecord).map(([k, c]) => [k, build(c, join(path, k))]));
+    if (Array.isArray(s)) return (s as readonly ShapeTree[]).map((c, i) => build(c, joinParamPath(path, i)));
+    return Object.fromEntries(Object.entries(s as ShapeRecord).map(([k, c]) => [k, build(c, joinParamPath(path, k))]));
   };
   const tree = build(shapes, '');
   for (const path of tensors.keys()) if (!used.has(path)) problems.push(`${path}: not a parameter of this model`);

@@ -60,6 +60,9 @@ export const formatShape = (s: readonly number[]): string => `[${s.join(',')}]`;
 /** Number of elements of one event. */
 export const sizeOf = (s: Shape): number => s.reduce((n, d) => n * d, 1);
 
+/** Number of elements of several events together. */
+export const sizeOfAll = (shapes: readonly Shape[]): number => shapes.reduce((n, s) => n + sizeOf(s), 0);
+
 export const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 

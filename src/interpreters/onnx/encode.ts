@@ -24,6 +24,8 @@ const attributeProto = (name: string, a: Attribute): onnxProto.onnx.IAttributePr
       return { name, type: A.INTS, ints: [...a.value] };
     case 'float':
       return { name, type: A.FLOAT, f: a.value };
+    case 'string':
+      return { name, type: A.STRING, s: new TextEncoder().encode(a.value) };
     case 'tensor':
       return { name, type: A.TENSOR, t: tensorProto(a.value) };
   }

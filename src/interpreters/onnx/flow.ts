@@ -2,12 +2,13 @@
  * toOnnx: a flow and its parameters as an ONNX model computing one direction of the flow:
  *   forward  x[, context] -> y, logdet   (log|det dy/dx| per sample)
  *   inverse  y[, context] -> x, logdet   (log|det dx/dy| per sample)
- * It is the fold over the spec (src/dsl/fold.ts) with the per-kind lowering table: the fold runs
+ * It is the fold over the spec (src/dsl/fold.ts) with the primitive lowering of ./primitive.ts (a
+ * kind's maths on the op algebra, or its override): the fold runs
  * chains, repeats, inverts and parallels exactly as it does for the tfjs passes, handing each
  * primitive the names of its input values. Inputs and outputs are channels-last like the tfjs
  * tensors ([N,H,W,C] for an image event [C,H,W], [N,D] for a vector) with a symbolic batch 'N'.
  */
-import { byKind, fold, type Direction, type FoldTable } from '../../dsl/fold.js';
+import { fold, type Direction, type FoldTable } from '../../dsl/fold.js';
 import type { ParamTree } from '../../dsl/params.js';
 import { tensorShape, type CondShapes, type Shape } from '../../dsl/shape.js';
 import { signature } from '../../dsl/signature.js';
@@ -17,11 +18,12 @@ import { encodeModel } from './encode.js';
 import { OnnxExportError } from './errors.js';
 import { Graph, type Dim } from './graph.js';
 import { sumLogDets, total, type LogDet } from './logdet.js';
-import { lowerings, type ContextValues, type LoweringOptions } from './lowerings.js';
+import { DEFAULT_MAX_UNROLL, type ContextValues, type LoweringOptions } from './lowering.js';
+import { lowerPrimitive } from './primitive.js';
 
 export interface ToOnnxOptions {
   readonly direction: Direction;
-  /** Largest event size whose sequential pass (a MAF's inverse, an IAF's forward) is unrolled; default 1024. */
+  /** Most steps of a sequential pass (a MAF's inverse, an IAF's forward: one per element) that are unrolled; default 1024. */
   readonly maxUnroll?: number;
   /** The graph's name (default 'typed-flows'). */
   readonly name?: string;
@@ -48,7 +50,7 @@ export const contextInputs = (g: Graph, cond: CondShapes): ContextValues =>
   );
 
 const table = (g: Graph, ctx: ContextValues, options: LoweringOptions): FoldTable<string, LogDet> => ({
-  primitive: byKind(lowerings(g, ctx, options)),
+  primitive: lowerPrimitive({ g, ctx, options }),
   sequence: (children) => sumLogDets(children),
   parallel: (branches) => sumLogDets(branches),
   invert: (body) => body,
@@ -68,7 +70,7 @@ export const lowerFlow = (
   options: Partial<LoweringOptions> = {},
   at: { path?: string; paramPath?: string } = {},
 ): { outs: string[]; logDet: LogDet } => {
-  const step = fold(flow, table(g, ctx, { maxUnroll: options.maxUnroll ?? 1024 }), { dir, ins, params, ...at });
+  const step = fold(flow, table(g, ctx, { maxUnroll: options.maxUnroll ?? DEFAULT_MAX_UNROLL }), { dir, ins, params, ...at });
   return { outs: [...(step.outs ?? [])], logDet: step.result };
 };
 

@@ -16,6 +16,7 @@ export type Attribute =
   | { readonly kind: 'int'; readonly value: number }
   | { readonly kind: 'ints'; readonly value: readonly number[] }
   | { readonly kind: 'float'; readonly value: number }
+  | { readonly kind: 'string'; readonly value: string }
   | { readonly kind: 'tensor'; readonly value: Initializer };
 
 export interface GraphNode {
@@ -46,8 +47,10 @@ export interface GraphData {
   readonly outputs: readonly ValueInfo[];
 }
 
-/** Attributes given as plain values: integers, integer lists, floats (marked with `float`). */
-export type Attrs = { readonly [name: string]: number | readonly number[] | { readonly float: number } | { readonly tensor: Initializer } };
+/** Attributes given as plain values: integers, integer lists, floats (marked with `float`), strings (marked with `string`). */
+export type Attrs = {
+  readonly [name: string]: number | readonly number[] | { readonly float: number } | { readonly string: string } | { readonly tensor: Initializer };
+};
 
 const toAttribute = (v: Attrs[string]): Attribute =>
   typeof v === 'number'
@@ -56,7 +59,9 @@ const toAttribute = (v: Attrs[string]): Attribute =>
       ? { kind: 'ints', value: v as readonly number[] }
       : 'float' in (v as object)
         ? { kind: 'float', value: (v as { float: number }).float }
-        : { kind: 'tensor', value: (v as { tensor: Initializer }).tensor };
+        : 'string' in (v as object)
+          ? { kind: 'string', value: (v as { string: string }).string }
+          : { kind: 'tensor', value: (v as { tensor: Initializer }).tensor };
 
 export class Graph {
   private readonly nodes: GraphNode[] = [];
@@ -144,7 +149,25 @@ export class Graph {
     return name;
   }
 
+  /**
+   * The graph without the nodes and initializers no output depends on (a value built but not used,
+   * such as the channels-last copy of a convolution's output that only feeds the next convolution).
+   */
   data(): GraphData {
-    return { name: this.name, nodes: [...this.nodes], initializers: [...this.initializers], inputs: [...this.inputs], outputs: [...this.outputs] };
+    const live = new Set(this.outputs.map((o) => o.name));
+    const nodes: GraphNode[] = [];
+    for (let i = this.nodes.length - 1; i >= 0; i--) {
+      const node = this.nodes[i] as GraphNode;
+      if (!node.outputs.some((o) => live.has(o))) continue;
+      nodes.push(node);
+      for (const input of node.inputs) live.add(input);
+    }
+    return {
+      name: this.name,
+      nodes: nodes.reverse(),
+      initializers: this.initializers.filter((t) => live.has(t.name)),
+      inputs: [...this.inputs],
+      outputs: [...this.outputs],
+    };
   }
 }

@@ -2,6 +2,9 @@ export { toOnnx, lowerFlow, tensorDims, namesOf, BATCH, type ToOnnxOptions } fro
 export { OnnxExportError } from './errors.js';
 export { Graph, type GraphData } from './graph.js';
 export { encodeModel, OPSET, IR_VERSION } from './encode.js';
-export { lowerings, spaceToDepth, depthToSpace, type ContextValues, type LoweringOptions } from './lowerings.js';
+export { spaceToDepth, depthToSpace, overrides, keptForSpeed } from './overrides.js';
+export { lowerPrimitive, type LoweringSources } from './primitive.js';
+export { graphOps, type GraphOpsOptions } from './graph-ops.js';
+export { DEFAULT_MAX_UNROLL, type ContextValues, type LoweringOptions, type LoweringEnv, type Lowered, type Overrides, type KindLowering } from './lowering.js';
 export { total, sumLogDets, type LogDet } from './logdet.js';
 export * as onnxOps from './ops.js';

@@ -8,12 +8,12 @@
 import type * as tf from '@tensorflow/tfjs';
 import { madeMasks } from '../../layers/mlp.js';
 import type { Activation, ConvNetSpec, MadeSpec, MlpSpec, NetSpec } from '../../layers/spec.js';
-import type { ParamRecord } from '../../dsl/params.js';
+import { joinParamPath, type ParamRecord } from '../../dsl/params.js';
 import type { Graph } from './graph.js';
 import { add, transpose } from './ops.js';
 import { groupAt, tensorAt, valuesOf, type At } from './weights.js';
 
-const weightName = (at: At, layer: string, what: string): string => `${at.paramPath === '' ? '' : `${at.paramPath}.`}net.${layer}.${what}`;
+const weightName = (at: At, layer: string, what: string): string => joinParamPath(at.paramPath, `net.${layer}.${what}`);
 
 const layerOf = (params: ParamRecord, layer: string, at: At): { kernel: tf.Tensor; bias: tf.Tensor } => {
   const p = groupAt(params, layer, at);
