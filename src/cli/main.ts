@@ -117,6 +117,9 @@ program
 
 const out = (): Option => new Option('--out <dir>', 'directory of runs').default('runs');
 
+/** `--force`: the output rule (src/cli/output-rule.ts) lets a command replace what is not its own earlier output. */
+const force = (what: string): Option => new Option('--force', `replace ${what} (never a run's files, a checkpoint or another command's output folder)`);
+
 /** Where sample and eval run the model. */
 const engineOption = (): Option =>
   new Option('--engine <engine>', 'tfjs: the tfjs interpreters; onnx: the exported graphs on onnxruntime-node (an optional dependency), same noise and schedule').choices(engines).default('tfjs');
@@ -228,10 +231,11 @@ program
   .option('--count <n>', 'conditions (rows)', integer('count', 1), 8)
   .option('--temperature <t>', 'sampling temperature (default: the config\'s)', positive)
   .option('--seed <n>', 'seed', integer('seed', 0), 0)
-  .option('--output <file.png>', 'where to write the grid')
+  .option('--output <file.png>', 'where to write the grid (default: samples-k<k>-t<temperature>.png in the run)')
+  .addOption(force('an existing file that is not an earlier sample grid'))
   .addOption(engineOption())
   .addOption(out())
-  .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string; engine: Engine }) => {
+  .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string; engine: Engine; force?: boolean }) => {
     checkRunName(o.name);
     await backendOf(true);
     const { sampleCommand } = await import('./commands/sample.js');
@@ -261,15 +265,16 @@ program
     ).choices([...new Set([...caflowDirections, ...distributionDirections])]),
   )
   .option('--k <n>', "with --format onnx --direction sample: samples per condition (default: the run's eval.samples)", integer('k', 1))
+  .addOption(force('an existing file that is not an earlier export of the same format, or an earlier PyTorch export folder'))
   .addOption(out())
-  .action(async (o: { name?: string; model?: string; output: string; out: string; format: ExportFormat | 'pytorch'; direction?: CaflowDirection | DistributionDirection; k?: number }) => {
+  .action(async (o: { name?: string; model?: string; output: string; out: string; format: ExportFormat | 'pytorch'; direction?: CaflowDirection | DistributionDirection; k?: number; force?: boolean }) => {
     if ((o.name === undefined) === (o.model === undefined))
       throw new UsageError('export: give exactly one of --name <run> (a CAFLOW run) or --model <model.safetensors> (a distribution fitted by typed-flows fit).');
     if (o.model !== undefined) {
       const { checkModelExport, exportDistributionCommand } = await import('./commands/export-distribution.js');
       const direction = checkModelExport({ ...o, model: o.model });
       await backendOf(true);
-      const r = await exportDistributionCommand(o.model, o.output, direction);
+      const r = await exportDistributionCommand(o.model, o.output, direction, o.force === true);
       console.log(`${o.output}: ${r.task} ${r.what} at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
       return;
     }
@@ -281,7 +286,7 @@ program
     if (o.format === 'pytorch') {
       if (direction !== undefined || o.k !== undefined) throw new UsageError('export: --direction and --k apply to --format onnx only (the pytorch export writes the whole model).');
       const { exportPyTorchCommand } = await import('./commands/export-pytorch.js');
-      const r = await exportPyTorchCommand(o.out, name, o.output);
+      const r = await exportPyTorchCommand(o.out, name, o.output, o.force === true);
       console.log(`${o.output}: ${r.task} model at step ${r.step} for PyTorch (${r.files.join(', ')}; ${r.trainPairs} training and ${r.valPairs} validation pairs)`);
       console.log(`next: cd ${o.output} && torchrun --standalone --nproc_per_node=2 train.py, then typed-flows import --checkpoint ${o.output}/checkpoint.safetensors --name <run>`);
       return;
@@ -291,6 +296,7 @@ program
       format: o.format,
       ...(direction === undefined ? {} : { direction }),
       ...(o.k === undefined ? {} : { k: o.k }),
+      ...(o.force === true ? { force: true } : {}),
     });
     console.log(`${o.output}: ${r.task} ${r.what} at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
   });
@@ -300,10 +306,11 @@ program
   .description('a markdown report comparing evaluated runs')
   .requiredOption('--runs <names...>', 'evaluated runs to compare; a name with no run of its own stands for its seed sweep <name>-s<seed>. Runs <name>-s<seed> are grouped by <name> into models: mean ± std over seeds, paired differences between models (same seed paired)')
   .requiredOption('--output <file.md>', 'where to write the report (its .json twin goes beside it: r.md -> r.json, other names get .json appended)')
+  .addOption(force('existing files that are not an earlier report'))
   .addOption(out())
-  .action(async (o: { runs: string[]; output: string; out: string }) => {
+  .action(async (o: { runs: string[]; output: string; out: string; force?: boolean }) => {
     const { reportCommand } = await import('./commands/report.js');
-    await reportCommand(o.out, o.runs, o.output);
+    await reportCommand(o.out, o.runs, o.output, undefined, o.force === true ? { force: true } : {});
     console.log(o.output);
   });
 
@@ -343,10 +350,11 @@ program
   .option('--validation <fraction>', 'fraction of rows held out for validation and early stopping', fraction, 0.1)
   .option('--patience <n>', 'evaluations without improvement before stopping', integer('patience', 1), 10)
   .option('--eval-every <n>', 'steps between validation evaluations', integer('eval-every', 1), 50)
-  .option('--output <dir>', 'output folder', 'fit-output')
+  .option('--output <dir>', 'output folder (new or empty)', 'fit-output')
+  .addOption(force('an earlier fit\'s folder, or write into a folder holding other files'))
   .option('--quiet', 'no progress output')
   .action(
-    async (o: { flow: string; data: string; steps: number; batch: number; lr: number; seed: number; validation: number; patience: number; evalEvery: number; output: string; quiet?: boolean }) => {
+    async (o: { flow: string; data: string; steps: number; batch: number; lr: number; seed: number; validation: number; patience: number; evalEvery: number; output: string; quiet?: boolean; force?: boolean }) => {
       await backendOf(true);
       const { fitCommand } = await import('./commands/fit.js');
       let done;

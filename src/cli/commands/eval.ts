@@ -15,6 +15,7 @@ import { FID_NOT_COMPUTED, LPIPS_NOT_COMPUTED, readFidModel, readLpipsWeights } 
 import { conditionsPerSampleBatch } from '../limits.js';
 import { loadRunData } from '../run-data.js';
 import { runDir, writeJson } from '../run-dir.js';
+import { checkWritablePlace } from '../output-rule.js';
 import { loadRun } from './load-run.js';
 
 export interface EvalResult extends Evaluation {
@@ -68,6 +69,8 @@ export const writeSampleGrid = async (file: string, y: tf.Tensor4D, samples: tf.
 
 export const evalCommand = async (root: string, name: string, o: EvalOptions = {}): Promise<EvalResult> => {
   const dir = runDir(root, name);
+  // eval writes its run's metrics.json and grid: the run's folder must be able to hold them.
+  checkWritablePlace('eval', '--out', dir.metrics);
   // The user's networks are checked first: a bad file fails in seconds, not after the evaluation.
   const lpipsWeights = o.lpipsWeights === undefined ? undefined : await readLpipsWeights(o.lpipsWeights);
   const fidModel = o.fidModel === undefined ? undefined : await readFidModel(o.fidModel);

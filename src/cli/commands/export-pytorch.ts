@@ -5,14 +5,13 @@
  * validation pairs, 8-bit) and train.py (DistributedDataParallel training under torchrun).
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { caflowToPyTorch, trainScript } from '../../interpreters/pytorch/index.js';
 import type { PairedData } from '../../experiments/paired-data.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
-import { UsageError } from '../io.js';
 import { loadRunData } from '../run-data.js';
 import { runDir } from '../run-dir.js';
+import { checkOutput } from '../output-rule.js';
 import { loadRun } from './load-run.js';
 
 export interface PyTorchExportResult {
@@ -45,11 +44,9 @@ Exported by \`typed-flows export --format pytorch\` at step ${step}. Needs only 
     typed-flows eval --name ${name}-torch
 `;
 
-export const exportPyTorchCommand = async (root: string, name: string, output: string): Promise<PyTorchExportResult> => {
+export const exportPyTorchCommand = async (root: string, name: string, output: string, force = false): Promise<PyTorchExportResult> => {
   const dir = runDir(root, name);
-  if (existsSync(join(output, 'checkpoint.safetensors'))) {
-    throw new UsageError(`export: '${output}' already holds an export (checkpoint.safetensors); choose an empty --output folder.`);
-  }
+  checkOutput({ command: 'export', option: '--output', path: output, kind: 'PyTorch export', ...(force ? { force: true } : {}) });
   const run = await loadRun(dir);
   const { train, val } = await loadRunData(run.config);
   await mkdir(output, { recursive: true });

@@ -14,6 +14,7 @@ import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import { UsageError } from '../io.js';
 import { modelConfigOf } from '../model-config.js';
 import { readRunConfig, runDir, writeJson } from '../run-dir.js';
+import { checkOutput } from '../output-rule.js';
 
 export interface ImportResult {
   readonly name: string;
@@ -26,7 +27,8 @@ export const importCommand = async (root: string, name: string, checkpoint: stri
   const configPath = configFile ?? join(dirname(checkpoint), 'config.json');
   const config = { ...(await readRunConfig(configPath)), name };
   const dir = runDir(root, name);
-  if (existsSync(dir.checkpoint)) throw new UsageError(`import: '${dir.path}' already holds a run; choose another --name.`);
+  checkOutput({ command: 'import', option: '--out/--name', path: dir.path, kind: 'run' });
+  if (existsSync(dir.checkpoint) || existsSync(dir.config)) throw new UsageError(`import: '${dir.path}' already holds a run; choose another --name.`);
   const model = caflowSpec(modelConfigOf(config));
   const bytes = new Uint8Array(await readFile(checkpoint));
   // Decoded in full (Adam state included), so a file that could not resume training is refused now.
