@@ -24,10 +24,10 @@ export interface ImportResult {
 
 export const importCommand = async (root: string, name: string, checkpoint: string, configFile?: string): Promise<ImportResult> => {
   if (!existsSync(checkpoint)) throw new UsageError(`import: there is no checkpoint at '${checkpoint}'.`);
-  const configPath = configFile ?? join(dirname(checkpoint), 'config.json');
-  const config = { ...(await readRunConfig(configPath)), name };
   const dir = runDir(root, name);
   checkOutput({ command: 'import', option: '--out/--name', path: dir.path, kind: 'run' });
+  const configPath = configFile ?? join(dirname(checkpoint), 'config.json');
+  const config = { ...(await readRunConfig(configPath)), name };
   if (existsSync(dir.checkpoint) || existsSync(dir.config)) throw new UsageError(`import: '${dir.path}' already holds a run; choose another --name.`);
   const model = caflowSpec(modelConfigOf(config));
   const bytes = new Uint8Array(await readFile(checkpoint));
