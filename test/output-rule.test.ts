@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { fc, test as fcTest } from '@fast-check/vitest';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeError, EXIT } from '../src/cli/errors.js';
 import { exportCommand } from '../src/cli/commands/export.js';
@@ -153,13 +153,14 @@ describe('paths are compared after resolving ., .. and symbolic links', () => {
       const p = `${dir}/${detour}checkpoint.safetensors`;
       return relativeToCwd ? relative(process.cwd(), p) : p;
     });
-  fcTest.prop([checkpointSpellings, fc.constantFrom('sample grid', 'model file', 'ONNX graph', 'report'), fc.boolean()] as const)(
-    "every spelling of a run's checkpoint is refused, for every file kind, with or without --force",
-    (path, kind, force) => {
-      expect(realPath(path)).toBe(realPath(join(run, 'checkpoint.safetensors')));
-      expect(() => checkOutput({ command: 'x', option: '--output', path, kind, force, source: run })).toThrow(/is the run's own checkpoint\.safetensors/);
-    },
-  );
+  it("every spelling of a run's checkpoint is refused, for every file kind, with or without --force", () => {
+    fc.assert(
+      fc.property(checkpointSpellings, fc.constantFrom('sample grid' as const, 'model file' as const, 'ONNX graph' as const, 'report' as const), fc.boolean(), (path, kind, force) => {
+        expect(realPath(path)).toBe(realPath(join(run, 'checkpoint.safetensors')));
+        expect(() => checkOutput({ command: 'x', option: '--output', path, kind, force, source: run })).toThrow(/is the run's own checkpoint\.safetensors/);
+      }),
+    );
+  });
 
   it('a symbolic link into another run is another run', () => {
     expect(() => checkOutput({ command: 'sample', option: '--output', path: join(alias, 'grid.png'), kind: 'sample grid', source: other })).toThrow(/is inside a run/);

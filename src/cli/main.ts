@@ -23,6 +23,7 @@ import { caflowDirections, type CaflowDirection } from '../caflow/onnx.js';
 import { distributionDirections, type DistributionDirection } from './commands/export-distribution.js';
 import { engines, type Engine } from './engine.js';
 import { checkLayers, checkVerify, specCost } from './limits.js';
+import { fitsFloat32, OUTSIDE_FLOAT32 } from './float32.js';
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value);
@@ -37,9 +38,11 @@ const pixelRange = (value: string): PixelRange => {
     throw new InvalidArgumentError('expected two numbers lo,hi with lo < hi, e.g. -1,1 or 0,1 or 0,255');
   return [lo, hi];
 };
+/** A positive number that becomes a float32 (a learning rate, a temperature, a noise scale). */
 const positive = (value: string): number => {
   const n = Number(value);
   if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
+  if (!fitsFloat32(n)) throw new InvalidArgumentError(`${value} is ${OUTSIDE_FLOAT32}`);
   return n;
 };
 

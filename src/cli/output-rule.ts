@@ -239,7 +239,7 @@ export const checkOutput = (r: OutputRequest): void => {
       if (r.force === true && kind !== 'run') return;
       no('is a folder holding other files', `Choose a new or empty folder${kind === 'run' ? '' : ', or pass --force to write into it'}.`);
     }
-    if (there.is !== 'file') return no('is a folder; this command writes a file', 'Give the path of a file (one inside it, for example).');
+    if (there.is !== 'file') return no('is a directory; this command writes a file', 'Give the path of a file (one inside it, for example).');
     const k = there.kind;
     if (path === r.twin ? k === 'report data' : k === kind) return;
     if (k === 'checkpoint' || k === 'fitted model') no(`holds ${article(k)} (trained state)`, `No command writes over trained state. ${elsewhere}`);
