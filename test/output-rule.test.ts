@@ -207,3 +207,31 @@ describe('through the command line', () => {
     expect(snapshot(tmp)).toEqual(before);
   });
 });
+
+describe('one limit policy: export --format onnx --k is refused by sample\'s memory estimate', () => {
+  it('export --k 1e9 exits 2 naming the memory limit, before writing anything', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { tinyRunConfig } = await import('./tiny-run.js');
+    const { caflowSpec } = await import('../src/caflow/model.js');
+    const { modelConfigOf } = await import('../src/cli/model-config.js');
+    const { initCaflow } = await import('../src/caflow/init.js');
+    const { encodeCaflowModel } = await import('../src/caflow/checkpoint.js');
+    const { disposeParams } = await import('../src/dsl/params.js');
+    const config = tinyRunConfig(1);
+    const m = caflowSpec(modelConfigOf(config));
+    const [c, h, w] = modelConfigOf(config).target;
+    const [cy] = modelConfigOf(config).condition;
+    const { dequantize } = await import('../src/caflow/quantize.js');
+    // 8-bit images dequantised as training sees them (the data-dependent initialisation needs their spread).
+    const x = dequantize(tf.floor(tf.randomUniform([4, h, w, c], 0, 256, 'float32', 1)) as import('@tensorflow/tfjs').Tensor4D, 'center');
+    const y = dequantize(tf.floor(tf.randomUniform([4, h, w, cy], 0, 256, 'float32', 2)) as import('@tensorflow/tfjs').Tensor4D, 'center');
+    const params = initCaflow(m, { seed: 0, w: x, y });
+    const root = join(tmp, 'limit-runs');
+    put(join(root, 'tiny', 'config.json'), JSON.stringify(config));
+    put(join(root, 'tiny', 'checkpoint.safetensors'), await encodeCaflowModel({ model: m, params, step: 1, config }));
+    disposeParams(params);
+    tf.dispose([x, y]);
+    const message = await refused(() => exportCommand(root, 'tiny', join(tmp, 'huge.onnx'), { format: 'onnx', k: 1e9 }), EXIT.badInput, /export --format onnx --direction sample: 1 conditions x 1\.00e9 samples needs about .* of memory; the limit is/);
+    expect(message).toContain('--k');
+  });
+});
