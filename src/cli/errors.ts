@@ -20,8 +20,9 @@ import { CouldNotRunError, UsageError } from './io.js';
 import { OnnxExportError } from '../interpreters/onnx/errors.js';
 import { OnnxRuntimeMissingError } from '../node/onnx-runtime.js';
 
-export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, couldNotRun: 3 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+import { commanderExit, EXIT, type ExitCode } from './exit-codes.js';
+
+export { EXIT, type ExitCode } from './exit-codes.js';
 
 /** Environment variable that makes the CLI print stack traces of unexpected errors. */
 export const DEBUG_ENV_VAR = 'TYPED_FLOWS_DEBUG';
@@ -153,10 +154,7 @@ export const describeError = (e: unknown, env: NodeJS.ProcessEnv = process.env):
     code,
     message: message === '' ? '' : `typed-flows: ${shortenPaths(limitLines(message))}${stack}`,
   });
-  if (e instanceof CommanderError) {
-    // commander has printed its message; --help and --version end normally.
-    return { code: e.exitCode === 0 ? EXIT.ok : EXIT.badInput, message: '' };
-  }
+  if (e instanceof CommanderError) return commanderExit(e);
   if (e instanceof CheckpointError) return say(EXIT.badInput, [e.summary, ...firstProblems(e.problems).map((p) => `  ${p}`)].join('\n'));
   if (e instanceof UsageError || e instanceof SpecError) return say(EXIT.badInput, e.message);
   if (e instanceof CouldNotRunError) return say(EXIT.couldNotRun, e.message);

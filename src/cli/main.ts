@@ -5,25 +5,22 @@
  * 3 could not run (backend unavailable, file system failure, a bug); errors are mapped to them in
  * one place, src/cli/errors.ts.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { BackendError, selectBackend, type BackendName } from '../backend/index.js';
-import { summary } from '../interpreters/summary.js';
-import { verifyFlow } from '../interpreters/verify.js';
-import { readSpecFile, UsageError } from './io.js';
-import { TrainingDivergedError } from '../training/step.js';
-import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+// Only light modules here: `--help` must not load tfjs. Each command loads what it needs when it runs.
+import type { BackendName } from '../backend/index.js';
+import { UsageError } from './user-errors.js';
 import { presets, type RunConfig } from '../experiments/config.js';
-import { checkRunName, readRunConfig, runDir } from './run-dir.js';
 import { existsSync } from 'node:fs';
 import { seedRunName, sweepSeeds } from '../experiments/seeds.js';
 import type { PixelRange } from '../metrics/features.js';
-import { describeError } from './errors.js';
-import { exportFormats, type ExportFormat } from './commands/export.js';
-import { caflowDirections, type CaflowDirection } from '../caflow/onnx.js';
-import { distributionDirections, type DistributionDirection } from './commands/export-distribution.js';
+import { exportFormats, distributionDirections, type ExportFormat, type DistributionDirection } from './export-choices.js';
+import { caflowDirections, type CaflowDirection } from '../caflow/directions.js';
 import { engines, type Engine } from './engine.js';
-import { checkLayers, checkVerify, specCost } from './limits.js';
 import { fitsFloat32, OUTSIDE_FLOAT32 } from './float32.js';
+import { commanderExit } from './exit-codes.js';
+
+/** The run folder helpers (fs and JSON only). */
+const runDirs = () => import('./run-dir.js');
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value);
@@ -71,6 +68,7 @@ const program = new Command()
 const backendOf = async (quiet: boolean): Promise<string> => {
   // Without --backend, selectBackend reads TYPED_FLOWS_BACKEND (the flag wins over the variable).
   const { backend } = program.opts<{ backend?: BackendName | 'auto' }>();
+  const { BackendError, selectBackend } = await import('../backend/index.js');
   try {
     const chosen = await selectBackend({ ...(backend === undefined ? {} : { prefer: backend }), ...(quiet ? { log: () => undefined } : {}) });
     return chosen.name;
@@ -88,6 +86,7 @@ program
   .description('print the layer table of a spec: kinds, input and output shapes, parameter counts')
   .argument('<spec.json>', 'a flow spec (JSON)')
   .action(async (file: string) => {
+    const [{ readSpecFile }, { checkLayers, specCost }, { summary }] = await Promise.all([import('./io.js'), import('./limits.js'), import('../interpreters/summary.js')]);
     const spec = await readSpecFile(file);
     checkLayers(specCost(spec), 'summary');
     console.log(summary(spec));
@@ -107,10 +106,16 @@ program
   .option('--max-reference-size <d>', 'dense Jacobians up to this many dimensions: of the whole flow, else of each layer (on a crop of it when larger)', integer('max-reference-size', 0), 256)
   .option('--json', 'print machine-readable results')
   .action(async (file: string, o: { seed: number; runs: number; batch: number; perturb: number; maxReferenceSize: number; json?: boolean }) => {
+    const [{ readSpecFile }, { checkVerify }, { verifyFlow }, { renderVerify, verifyJson }] = await Promise.all([
+      import('./io.js'),
+      import('./limits.js'),
+      import('../interpreters/verify.js'),
+      import('./verify-report.js'),
+    ]);
     const spec = await readSpecFile(file);
     checkVerify(spec, o.batch);
     const backend = await backendOf(o.json === true);
-    const runs: VerifyRun[] = Array.from({ length: o.runs }, (_, i) => {
+    const runs = Array.from({ length: o.runs }, (_, i) => {
       const seed = o.seed + i;
       return { seed, report: verifyFlow(spec, { seed, batch: o.batch, perturb: o.perturb, maxReferenceSize: o.maxReferenceSize }) };
     });
@@ -131,6 +136,7 @@ const configFrom = async (o: { config?: string; preset?: string; name?: string; 
   if ((o.config === undefined) === (o.preset === undefined)) {
     throw new UsageError(`train: give exactly one of --config <file.json> or --preset <name> (presets: ${Object.keys(presets).join(', ')}).`);
   }
+  const { checkRunName, readRunConfig } = await runDirs();
   let config: RunConfig;
   if (o.preset !== undefined) {
     const preset = presets[o.preset];
@@ -168,6 +174,7 @@ program
   .addOption(out())
   .action(async (o: { config?: string; preset?: string; name?: string; steps?: number; seeds?: number; resume?: boolean; quiet?: boolean; out: string }) => {
     const config = await configFrom(o);
+    const { checkRunName, runDir } = await runDirs();
     const configs =
       o.seeds === undefined
         ? [config]
@@ -212,7 +219,7 @@ program
   .addOption(engineOption())
   .addOption(out())
   .action(async (o: { name: string; out: string; lpipsWeights?: string; fidModel?: string; fidRange: PixelRange; engine: Engine }) => {
-    checkRunName(o.name);
+    (await runDirs()).checkRunName(o.name);
     await backendOf(true);
     const { evalCommand } = await import('./commands/eval.js');
     const m = await evalCommand(o.out, o.name, {
@@ -239,7 +246,7 @@ program
   .addOption(engineOption())
   .addOption(out())
   .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string; engine: Engine; force?: boolean }) => {
-    checkRunName(o.name);
+    (await runDirs()).checkRunName(o.name);
     await backendOf(true);
     const { sampleCommand } = await import('./commands/sample.js');
     console.log(await sampleCommand(o.out, o.name, o));
@@ -282,7 +289,7 @@ program
       return;
     }
     const name = o.name as string;
-    checkRunName(name);
+    (await runDirs()).checkRunName(name);
     if (o.direction === 'logprob') throw new UsageError("export: --direction logprob is for a fitted distribution (--model); a CAFLOW run's log-density graph is --direction likelihood.");
     const direction = o.direction as CaflowDirection | undefined;
     await backendOf(true);
@@ -331,7 +338,7 @@ program
   .option('--config <config.json>', 'its run config (default: config.json beside the checkpoint)')
   .addOption(out())
   .action(async (o: { checkpoint: string; name: string; config?: string; out: string }) => {
-    checkRunName(o.name);
+    (await runDirs()).checkRunName(o.name);
     await backendOf(true);
     const { importCommand } = await import('./commands/import.js');
     const r = await importCommand(o.out, o.name, o.checkpoint, o.config);
@@ -359,7 +366,7 @@ program
   .action(
     async (o: { flow: string; data: string; steps: number; batch: number; lr: number; seed: number; validation: number; patience: number; evalEvery: number; output: string; quiet?: boolean; force?: boolean }) => {
       await backendOf(true);
-      const { fitCommand } = await import('./commands/fit.js');
+      const [{ fitCommand }, { TrainingDivergedError }] = await Promise.all([import('./commands/fit.js'), import('../training/step.js')]);
       let done;
       try {
         done = await fitCommand({ ...o, quiet: o.quiet === true });
@@ -391,7 +398,8 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  const { code, message } = describeError(e);
+  // --help, --version and option errors (commander printed them) end here without loading the error mapping and its imports.
+  const { code, message } = e instanceof CommanderError ? commanderExit(e) : (await import('./errors.js')).describeError(e);
   if (message !== '') console.error(message);
   process.exitCode = code;
 }

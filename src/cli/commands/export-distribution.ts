@@ -13,9 +13,8 @@ import type { ExportResult } from './export.js';
 import { checkOutput, realPath } from '../output-rule.js';
 import { dirname } from 'node:path';
 
-/** The command line's spelling of the graphs (lower case, like the other --direction values). */
-export const distributionDirections = ['logprob', 'sample'] as const;
-export type DistributionDirection = (typeof distributionDirections)[number];
+import { distributionDirections, type DistributionDirection } from '../export-choices.js';
+export { distributionDirections, type DistributionDirection } from '../export-choices.js';
 
 const graphOf: { readonly [d in DistributionDirection]: DistributionGraph } = { logprob: 'logProb', sample: 'sample' };
 

@@ -20,8 +20,8 @@ export interface ExportResult {
   readonly what: string;
 }
 
-export const exportFormats = ['safetensors', 'onnx'] as const;
-export type ExportFormat = (typeof exportFormats)[number];
+import type { ExportFormat } from '../export-choices.js';
+export { exportFormats, type ExportFormat } from '../export-choices.js';
 
 export interface ExportOptions {
   readonly format?: ExportFormat;
