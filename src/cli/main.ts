@@ -18,6 +18,8 @@ import { caflowDirections, type CaflowDirection } from '../caflow/directions.js'
 import { engines, type Engine } from './engine.js';
 import { fitsFloat32, OUTSIDE_FLOAT32 } from './float32.js';
 import { commanderExit } from './exit-codes.js';
+import { cliHint, DEFAULT_OUT, pytorchExportHints } from './hints.js';
+import { progressOf } from './progress.js';
 
 /** The run folder helpers (fs and JSON only). */
 const runDirs = () => import('./run-dir.js');
@@ -105,7 +107,8 @@ program
   .option('--perturb <std>', 'noise added to fresh parameters so zero-initialised layers are not the identity', positive, 0.2)
   .option('--max-reference-size <d>', 'dense Jacobians up to this many dimensions: of the whole flow, else of each layer (on a crop of it when larger)', integer('max-reference-size', 0), 256)
   .option('--json', 'print machine-readable results')
-  .action(async (file: string, o: { seed: number; runs: number; batch: number; perturb: number; maxReferenceSize: number; json?: boolean }) => {
+  .option('--quiet', 'no progress output (on stderr)')
+  .action(async (file: string, o: { seed: number; runs: number; batch: number; perturb: number; maxReferenceSize: number; json?: boolean; quiet?: boolean }) => {
     const [{ readSpecFile }, { checkVerify }, { verifyFlow }, { renderVerify, verifyJson }] = await Promise.all([
       import('./io.js'),
       import('./limits.js'),
@@ -115,15 +118,17 @@ program
     const spec = await readSpecFile(file);
     checkVerify(spec, o.batch);
     const backend = await backendOf(o.json === true);
+    const say = progressOf('verify', o.quiet === true);
     const runs = Array.from({ length: o.runs }, (_, i) => {
       const seed = o.seed + i;
+      say(`seed ${seed} (${i + 1} of ${o.runs})`);
       return { seed, report: verifyFlow(spec, { seed, batch: o.batch, perturb: o.perturb, maxReferenceSize: o.maxReferenceSize }) };
     });
     console.log(o.json === true ? verifyJson(file, backend, runs) : renderVerify(file, runs));
     if (!runs.every((r) => r.report.passed)) process.exitCode = 1;
   });
 
-const out = (): Option => new Option('--out <dir>', 'directory of runs').default('runs');
+const out = (): Option => new Option('--out <dir>', 'directory of runs').default(DEFAULT_OUT);
 
 /** `--force`: the output rule (src/cli/output-rule.ts) lets a command replace what is not its own earlier output. */
 const force = (what: string): Option => new Option('--force', `replace ${what} (never a run's files, a checkpoint or another command's output folder)`);
@@ -202,7 +207,7 @@ program
       }
     }
     if (o.seeds !== undefined) {
-      console.log(`next: ${configs.map((c) => `typed-flows eval --name ${c.name}`).join(' && ')}, then typed-flows report --runs ${config.name} <other model> --output report.md`);
+      console.log(['next:', ...configs.map((c) => `  ${cliHint(['eval', '--name', c.name], o.out)}`), `  ${cliHint(['report', '--runs', config.name, '--output', `${config.name}-report.md`], o.out)}`].join('\n'));
     }
   });
 
@@ -217,8 +222,9 @@ program
   .option('--fid-model <model.json>', 'FID feature network: a TensorFlow.js graph- or layers-model (e.g. InceptionV3 pool3 from tensorflowjs_converter)')
   .option('--fid-range <lo,hi>', 'pixel range the FID network takes (0..255 is mapped to it)', pixelRange, [-1, 1] as PixelRange)
   .addOption(engineOption())
+  .option('--quiet', 'no progress output (on stderr)')
   .addOption(out())
-  .action(async (o: { name: string; out: string; lpipsWeights?: string; fidModel?: string; fidRange: PixelRange; engine: Engine }) => {
+  .action(async (o: { name: string; out: string; lpipsWeights?: string; fidModel?: string; fidRange: PixelRange; engine: Engine; quiet?: boolean }) => {
     (await runDirs()).checkRunName(o.name);
     await backendOf(true);
     const { evalCommand } = await import('./commands/eval.js');
@@ -227,6 +233,7 @@ program
       ...(o.fidModel === undefined ? {} : { fidModel: o.fidModel }),
       fidRange: o.fidRange,
       engine: o.engine,
+      progress: progressOf('eval', o.quiet === true),
     });
     const perceptual = `${m.lpips === null ? '' : `, LPIPS ${m.lpips.toFixed(4)}`}${m.fid === null ? '' : `, FID ${m.fid.toFixed(2)} (${m.perceptual.fidSamples} vs ${m.perceptual.fidSamples} images)`}`;
     console.log(`${o.name}: NLL ${m.bitsPerDim.toFixed(3)} bits/dim, RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}${perceptual}; grid ${m.grid}`);
@@ -276,8 +283,9 @@ program
   )
   .option('--k <n>', "with --format onnx --direction sample: samples per condition (default: the run's eval.samples)", integer('k', 1))
   .addOption(force('an existing file that is not an earlier export of the same format, or an earlier PyTorch export folder'))
+  .option('--quiet', 'no progress output (on stderr)')
   .addOption(out())
-  .action(async (o: { name?: string; model?: string; output: string; out: string; format: ExportFormat | 'pytorch'; direction?: CaflowDirection | DistributionDirection; k?: number; force?: boolean }) => {
+  .action(async (o: { name?: string; model?: string; output: string; out: string; format: ExportFormat | 'pytorch'; direction?: CaflowDirection | DistributionDirection; k?: number; force?: boolean; quiet?: boolean }) => {
     if ((o.name === undefined) === (o.model === undefined))
       throw new UsageError('export: give exactly one of --name <run> (a CAFLOW run) or --model <model.safetensors> (a distribution fitted by typed-flows fit).');
     if (o.model !== undefined) {
@@ -285,7 +293,7 @@ program
       const direction = checkModelExport({ ...o, model: o.model });
       await backendOf(true);
       const r = await exportDistributionCommand(o.model, o.output, direction, o.force === true);
-      console.log(`${o.output}: ${r.task} ${r.what} at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
+      console.log(`${o.output}: the distribution fitted in '${o.model}', ${r.what} (parameters of step ${r.step}), ${(r.bytes / 1e6).toFixed(2)} MB`);
       return;
     }
     const name = o.name as string;
@@ -296,9 +304,9 @@ program
     if (o.format === 'pytorch') {
       if (direction !== undefined || o.k !== undefined) throw new UsageError('export: --direction and --k apply to --format onnx only (the pytorch export writes the whole model).');
       const { exportPyTorchCommand } = await import('./commands/export-pytorch.js');
-      const r = await exportPyTorchCommand(o.out, name, o.output, o.force === true);
-      console.log(`${o.output}: ${r.task} model at step ${r.step} for PyTorch (${r.files.join(', ')}; ${r.trainPairs} training and ${r.valPairs} validation pairs)`);
-      console.log(`next: cd ${o.output} && torchrun --standalone --nproc_per_node=2 train.py, then typed-flows import --checkpoint ${o.output}/checkpoint.safetensors --name <run>`);
+      const r = await exportPyTorchCommand(o.out, name, o.output, o.force === true, progressOf('export', o.quiet === true));
+      console.log(`${o.output}: run '${name}' (${r.task}) at step ${r.step} for PyTorch (${r.files.join(', ')}; ${r.trainPairs} training and ${r.valPairs} validation pairs)`);
+      console.log(['next:', ...pytorchExportHints(o.output, name, o.out).map((h) => `  ${h}`)].join('\n'));
       return;
     }
     const { exportCommand } = await import('./commands/export.js');
@@ -307,8 +315,9 @@ program
       ...(direction === undefined ? {} : { direction }),
       ...(o.k === undefined ? {} : { k: o.k }),
       ...(o.force === true ? { force: true } : {}),
+      progress: progressOf('export', o.quiet === true),
     });
-    console.log(`${o.output}: ${r.task} ${r.what} at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
+    console.log(`${o.output}: run '${name}' (${r.task}), ${r.what} at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
   });
 
 program
@@ -336,13 +345,14 @@ program
   .requiredOption('--checkpoint <file.safetensors>', 'the checkpoint to import')
   .requiredOption('--name <name>', 'the new run')
   .option('--config <config.json>', 'its run config (default: config.json beside the checkpoint)')
+  .option('--quiet', 'no progress output (on stderr)')
   .addOption(out())
-  .action(async (o: { checkpoint: string; name: string; config?: string; out: string }) => {
+  .action(async (o: { checkpoint: string; name: string; config?: string; out: string; quiet?: boolean }) => {
     (await runDirs()).checkRunName(o.name);
     await backendOf(true);
     const { importCommand } = await import('./commands/import.js');
-    const r = await importCommand(o.out, o.name, o.checkpoint, o.config);
-    console.log(`${r.name}: imported at step ${r.step} (${r.losses} losses in its history); next: typed-flows eval --name ${r.name}`);
+    const r = await importCommand(o.out, o.name, o.checkpoint, o.config, progressOf('import', o.quiet === true));
+    console.log(`${r.name}: imported at step ${r.step} (${r.losses} losses in its history); next: ${cliHint(['eval', '--name', r.name], o.out)}`);
   });
 
 program
@@ -378,7 +388,8 @@ program
       }
       const { result: r, files } = done;
       const val = r.validationNll === undefined ? '' : `, validation NLL ${r.validationNll.toFixed(4)}`;
-      console.log(`${r.steps} steps${r.stoppedEarly ? ' (stopped early)' : ''}: train NLL ${r.trainNll.toFixed(4)}${val} nats per row; wrote ${files.join(', ')}`);
+      // The progress lines above are each step's; this one is the kept (best) step's.
+      console.log(`${r.steps} steps${r.stoppedEarly ? ' (stopped early)' : ''}; kept the parameters of step ${r.bestStep}: train NLL ${r.trainNll.toFixed(4)}${val} nats per row at that step; wrote ${files.join(', ')}`);
     },
   );
 

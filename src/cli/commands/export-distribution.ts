@@ -21,6 +21,7 @@ const graphOf: { readonly [d in DistributionDirection]: DistributionGraph } = { 
 export const isDistributionDirection = (d: string): d is DistributionDirection => (distributionDirections as readonly string[]).includes(d);
 
 export const exportDistributionCommand = async (model: string, output: string, direction: DistributionDirection = 'sample', force = false): Promise<ExportResult> => {
+  // Quick (one small flow): no progress lines.
   // The fit folder the model comes from may take new files (model.onnx beside model.safetensors).
   checkOutput({ command: 'export', option: '--output', path: output, kind: 'ONNX graph', source: dirname(model), ...(force ? { force: true } : {}) });
   let bytes: Buffer;

@@ -8,6 +8,7 @@ import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import { UsageError } from '../io.js';
 import { runDir } from '../run-dir.js';
 import { checkOutput } from '../output-rule.js';
+import { silent, type Progress } from '../progress.js';
 import { loadRun } from './load-run.js';
 import type { CaflowDirection } from '../../caflow/onnx.js';
 import { exportOnnx } from './export-onnx.js';
@@ -31,6 +32,8 @@ export interface ExportOptions {
   readonly k?: number;
   /** Replace an existing file that is not an earlier export of the same format (never a run's files). */
   readonly force?: boolean;
+  /** Stages of the work as they start (default: silent). */
+  readonly progress?: Progress;
 }
 
 export const exportCommand = async (root: string, name: string, output: string, o: ExportOptions = {}): Promise<ExportResult> => {
@@ -39,7 +42,10 @@ export const exportCommand = async (root: string, name: string, output: string, 
     throw new UsageError(`export: --direction and --k apply to --format onnx only (the ${format} export writes the whole model).`);
   const dir = runDir(root, name);
   checkOutput({ command: 'export', option: '--output', path: output, kind: format === 'onnx' ? 'ONNX graph' : 'model file', source: dir.path, ...(o.force === true ? { force: true } : {}) });
+  const say = o.progress ?? silent;
+  say(`loading run '${name}'`);
   const run = await loadRun(dir);
+  say(`model at step ${run.step}; writing ${format === 'onnx' ? `its ONNX ${o.direction ?? 'sample'} graph` : 'its model file'}`);
   switch (format) {
     case 'onnx':
       return exportOnnx(run, output, o);

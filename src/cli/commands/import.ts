@@ -15,6 +15,7 @@ import { UsageError } from '../io.js';
 import { modelConfigOf } from '../model-config.js';
 import { readRunConfig, runDir, writeJson } from '../run-dir.js';
 import { checkOutput } from '../output-rule.js';
+import { silent, type Progress } from '../progress.js';
 
 export interface ImportResult {
   readonly name: string;
@@ -22,7 +23,7 @@ export interface ImportResult {
   readonly losses: number;
 }
 
-export const importCommand = async (root: string, name: string, checkpoint: string, configFile?: string): Promise<ImportResult> => {
+export const importCommand = async (root: string, name: string, checkpoint: string, configFile?: string, say: Progress = silent): Promise<ImportResult> => {
   if (!existsSync(checkpoint)) throw new UsageError(`import: there is no checkpoint at '${checkpoint}'.`);
   const dir = runDir(root, name);
   checkOutput({ command: 'import', option: '--out/--name', path: dir.path, kind: 'run' });
@@ -30,10 +31,13 @@ export const importCommand = async (root: string, name: string, checkpoint: stri
   const config = { ...(await readRunConfig(configPath)), name };
   if (existsSync(dir.checkpoint) || existsSync(dir.config)) throw new UsageError(`import: '${dir.path}' already holds a run; choose another --name.`);
   const model = caflowSpec(modelConfigOf(config));
+  say(`reading '${checkpoint}'`);
   const bytes = new Uint8Array(await readFile(checkpoint));
+  say(`checking its ${(bytes.byteLength / 1e6).toFixed(1)} MB tensor by tensor against the model of '${configPath}'`);
   // Decoded in full (Adam state included), so a file that could not resume training is refused now.
   const ckpt = decodeCaflowCheckpoint(bytes, model);
   disposeParams([ckpt.params, ckpt.adam.m, ckpt.adam.v]);
+  say(`writing the run '${dir.path}'`);
   await writeJson(dir.config, config);
   await writeCheckpointFile(dir.checkpoint, bytes);
   await writeJson(dir.history, ckpt.history ?? []);
