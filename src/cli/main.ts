@@ -236,7 +236,8 @@ program
       progress: progressOf('eval', o.quiet === true),
     });
     const perceptual = `${m.lpips === null ? '' : `, LPIPS ${m.lpips.toFixed(4)}`}${m.fid === null ? '' : `, FID ${m.fid.toFixed(2)} (${m.perceptual.fidSamples} vs ${m.perceptual.fidSamples} images)`}`;
-    console.log(`${o.name}: NLL ${m.bitsPerDim.toFixed(3)} bits/dim, RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}${perceptual}; grid ${m.grid}`);
+    // Two NLLs, two names: the bound (uniform dequantisation, the headline) and the mid-bin figure (u = 0.5, what train.py prints).
+    console.log(`${o.name}: NLL bound ${m.bitsPerDim.toFixed(3)} ± ${m.nll.standardError.toFixed(3)} bits/dim (uniform dequantisation), mid-bin NLL ${m.nll.midBin.toFixed(3)} bits/dim (u = 0.5, not a bound), RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}${perceptual}; grid ${m.grid}`);
     for (const note of m.perceptual.notComputed) console.log(`  ${note}`);
   });
 
