@@ -97,6 +97,20 @@ describe('the memory budget', () => {
     expect(parseBytes('512 MiB')).toBe(512 * 1024 ** 2);
     expect(parseBytes('0')).toBeUndefined();
   });
+
+  it('size units mean what they say: decimal kB/MB/GB/TB, binary KiB/MiB/GiB/TiB, any case', () => {
+    const decimal = { kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 } as const;
+    const binary = { kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 } as const;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4096 }), fc.constantFrom(...Object.entries({ ...decimal, ...binary })), fc.boolean(), fc.boolean(), (n, [unit, factor], upper, space) => {
+        const text = `${n}${space ? ' ' : ''}${upper ? unit.toUpperCase() : unit}`;
+        expect(parseBytes(text)).toBe(n * factor);
+      }),
+    );
+    // The two readings of 512 differ by 4.9 %: parsing MB as MiB would fail here.
+    expect(parseBytes('512MB')).toBe(512e6);
+    expect(parseBytes('512MiB')).toBe(512 * 2 ** 20);
+  });
 });
 
 describe('one parameter counter: the definitions\' params.shapes through the fold', () => {
