@@ -235,3 +235,21 @@ describe('one limit policy: export --format onnx --k is refused by sample\'s mem
     expect(message).toContain('--k');
   });
 });
+
+describe('messages name what the user gave', () => {
+  it('a failed write names the target, not the temporary file of the atomic write', () => {
+    const e = Object.assign(new Error('ENOENT'), { code: 'ENOENT', syscall: 'open', path: '/no/such/dir/.model.onnx.4242.0123456789ab.tmp' });
+    expect(describeError(e).message).toBe("typed-flows: cannot write '/no/such/dir/model.onnx': the directory '/no/such/dir' does not exist; create it first or choose another path.");
+  });
+
+  it('a safetensors header length past 2^53 is printed exactly', async () => {
+    const { decodeSafetensors } = await import('../src/io/safetensors.js');
+    const bytes = new Uint8Array(16);
+    new DataView(bytes.buffer).setBigUint64(0, 2n ** 60n + 1n, true);
+    expect(() => decodeSafetensors(bytes)).toThrow(/header length 1152921504606846977 exceeds/);
+  });
+
+  it('import of a directory as --checkpoint says so', async () => {
+    await refused(() => importCommand(runs, 'new', run), EXIT.badInput, /--checkpoint '.*mine' is a directory; pass the checkpoint file in it/);
+  });
+});

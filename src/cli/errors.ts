@@ -10,7 +10,7 @@
  * TYPED_FLOWS_DEBUG is set.
  */
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CommanderError } from 'commander';
 import { BackendError } from '../backend/select.js';
 import { SpecError } from '../dsl/errors.js';
@@ -92,10 +92,17 @@ const errnoOf = (e: unknown): (NodeJS.ErrnoException & { dest?: string }) | unde
     ? (e as NodeJS.ErrnoException & { dest?: string })
     : undefined;
 
+/** `dir/.name.<pid>.<random>.tmp` (the temporary file of an atomic write) -> `dir/name`, the user's path. */
+const userPath = (path: string): string => {
+  const m = /^\.(.+)\.\d+\.[0-9a-z]+\.tmp$/.exec(basename(path));
+  return m === null ? path : join(dirname(path), m[1] as string);
+};
+
 /** A file system error in words: which file, and what is wrong with it. */
 const describeErrno = (e: NodeJS.ErrnoException & { dest?: string }): { code: ExitCode; message: string } => {
-  // For a rename (atomic writes), the destination is the user's path; the source is our temporary file.
-  const path = e.dest ?? e.path ?? '';
+  // For a rename (atomic writes), the destination is the user's path; the source is our temporary file,
+  // which a failed open of the temporary file names too.
+  const path = userPath(e.dest ?? e.path ?? '');
   const quoted = `'${path}'`;
   switch (e.code) {
     case 'ENOENT': {

@@ -4,7 +4,7 @@
  * its config describes: every missing, extra or mis-shaped tensor, spec difference or non-finite value
  * is named.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { decodeCaflowCheckpoint } from '../../caflow/checkpoint.js';
@@ -25,6 +25,9 @@ export interface ImportResult {
 
 export const importCommand = async (root: string, name: string, checkpoint: string, configFile?: string, say: Progress = silent): Promise<ImportResult> => {
   if (!existsSync(checkpoint)) throw new UsageError(`import: there is no checkpoint at '${checkpoint}'.`);
+  if (statSync(checkpoint).isDirectory()) {
+    throw new UsageError(`import: --checkpoint '${checkpoint}' is a directory; pass the checkpoint file in it (e.g. ${join(checkpoint, 'checkpoint.safetensors')}).`);
+  }
   const dir = runDir(root, name);
   checkOutput({ command: 'import', option: '--out/--name', path: dir.path, kind: 'run' });
   const configPath = configFile ?? join(dirname(checkpoint), 'config.json');
