@@ -48,6 +48,8 @@ describe('the printed hints of export --format pytorch and import, run as printe
     expect(train.status, train.stderr).toBe(0);
     const exported = runHint(`typed-flows export --name tiny --out 'my runs' --format pytorch --output 'sr torch/' --quiet`);
     expect(exported.status, exported.stderr).toBe(0);
+    // --quiet: no progress lines.
+    expect(exported.stderr).not.toMatch(/^export \[/m);
     const hints = exported.stdout.split('\n').filter((l) => l.startsWith('  ')).map((l) => l.trim());
     expect(hints).toHaveLength(2);
     expect(hints.join('\n')).not.toMatch(/\/\//);
@@ -61,9 +63,15 @@ describe('the printed hints of export --format pytorch and import, run as printe
     }
     const imported = runHint(importLine);
     expect(imported.status, imported.stderr).toBe(0);
+    // Without --quiet: its stages on stderr, the result alone on stdout.
+    expect(imported.stderr).toMatch(/^import \[\d+\.\d s\]: reading .*\nimport \[\d+\.\d s\]: checking its [\d.]+ MB tensor by tensor/m);
+    expect(imported.stdout).not.toMatch(/^import \[/m);
     const next = /next: (typed-flows .*)$/m.exec(imported.stdout)?.[1];
     expect(next).toBe("typed-flows eval --name tiny-torch --out 'my runs'");
     const evaluated = runHint(`${next as string} --quiet`);
     expect(evaluated.status, evaluated.stderr).toBe(0);
+    expect(evaluated.stderr).not.toMatch(/^eval \[/m);
+    // Both NLLs, each under its own name.
+    expect(evaluated.stdout).toMatch(/NLL bound [\d.]+ ± [\d.]+ bits\/dim \(uniform dequantisation\), mid-bin NLL [\d.]+ bits\/dim \(u = 0\.5, not a bound\)/);
   }, 300_000);
 });
