@@ -14,6 +14,7 @@ import type { ScalingResult } from './scaling.js';
 import type { VersusResult } from './versus-pytorch.js';
 import type { PairFigure, WasmGradientsResult } from './wasm-gradients.js';
 import type { WasmKernelsResult } from './wasm-kernels.js';
+import type { StartupResult } from './startup.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -47,6 +48,8 @@ export interface BenchResults {
   engines?: EnginesResult & { readonly date: string; readonly command: string };
   /** Section 6 (density estimation against PyTorch); absent in results written before it existed. */
   density?: DensityResult;
+  /** Section 8 (start-up of the command line); absent in results written before it existed. */
+  startup?: StartupResult;
 }
 
 /** Threaded / single-threaded ratios from the last `npx tsx bench/wasm-threads.ts` (bench/wasm-threads.json), if any. */
@@ -539,6 +542,21 @@ const profileSection = (r: BenchResults): string[] => {
   ];
 };
 
+const startupSection = (s: StartupResult): string[] => [
+  '## 8. Start-up of the command line',
+  '',
+  `Measured ${s.date} (\`${s.command}\`): \`node bin/typed-flows.js --help\`, from the compiled dist/ (what \`npm ci\` builds through`,
+  '`prepare`; no compiler at run time) and from the sources through tsx (`TYPED_FLOWS_FROM_SOURCE=1`, what the tests run).',
+  'Cold: the first run (for tsx with an empty cache, so it compiles every file); warm: the median of the runs after it.',
+  `Target for dist/: ${s.targetSeconds} s or less on 2 cores.`,
+  ...(s.otherProcessesBusy !== null && s.otherProcessesBusy >= 0.1 ? ['', `Other processes used ${pct(s.otherProcessesBusy)} of the CPUs just before: the seconds are inflated.`] : []),
+  '',
+  '| how | cold (s) | warm (s) |',
+  '| --- | ---: | ---: |',
+  ...s.figures.map((f) => `| ${f.how} | ${f.coldSeconds.toFixed(2)} | ${f.warmSeconds.toFixed(2)} |`),
+  '',
+];
+
 const notesSection = (): string[] => [
   '## Notes',
   '',
@@ -563,6 +581,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
     ...(r.wasmKernels === undefined ? [] : ['', ...wasmKernelsSection(r.wasmKernels)]),
     ...(r.density === undefined ? [] : ['', ...densitySection(r.density)]),
     ...(r.engines === undefined ? [] : ['', ...enginesSection(r.engines)]),
+    ...(r.startup === undefined ? [] : ['', ...startupSection(r.startup)]),
     '',
     ...profileSection(r),
     ...notesSection(),

@@ -14,11 +14,13 @@
  *    bench/pytorch/density.py).
  * 7. Inference on ONNX Runtime (the exported graphs) vs PyTorch CPU vs tfjs: CAFLOW sampling and
  *    likelihood, a Glow block forward (bench/onnx.ts).
+ * 8. Start-up of the command line: `node bin/typed-flows.js --help` from dist/ and from the sources
+ *    (bench/startup.ts).
  * Writes bench/results.json and docs/performance.md (bench/report.ts).
  *
  * Options: --quick (fewer repetitions, smaller sweeps); --only-wasm-gradients (run section 4 alone and
  * merge it into the existing bench/results.json, keeping the other sections' numbers); --only-density (the
- * same for section 6); --only-engines (the same for section 7); --wait-idle (before each section and each scaling
+ * same for section 6); --only-engines (the same for section 7); --only-startup (the same for section 8); --wait-idle (before each section and each scaling
  * point, wait until other processes use less than 10% of the CPUs; 15 minutes of waiting in all at
  * most, then it goes on regardless). Before each section and scaling point the run samples, for one second,
  * how busy the machine is with other processes and records it: other load distorts the ratios (PyTorch's
@@ -36,6 +38,7 @@ import { runScaling } from './scaling.js';
 import { runPytorchSide, runVersusPytorch } from './versus-pytorch.js';
 import { runWasmGradients, type WasmGradientsResult } from './wasm-gradients.js';
 import { runWasmKernels } from './wasm-kernels.js';
+import { runStartup, type StartupResult } from './startup.js';
 
 const logWasmGradients = (r: WasmGradientsResult): void => {
   for (const f of [...r.convGradients, ...r.inputKernel, r.sampling]) {
@@ -99,11 +102,22 @@ const onlyEngines = (quick: boolean, waitIdle: boolean, args: readonly string[])
     logEngines(engines);
   });
 
+const logStartup = (r: StartupResult): void => {
+  for (const f of r.figures) log(`bench:   --help, ${f.how}: cold ${f.coldSeconds.toFixed(2)} s, warm ${f.warmSeconds.toFixed(2)} s (median of ${f.warmRuns}; target ${r.targetSeconds} s for dist/)`);
+};
+
+/** Section 8 alone. */
+const onlyStartup = (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> =>
+  runAlone('[8] start-up of the command line', { waitIdle, args }, (results, c) => {
+    results.startup = runStartup(quick, c.command, c.busy);
+    logStartup(results.startup);
+  });
+
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle' && a !== '--only-wasm-gradients' && a !== '--only-density' && a !== '--only-engines');
+  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle' && a !== '--only-wasm-gradients' && a !== '--only-density' && a !== '--only-engines' && a !== '--only-startup');
   if (unknown.length > 0) {
-    log(`usage: tsx bench/run.ts [--quick] [--wait-idle] [--only-wasm-gradients | --only-density | --only-engines]   (unknown: ${unknown.join(' ')})`);
+    log(`usage: tsx bench/run.ts [--quick] [--wait-idle] [--only-wasm-gradients | --only-density | --only-engines | --only-startup]   (unknown: ${unknown.join(' ')})`);
     process.exit(2);
   }
   const size = runSize(args.includes('--quick'));
@@ -111,6 +125,7 @@ const main = async (): Promise<void> => {
   if (args.includes('--only-wasm-gradients')) return onlyWasmGradients(size.quick, waitIdle, args);
   if (args.includes('--only-density')) return onlyDensity(size.quick, waitIdle, args);
   if (args.includes('--only-engines')) return onlyEngines(size.quick, waitIdle, args);
+  if (args.includes('--only-startup')) return onlyStartup(size.quick, waitIdle, args);
   let waited = 0;
   const started = performance.now();
   const loadAtStart = loadSnapshot();
@@ -174,6 +189,11 @@ const main = async (): Promise<void> => {
   const engines = await runEngines(size, selection.name, busy['engines'] ?? null);
   logEngines(engines);
 
+  await sampleBusy('startup');
+  log('bench: [8] start-up of the command line (--help)');
+  const startup = runStartup(size.quick, ['npx tsx bench/run.ts', ...args].join(' '), busy['startup'] ?? null);
+  logStartup(startup);
+
   const results: BenchResults = {
     date: new Date().toISOString(),
     command: ['npx tsx bench/run.ts', ...args].join(' '),
@@ -191,6 +211,7 @@ const main = async (): Promise<void> => {
     wasmKernels,
     density,
     engines: { ...engines, date: new Date().toISOString(), command: ['npx tsx bench/run.ts', ...args].join(' ') },
+    startup,
   };
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
   const written = writeReport(results);

@@ -7,6 +7,10 @@ import { modelConfigOf } from '../src/cli/model-config.js';
 import { presets, type RunConfig } from '../src/experiments/config.js';
 import { checkLayers, checkSample, checkTrain, checkVerify, conditionsPerSampleBatch, LimitError, MAX_LAYERS, memoryBudget, parseBytes, sampleBytes, specCost } from '../src/cli/limits.js';
 import { parameterCount } from '../src/interpreters/summary.js';
+import fc from 'fast-check';
+import { affineCoupling, batchNorm, chain, made, maskedAutoregressive, mlp, repeat, scaleShift, splineCoupling } from '../src/dsl/index.js';
+import { init } from '../src/interpreters/init.js';
+import { disposeParams, flattenParams } from '../src/dsl/params.js';
 
 const budget = { bytes: 4 * 1024 ** 3, source: 'test budget' };
 const refused = (f: () => void): string => {
@@ -92,5 +96,50 @@ describe('the memory budget', () => {
     expect(() => memoryBudget({ TYPED_FLOWS_MAX_MEMORY: 'lots' })).toThrow(UsageError);
     expect(parseBytes('512 MiB')).toBe(512 * 1024 ** 2);
     expect(parseBytes('0')).toBeUndefined();
+  });
+
+  it('size units mean what they say: decimal kB/MB/GB/TB, binary KiB/MiB/GiB/TiB, any case', () => {
+    const decimal = { kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12 } as const;
+    const binary = { kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 } as const;
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 4096 }), fc.constantFrom(...Object.entries({ ...decimal, ...binary })), fc.boolean(), fc.boolean(), (n, [unit, factor], upper, space) => {
+        const text = `${n}${space ? ' ' : ''}${upper ? unit.toUpperCase() : unit}`;
+        expect(parseBytes(text)).toBe(n * factor);
+      }),
+    );
+    // The two readings of 512 differ by 4.9 %: parsing MB as MiB would fail here.
+    expect(parseBytes('512MB')).toBe(512e6);
+    expect(parseBytes('512MiB')).toBe(512 * 2 ** 20);
+  });
+});
+
+describe('one parameter counter: the definitions\' params.shapes through the fold', () => {
+  /** The elements of the tensors init makes: counted independently of any shape table. */
+  const initElements = (flow: Parameters<typeof init>[0]): number => {
+    const params = init(flow, { seed: 1 });
+    const n = flattenParams(params).reduce((s, [, t]) => s + t.size, 0);
+    disposeParams(params);
+    return n;
+  };
+  it('counts maskedAutoregressive (MADE), batchNorm, scaleShift and MLP couplings exactly, repeats multiplied', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 4 }), (d, hidden, n) => {
+        const flows = [
+          maskedAutoregressive([d], { net: made({ hidden: [hidden, hidden] }) }),
+          batchNorm([d]),
+          scaleShift([d], { learnable: true }),
+          affineCoupling([d], { net: mlp({ hidden: [hidden] }) }),
+          splineCoupling([d], { net: mlp({ hidden: [hidden] }), bins: 4 }),
+          repeat(chain(maskedAutoregressive([d], { net: made({ hidden: [hidden] }) }), batchNorm([d])), n),
+        ];
+        for (const flow of flows) {
+          const cost = specCost(JSON.parse(JSON.stringify(flow)));
+          expect(cost.params, flow.kind).toBe(initElements(flow));
+          // The old JSON walk counted none of these.
+          expect(cost.params).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: 10 },
+    );
   });
 });

@@ -76,6 +76,19 @@ describe('typed-flows fit', () => {
     expect(r2.err).toMatch(/short\.csv:10: expected 2 comma-separated numbers \(as in the header\), got 1 fields/);
   });
 
+  it('a number past float32 in the data (1e39) or in --lr exits 2 naming where it is; nothing is written', () => {
+    const out = join(tmp, 'huge');
+    const lines = csv.split('\n');
+    lines[3] = '1e39,0.5';
+    const r = cli('fit', '--flow', file('flow-h.json', flow2), '--data', file('huge.csv', lines.join('\n')), '--output', out, '--steps', '1');
+    expect(r.code, r.err).toBe(2);
+    expect(r.err.trim()).toMatch(/^typed-flows: .*huge\.csv:4: field 1 \(column "x"\), 1e39, is outside float32's range/);
+    const lr = cli('fit', '--flow', file('flow-h.json', flow2), '--data', file('points-h.csv', csv), '--output', out, '--lr', '1e39');
+    expect(lr.code, lr.err).toBe(2);
+    expect(lr.err).toContain("1e39 is outside float32's range");
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('a spec whose input shape does not match the data width exits 2', () => {
     const flow3 = JSON.stringify({ kind: 'affine', shape: [3] });
     const r = cli('fit', '--flow', file('flow3.json', flow3), '--data', file('points2.csv', csv), '--output', join(tmp, 'mismatch'));
@@ -87,11 +100,13 @@ describe('typed-flows fit', () => {
 });
 
 describe('typed-flows fit cannot run', () => {
-  it('an output folder that cannot be made exits 3 before training', () => {
+  it('an output folder that cannot be made is refused before training: exit 2 through a file (the path is wrong), 3 on /proc', () => {
     const blocker = file('not-a-folder', 'a file');
     const r = cli('fit', '--flow', file('flow-d.json', flow2), '--data', file('points3.csv', csv), '--output', join(blocker, 'out'));
-    expect(r.code).toBe(3);
-    expect(r.err).toMatch(/cannot write to the output folder '.*not-a-folder\/out': ENOTDIR/);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--output '.*not-a-folder\/out' goes through '.*not-a-folder', which is a file, not a folder/);
+    const proc = cli('fit', '--flow', file('flow-d.json', flow2), '--data', file('points3.csv', csv), '--output', '/proc/x');
+    expect(proc.code).toBe(3);
   });
 });
 

@@ -179,7 +179,7 @@ describe('typed-flows export --model (a fitted distribution)', () => {
     const spFile = join(tmp, 'sample.onnx');
     const e1 = cli('export', '--model', modelFile, '--format', 'onnx', '--direction', 'logprob', '--output', lpFile);
     expect(e1.code, e1.err).toBe(0);
-    expect(e1.out).toMatch(/fitted distribution ONNX logprob graph at step 30/);
+    expect(e1.out).toMatch(/the distribution fitted in '.*model\.safetensors', ONNX logprob graph \(parameters of step 30\)/);
     const e2 = cli('export', '--model', modelFile, '--format', 'onnx', '--direction', 'sample', '--output', spFile);
     expect(e2.code, e2.err).toBe(0);
 

@@ -119,7 +119,8 @@ describe('--seeds', () => {
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('tiny-s5: 2 steps');
     expect(r.out).toContain('tiny-s6: 2 steps');
-    expect(r.out).toContain('typed-flows eval --name tiny-s5 && typed-flows eval --name tiny-s6,');
+    // One runnable hint per line (src/cli/hints.ts), --out carried.
+    expect(r.out).toContain(`next:\n  typed-flows eval --name tiny-s5 --out ${runs}\n  typed-flows eval --name tiny-s6 --out ${runs}\n  typed-flows report --runs tiny --output tiny-report.md --out ${runs}`);
     for (const [name, seed] of [['tiny-s5', 5], ['tiny-s6', 6]] as const) {
       const c = JSON.parse(readFileSync(join(runs, name, 'config.json'), 'utf8')) as { name: string; train: { seed: number } };
       expect(c).toMatchObject({ name, train: { seed } });

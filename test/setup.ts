@@ -7,3 +7,5 @@ await tf.setBackend('cpu');
 await tf.ready();
 // Without this, tfjs prints its "install our node backend" banner once per test file.
 silenceCpuBanner();
+// Child processes running bin/typed-flows.js run the sources under test, not a possibly stale dist/.
+process.env['TYPED_FLOWS_FROM_SOURCE'] = '1';

@@ -62,7 +62,7 @@ describe('typed-flows train', () => {
     const exported = join(out, 'tiny-model.safetensors');
     const ex = spawnSync(process.execPath, ['bin/typed-flows.js', 'export', '--name', 'tiny', '--out', out, '--output', exported], { env, encoding: 'utf8' });
     expect(ex.status, ex.stderr).toBe(0);
-    expect(ex.stdout).toMatch(/sr model at step \d+/);
+    expect(ex.stdout).toMatch(/run 'tiny' \(sr\), model at step \d+/);
     const ratio = statSync(exported).size / statSync(join(out, 'tiny', 'checkpoint.safetensors')).size;
     expect(ratio).toBeGreaterThan(0.3);
     expect(ratio).toBeLessThan(0.4);

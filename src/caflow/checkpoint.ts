@@ -132,6 +132,13 @@ export const decodeCaflowCheckpoint = (bytes: Uint8Array, expected?: CaflowSpec)
   const slot = (name: string): ParamTree => {
     const flat = ckpt.optimizer.get(name);
     if (flat === undefined) throw new CheckpointError(`the checkpoint has no optimizer slot '${name}': it cannot resume training`);
+    // Adam's moments are float32 like the parameters they follow.
+    const wrong = [...flat].filter(([, t]) => t.dtype !== 'float32').map(([path, t]) => `optimizer.${name}.${path}: dtype ${t.dtype}, expected float32`);
+    if (wrong.length > 0) {
+      for (const slotFlat of ckpt.optimizer.values()) for (const t of slotFlat.values()) t.dispose();
+      for (const t of ckpt.params.values()) t.dispose();
+      throw new CheckpointError(`the checkpoint's optimizer slot '${name}' does not match the model`, wrong);
+    }
     return paramsFromFlat(shapes, flat as Map<string, tf.Tensor>);
   };
   const meta = (ckpt.config ?? {}) as { run?: unknown; adamStep?: unknown; history?: unknown };

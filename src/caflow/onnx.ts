@@ -20,8 +20,8 @@ import { imageShapes, type CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
 
 
-export type CaflowDirection = 'forward' | 'inverse' | 'sample' | 'likelihood';
-export const caflowDirections: readonly CaflowDirection[] = ['forward', 'inverse', 'sample', 'likelihood'];
+import type { CaflowDirection } from './directions.js';
+export { caflowDirections, type CaflowDirection } from './directions.js';
 
 export interface CaflowOnnxOptions {
   readonly direction: CaflowDirection;

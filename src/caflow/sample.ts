@@ -29,7 +29,7 @@ export interface SampleOptions {
 }
 
 export interface Samples {
-  /** [B*k, H, W, C]: the k samples of condition b at rows b*k .. b*k+k-1, best first. */
+  /** Shape [B*k, H, W, C]: the k samples of condition b at rows b*k .. b*k+k-1, best first. */
   readonly w: tf.Tensor4D;
   /** log p(W | Y) of each row (nats), non-increasing within each condition. */
   readonly logLikelihood: tf.Tensor1D;

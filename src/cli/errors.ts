@@ -10,7 +10,7 @@
  * TYPED_FLOWS_DEBUG is set.
  */
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { CommanderError } from 'commander';
 import { BackendError } from '../backend/select.js';
 import { SpecError } from '../dsl/errors.js';
@@ -20,8 +20,9 @@ import { CouldNotRunError, UsageError } from './io.js';
 import { OnnxExportError } from '../interpreters/onnx/errors.js';
 import { OnnxRuntimeMissingError } from '../node/onnx-runtime.js';
 
-export const EXIT = { ok: 0, checkFailed: 1, badInput: 2, couldNotRun: 3 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+import { commanderExit, EXIT, type ExitCode } from './exit-codes.js';
+
+export { EXIT, type ExitCode } from './exit-codes.js';
 
 /** Environment variable that makes the CLI print stack traces of unexpected errors. */
 export const DEBUG_ENV_VAR = 'TYPED_FLOWS_DEBUG';
@@ -91,10 +92,17 @@ const errnoOf = (e: unknown): (NodeJS.ErrnoException & { dest?: string }) | unde
     ? (e as NodeJS.ErrnoException & { dest?: string })
     : undefined;
 
+/** `dir/.name.<pid>.<random>.tmp` (the temporary file of an atomic write) -> `dir/name`, the user's path. */
+const userPath = (path: string): string => {
+  const m = /^\.(.+)\.\d+\.[0-9a-z]+\.tmp$/.exec(basename(path));
+  return m === null ? path : join(dirname(path), m[1] as string);
+};
+
 /** A file system error in words: which file, and what is wrong with it. */
 const describeErrno = (e: NodeJS.ErrnoException & { dest?: string }): { code: ExitCode; message: string } => {
-  // For a rename (atomic writes), the destination is the user's path; the source is our temporary file.
-  const path = e.dest ?? e.path ?? '';
+  // For a rename (atomic writes), the destination is the user's path; the source is our temporary file,
+  // which a failed open of the temporary file names too.
+  const path = userPath(e.dest ?? e.path ?? '');
   const quoted = `'${path}'`;
   switch (e.code) {
     case 'ENOENT': {
@@ -153,10 +161,7 @@ export const describeError = (e: unknown, env: NodeJS.ProcessEnv = process.env):
     code,
     message: message === '' ? '' : `typed-flows: ${shortenPaths(limitLines(message))}${stack}`,
   });
-  if (e instanceof CommanderError) {
-    // commander has printed its message; --help and --version end normally.
-    return { code: e.exitCode === 0 ? EXIT.ok : EXIT.badInput, message: '' };
-  }
+  if (e instanceof CommanderError) return commanderExit(e);
   if (e instanceof CheckpointError) return say(EXIT.badInput, [e.summary, ...firstProblems(e.problems).map((p) => `  ${p}`)].join('\n'));
   if (e instanceof UsageError || e instanceof SpecError) return say(EXIT.badInput, e.message);
   if (e instanceof CouldNotRunError) return say(EXIT.couldNotRun, e.message);

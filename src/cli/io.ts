@@ -4,24 +4,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import { parseSpec } from '../dsl/codec.js';
 import type { FlowSpec } from '../dsl/spec.js';
 
-/** A problem with the user's input: reported as one paragraph, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { stripBom, UsageError } from './user-errors.js';
 
-/** Text of a file without a leading UTF-8 byte-order mark (editors on Windows write one; JSON.parse rejects it). */
-export const stripBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-
-/** The command could not run for a reason outside the user's input (e.g. an output folder it cannot write): exit code 3. */
-export class CouldNotRunError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CouldNotRunError';
-  }
-}
+export { CouldNotRunError, stripBom, UsageError } from './user-errors.js';
 
 export const readSpecFile = async (file: string): Promise<FlowSpec> => {
   let text: string;

@@ -15,6 +15,8 @@
  */
 import { totalmem } from 'node:os';
 import { UsageError } from './io.js';
+import type { FlowSpec } from '../dsl/spec.js';
+import { paramElements } from '../interpreters/param-shapes.js';
 
 export const MAX_LAYERS = 100_000;
 export const MEMORY_ENV_VAR = 'TYPED_FLOWS_MAX_MEMORY';
@@ -73,7 +75,7 @@ const count = (n: number): string => (n >= 1e6 ? n.toExponential(2).replace('e+'
 export interface SpecCost {
   /** Primitive layers. */
   readonly layers: number;
-  /** Parameter elements (an estimate for coupling networks). */
+  /** Parameter elements, frozen ones included (each definition's `params.shapes`, through the fold). */
   readonly params: number;
   /** Activation elements one sample keeps alive through one pass (every layer's output, networks' hidden layers). */
   readonly activations: number;
@@ -93,49 +95,49 @@ const product = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
 /** Sum of the channels of a `cond` record of shapes. */
 const condChannels = (cond: unknown): number => (isObject(cond) ? Object.values(cond).reduce((n: number, s) => n + (isShape(s) ? (s[0] ?? 0) : 0), 0) : 0);
 
-/** Parameters and hidden activations (per pixel) of a coupling network. */
-const netCost = (net: unknown, cIn: number, cOut: number): { params: number; hidden: number } => {
-  if (!isObject(net)) return { params: 0, hidden: 0 };
-  const h = typeof net['hidden'] === 'number' ? net['hidden'] : 0;
-  const k = Array.isArray(net['kernels']) ? (net['kernels'] as unknown[]).map((x) => (typeof x === 'number' ? x : 1)) : [3, 1, 3];
-  const [k0 = 3, k1 = 1, k2 = 3] = k;
-  return { params: k0 * k0 * cIn * h + h + k1 * k1 * h * h + h + k2 * k2 * h * cOut + cOut, hidden: 2 * h };
+/** Hidden activations (per position) of a coupling or autoregressive network: its hidden layers. */
+const netHidden = (net: unknown): number => {
+  if (!isObject(net)) return 0;
+  const h = net['hidden'];
+  // convNet: one width for its two hidden layers; mlp and made: one width per hidden layer.
+  if (typeof h === 'number') return 2 * h;
+  return Array.isArray(h) ? h.reduce((n: number, w) => n + (typeof w === 'number' ? w : 0), 0) : 0;
 };
 
-/** Parameters and extra activations of one primitive layer with input shape [C,H,W]. */
-const primitiveCost = (node: Json, [c = 0, h = 0, w = 0]: readonly number[]): { params: number; extra: number } => {
-  const hw = h * w;
-  const half = Math.ceil(c / 2);
+/** Extra activations (network hidden layers and outputs) of one primitive layer with input shape [C,H,W] or [D]. */
+const primitiveExtra = (node: Json, shape: readonly number[]): number => {
+  const [c = 0] = shape;
+  const positions = shape.length >= 3 ? (shape[1] ?? 1) * (shape[2] ?? 1) : 1;
   switch (node['kind']) {
-    case 'inv1x1':
-      return { params: c * c, extra: 0 };
-    case 'inv1x1LU':
-      return { params: 3 * c * c + 2 * c, extra: 0 };
-    case 'actnorm':
-      return { params: 2 * c, extra: 0 };
-    case 'affine':
-      return { params: 2 * c * hw, extra: 0 };
     case 'affineCoupling':
     case 'additiveCoupling':
     case 'conditionalAffine':
-    case 'splineCoupling': {
+    case 'splineCoupling':
+    case 'maskedAutoregressive': {
       const bins = typeof node['bins'] === 'number' ? node['bins'] : 0;
-      const out = node['kind'] === 'splineCoupling' ? half * (3 * bins - 1) : 2 * c;
-      const net = netCost(node['net'], c + condChannels(node['cond']), out);
-      return { params: net.params, extra: (net.hidden + out) * hw };
+      const out = node['kind'] === 'splineCoupling' ? Math.ceil(c / 2) * (3 * bins - 1) : 2 * c;
+      return (netHidden(node['net']) + out + condChannels(node['cond'])) * positions;
     }
     default:
-      return { params: 0, extra: 0 };
+      return 0;
   }
 };
 
+/** The flows a JSON value holds: a CAFLOW model's encoders and priors, or the flow itself. */
+const flowsOf = (json: unknown): FlowSpec[] => {
+  if (!isObject(json)) return [];
+  if (json['kind'] === 'caflow') return [json['encoderY'], json['encoderW'], ...(Array.isArray(json['priors']) ? json['priors'] : [])] as FlowSpec[];
+  return [json as unknown as FlowSpec];
+};
+
 /**
- * Walks any JSON holding flow specs (a flow, or a CAFLOW model's { encoderY, encoderW, priors }),
- * multiplying by every repeat's `n`, without expanding anything: O(size of the JSON).
+ * What a decoded spec (a flow, or a CAFLOW model's { encoderY, encoderW, priors }) expands to: its
+ * parameters through the fold of each definition's `params.shape`, its layers and activations by a
+ * walk of its JSON; both multiply by every repeat's `n` without expanding anything.
  */
 export const specCost = (json: unknown): SpecCost => {
   let layers = 0;
-  let params = 0;
+  const params = flowsOf(json).reduce((n, f) => n + paramElements(f), 0);
   let activations = 0;
   let largest = 0;
   let largestShape: readonly number[] = [];
@@ -155,10 +157,8 @@ export const specCost = (json: unknown): SpecCost => {
     const shape = isShape(node['shape']) ? node['shape'] : Array.isArray(node['shapes']) && isShape(node['shapes'][0]) ? (node['shapes'] as number[][]).flat() : undefined;
     if (typeof node['kind'] === 'string' && shape !== undefined && node['kind'] !== 'convNet') {
       const elements = Array.isArray(node['shapes']) ? (node['shapes'] as unknown[]).filter(isShape).reduce((n, s) => n + product(s), 0) : product(shape);
-      const own = primitiveCost(node, shape);
       layers += times;
-      params += times * own.params;
-      activations += times * (elements + own.extra);
+      activations += times * (elements + primitiveExtra(node, shape));
       if (elements > largest) {
         largest = elements;
         largestShape = isShape(node['shape']) ? node['shape'] : shape;
@@ -214,9 +214,16 @@ export const checkVerify = (spec: unknown, batch: number, budget: MemoryBudget =
 };
 
 /** The checks `sample` (and `eval`) make before drawing `count * k` samples from a model. */
-export const checkSample = (model: unknown, conditions: number, k: number, what: string, budget: MemoryBudget = memoryBudget()): void => {
+export const checkSample = (
+  model: unknown,
+  conditions: number,
+  k: number,
+  what: string,
+  budget: MemoryBudget = memoryBudget(),
+  fix = 'Ask for fewer samples per condition (--k) or fewer conditions (--count).',
+): void => {
   const cost = specCost(model);
-  checkMemory(sampleBytes(cost, conditions * k), `${what}: ${count(conditions)} conditions x ${count(k)} samples`, 'Ask for fewer samples per condition (--k) or fewer conditions (--count).', budget);
+  checkMemory(sampleBytes(cost, conditions * k), `${what}: ${count(conditions)} conditions x ${count(k)} samples`, fix, budget);
 };
 
 /**

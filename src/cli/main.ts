@@ -5,24 +5,24 @@
  * 3 could not run (backend unavailable, file system failure, a bug); errors are mapped to them in
  * one place, src/cli/errors.ts.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { BackendError, selectBackend, type BackendName } from '../backend/index.js';
-import { summary } from '../interpreters/summary.js';
-import { verifyFlow } from '../interpreters/verify.js';
-import { readSpecFile, UsageError } from './io.js';
-import { TrainingDivergedError } from '../training/step.js';
-import { renderVerify, verifyJson, type VerifyRun } from './verify-report.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+// Only light modules here: `--help` must not load tfjs. Each command loads what it needs when it runs.
+import type { BackendName } from '../backend/index.js';
+import { UsageError } from './user-errors.js';
 import { presets, type RunConfig } from '../experiments/config.js';
-import { checkRunName, readRunConfig, runDir } from './run-dir.js';
 import { existsSync } from 'node:fs';
 import { seedRunName, sweepSeeds } from '../experiments/seeds.js';
 import type { PixelRange } from '../metrics/features.js';
-import { describeError } from './errors.js';
-import { exportFormats, type ExportFormat } from './commands/export.js';
-import { caflowDirections, type CaflowDirection } from '../caflow/onnx.js';
-import { distributionDirections, type DistributionDirection } from './commands/export-distribution.js';
+import { exportFormats, distributionDirections, type ExportFormat, type DistributionDirection } from './export-choices.js';
+import { caflowDirections, type CaflowDirection } from '../caflow/directions.js';
 import { engines, type Engine } from './engine.js';
-import { checkLayers, checkVerify, specCost } from './limits.js';
+import { fitsFloat32, OUTSIDE_FLOAT32 } from './float32.js';
+import { commanderExit } from './exit-codes.js';
+import { cliHint, DEFAULT_OUT, pytorchExportHints } from './hints.js';
+import { progressOf } from './progress.js';
+
+/** The run folder helpers (fs and JSON only). */
+const runDirs = () => import('./run-dir.js');
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value);
@@ -37,9 +37,11 @@ const pixelRange = (value: string): PixelRange => {
     throw new InvalidArgumentError('expected two numbers lo,hi with lo < hi, e.g. -1,1 or 0,1 or 0,255');
   return [lo, hi];
 };
+/** A positive number that becomes a float32 (a learning rate, a temperature, a noise scale). */
 const positive = (value: string): number => {
   const n = Number(value);
   if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
+  if (!fitsFloat32(n)) throw new InvalidArgumentError(`${value} is ${OUTSIDE_FLOAT32}`);
   return n;
 };
 
@@ -68,6 +70,7 @@ const program = new Command()
 const backendOf = async (quiet: boolean): Promise<string> => {
   // Without --backend, selectBackend reads TYPED_FLOWS_BACKEND (the flag wins over the variable).
   const { backend } = program.opts<{ backend?: BackendName | 'auto' }>();
+  const { BackendError, selectBackend } = await import('../backend/index.js');
   try {
     const chosen = await selectBackend({ ...(backend === undefined ? {} : { prefer: backend }), ...(quiet ? { log: () => undefined } : {}) });
     return chosen.name;
@@ -85,6 +88,7 @@ program
   .description('print the layer table of a spec: kinds, input and output shapes, parameter counts')
   .argument('<spec.json>', 'a flow spec (JSON)')
   .action(async (file: string) => {
+    const [{ readSpecFile }, { checkLayers, specCost }, { summary }] = await Promise.all([import('./io.js'), import('./limits.js'), import('../interpreters/summary.js')]);
     const spec = await readSpecFile(file);
     checkLayers(specCost(spec), 'summary');
     console.log(summary(spec));
@@ -108,19 +112,31 @@ program
     ]),
   )
   .option('--json', 'print machine-readable results')
-  .action(async (file: string, o: { seed: number; runs: number; batch: number; perturb: number; maxReferenceSize: number; reference?: 'float64'; json?: boolean }) => {
+  .option('--quiet', 'no progress output (on stderr)')
+  .action(async (file: string, o: { seed: number; runs: number; batch: number; perturb: number; maxReferenceSize: number; reference?: 'float64'; json?: boolean; quiet?: boolean }) => {
+    const [{ readSpecFile }, { checkVerify }, { verifyFlow }, { renderVerify, verifyJson }] = await Promise.all([
+      import('./io.js'),
+      import('./limits.js'),
+      import('../interpreters/verify.js'),
+      import('./verify-report.js'),
+    ]);
     const spec = await readSpecFile(file);
     checkVerify(spec, o.batch);
     const backend = await backendOf(o.json === true);
-    const runs: VerifyRun[] = Array.from({ length: o.runs }, (_, i) => {
+    const say = progressOf('verify', o.quiet === true);
+    const runs = Array.from({ length: o.runs }, (_, i) => {
       const seed = o.seed + i;
+      say(`seed ${seed} (${i + 1} of ${o.runs})`);
       return { seed, report: verifyFlow(spec, { seed, batch: o.batch, perturb: o.perturb, maxReferenceSize: o.maxReferenceSize, ...(o.reference === undefined ? {} : { reference: o.reference }) }) };
     });
     console.log(o.json === true ? verifyJson(file, backend, runs) : renderVerify(file, runs));
     if (!runs.every((r) => r.report.passed)) process.exitCode = 1;
   });
 
-const out = (): Option => new Option('--out <dir>', 'directory of runs').default('runs');
+const out = (): Option => new Option('--out <dir>', 'directory of runs').default(DEFAULT_OUT);
+
+/** `--force`: the output rule (src/cli/output-rule.ts) lets a command replace what is not its own earlier output. */
+const force = (what: string): Option => new Option('--force', `replace ${what} (never a run's files, a checkpoint or another command's output folder)`);
 
 /** Where sample and eval run the model. */
 const engineOption = (): Option =>
@@ -130,6 +146,7 @@ const configFrom = async (o: { config?: string; preset?: string; name?: string; 
   if ((o.config === undefined) === (o.preset === undefined)) {
     throw new UsageError(`train: give exactly one of --config <file.json> or --preset <name> (presets: ${Object.keys(presets).join(', ')}).`);
   }
+  const { checkRunName, readRunConfig } = await runDirs();
   let config: RunConfig;
   if (o.preset !== undefined) {
     const preset = presets[o.preset];
@@ -167,6 +184,7 @@ program
   .addOption(out())
   .action(async (o: { config?: string; preset?: string; name?: string; steps?: number; seeds?: number; resume?: boolean; quiet?: boolean; out: string }) => {
     const config = await configFrom(o);
+    const { checkRunName, runDir } = await runDirs();
     const configs =
       o.seeds === undefined
         ? [config]
@@ -194,7 +212,7 @@ program
       }
     }
     if (o.seeds !== undefined) {
-      console.log(`next: ${configs.map((c) => `typed-flows eval --name ${c.name}`).join(' && ')}, then typed-flows report --runs ${config.name} <other model> --output report.md`);
+      console.log(['next:', ...configs.map((c) => `  ${cliHint(['eval', '--name', c.name], o.out)}`), `  ${cliHint(['report', '--runs', config.name, '--output', `${config.name}-report.md`], o.out)}`].join('\n'));
     }
   });
 
@@ -209,9 +227,10 @@ program
   .option('--fid-model <model.json>', 'FID feature network: a TensorFlow.js graph- or layers-model (e.g. InceptionV3 pool3 from tensorflowjs_converter)')
   .option('--fid-range <lo,hi>', 'pixel range the FID network takes (0..255 is mapped to it)', pixelRange, [-1, 1] as PixelRange)
   .addOption(engineOption())
+  .option('--quiet', 'no progress output (on stderr)')
   .addOption(out())
-  .action(async (o: { name: string; out: string; lpipsWeights?: string; fidModel?: string; fidRange: PixelRange; engine: Engine }) => {
-    checkRunName(o.name);
+  .action(async (o: { name: string; out: string; lpipsWeights?: string; fidModel?: string; fidRange: PixelRange; engine: Engine; quiet?: boolean }) => {
+    (await runDirs()).checkRunName(o.name);
     await backendOf(true);
     const { evalCommand } = await import('./commands/eval.js');
     const m = await evalCommand(o.out, o.name, {
@@ -219,9 +238,11 @@ program
       ...(o.fidModel === undefined ? {} : { fidModel: o.fidModel }),
       fidRange: o.fidRange,
       engine: o.engine,
+      progress: progressOf('eval', o.quiet === true),
     });
     const perceptual = `${m.lpips === null ? '' : `, LPIPS ${m.lpips.toFixed(4)}`}${m.fid === null ? '' : `, FID ${m.fid.toFixed(2)} (${m.perceptual.fidSamples} vs ${m.perceptual.fidSamples} images)`}`;
-    console.log(`${o.name}: NLL ${m.bitsPerDim.toFixed(3)} bits/dim, RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}${perceptual}; grid ${m.grid}`);
+    // Two NLLs, two names: the bound (uniform dequantisation, the headline) and the mid-bin figure (u = 0.5, what train.py prints).
+    console.log(`${o.name}: NLL bound ${m.bitsPerDim.toFixed(3)} ± ${m.nll.standardError.toFixed(3)} bits/dim (uniform dequantisation), mid-bin NLL ${m.nll.midBin.toFixed(3)} bits/dim (u = 0.5, not a bound), RMSE ${m.best.rmse.toFixed(2)}, PSNR ${m.best.psnr.toFixed(2)} dB, SSIM ${m.best.ssim.toFixed(3)}, diversity ${m.diversity.toFixed(2)}${perceptual}; grid ${m.grid}`);
     for (const note of m.perceptual.notComputed) console.log(`  ${note}`);
   });
 
@@ -233,11 +254,12 @@ program
   .option('--count <n>', 'conditions (rows)', integer('count', 1), 8)
   .option('--temperature <t>', 'sampling temperature (default: the config\'s)', positive)
   .option('--seed <n>', 'seed', integer('seed', 0), 0)
-  .option('--output <file.png>', 'where to write the grid')
+  .option('--output <file.png>', 'where to write the grid (default: samples-k<k>-t<temperature>.png in the run)')
+  .addOption(force('an existing file that is not an earlier sample grid'))
   .addOption(engineOption())
   .addOption(out())
-  .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string; engine: Engine }) => {
-    checkRunName(o.name);
+  .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string; engine: Engine; force?: boolean }) => {
+    (await runDirs()).checkRunName(o.name);
     await backendOf(true);
     const { sampleCommand } = await import('./commands/sample.js');
     console.log(await sampleCommand(o.out, o.name, o));
@@ -266,29 +288,31 @@ program
     ).choices([...new Set([...caflowDirections, ...distributionDirections])]),
   )
   .option('--k <n>', "with --format onnx --direction sample: samples per condition (default: the run's eval.samples)", integer('k', 1))
+  .addOption(force('an existing file that is not an earlier export of the same format, or an earlier PyTorch export folder'))
+  .option('--quiet', 'no progress output (on stderr)')
   .addOption(out())
-  .action(async (o: { name?: string; model?: string; output: string; out: string; format: ExportFormat | 'pytorch'; direction?: CaflowDirection | DistributionDirection; k?: number }) => {
+  .action(async (o: { name?: string; model?: string; output: string; out: string; format: ExportFormat | 'pytorch'; direction?: CaflowDirection | DistributionDirection; k?: number; force?: boolean; quiet?: boolean }) => {
     if ((o.name === undefined) === (o.model === undefined))
       throw new UsageError('export: give exactly one of --name <run> (a CAFLOW run) or --model <model.safetensors> (a distribution fitted by typed-flows fit).');
     if (o.model !== undefined) {
       const { checkModelExport, exportDistributionCommand } = await import('./commands/export-distribution.js');
       const direction = checkModelExport({ ...o, model: o.model });
       await backendOf(true);
-      const r = await exportDistributionCommand(o.model, o.output, direction);
-      console.log(`${o.output}: ${r.task} ${r.what} at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
+      const r = await exportDistributionCommand(o.model, o.output, direction, o.force === true);
+      console.log(`${o.output}: the distribution fitted in '${o.model}', ${r.what} (parameters of step ${r.step}), ${(r.bytes / 1e6).toFixed(2)} MB`);
       return;
     }
     const name = o.name as string;
-    checkRunName(name);
+    (await runDirs()).checkRunName(name);
     if (o.direction === 'logprob') throw new UsageError("export: --direction logprob is for a fitted distribution (--model); a CAFLOW run's log-density graph is --direction likelihood.");
     const direction = o.direction as CaflowDirection | undefined;
     await backendOf(true);
     if (o.format === 'pytorch') {
       if (direction !== undefined || o.k !== undefined) throw new UsageError('export: --direction and --k apply to --format onnx only (the pytorch export writes the whole model).');
       const { exportPyTorchCommand } = await import('./commands/export-pytorch.js');
-      const r = await exportPyTorchCommand(o.out, name, o.output);
-      console.log(`${o.output}: ${r.task} model at step ${r.step} for PyTorch (${r.files.join(', ')}; ${r.trainPairs} training and ${r.valPairs} validation pairs)`);
-      console.log(`next: cd ${o.output} && torchrun --standalone --nproc_per_node=2 train.py, then typed-flows import --checkpoint ${o.output}/checkpoint.safetensors --name <run>`);
+      const r = await exportPyTorchCommand(o.out, name, o.output, o.force === true, progressOf('export', o.quiet === true));
+      console.log(`${o.output}: run '${name}' (${r.task}) at step ${r.step} for PyTorch (${r.files.join(', ')}; ${r.trainPairs} training and ${r.valPairs} validation pairs)`);
+      console.log(['next:', ...pytorchExportHints(o.output, name, o.out).map((h) => `  ${h}`)].join('\n'));
       return;
     }
     const { exportCommand } = await import('./commands/export.js');
@@ -296,8 +320,10 @@ program
       format: o.format,
       ...(direction === undefined ? {} : { direction }),
       ...(o.k === undefined ? {} : { k: o.k }),
+      ...(o.force === true ? { force: true } : {}),
+      progress: progressOf('export', o.quiet === true),
     });
-    console.log(`${o.output}: ${r.task} ${r.what} at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
+    console.log(`${o.output}: run '${name}' (${r.task}), ${r.what} at step ${r.step}, ${(r.bytes / 1e6).toFixed(2)} MB`);
   });
 
 program
@@ -305,10 +331,11 @@ program
   .description('a markdown report comparing evaluated runs')
   .requiredOption('--runs <names...>', 'evaluated runs to compare; a name with no run of its own stands for its seed sweep <name>-s<seed>. Runs <name>-s<seed> are grouped by <name> into models: mean ± std over seeds, paired differences between models (same seed paired)')
   .requiredOption('--output <file.md>', 'where to write the report (its .json twin goes beside it: r.md -> r.json, other names get .json appended)')
+  .addOption(force('existing files that are not an earlier report'))
   .addOption(out())
-  .action(async (o: { runs: string[]; output: string; out: string }) => {
+  .action(async (o: { runs: string[]; output: string; out: string; force?: boolean }) => {
     const { reportCommand } = await import('./commands/report.js');
-    await reportCommand(o.out, o.runs, o.output);
+    await reportCommand(o.out, o.runs, o.output, undefined, o.force === true ? { force: true } : {});
     console.log(o.output);
   });
 
@@ -324,13 +351,14 @@ program
   .requiredOption('--checkpoint <file.safetensors>', 'the checkpoint to import')
   .requiredOption('--name <name>', 'the new run')
   .option('--config <config.json>', 'its run config (default: config.json beside the checkpoint)')
+  .option('--quiet', 'no progress output (on stderr)')
   .addOption(out())
-  .action(async (o: { checkpoint: string; name: string; config?: string; out: string }) => {
-    checkRunName(o.name);
+  .action(async (o: { checkpoint: string; name: string; config?: string; out: string; quiet?: boolean }) => {
+    (await runDirs()).checkRunName(o.name);
     await backendOf(true);
     const { importCommand } = await import('./commands/import.js');
-    const r = await importCommand(o.out, o.name, o.checkpoint, o.config);
-    console.log(`${r.name}: imported at step ${r.step} (${r.losses} losses in its history); next: typed-flows eval --name ${r.name}`);
+    const r = await importCommand(o.out, o.name, o.checkpoint, o.config, progressOf('import', o.quiet === true));
+    console.log(`${r.name}: imported at step ${r.step} (${r.losses} losses in its history); next: ${cliHint(['eval', '--name', r.name], o.out)}`);
   });
 
 program
@@ -348,12 +376,13 @@ program
   .option('--validation <fraction>', 'fraction of rows held out for validation and early stopping', fraction, 0.1)
   .option('--patience <n>', 'evaluations without improvement before stopping', integer('patience', 1), 10)
   .option('--eval-every <n>', 'steps between validation evaluations', integer('eval-every', 1), 50)
-  .option('--output <dir>', 'output folder', 'fit-output')
+  .option('--output <dir>', 'output folder (new or empty)', 'fit-output')
+  .addOption(force('an earlier fit\'s folder, or write into a folder holding other files'))
   .option('--quiet', 'no progress output')
   .action(
-    async (o: { flow: string; data: string; steps: number; batch: number; lr: number; seed: number; validation: number; patience: number; evalEvery: number; output: string; quiet?: boolean }) => {
+    async (o: { flow: string; data: string; steps: number; batch: number; lr: number; seed: number; validation: number; patience: number; evalEvery: number; output: string; quiet?: boolean; force?: boolean }) => {
       await backendOf(true);
-      const { fitCommand } = await import('./commands/fit.js');
+      const [{ fitCommand }, { TrainingDivergedError }] = await Promise.all([import('./commands/fit.js'), import('../training/step.js')]);
       let done;
       try {
         done = await fitCommand({ ...o, quiet: o.quiet === true });
@@ -365,7 +394,8 @@ program
       }
       const { result: r, files } = done;
       const val = r.validationNll === undefined ? '' : `, validation NLL ${r.validationNll.toFixed(4)}`;
-      console.log(`${r.steps} steps${r.stoppedEarly ? ' (stopped early)' : ''}: train NLL ${r.trainNll.toFixed(4)}${val} nats per row; wrote ${files.join(', ')}`);
+      // The progress lines above are each step's; this one is the kept (best) step's.
+      console.log(`${r.steps} steps${r.stoppedEarly ? ' (stopped early)' : ''}; kept the parameters of step ${r.bestStep}: train NLL ${r.trainNll.toFixed(4)}${val} nats per row at that step; wrote ${files.join(', ')}`);
     },
   );
 
@@ -385,7 +415,8 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  const { code, message } = describeError(e);
+  // --help, --version and option errors (commander printed them) end here without loading the error mapping and its imports.
+  const { code, message } = e instanceof CommanderError ? commanderExit(e) : (await import('./errors.js')).describeError(e);
   if (message !== '') console.error(message);
   process.exitCode = code;
 }

@@ -4,10 +4,12 @@
  * CSV: one row per line, fields separated by commas (spaces around them are ignored); blank lines
  * and lines starting with '#' are skipped; the first row may be a header (any field not a number).
  * JSON: an array of rows, each an array of numbers (`[[0.1, 2], [0.3, -1], ...]`).
- * Every row must have the same number of finite numbers.
+ * Every row must have the same number of finite numbers, each within float32's range (the tensors' precision).
  */
 import { readFile } from 'node:fs/promises';
 import { UsageError } from './io.js';
+import { fitsFloat32, OUTSIDE_FLOAT32 } from './float32.js';
+import { stat } from 'node:fs/promises';
 
 export interface Points {
   /** Row-major values, rows x width. */
@@ -50,6 +52,8 @@ export const parseCsvPoints = (text: string, name: string): Points => {
     }
     const bad = nums.findIndex((v) => v === undefined);
     if (bad >= 0) throw new UsageError(`${at}: field ${bad + 1} (${show((fields[bad] ?? '').trim())}) is not a finite number`);
+    const huge = nums.findIndex((v) => !fitsFloat32(v as number));
+    if (huge >= 0) throw new UsageError(`${at}: field ${huge + 1}${columns?.[huge] === undefined ? '' : ` (column ${show(columns[huge] as string)})`}, ${(fields[huge] ?? '').trim()}, is ${OUTSIDE_FLOAT32}; rescale the data.`);
     width = fields.length;
     for (const v of nums) out.push(v as number);
     rows += 1;
@@ -107,18 +111,26 @@ export const parseJsonPoints = (text: string, name: string): Points => {
     if (row.length !== width || width === 0) throw new UsageError(`${at}: expected ${width || 'a non-empty list of'} numbers (as in the first row), got ${row.length}`);
     row.forEach((v: unknown, j) => {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new UsageError(`${at}: entry ${j + 1} (${show(JSON.stringify(v) ?? String(v))}) is not a finite number`);
+      if (!fitsFloat32(v)) throw new UsageError(`${at}: entry ${j + 1}, ${v}, is ${OUTSIDE_FLOAT32}; rescale the data.`);
       out[r * width + j] = v;
     });
   });
   return { values: out, rows: json.length, width, columns: undefined };
 };
 
+/** The largest data file fit reads (bytes): V8 strings hold up to 2^29 - 24 characters. */
+export const MAX_DATA_BYTES = 500e6;
+
 /** Reads a .json file as JSON and anything else as CSV. */
 export const readPointsFile = async (file: string): Promise<Points> => {
   let text: string;
   try {
+    // Past this size the text does not fit one JavaScript string ("Invalid string length").
+    const { size } = await stat(file);
+    if (size > MAX_DATA_BYTES) throw new UsageError(`Data file '${file}' is ${(size / 1e6).toFixed(0)} MB; fit reads data files up to ${MAX_DATA_BYTES / 1e6} MB. Pass a sample of the rows.`);
     text = await readFile(file, 'utf8');
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `Data file '${file}' does not exist. Pass a CSV or JSON file of rows of numbers.` : `Cannot read data file '${file}': ${(e as Error).message}`);
   }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeRunConfig, type RunConfig } from '../experiments/config.js';
 import { temporaryPath } from '../node/temp-files.js';
-import { stripBom, UsageError } from './io.js';
+import { stripBom, UsageError } from './user-errors.js';
 
 export interface RunDir {
   readonly path: string;

@@ -16,6 +16,20 @@ const shapeTable: FoldTable<never, ShapeTree> = {
 
 export const paramShapes = (spec: FlowSpec): ShapeTree => fold(spec, shapeTable).result;
 
+const elementsOf = (shapes: ShapeTree): number => flattenShapes(shapes).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
+
+// A repeat's body folded once and multiplied: a repeat of 10^8 costs what its body costs.
+const elementTable: FoldTable<never, number> = {
+  repeatOnce: true,
+  primitive: (spec) => ({ outs: undefined, result: elementsOf(definitionOf(spec).params.shapes(spec)) }),
+  sequence: (children, _node, spec) => children.reduce((a, b) => a + b, 0) * (spec.kind === 'repeat' ? spec.n : 1),
+  parallel: (branches) => branches.reduce((a, b) => a + b, 0),
+  invert: (body) => body,
+};
+
+/** Parameter elements of a spec, frozen ones included (what its parameters occupy), from each definition's `params.shapes`. */
+export const paramElements = (spec: FlowSpec): number => fold(spec, elementTable).result;
+
 export interface ParamInfo {
   readonly path: string;
   readonly shape: readonly number[];

@@ -159,11 +159,16 @@ const parseName = (name: string): { slot?: string; path: string } | undefined =>
   return slot === '' ? undefined : { slot, path: dot < 0 ? '' : rest.slice(dot + 1) };
 };
 
+/** The dtype of every flow parameter as stored. */
+const PARAM_DTYPE = 'F32';
+/** Stored dtypes that can hold NaN or an infinity (every float dtype a checkpoint may hold). */
+const FLOAT_DTYPES: ReadonlySet<string> = new Set(['F32']);
+
 /** `name: 3 of 1024 values are NaN` for every float tensor with values that are not finite. */
 const nonFiniteTensors = (named: ReadonlyArray<readonly [string, SafeTensor]>): string[] => {
   const problems: string[] = [];
   for (const [name, t] of named) {
-    if (t.dtype !== 'F32') continue;
+    if (!FLOAT_DTYPES.has(t.dtype)) continue;
     let nan = 0;
     let inf = 0;
     for (const v of t.data) {
@@ -239,6 +244,8 @@ export const decodeCheckpoint = (bytes: Uint8Array, expected?: ExpectedCheckpoin
         const name = tensorName('params', path);
         if (got === undefined) problems.push(`${name}: missing (expected ${formatShape(shape)})`);
         else if (!sameShape(got.shape, shape)) problems.push(`${name}: shape ${formatShape(got.shape)}, expected ${formatShape(shape)}`);
+        // Every parameter of a flow is float32: other bytes under its name would be read as other numbers.
+        else if (got.dtype !== PARAM_DTYPE) problems.push(`${name}: dtype ${got.dtype}, expected ${PARAM_DTYPE} (the model's parameters are float32)`);
       }
       for (const path of params.keys()) if (!want.has(path)) problems.push(`${tensorName('params', path)}: not a parameter of the expected model`);
       // Optimizer slots may leave parameters out (e.g. frozen ones): only extra and mis-shaped tensors count.

@@ -176,7 +176,9 @@ export const decodeSafetensors = (bytes: Uint8Array): DecodedSafetensors => {
   const high = prefix.getUint32(4, true);
   const headerLength = high * 2 ** 32 + low;
   if (high !== 0 || headerLength > MAX_HEADER_BYTES) {
-    throw new CheckpointError(`not a safetensors file: header length ${headerLength} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+    // As a 64-bit integer: a double would round lengths past 2^53 (2^60 + 1 would print as 2^60).
+    const exact = prefix.getBigUint64(0, true);
+    throw new CheckpointError(`not a safetensors file: header length ${exact} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
   }
   if (headerLength > bytes.length - 8) {
     throw new CheckpointError(

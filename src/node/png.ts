@@ -8,7 +8,21 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { crc32 } from 'node:zlib';
 import { PNG } from 'pngjs';
+
+/** The text of the `Software` chunk of every grid: how the CLI knows a PNG is its own earlier output. */
+export const PNG_SOFTWARE = 'typed-flows image grid';
+
+/** `png` with a tEXt chunk (keyword, NUL, text) right after its IHDR chunk (8 + 25 bytes). */
+const withText = (png: Buffer, keyword: string, text: string): Buffer => {
+  const body = Buffer.concat([Buffer.from('tEXt', 'latin1'), Buffer.from(keyword, 'latin1'), Buffer.from([0]), Buffer.from(text, 'latin1')]);
+  const chunk = Buffer.alloc(body.length + 8);
+  chunk.writeUInt32BE(body.length - 4, 0);
+  body.copy(chunk, 4);
+  chunk.writeUInt32BE(crc32(body), body.length + 4);
+  return Buffer.concat([png.subarray(0, 33), chunk, png.subarray(33)]);
+};
 
 export interface GridOptions {
   /** White pixels around and between images. Default 2. */
@@ -51,7 +65,7 @@ export const encodeImageGrid = (rows: readonly tf.Tensor4D[], options: GridOptio
       }
   });
   // colorType 0 = greyscale, 2 = RGB (from pngjs's RGBA buffer); no alpha channel in the file.
-  return PNG.sync.write(png, { colorType: c === 1 ? 0 : 2 });
+  return withText(PNG.sync.write(png, { colorType: c === 1 ? 0 : 2 }), 'Software', PNG_SOFTWARE);
 };
 
 /** Writes the grid to `path` (creating its folder) via a temporary file in the same folder and a rename. */

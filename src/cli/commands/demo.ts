@@ -7,12 +7,15 @@
  */
 import { spawn } from 'node:child_process';
 import { rm, mkdir } from 'node:fs/promises';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { caflowSpec } from '../../caflow/model.js';
 import { presets, type RunConfig } from '../../experiments/config.js';
 import { parameterCount } from '../../interpreters/summary.js';
 import { ChildExitError } from '../errors.js';
+import { UsageError } from '../io.js';
+import { checkOutput } from '../output-rule.js';
 import { modelConfigOf } from '../model-config.js';
 import { runDir, readJson, writeJson } from '../run-dir.js';
 import type { EvalResult } from './eval.js';
@@ -86,6 +89,15 @@ export const demoCommand = async (o: DemoOptions): Promise<void> => {
       : sweepSeeds(base.train.seed, seeds).map((seed) => models.map((m) => ({ ...m, name: seedRunName(m.name, seed), train: { ...m.train, seed } })));
   const runs = bySeed.flat();
   const demoDir = join(o.out, 'demo');
+  checkOutput({ command: 'demo', option: '--out', path: demoDir, kind: 'demo folder' });
+  for (const r of runs) {
+    // The demo retrains its own runs from scratch; a run of the same name it did not make is the user's.
+    const own = runDir(o.out, r.name);
+    checkOutput({ command: 'demo', option: '--out', path: own.path, kind: 'run' });
+    if (existsSync(own.path) && readdirSync(own.path).length > 0 && !existsSync(join(demoDir, `${r.name}.config.json`))) {
+      throw new UsageError(`demo: '${own.path}' holds a run the demo did not make; the demo retrains its runs from scratch and would delete it. Nothing was changed. Pass another --out.`);
+    }
+  }
   await mkdir(demoDir, { recursive: true });
   for (const r of runs) {
     await rm(runDir(o.out, r.name).path, { recursive: true, force: true });

@@ -15,6 +15,8 @@ import { FID_NOT_COMPUTED, LPIPS_NOT_COMPUTED, readFidModel, readLpipsWeights } 
 import { conditionsPerSampleBatch } from '../limits.js';
 import { loadRunData } from '../run-data.js';
 import { runDir, writeJson } from '../run-dir.js';
+import { checkWritablePlace } from '../output-rule.js';
+import { silent, type Progress } from '../progress.js';
 import { loadRun } from './load-run.js';
 
 export interface EvalResult extends Evaluation {
@@ -48,6 +50,8 @@ export interface EvalOptions {
   readonly fidRange?: PixelRange;
   /** Where sampling and the held-out NLL run: tfjs (default) or ONNX Runtime. */
   readonly engine?: Engine;
+  /** Stages of the work as they start (default: silent). */
+  readonly progress?: Progress;
 }
 
 export const DEFAULT_FID_RANGE: PixelRange = [-1, 1];
@@ -68,13 +72,18 @@ export const writeSampleGrid = async (file: string, y: tf.Tensor4D, samples: tf.
 
 export const evalCommand = async (root: string, name: string, o: EvalOptions = {}): Promise<EvalResult> => {
   const dir = runDir(root, name);
+  // eval writes its run's metrics.json and grid: the run's folder must be able to hold them.
+  checkWritablePlace('eval', '--out', dir.metrics);
   // The user's networks are checked first: a bad file fails in seconds, not after the evaluation.
   const lpipsWeights = o.lpipsWeights === undefined ? undefined : await readLpipsWeights(o.lpipsWeights);
   const fidModel = o.fidModel === undefined ? undefined : await readFidModel(o.fidModel);
   const fidRange = o.fidRange ?? DEFAULT_FID_RANGE;
+  const say = o.progress ?? silent;
   try {
+    say(`loading run '${name}'`);
     const run = await loadRun(dir);
     const { val } = await loadRunData(run.config);
+    say(`model at step ${run.step}; ${val.count} held-out pairs`);
     // The scored conditions are sampled in batches that fit the memory budget (the paper presets' 256 x 8 do not fit in one).
     const conditionsPerBatch = conditionsPerSampleBatch(run.model, Math.min(run.config.eval.conditions, val.count), run.config.eval.samples, `eval (the config's eval.samples)`);
     // Likewise the held-out NLL's batches of pairs (32 unless fewer fit).
@@ -93,6 +102,10 @@ export const evalCommand = async (root: string, name: string, o: EvalOptions = {
     };
     const began = performance.now();
     const k = run.config.eval.samples;
+    say(
+      `held-out NLL over ${val.count} pairs (batches of ${batchSize}) and best of ${k} samples for ${Math.min(run.config.eval.conditions, val.count)} conditions ` +
+        `(${conditionsPerBatch} per batch) on ${o.engine === 'onnx' ? 'ONNX Runtime' : 'tfjs'}: the longest stage`,
+    );
     const rows = Math.min(o.gridRows ?? 8, val.count);
     const { w, y } = pairsAt(val, Array.from({ length: rows }, (_, i) => i));
     const evalSeed = run.config.train.seed + 7;
@@ -119,6 +132,7 @@ export const evalCommand = async (root: string, name: string, o: EvalOptions = {
       seconds = (performance.now() - began) / 1000;
       samples = sampleRanked(run.model, run.params, y, { samples: k, temperature: run.config.eval.temperature, seed: gridSeed });
     }
+    say(`scored in ${seconds.toFixed(1)} s; writing the sample grid and metrics.json`);
     const grid = dir.grid(`t${run.config.eval.temperature}`);
     await writeSampleGrid(grid, y, samples, w, k);
     tf.dispose([w, y, samples]);

@@ -4,23 +4,26 @@
  * (src/distributions/onnx.ts): `--direction logprob` (x -> logp) or `sample` (noise -> x, logp).
  */
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import { decodeDistributionModel } from '../../distributions/model.js';
 import { distributionToOnnx, type DistributionGraph } from '../../distributions/onnx.js';
 import { disposeParams } from '../../dsl/params.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import { UsageError } from '../io.js';
 import type { ExportResult } from './export.js';
+import { checkOutput, realPath } from '../output-rule.js';
+import { dirname } from 'node:path';
 
-/** The command line's spelling of the graphs (lower case, like the other --direction values). */
-export const distributionDirections = ['logprob', 'sample'] as const;
-export type DistributionDirection = (typeof distributionDirections)[number];
+import { distributionDirections, type DistributionDirection } from '../export-choices.js';
+export { distributionDirections, type DistributionDirection } from '../export-choices.js';
 
 const graphOf: { readonly [d in DistributionDirection]: DistributionGraph } = { logprob: 'logProb', sample: 'sample' };
 
 export const isDistributionDirection = (d: string): d is DistributionDirection => (distributionDirections as readonly string[]).includes(d);
 
-export const exportDistributionCommand = async (model: string, output: string, direction: DistributionDirection = 'sample'): Promise<ExportResult> => {
+export const exportDistributionCommand = async (model: string, output: string, direction: DistributionDirection = 'sample', force = false): Promise<ExportResult> => {
+  // Quick (one small flow): no progress lines.
+  // The fit folder the model comes from may take new files (model.onnx beside model.safetensors).
+  checkOutput({ command: 'export', option: '--output', path: output, kind: 'ONNX graph', source: dirname(model), ...(force ? { force: true } : {}) });
   let bytes: Buffer;
   try {
     bytes = await readFile(model);
@@ -51,6 +54,6 @@ export const checkModelExport = (o: { readonly format: string; readonly directio
   const direction = o.direction ?? 'sample';
   if (!isDistributionDirection(direction))
     throw new UsageError(`export: with --model, --direction is ${distributionDirections.join(' or ')} (got '${direction}'; forward, inverse and likelihood are CAFLOW graphs, for --name).`);
-  if (resolve(o.output) === resolve(o.model)) throw new UsageError(`export: --output '${o.output}' is the model file itself; choose another path (e.g. model.onnx).`);
+  if (realPath(o.output) === realPath(o.model)) throw new UsageError(`export: --output '${o.output}' is the model file itself; choose another path (e.g. model.onnx).`);
   return direction;
 };

@@ -2,6 +2,7 @@
 import { caflowToOnnx, type CaflowDirection } from '../../caflow/onnx.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import type { LoadedRun } from './load-run.js';
+import { checkSample } from '../limits.js';
 import type { ExportOptions, ExportResult } from './export.js';
 
 const describe = (direction: CaflowDirection, k: number): string =>
@@ -10,6 +11,8 @@ const describe = (direction: CaflowDirection, k: number): string =>
 export const exportOnnx = async (run: LoadedRun, output: string, o: ExportOptions): Promise<ExportResult> => {
   const direction = o.direction ?? 'sample';
   const k = o.k ?? run.config.eval.samples;
+  // The graph for k samples per condition is what sample draws for one condition: the same estimate refuses it.
+  if (direction === 'sample') checkSample(run.model, 1, k, 'export --format onnx --direction sample', undefined, 'Ask for fewer samples per condition (--k).');
   const bytes = caflowToOnnx(run.model, run.params, { direction, k });
   await writeCheckpointFile(output, bytes);
   return { task: run.config.task, step: run.step, bytes: bytes.byteLength, what: describe(direction, k) };

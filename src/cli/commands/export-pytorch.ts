@@ -5,15 +5,16 @@
  * validation pairs, 8-bit) and train.py (DistributedDataParallel training under torchrun).
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { caflowToPyTorch } from '../../caflow/pytorch.js';
 import { trainScript } from '../../caflow/train-script.js';
 import type { PairedData } from '../../experiments/paired-data.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
-import { UsageError } from '../io.js';
 import { loadRunData } from '../run-data.js';
 import { runDir } from '../run-dir.js';
+import { checkOutput } from '../output-rule.js';
+import { cliHint, torchrunCommand } from '../hints.js';
+import { silent, type Progress } from '../progress.js';
 import { loadRun } from './load-run.js';
 
 export interface PyTorchExportResult {
@@ -41,18 +42,20 @@ Exported by \`typed-flows export --format pytorch\` at step ${step}. Needs only 
 | data.safetensors | the run's training and validation pairs (8-bit, [N,H,W,C]) |
 | train.py | training with DistributedDataParallel |
 
-    torchrun --standalone --nproc_per_node=2 train.py --steps ${step + 1000}
-    typed-flows import --checkpoint checkpoint.safetensors --name ${name}-torch
-    typed-flows eval --name ${name}-torch
+    ${torchrunCommand('--steps', String(step + 1000))}
+    ${cliHint(['import', '--checkpoint', 'checkpoint.safetensors', '--name', `${name}-torch`])}
+    ${cliHint(['eval', '--name', `${name}-torch`])}
+
+(\`--redirects 1 --tee 1\`: Debian's torch 1.13 under Python 3.11 needs them; they work with every torchrun.)
 `;
 
-export const exportPyTorchCommand = async (root: string, name: string, output: string): Promise<PyTorchExportResult> => {
+export const exportPyTorchCommand = async (root: string, name: string, output: string, force = false, say: Progress = silent): Promise<PyTorchExportResult> => {
   const dir = runDir(root, name);
-  if (existsSync(join(output, 'checkpoint.safetensors'))) {
-    throw new UsageError(`export: '${output}' already holds an export (checkpoint.safetensors); choose an empty --output folder.`);
-  }
+  checkOutput({ command: 'export', option: '--output', path: output, kind: 'PyTorch export', ...(force ? { force: true } : {}) });
+  say(`loading run '${name}' and its data`);
   const run = await loadRun(dir);
   const { train, val } = await loadRunData(run.config);
+  say(`model at step ${run.step}; writing model.py, train.py, the checkpoint and ${train.count + val.count} pairs`);
   await mkdir(output, { recursive: true });
   const files = ['model.py', 'train.py', 'config.json', 'checkpoint.safetensors', 'data.safetensors', 'README.md'];
   await writeFile(join(output, 'model.py'), caflowToPyTorch(run.model));

@@ -5,10 +5,10 @@
  */
 import { encodeCaflowModel } from '../../caflow/checkpoint.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
-import { existsSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { UsageError } from '../io.js';
 import { runDir } from '../run-dir.js';
+import { checkOutput } from '../output-rule.js';
+import { silent, type Progress } from '../progress.js';
 import { loadRun } from './load-run.js';
 import type { CaflowDirection } from '../../caflow/onnx.js';
 import { exportOnnx } from './export-onnx.js';
@@ -21,8 +21,8 @@ export interface ExportResult {
   readonly what: string;
 }
 
-export const exportFormats = ['safetensors', 'onnx'] as const;
-export type ExportFormat = (typeof exportFormats)[number];
+import type { ExportFormat } from '../export-choices.js';
+export { exportFormats, type ExportFormat } from '../export-choices.js';
 
 export interface ExportOptions {
   readonly format?: ExportFormat;
@@ -30,25 +30,22 @@ export interface ExportOptions {
   readonly direction?: CaflowDirection;
   /** ONNX sample graph only: samples per condition (default: the run's eval.samples). */
   readonly k?: number;
+  /** Replace an existing file that is not an earlier export of the same format (never a run's files). */
+  readonly force?: boolean;
+  /** Stages of the work as they start (default: silent). */
+  readonly progress?: Progress;
 }
-
-/** The same file, following symbolic links where the files exist. */
-const sameFile = (a: string, b: string): boolean => {
-  const real = (p: string): string => (existsSync(p) ? realpathSync(p) : resolve(p));
-  return real(a) === real(b);
-};
 
 export const exportCommand = async (root: string, name: string, output: string, o: ExportOptions = {}): Promise<ExportResult> => {
   const format = o.format ?? 'safetensors';
   if (format !== 'onnx' && (o.direction !== undefined || o.k !== undefined))
     throw new UsageError(`export: --direction and --k apply to --format onnx only (the ${format} export writes the whole model).`);
   const dir = runDir(root, name);
-  if (sameFile(output, dir.checkpoint)) {
-    throw new UsageError(
-      `export: '${output}' is the run's own checkpoint; writing the model there would drop its optimizer state and --resume could no longer continue the run. Choose another --output.`,
-    );
-  }
+  checkOutput({ command: 'export', option: '--output', path: output, kind: format === 'onnx' ? 'ONNX graph' : 'model file', source: dir.path, ...(o.force === true ? { force: true } : {}) });
+  const say = o.progress ?? silent;
+  say(`loading run '${name}'`);
   const run = await loadRun(dir);
+  say(`model at step ${run.step}; writing ${format === 'onnx' ? `its ONNX ${o.direction ?? 'sample'} graph` : 'its model file'}`);
   switch (format) {
     case 'onnx':
       return exportOnnx(run, output, o);

@@ -8,8 +8,7 @@
  *   history.json       the training and validation curves,
  *   density.png        for 2-D data: exp(log p) on a grid, the data, and samples.
  */
-import { constants } from 'node:fs';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { fit, type FitResult } from '../../distributions/fit.js';
@@ -23,7 +22,8 @@ import { encodeDistributionModel } from '../../distributions/model.js';
 import { summary } from '../../interpreters/summary.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import { writeDensityPlot } from '../../node/density-plot.js';
-import { CouldNotRunError, readSpecFile, UsageError } from '../io.js';
+import { readSpecFile, UsageError } from '../io.js';
+import { checkOutput } from '../output-rule.js';
 import { readPointsFile } from '../points.js';
 
 export interface FitCommandOptions {
@@ -38,6 +38,8 @@ export interface FitCommandOptions {
   readonly patience: number;
   readonly evalEvery: number;
   readonly quiet: boolean;
+  /** Replace an earlier fit's folder, or write into a folder holding other files. */
+  readonly force?: boolean;
 }
 
 export interface FitCommandResult {
@@ -46,18 +48,11 @@ export interface FitCommandResult {
   readonly dims: number;
 }
 
-const writable = async (dir: string): Promise<void> => {
-  try {
-    await mkdir(dir, { recursive: true });
-    await access(dir, constants.W_OK);
-  } catch (e) {
-    throw new CouldNotRunError(`cannot write to the output folder '${dir}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-};
-
 const fmt = (v: number | undefined, digits = 4): string => (v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(digits));
 
 export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult> => {
+  // Before reading anything, so a run is not lost to an output folder that cannot be written.
+  checkOutput({ command: 'fit', option: '--output', path: o.output, kind: 'fit folder', ...(o.force === true ? { force: true } : {}) });
   const flow = (await readSpecFile(o.flow)) as AnyFlow;
   const sig = signature(flow);
   if (sig.ins.length !== 1) throw new UsageError(`'${o.flow}' takes ${sig.ins.length} input tensors; fit takes flows with one input (one event per row).`);
@@ -75,8 +70,7 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
   }
   if (points.rows < 2) throw new UsageError(`'${o.data}' has ${points.rows} row; fit needs at least 2.`);
   const dist = transformed(standardNormals(sig.outs), flow) as AnyDistribution;
-  // Before training, so a run is not lost to an output folder that cannot be made.
-  await writable(o.output);
+  await mkdir(o.output, { recursive: true });
   const data = tf.tensor(points.values, tensorShape(event, points.rows));
   const started = Date.now();
   let r: FitResult;

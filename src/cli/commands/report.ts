@@ -4,6 +4,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { relative, dirname } from 'node:path';
 import type { EvalResult } from './eval.js';
 import { readJson, runDir, writeJson } from '../run-dir.js';
+import { checkOutput, REPORT_MARKER } from '../output-rule.js';
 import { UsageError } from '../io.js';
 import { FID_NOT_COMPUTED, LPIPS_NOT_COMPUTED } from '../perceptual-files.js';
 import { parseRunName, pairBySeed, summarize, verdict, type Better, type SeedValue, type Verdict } from '../../experiments/seeds.js';
@@ -229,8 +230,9 @@ const configSeed = async (root: string, name: string): Promise<number | undefine
   }
 };
 
-export const reportCommand = async (root: string, names: readonly string[], out: string, title = 'typed-flows report'): Promise<string> => {
+export const reportCommand = async (root: string, names: readonly string[], out: string, title = 'typed-flows report', o: { readonly force?: boolean } = {}): Promise<string> => {
   if (names.length === 0) throw new UsageError('report: name at least one evaluated run (--runs a b ...).');
+  checkOutput({ command: 'report', option: '--output', path: out, kind: 'report', twin: jsonTwin(out), ...(o.force === true ? { force: true } : {}) });
   const runs: ReportInput[] = [];
   for (const name of await expandRunNames(root, names)) {
     const dir = runDir(root, name);
@@ -239,7 +241,7 @@ export const reportCommand = async (root: string, names: readonly string[], out:
     runs.push({ metrics: { ...metrics, name }, ...(seed === undefined ? {} : { seed }) });
   }
   const text = renderReport(title, out, runs);
-  await writeFile(out, text);
+  await writeFile(out, `${text.trimEnd()}\n\n${REPORT_MARKER}\n`);
   await writeJson(jsonTwin(out), runs.map((r) => r.metrics));
   return text;
 };

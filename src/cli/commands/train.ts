@@ -22,6 +22,7 @@ import { UsageError } from '../io.js';
 import { checkTrain } from '../limits.js';
 import { modelConfigOf } from '../model-config.js';
 import { runDir, readJson, writeJson } from '../run-dir.js';
+import { checkOutput } from '../output-rule.js';
 import { loadRunData } from '../run-data.js';
 
 export interface TrainCommandOptions {
@@ -47,6 +48,7 @@ const formatDuration = (s: number): string => (s >= 3600 ? `${(s / 3600).toFixed
 
 export const trainCommand = async (config: RunConfig, o: TrainCommandOptions): Promise<TrainSummary & { readonly nothingToDo?: true }> => {
   const dir = runDir(o.out, config.name);
+  checkOutput({ command: 'train', option: '--out/--name', path: dir.path, kind: 'run' });
   const model = caflowSpec(modelConfigOf(config));
   checkTrain(model, config.train.batchSize);
   const data = await loadRunData(config);
