@@ -6,7 +6,7 @@ import { withOnnx, type Engine } from '../engine.js';
 import { checkSample } from '../limits.js';
 import { loadRunData } from '../run-data.js';
 import { runDir } from '../run-dir.js';
-import { writeSampleGrid } from './eval.js';
+import { gridTitle, writeSampleGrid } from '../../node/sample-grid.js';
 import { loadRun } from './load-run.js';
 
 export const sampleCommand = async (
@@ -26,7 +26,7 @@ export const sampleCommand = async (
       ? await withOnnx(run.model, run.params, o.k, (onnx) => onnx.sampleRanked(y, { temperature, seed: o.seed }))
       : sampleRanked(run.model, run.params, y, { samples: o.k, temperature, seed: o.seed });
   const file = o.output ?? dir.grid(`k${o.k}-t${temperature}`);
-  await writeSampleGrid(file, y, samples, w, o.k);
+  await writeSampleGrid(file, y, samples, w, o.k, gridTitle(run.config.model.variant, run.config.task, run.step, temperature));
   tf.dispose([w, y, samples]);
   return file;
 };
