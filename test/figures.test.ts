@@ -26,6 +26,7 @@ import {
   nllComparisonSpec,
   sampleGridColumns,
   sampleGridSpec,
+  scalingSpec,
   type CurveSeries,
 } from '../src/plots/index.js';
 
@@ -196,6 +197,12 @@ describe('rendered figures (SVG text and PNG)', () => {
     const greys = new Set<number>();
     for (let i = 0; i < png.data.length; i += 4) if (png.data[i] === png.data[i + 1] && png.data[i] === png.data[i + 2]) greys.add(png.data[i] as number);
     expect(greys.has(50) && greys.has(200) && greys.has(100)).toBe(true);
+  });
+
+  it('bench scaling (docs/performance.md): a panel per sweep and quantity with unit-titled axes', async () => {
+    const points = [16, 32, 64].map((x, i) => ({ sweep: 'pixels' as const, x, msPerStep: 100 * 2 ** i, peakTensorMiB: 30 * 2 ** i }));
+    const t = texts((await renderFigure(scalingSpec([...points, { sweep: 'depth', x: 2, msPerStep: 150, peakTensorMiB: 70 }, { sweep: 'depth', x: 4, msPerStep: 300, peakTensorMiB: 140 }]))).svg);
+    for (const want of ['image side (px)', 'flow steps per block', 'median step time (ms)', 'peak tensor memory (MiB)', 'step time vs image size', 'peak tensor memory vs depth']) expect(t).toContain(want);
   });
 
   it('writeFigure writes the PNG and its SVG beside it', async () => {

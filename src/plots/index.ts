@@ -4,3 +4,4 @@ export * from './learning-curves.js';
 export * from './nll-comparison.js';
 export * from './density-heatmap.js';
 export * from './sample-grid.js';
+export * from './bench-scaling.js';
