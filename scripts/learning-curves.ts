@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { variantName } from '../src/experiments/config.js';
 import { writeFigure } from '../src/node/figure.js';
 import { curveRange, learningCurveSpec, movingAverage, type CurveSeries } from '../src/plots/learning-curves.js';
 
@@ -22,8 +23,7 @@ const series: CurveSeries[] = args.map((name) => {
   const config = JSON.parse(readFileSync(join(out, name, 'config.json'), 'utf8')) as { model: { variant: 'caflow' | 'dualglow' }; train: { seed: number } };
   const finite = history.filter((h) => Number.isFinite(h.loss));
   const smooth = movingAverage(finite.map((h) => h.loss), 100);
-  const model = config.model.variant === 'caflow' ? 'CAFLOW' : 'Dual-Glow+';
-  return { label: `${model} seed ${config.train.seed}`, points: finite.map((h, i) => [h.step, smooth[i] as number] as const) };
+  return { label: `${variantName(config.model.variant)} seed ${config.train.seed}`, points: finite.map((h, i) => [h.step, smooth[i] as number] as const) };
 });
 const spec = learningCurveSpec(series, {
   title: 'Training loss',

@@ -143,3 +143,6 @@ export const presets: Readonly<Record<string, RunConfig>> = {
   'paper-celeba-inpaint': paper('paper-celeba-inpaint', 'inpaint-center', 0.5),
   'paper-edges2shoes-sketch': paper('paper-edges2shoes-sketch', 'sketch', 0.8),
 };
+
+/** A model variant's name as reports and figures print it: CAFLOW, Dual-Glow+ (others as given). */
+export const variantName = (variant: string): string => (variant === 'caflow' ? 'CAFLOW' : variant === 'dualglow' ? 'Dual-Glow+' : variant);

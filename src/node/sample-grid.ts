@@ -4,6 +4,7 @@
  * (src/plots/sample-grid.ts), written as PNG with its SVG beside it (src/node/figure.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { variantName } from '../experiments/config.js';
 import { sampleGridSpec, type SampleGridRow } from '../plots/sample-grid.js';
 import { writeFigure } from './figure.js';
 import { encodeImageGrid } from './png.js';
@@ -37,4 +38,4 @@ export const writeSampleGrid = async (file: string, y: tf.Tensor4D, samples: tf.
 
 /** A grid's title: which model, task, training step and sampling temperature. */
 export const gridTitle = (variant: string, task: string, step: number, temperature: number): string =>
-  `${variant === 'caflow' ? 'CAFLOW' : variant === 'dualglow' ? 'Dual-Glow+' : variant}, task ${task}, step ${step}, temperature ${temperature}`;
+  `${variantName(variant)}, task ${task}, step ${step}, temperature ${temperature}`;
