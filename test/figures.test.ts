@@ -139,7 +139,7 @@ describe('plot specs (data)', () => {
   });
 
   it('sample grid: k + 2 labelled columns; a row with the wrong number of images is refused', () => {
-    expect(sampleGridColumns(3)).toEqual(['condition Y', 'best', '2', '3', 'ground truth W']);
+    expect(sampleGridColumns(3)).toEqual(['condition', 'best', '2', '3', 'truth']);
     expect(() => sampleGridSpec([{ label: 'a', images: ['u', 'v', 'w'] }, { label: 'b', images: ['u', 'v'] }])).toThrow(/'b' has 2/);
   });
 });

@@ -10,7 +10,7 @@ import { writeFigure } from './figure.js';
 import { encodeImageGrid } from './png.js';
 
 /** Pixels per side a cell aims at: small images are upscaled by whole factors (nearest neighbour) up to it. */
-const CELL = 56;
+const CELL = 64;
 
 /** A PNG data URL of one [1, H, W, C] image of 0..255 values, upscaled by `scale`. */
 const dataUrl = (image: tf.Tensor4D, scale: number): string => `data:image/png;base64,${encodeImageGrid([image], { padding: 0, scale }).toString('base64')}`;

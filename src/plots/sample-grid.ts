@@ -20,8 +20,8 @@ export interface SampleGridOptions {
   readonly cellSize?: number;
 }
 
-/** The column labels of a grid with k samples: "condition Y", "best", "2", ..., "k", "ground truth W". */
-export const sampleGridColumns = (k: number): string[] => ['condition Y', ...Array.from({ length: k }, (_, i) => (i === 0 ? 'best' : String(i + 1))), 'ground truth W'];
+/** The column labels of a grid with k samples: "condition", "best", "2", ..., "k", "truth" (the axis title says more). */
+export const sampleGridColumns = (k: number): string[] => ['condition', ...Array.from({ length: k }, (_, i) => (i === 0 ? 'best' : String(i + 1))), 'truth'];
 
 /** The spec of the grid (see the file comment). Every row holds k + 2 images. */
 export const sampleGridSpec = (rows: readonly SampleGridRow[], o: SampleGridOptions = {}): PlotSpec => {
@@ -43,7 +43,7 @@ export const sampleGridSpec = (rows: readonly SampleGridRow[], o: SampleGridOpti
         field: 'column',
         type: 'ordinal',
         sort: columns,
-        title: `condition | ${k} samples, best first (ranked by ${o.rankedBy ?? 'log p(W | Y)'}) | ground truth`,
+        title: `condition Y | ${k} samples W, best first (ranked by ${o.rankedBy ?? 'log p(W | Y)'}) | ground truth W`,
         axis: { orient: 'top', labelAngle: 0 },
       },
       y: { field: 'row', type: 'ordinal', sort: rows.map((r) => r.label), title: null },
