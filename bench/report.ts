@@ -379,7 +379,7 @@ const pytorchSection = (r: BenchResults): string[] => {
     'interpreter; PyTorch: the same layers in NCHW); forward, and forward + backward of the NLL w.r.t. the net\'s parameters.',
     '(b) One CAFLOW training step (`caflowStep`: dequantisation, joint loss, gradients of all parameters, global-norm',
     'clipping at 1, Adam) at 32×32 RGB, 2 scales, encoder depth 2, conditional depth 2, hidden 32, batch 8. The PyTorch side',
-    '(`bench/pytorch/caflow.py`) re-implements ../shared/caflow-spec.md layer for layer: same layer counts, widths, conditioning',
+    '(`bench/pytorch/caflow.py`) re-implements the CAFLOW design of docs/caflow.md layer for layer: same layer counts, widths, conditioning',
     'and objective (the run checks the parameter counts are equal). (c) Sampling: k = 8 samples of one Y, ranked by log-likelihood.',
     'PyTorch runs its forward-only timings under `torch.no_grad()`.',
     '',

@@ -121,7 +121,7 @@ const mnistBase = (task: TaskName, colour: boolean): RunConfig => ({
   eval: { conditions: 64, samples: 8, temperature: 0.5 },
 });
 
-/** The paper's full-size settings (caflow-spec §3-4), for a user's own image folders. */
+/** The paper's full-size settings (docs/caflow.md §3-4), for a user's own image folders. */
 const paper = (name: string, task: TaskName, temperature: number): RunConfig => ({
   name,
   task,
