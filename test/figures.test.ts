@@ -211,6 +211,14 @@ describe('rendered figures (SVG text and PNG)', () => {
     expect(existsSync(r.png) && existsSync(r.svg)).toBe(true);
   });
 
+  it("scripts/readme-figure.ts (the README's picture) labels its columns and rows", () => {
+    const output = join(tmp, 'readme.png');
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/readme-figure.ts', '--output', output, '--rows', '2', '--k', '3'], { stdio: 'pipe' });
+    const t = texts(readFileSync(svgBeside(output), 'utf8'));
+    for (const want of [...sampleGridColumns(3), 'held-out pair 0', 'held-out pair 1']) expect(t).toContain(want);
+    expect(t.some((x) => x.startsWith('CAFLOW, task sr'))).toBe(true);
+  });
+
   it('scripts/learning-curves.ts (the docs\' curves) labels each run by model and seed', () => {
     const runs = join(tmp, 'runs');
     for (const [name, variant, seed] of [['a-s0', 'caflow', 0], ['b-s0', 'dualglow', 0]] as const) {
