@@ -22,9 +22,6 @@ export const PLOT_CONFIG: Config = {
   legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 320 },
 };
 
-/** The number of `digits` decimals most readable for a value (used for labels the spec prints). */
-export const round = (x: number, digits: number): number => Math.round(x * 10 ** digits) / 10 ** digits;
-
 /** A unit spec (one mark with its encoding), as one layer or panel of a figure. */
 export type UnitPlot = UnitSpec<Field>;
 
