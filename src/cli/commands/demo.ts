@@ -122,7 +122,7 @@ export const demoCommand = async (o: DemoOptions): Promise<void> => {
   ];
   const paper =
     `The CAFLOW paper reports CAFLOW ahead of a Dual-Glow+ of equal size in conditional NLL and sample quality (FFHQ 64×64, up to 200k steps); ` +
-    `this demo trains ${caflow.train.steps} steps on 28×28 digits, so its outcome need not match (docs/experiments.md has longer runs).`;
+    `this demo trains ${caflow.train.steps} steps on 32×32 digits, so its outcome need not match (docs/experiments.md has longer runs).`;
   await writeFile(reportFile, renderReport('typed-flows demo: CAFLOW vs Dual-Glow+ on MNIST super-resolution x4', reportFile, inputs, commands, [paper]));
   await writeJson(join(demoDir, 'metrics.json'), inputs);
   console.log(`demo: wrote ${reportFile}, ${join(demoDir, 'metrics.json')} and the sample grids`);
