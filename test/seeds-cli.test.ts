@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EvalResult } from '../src/cli/commands/eval.js';
-import { expandRunNames, ONE_SEED_NOTE, reportCommand } from '../src/cli/commands/report.js';
+import { expandRunNames, ONE_SEED_NOTE, renderReport, reportCommand, type ReportInput } from '../src/cli/commands/report.js';
 import { tinyRunConfig } from './tiny-run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'typed-flows-seeds-'));
@@ -100,6 +100,13 @@ describe('report over seeds', () => {
     expect(outcome).toContain('0.200 bits/dim, is 17.7 times the standard error');
     // Every metric is defined, and the NLL convention named.
     for (const metric of ['**cond. NLL (bits/dim, bound)**', '**Mid-bin**', '**RMSE (0-255)**', '**PSNR (dB)**', '**SSIM**', '**diversity (RMSE)**']) expect(text).toContain(metric);
+  });
+
+  it("the outcome paragraph carries the caller's context (the demo's word on the paper) before the noise sentence", () => {
+    const one = (name: string, variant: string, nll: number): ReportInput => ({ metrics: metrics(name, variant, nll, 10, 20, 3) });
+    const text = renderReport('t', join(tmp, 'r.md'), [one('x', 'caflow', 1.4), one('y', 'dualglow', 1.3)], [], ['The paper differs.']);
+    const first = text.split('\n')[2] ?? '';
+    expect(first).toMatch(/^\*\*Outcome\*\* after 10 training steps: Dual-Glow\+ is ahead on cond\. NLL; tied on RMSE, PSNR, SSIM \(.*\)\. The paper differs\. With one seed/);
   });
 
   it('seeds run for one model only are left out and named; a run named twice is refused', async () => {
