@@ -15,6 +15,8 @@ import type { VersusResult } from './versus-pytorch.js';
 import type { PairFigure, WasmGradientsResult } from './wasm-gradients.js';
 import type { WasmKernelsResult } from './wasm-kernels.js';
 import type { StartupResult } from './startup.js';
+import { writeFigure } from '../src/node/figure.js';
+import { scalingSpec, type ScalingPoint as ScalingFigurePoint } from '../src/plots/bench-scaling.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -380,7 +382,7 @@ const pytorchSection = (r: BenchResults): string[] => {
     'interpreter; PyTorch: the same layers in NCHW); forward, and forward + backward of the NLL w.r.t. the net\'s parameters.',
     '(b) One CAFLOW training step (`caflowStep`: dequantisation, joint loss, gradients of all parameters, global-norm',
     'clipping at 1, Adam) at 32×32 RGB, 2 scales, encoder depth 2, conditional depth 2, hidden 32, batch 8. The PyTorch side',
-    '(`bench/pytorch/caflow.py`) re-implements ../shared/caflow-spec.md layer for layer: same layer counts, widths, conditioning',
+    '(`bench/pytorch/caflow.py`) re-implements the CAFLOW design of docs/caflow.md layer for layer: same layer counts, widths, conditioning',
     'and objective (the run checks the parameter counts are equal). (c) Sampling: k = 8 samples of one Y, ranked by log-likelihood.',
     'PyTorch runs its forward-only timings under `torch.no_grad()`.',
     '',
@@ -433,6 +435,8 @@ const scalingSection = (r: BenchResults): string[] => {
     `${r.scaling.note} Peak tensor memory is the high-water mark of \`tf.memory().numBytes\`, taken after every kernel of one`,
     'step (`tf.profile`\'s peakBytes); RSS is the process\'s resident memory after the steps and its peak (`maxRSS`).',
     m.backend === 'wasm' ? 'On wasm, tensors live in the module\'s linear memory, which only grows: "wasm heap" is its size at the end.' : '',
+    '',
+    `![Step time and peak tensor memory against image size and depth](${SCALING_FIGURE})`,
     '',
     '| sweep | configuration | params | step (ms) | time × first | peak tensors (MiB) | memory × first | RSS after (MiB) | peak RSS (MiB) | wasm heap (MiB) |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -617,12 +621,25 @@ export const ratiosOf = (r: BenchResults): Record<string, number | null> => ({
 });
 
 /** Writes bench/results.json and docs/performance.md; returns the paths written (relative to the repo). */
-export const writeReport = (r: BenchResults): string[] => {
+export const writeReport = async (r: BenchResults): Promise<string[]> => {
   const json = join(here, 'results.json');
   r.ratios = ratiosOf(r);
   const doc = join(root, 'docs', 'performance.md');
   writeFileSync(json, `${JSON.stringify(r, null, 2)}\n`);
   mkdirSync(dirname(doc), { recursive: true });
   writeFileSync(doc, performanceMarkdown(r));
-  return [relative(root, json), relative(root, doc)];
+  const figure = await writeFigure(join(root, 'docs', SCALING_FIGURE), scalingSpec(scalingPoints(r)));
+  return [relative(root, json), relative(root, doc), relative(root, figure.png), relative(root, figure.svg)];
 };
+
+/** The scaling figure's path under docs/ (written by writeReport, shown in section 3). */
+export const SCALING_FIGURE = 'images/bench-scaling.png';
+
+/** Section 3's points as the scaling figure takes them. */
+export const scalingPoints = (r: BenchResults): ScalingFigurePoint[] =>
+  r.scaling.points.map((p) => ({
+    sweep: p.sweep,
+    x: p.sweep === 'pixels' ? p.config.size : p.config.encoderDepth,
+    msPerStep: p.step.median_ms,
+    peakTensorMiB: p.peakTensorBytes / 2 ** 20,
+  }));

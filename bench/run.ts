@@ -67,7 +67,7 @@ const runAlone = async (
   const selection = await selectBackend({ ...(o.prefer === undefined ? {} : { prefer: o.prefer }), log: (m) => log(m) });
   log(`bench: ${title} (alone; merged into bench/results.json)`);
   await run(results, { busy: b ?? null, backend: selection.name, command: ['npx tsx bench/run.ts', ...o.args].join(' ') });
-  log(`bench: wrote ${writeReport(results).join(', ')}`);
+  log(`bench: wrote ${(await writeReport(results)).join(', ')}`);
 };
 
 /** Section 4 alone. */
@@ -214,7 +214,7 @@ const main = async (): Promise<void> => {
     startup,
   };
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
-  const written = writeReport(results);
+  const written = await writeReport(results);
   log(`bench: done in ${results.durationSeconds} s; wrote ${written.join(', ')}`);
 };
 

@@ -4,16 +4,27 @@
  * Cross-origin isolation (the two headers) lets tfjs's wasm backend use threads in the browser; a
  * host that cannot send them still works, on single-threaded SIMD wasm.
  */
+import { cpSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
+const outDir = fileURLToPath(new URL('../dist/playground', import.meta.url));
+
+/** Copies docs/ into the build, so the page's links to the docs work wherever it is hosted. */
+const docs = (): Plugin => ({
+  name: 'typed-flows-docs',
+  apply: 'build',
+  closeBundle: () => cpSync(fileURLToPath(new URL('../docs', import.meta.url)), `${outDir}/docs`, { recursive: true }),
+});
+
 export default defineConfig({
+  plugins: [docs()],
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: './',
   build: {
-    outDir: fileURLToPath(new URL('../dist/playground', import.meta.url)),
+    outDir,
     emptyOutDir: true,
     chunkSizeWarningLimit: 4000,
     // Minifying breaks tfjs-backend-wasm's pthread worker (its source is shipped as a string and

@@ -59,7 +59,7 @@ describe('report --output', () => {
       expect(readFileSync(output, 'utf8')).toMatch(/^# typed-flows report/);
       // The NLL is the uniform-dequantisation bound with its standard error; the mid-bin figure is labelled.
       expect(readFileSync(output, 'utf8')).toContain('| 1.250 ± 0.010 |');
-      expect(readFileSync(output, 'utf8')).toContain('mid-bin dequantisation (u = 0.5, not a bound) it is 0.900 (a)');
+      expect(readFileSync(output, 'utf8')).toContain('Mid-bin cond. NLL (u = 0.5, not a bound; bits/dim): 0.900 (a).');
       expect(JSON.parse(readFileSync(jsonTwin(output), 'utf8'))).toHaveLength(1);
     }
   });

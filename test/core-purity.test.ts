@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const CORE = ['algebra', 'dsl', 'layers', 'interpreters', 'caflow', 'training', 'io', 'tasks', 'metrics', 'experiments', 'distributions'].map((f) => join('src', f));
+const CORE = ['algebra', 'dsl', 'layers', 'interpreters', 'caflow', 'training', 'io', 'tasks', 'metrics', 'experiments', 'distributions', 'plots'].map((f) => join('src', f));
 // The page's own code, which bundles the core (its build script, playground/scripts, is Node).
 const BROWSER = [...CORE, join('playground', 'src')];
 const NODE_ONLY = /from ['"](node:[^'"]+|fs|path|os|child_process|url|module)['"]|require\(|\bprocess\.|\bBuffer\b|__dirname/;

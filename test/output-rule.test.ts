@@ -186,6 +186,19 @@ describe('what a command may replace', () => {
     expect(() => checkOutput({ command: 'report', option: '--output', path: notes, kind: 'report', force: true })).not.toThrow();
   });
 
+  it("a figure (PNG and the SVG beside it) replaces only the figure it wrote before; a user's SVG beside it is refused", async () => {
+    const { writeFigure, svgBeside } = await import('../src/node/figure.js');
+    const { nllComparisonSpec } = await import('../src/plots/index.js');
+    const png = join(tmp, 'figure.png');
+    await writeFigure(png, nllComparisonSpec([{ model: 'flow', nll: 1, standardError: 0.1 }]));
+    // The command's own figure, both files: replaceable without --force.
+    expect(() => checkOutput({ command: 'sample', option: '--output', path: png, twin: svgBeside(png), kind: 'sample grid' })).not.toThrow();
+    // A user's drawing where the SVG would go: refused, and named.
+    const mine = join(tmp, 'mine.png');
+    put(svgBeside(mine), '<svg xmlns="http://www.w3.org/2000/svg"><circle r="1"/></svg>');
+    expect(() => checkOutput({ command: 'sample', option: '--output', path: mine, twin: svgBeside(mine), kind: 'sample grid' })).toThrow(/mine\.svg.*not an earlier output/);
+  });
+
   it('recognises each command\'s folder by its files', () => {
     expect([run, fitDir, torch, tmp].map(folderKind)).toEqual(['run', 'fit folder', 'PyTorch export', undefined]);
   });

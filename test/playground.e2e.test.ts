@@ -1,7 +1,8 @@
 /**
  * The playground end to end in a real headless Chromium (Debian's, driven by playwright-core; no
  * browser download): build the page with Vite, serve it, choose a task, draw, sample, and check that k
- * images with k log-likelihoods appear best first. A wrong or corrupt model file gets a clear message
+ * images with k log-likelihoods appear best first; the page explains its words (a glossary linking the
+ * docs), what Sample will do, its limits and its NLL convention. A wrong or corrupt model file gets a clear message
  * and the loaded model survives. The screenshot is kept in test-artifacts/playground.png.
  *
  * Chromium must be installed (`.ci/run` installs it and sets TYPED_FLOWS_E2E=required, so CI fails
@@ -49,6 +50,22 @@ describe.skipIf(!available && !required)('playground in headless Chromium', () =
     if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
   });
 
+  it('explains itself: a glossary with links to the docs, a placeholder where samples will appear, the NLL convention', async () => {
+    const glossary = page.locator('[data-testid="glossary"]');
+    const terms = await glossary.locator('dt').allTextContents();
+    for (const term of ['Y', 'W', 'log p(W | Y)', 'nats', 'bits/dim', 'temperature']) expect(terms).toContain(term);
+    const links = await glossary.locator('a').evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).getAttribute('href')));
+    expect(links).toEqual(expect.arrayContaining(['docs/playground.md', 'docs/caflow.md', 'docs/experiments.md']));
+    // The build copies docs/ beside the page, so the links resolve.
+    const doc = await page.request.get(new URL('docs/caflow.md', url).href);
+    expect(doc.ok()).toBe(true);
+    expect(await page.textContent('[data-testid="results-placeholder"]')).toContain('Press Sample');
+    // The bundled SR model's held-out NLL says which convention it is.
+    expect(await page.textContent('[data-testid="model-nll"]')).toMatch(/bits\/dim \((bound|mid-bin)/);
+    // The renderer string is in a closed details line, not under the title.
+    expect(await page.getAttribute('[data-testid="backend-details"]', 'open')).toBeNull();
+  });
+
   it('says which backend it uses', async () => {
     const shown = await page.textContent('[data-testid="backend"]');
     expect(['webgl', 'wasm', 'cpu']).toContain(shown);
@@ -67,14 +84,22 @@ describe.skipIf(!available && !required)('playground in headless Chromium', () =
     await page.mouse.move(...at(180, 70), { steps: 10 });
     await page.mouse.move(...at(110, 200), { steps: 12 });
     await page.mouse.up();
+    // k above the page's limit is brought to 32 in the field itself, with a note.
+    await page.fill('[data-testid="k"]', '100');
+    await page.locator('[data-testid="k"]').dispatchEvent('change');
+    expect(await page.inputValue('[data-testid="k"]')).toBe('32');
+    expect(await page.textContent('[data-testid="k-note"]')).toContain('k = 100 is outside 1–32: 32 are drawn');
     const k = 6;
     await page.fill('[data-testid="k"]', String(k));
+    await page.locator('[data-testid="k"]').dispatchEvent('change');
+    expect(await page.isHidden('[data-testid="k-note"]')).toBe(true);
     await page.locator('[data-testid="temperature"]').fill('0.6');
     await page.click('[data-testid="sample-button"]');
     await page.waitForSelector('[data-testid="results"][data-state="done"]', { timeout: 120_000 });
 
     const samples = page.locator('[data-testid="result"]');
     expect(await samples.count()).toBe(k);
+    expect(await page.locator('[data-testid="results-placeholder"]').count()).toBe(0);
     expect(await page.locator('[data-testid="result"] canvas').count()).toBe(k);
     const shown = await page.locator('[data-testid="log-likelihood"]').allTextContents();
     expect(shown).toHaveLength(k);
@@ -137,6 +162,7 @@ describe.skipIf(!available && !required)('playground in headless Chromium', () =
     await page.waitForSelector('body[data-ready="true"][data-model="sr"]', { timeout: 60_000 });
     expect(await page.getAttribute('body', 'data-engine')).toBe('onnx');
     expect(await page.textContent('[data-testid="backend"]')).toContain('samples on ONNX Runtime Web');
+    expect(await page.textContent('[data-testid="engine-note"]')).toContain('checks that the exported file is faithful');
     await page.fill('[data-testid="k"]', '3');
     await page.click('[data-testid="sample-button"]');
     await page.waitForSelector('[data-testid="results"][data-state="done"]', { timeout: 120_000 });

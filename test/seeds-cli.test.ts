@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EvalResult } from '../src/cli/commands/eval.js';
-import { expandRunNames, reportCommand } from '../src/cli/commands/report.js';
+import { expandRunNames, ONE_SEED_NOTE, renderReport, reportCommand, type ReportInput } from '../src/cli/commands/report.js';
 import { tinyRunConfig } from './tiny-run.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'typed-flows-seeds-'));
@@ -72,21 +72,41 @@ describe('report over seeds', () => {
     expect(rowOf(text, '| Dual-Glow+ (dg) |')).toContain('| 3 (0, 1, 2) | 1.360 ± 0.010 |');
     expect(text).toContain('t(0.975, n − 1)');
     // NLL: d̄ = -0.05, s_d = 0.01, SE = sqrt(1e-4/3 + 6 * 0.008^2 / 9) = 0.008718, half-width 0.0375.
-    expect(rowOf(text, '| ca − dg | cond. NLL')).toBe('| ca − dg | cond. NLL (bits/dim) | 3 (0, 1, 2) | −0.0500 | 0.0100 | 0.0375 | **ca better** (lower) |');
+    expect(rowOf(text, '| ca − dg | cond. NLL')).toBe('| ca − dg | cond. NLL (bits/dim, bound) | 3 (0, 1, 2) | −0.0500 | 0.0100 | 0.0375 | **ca better** (lower) |');
     expect(rowOf(text, '| ca − dg | RMSE')).toMatch(/\| within noise \|$/);
     expect(rowOf(text, '| ca − dg | PSNR')).toMatch(/\| \*\*ca better\*\* \(higher\) \|$/);
     expect(rowOf(text, '| ca − dg | SSIM')).toMatch(/\| within noise \|$/);
     expect(rowOf(text, '| ca − dg | diversity')).toMatch(/\| ca higher \(outside the noise\) \|$/);
     // The JSON twin lists every run.
     expect(JSON.parse(readFileSync(join(tmp, 'report.json'), 'utf8'))).toHaveLength(6);
+    // The first paragraph states the outcome and which differences are outside noise.
+    const outcome = text.split('\n')[2] ?? '';
+    expect(outcome).toMatch(/^\*\*Outcome\*\* after 10 training steps: CAFLOW is ahead on cond\. NLL, RMSE, PSNR; tied on SSIM \(/);
+    expect(outcome).toContain('Over 3 paired seeds the difference is outside noise for cond. NLL, PSNR and within noise for the rest');
   });
 
-  it('one seed per model: says there is no spread and never calls a model better', async () => {
+  it('one seed per model: one line on how to get spread instead of empty seed tables; never calls a model better', async () => {
     const text = await reportCommand(runs, ['one-a', 'one-b'], join(tmp, 'single.md'));
-    expect(rowOf(text, '| CAFLOW (one-a) | 1 (?) |')).toContain('1.300 (one seed)');
-    expect(rowOf(text, '| one-a − one-b | cond. NLL')).toContain('one seed: no spread across seeds, no verdict');
+    expect(text).not.toContain('## Across seeds');
+    expect(text).not.toContain('(one seed)');
+    expect(text).toContain(ONE_SEED_NOTE);
+    expect(text).toContain('--seeds 3');
     expect(text).not.toContain('better**');
-    expect(text).not.toContain('within noise |');
+    // The outcome: one-a ahead on NLL, RMSE and PSNR, SSIM equal, and no noise verdict; the NLL gap 0.2
+    // over sqrt(2) x 0.008 = 17.7 held-out standard errors.
+    const outcome = text.split('\n')[2] ?? '';
+    expect(outcome).toContain('CAFLOW is ahead on cond. NLL, RMSE, PSNR; tied on SSIM (');
+    expect(outcome).toContain('cannot be said whether these differences are outside noise');
+    expect(outcome).toContain('0.200 bits/dim, is 17.7 times the standard error');
+    // Every metric is defined, and the NLL convention named.
+    for (const metric of ['**cond. NLL (bits/dim, bound)**', '**Mid-bin**', '**RMSE (0-255)**', '**PSNR (dB)**', '**SSIM**', '**diversity (RMSE)**']) expect(text).toContain(metric);
+  });
+
+  it("the outcome paragraph carries the caller's context (the demo's word on the paper) before the noise sentence", () => {
+    const one = (name: string, variant: string, nll: number): ReportInput => ({ metrics: metrics(name, variant, nll, 10, 20, 3) });
+    const text = renderReport('t', join(tmp, 'r.md'), [one('x', 'caflow', 1.4), one('y', 'dualglow', 1.3)], [], ['The paper differs.']);
+    const first = text.split('\n')[2] ?? '';
+    expect(first).toMatch(/^\*\*Outcome\*\* after 10 training steps: Dual-Glow\+ is ahead on cond\. NLL; tied on RMSE, PSNR, SSIM \(.*\)\. The paper differs\. With one seed/);
   });
 
   it('seeds run for one model only are left out and named; a run named twice is refused', async () => {

@@ -1,4 +1,4 @@
-"""CAFLOW re-implemented in plain PyTorch for the benchmarks (../shared/caflow-spec.md).
+"""CAFLOW re-implemented in plain PyTorch for the benchmarks (docs/caflow.md, "The design").
 
 Written to do the same work as typed-flows' CAFLOW (src/caflow/), layer for layer, so the FLOPs match:
 the same layer counts, widths, conditioning and objective. bench.py checks that the parameter count

@@ -48,12 +48,14 @@ const main = async (): Promise<void> => {
     const summary = existsSync(dir.summary) ? await readJson(dir.summary) : {};
     const metrics = existsSync(dir.metrics) ? await readJson(dir.metrics) : {};
     const best = (metrics['best'] ?? {}) as Record<string, number>;
+    const nll = (metrics['nll'] ?? {}) as Record<string, number>;
     index.models.push({
       task,
       file: `checkpoints/${task}.safetensors`,
       steps: r.step,
       trainMinutes: typeof summary['seconds'] === 'number' ? Number(((summary['seconds'] as number) / 60).toFixed(1)) : null,
       bitsPerDim: typeof metrics['bitsPerDim'] === 'number' ? Number((metrics['bitsPerDim'] as number).toFixed(3)) : null,
+      midBinBitsPerDim: typeof nll['midBin'] === 'number' ? Number((nll['midBin'] as number).toFixed(3)) : null,
       ssim: typeof best['ssim'] === 'number' ? Number((best['ssim'] as number).toFixed(3)) : null,
       command: `npx typed-flows train --preset mnist-${task} --name playground-${task} --steps ${r.step} && npx typed-flows export --name playground-${task} --output playground/public/checkpoints/${task}.safetensors`,
     });

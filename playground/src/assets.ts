@@ -13,7 +13,10 @@ const ModelEntry = t.strict({
   file: t.string,
   steps: t.number,
   trainMinutes: nullableNumber,
+  /** Held-out NLL in bits/dim, the bound (uniform dequantisation noise), as typed-flows eval reports it. */
   bitsPerDim: nullableNumber,
+  /** The same with mid-bin dequantisation (u = 0.5): not a bound. */
+  midBinBitsPerDim: nullableNumber,
   ssim: nullableNumber,
   command: t.string,
 });

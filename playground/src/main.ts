@@ -34,6 +34,8 @@ const ui = {
   temperature: byId<HTMLInputElement>('temperature'),
   temperatureValue: byId<HTMLOutputElement>('temperature-value'),
   k: byId<HTMLInputElement>('k'),
+  kNote: byId<HTMLElement>('k-note'),
+  engineNote: byId<HTMLElement>('engine-note'),
   seed: byId<HTMLInputElement>('seed'),
   sample: byId<HTMLButtonElement>('sample'),
   progress: byId<HTMLProgressElement>('progress'),
@@ -225,17 +227,46 @@ const pickFirstExample = (): void => {
 
 // ---- models ----
 
-const describe = (m: PlaygroundModel, entry: ModelEntry | undefined): string => {
+/** The held-out NLL of a bundled model, with its convention named (bound or mid-bin). */
+const nllLabel = (entry: ModelEntry): string | undefined =>
+  entry.bitsPerDim != null
+    ? `held-out NLL ${entry.bitsPerDim} bits/dim (bound: uniform dequantisation, as typed-flows eval reports)`
+    : entry.midBinBitsPerDim != null
+      ? `held-out NLL ${entry.midBinBitsPerDim} bits/dim (mid-bin, u = 0.5: lower than the bound typed-flows eval reports)`
+      : undefined;
+
+/** What a task's bundled model cannot do yet, said where its samples are shown. */
+const TASK_WARNINGS: Partial<Record<TaskName, string>> = {
+  colorize: 'Undertrained: after 1500 steps its samples are blotchy, multicoloured strokes on muddy backgrounds, not clean coloured digits (docs/experiments.md).',
+};
+
+const describe = (m: PlaygroundModel, entry: ModelEntry | undefined): HTMLElement[] => {
   const name = m.variant === 'caflow' ? 'CAFLOW' : 'Dual-Glow+';
   const trained = entry?.trainMinutes != null ? ` (${entry.trainMinutes} min on 2 CPU cores)` : '';
-  const nll = entry?.bitsPerDim != null ? `, held-out NLL ${entry.bitsPerDim} bits/dim` : '';
-  return `${name} for '${m.task}', ${m.step} training steps${trained}${nll}. Source: ${m.source}`;
+  const text = document.createElement('span');
+  text.textContent = `${name} for '${m.task}', ${m.step} training steps${trained}. Source: ${m.source}. `;
+  const parts: HTMLElement[] = [text];
+  const nll = entry === undefined ? undefined : nllLabel(entry);
+  if (nll !== undefined) {
+    const label = document.createElement('span');
+    label.dataset['testid'] = 'model-nll';
+    label.textContent = `${nll}. `;
+    parts.push(label);
+  }
+  const warning = TASK_WARNINGS[m.task];
+  if (warning !== undefined) {
+    const w = document.createElement('strong');
+    w.dataset['testid'] = 'model-warning';
+    w.textContent = warning;
+    parts.push(w);
+  }
+  return parts;
 };
 
 const useModel = (m: PlaygroundModel, entry: ModelEntry | undefined): void => {
   if (state.model !== undefined) disposeModel(state.model);
   state.model = m;
-  ui.modelInfo.textContent = describe(m, entry);
+  ui.modelInfo.replaceChildren(...describe(m, entry));
   ui.temperature.value = String(m.temperature);
   ui.temperatureValue.textContent = m.temperature.toFixed(2);
   ui.sample.disabled = state.busy;
@@ -309,7 +340,7 @@ const renderResults = (samples: readonly RankedSample[], channels: number): void
 const runSampling = async (): Promise<void> => {
   const m = state.model;
   if (m === undefined || state.busy) return;
-  const k = Math.max(1, Math.min(32, Math.round(Number(ui.k.value) || 8)));
+  const k = readK();
   const temperature = Number(ui.temperature.value);
   const seed = Math.max(0, Math.round(Number(ui.seed.value) || 0));
   state.busy = true;
@@ -346,12 +377,28 @@ const runSampling = async (): Promise<void> => {
   }
 };
 
+/** The most samples one press draws: more would not fit a phone's GPU memory at once. */
+const MAX_K = 32;
+
+/** k from its field, brought into 1..MAX_K; the field shows the value used, and a note says why it changed. */
+const readK = (): number => {
+  const asked = Math.round(Number(ui.k.value));
+  const k = Number.isFinite(asked) && asked >= 1 ? Math.min(MAX_K, asked) : 8;
+  ui.kNote.hidden = String(k) === ui.k.value;
+  ui.kNote.textContent = ui.kNote.hidden ? '' : `k = ${ui.k.value} is outside 1–${MAX_K}: ${k} are drawn (the page's limit; \`typed-flows sample --k\` takes more).`;
+  ui.k.value = String(k);
+  return k;
+};
+
+/** The empty results panel: what pressing Sample will do. */
+const placeholder = ui.results.querySelector('[data-testid="results-placeholder"]');
+
 // ---- wiring ----
 
 const setTask = async (task: TaskName): Promise<void> => {
   state.task = task;
   showStatus(undefined);
-  ui.results.replaceChildren();
+  ui.results.replaceChildren(...(placeholder === null ? [] : [placeholder]));
   delete ui.results.dataset['state'];
   ui.centre.disabled = task === 'colorize';
   clearPad();
@@ -380,6 +427,8 @@ const start = async (): Promise<void> => {
     try {
       engine = await loadEngine(engineAsked);
       ui.backend.textContent = `${ui.backend.textContent ?? ''}; samples on ONNX Runtime Web`;
+      ui.engineNote.textContent =
+        "Samples come from the model's exported ONNX graph on ONNX Runtime Web, not the tfjs interpreters: the same noise gives the same samples, which checks that the exported file is faithful. Remove ?engine=onnx for the default.";
     } catch (e) {
       showStatus(`ONNX Runtime Web could not be loaded (${errorText(e)}); sampling with tfjs.`);
     }
@@ -401,6 +450,7 @@ const start = async (): Promise<void> => {
     ui.temperatureValue.textContent = Number(ui.temperature.value).toFixed(2);
   });
   ui.sample.addEventListener('click', () => void runSampling());
+  ui.k.addEventListener('change', () => void readK());
   await setTask(ui.task.value as TaskName);
   document.body.dataset['ready'] = 'true';
 };

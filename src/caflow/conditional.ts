@@ -1,5 +1,5 @@
 /**
- * The conditional flows G_i of CAFLOW (caflow-spec §2) and the Dual-Glow+ variant (§5).
+ * The conditional flows G_i of CAFLOW (docs/caflow.md §2) and the Dual-Glow+ variant (§5).
  *
  * G_i maps the encoder latent L_i to standard normal latents, conditioned on squeeze(D_i) in its first
  * block g_I and on [squeeze(L_j), squeeze(D_j)] in the block g_S of each coarser scale j > i:

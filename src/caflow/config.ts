@@ -1,5 +1,5 @@
 /**
- * The size of a CAFLOW model. Defaults are the reference settings of ../shared/caflow-spec.md §3
+ * The size of a CAFLOW model. Defaults are the reference settings of docs/caflow.md §3
  * (64x64 RGB, 4 scales, encoder depth 16, conditional depth 8, hidden 64 / 32).
  */
 import type { Shape3 } from '../dsl/shape.js';

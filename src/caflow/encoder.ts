@@ -1,5 +1,5 @@
 /**
- * The unconditional multiscale encoder (caflow-spec §1), used for both Y (R) and W (T):
+ * The unconditional multiscale encoder (docs/caflow.md §1), used for both Y (R) and W (T):
  * optional logit preprocessing, then per scale s one block
  *   squeeze, 2 x [ActNorm, Inv1x1Conv], depth x [ActNorm, Inv1x1Conv, AffineCoupling],
  * and after every block but the last a split: the first half leaves as latent z_s.
@@ -39,7 +39,7 @@ export const encoderSpec = (shape: Shape3, o: EncoderOptions): AnyFlow => {
   return o.dequantize ? chainOf([logit(shape), body]) : body;
 };
 
-/** The latent shapes of an encoder, coarse last (caflow-spec §1). */
+/** The latent shapes of an encoder, coarse last (docs/caflow.md §1). */
 export const encoderLatentShapes = ([c, h, w]: Shape3, scales: number): Shape3[] =>
   Array.from({ length: scales }, (_, s) =>
     s < scales - 1 ? ([2 ** (s + 1) * c, h / 2 ** (s + 1), w / 2 ** (s + 1)] as Shape3) : ([2 ** (scales + 1) * c, h / 2 ** scales, w / 2 ** scales] as Shape3),

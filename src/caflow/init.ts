@@ -1,6 +1,6 @@
 /**
  * Initialisation of all of CAFLOW's flows from one batch: R from Y, T from W, then each G_i from its
- * own input L_i and conditioning, so every ActNorm in the model is data-initialised (caflow-spec §3).
+ * own input L_i and conditioning, so every ActNorm in the model is data-initialised (docs/caflow.md §3).
  */
 import * as tf from '@tensorflow/tfjs';
 import { init } from '../interpreters/init.js';

@@ -1,5 +1,5 @@
 /**
- * CAFLOW's objective (caflow-spec §3):
+ * CAFLOW's objective (docs/caflow.md §3):
  *   log p(Y, W) = lambda * log p_R(Y) + log|det dT/dW| + sum_i log p_{G_i}(L_i | L_{>i}, D)
  * with log p_{G_i}(L_i | ...) = sum_j log N(z_i^j) + log|det dG_i/dL_i|, and log p_R(Y) = sum log N(D) + log|det dR/dY|.
  * The conditional log-likelihood log p(W | Y) is everything but the lambda term.

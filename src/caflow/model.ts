@@ -1,6 +1,6 @@
 /**
  * CAFLOW as data: the two encoders and the conditional flows, each a FlowSpec a user can print,
- * change and serialise (caflow-spec §1-2, §5). The model's params mirror it: { R, T, G: [G_0..G_{n-1}] }.
+ * change and serialise (docs/caflow.md §1-2, §5). The model's params mirror it: { R, T, G: [G_0..G_{n-1}] }.
  */
 import { SpecError } from '../dsl/errors.js';
 import type { AnyFlow, FlowSpec } from '../dsl/spec.js';

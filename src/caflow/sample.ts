@@ -1,5 +1,5 @@
 /**
- * Sampling (caflow-spec §2): draw every z_i^j ~ N(0, tau_j^2 I), generate L_{n-1} first, then L_i
+ * Sampling (docs/caflow.md §2): draw every z_i^j ~ N(0, tau_j^2 I), generate L_{n-1} first, then L_i
  * for i = n-2 .. 0 conditioned on the coarser L_j and on D = R(Y), and finally W = T^-1(L).
  * k samples per condition run as one batch (Y repeated k times). Each sample's exact
  * conditional log-likelihood log p(W | Y) is accumulated on the way (no second pass), and the k

@@ -1,5 +1,5 @@
 /**
- * One CAFLOW optimisation step (caflow-spec §3), in either training mode:
+ * One CAFLOW optimisation step (docs/caflow.md §3), in either training mode:
  * - 'joint': the whole model end to end on the joint objective (the default);
  * - 'encoders' then 'priors': pretrain R and T as unconditional flows on
  *   -(log p_R(Y) + log p_T(W)), then train the G_i alone with R and T frozen.

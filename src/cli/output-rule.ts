@@ -28,7 +28,7 @@ type Found =
   | { readonly is: 'nothing' }
   | { readonly is: 'empty folder' }
   | { readonly is: 'folder'; readonly kind?: OutputKind }
-  | { readonly is: 'file'; readonly kind?: OutputKind | 'checkpoint' | 'fitted model' | 'report data' };
+  | { readonly is: 'file'; readonly kind?: OutputKind | 'checkpoint' | 'fitted model' | 'report data' | 'figure SVG' };
 
 /** Each output folder's own files: only the command that made the folder writes them (for a run: train, eval and import). */
 export const OWN_FILES: { readonly [k in OutputKind]: readonly string[] } = {
@@ -106,7 +106,7 @@ const safetensorsKind = (file: string): 'checkpoint' | 'model file' | 'fitted mo
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 /** What command output a file is, by its content. */
-const fileKind = (file: string): (OutputKind | 'checkpoint' | 'fitted model' | 'report data') | undefined => {
+const fileKind = (file: string): (OutputKind | 'checkpoint' | 'fitted model' | 'report data' | 'figure SVG') | undefined => {
   const start = head(file, 128);
   if (start.subarray(0, 8).equals(PNG_SIGNATURE)) return start.includes(PNG_SOFTWARE) ? 'sample grid' : undefined;
   // ONNX: a protobuf ModelProto whose producer_name (field 2) comes right after the IR version.
@@ -116,6 +116,8 @@ const fileKind = (file: string): (OutputKind | 'checkpoint' | 'fitted model' | '
   if (size > 20_000_000) return undefined;
   const text = head(file, size).toString('utf8');
   if (text.trimEnd().endsWith(REPORT_MARKER)) return 'report';
+  // The SVG written beside every figure (src/node/figure.ts): Vega's marks.
+  if (text.startsWith('<svg') && text.includes('class="marks"')) return 'figure SVG';
   try {
     const json = JSON.parse(text) as unknown;
     if (Array.isArray(json) && json.length > 0 && json.every((m) => typeof m === 'object' && m !== null && 'bitsPerDim' in m)) return 'report data';
@@ -241,7 +243,7 @@ export const checkOutput = (r: OutputRequest): void => {
     }
     if (there.is !== 'file') return no('is a directory; this command writes a file', 'Give the path of a file (one inside it, for example).');
     const k = there.kind;
-    if (path === r.twin ? k === 'report data' : k === kind) return;
+    if (path === r.twin ? k === (kind === 'report' ? 'report data' : 'figure SVG') : k === kind) return;
     if (k === 'checkpoint' || k === 'fitted model') no(`holds ${article(k)} (trained state)`, `No command writes over trained state. ${elsewhere}`);
     if (r.force === true) return;
     no(k === undefined ? 'exists and is not an earlier output of this command' : `holds ${article(k)}, not ${article(kind)}`, `Pass --force to replace it, or choose another path.`);

@@ -121,7 +121,7 @@ const mnistBase = (task: TaskName, colour: boolean): RunConfig => ({
   eval: { conditions: 64, samples: 8, temperature: 0.5 },
 });
 
-/** The paper's full-size settings (caflow-spec §3-4), for a user's own image folders. */
+/** The paper's full-size settings (docs/caflow.md §3-4), for a user's own image folders. */
 const paper = (name: string, task: TaskName, temperature: number): RunConfig => ({
   name,
   task,
@@ -143,3 +143,6 @@ export const presets: Readonly<Record<string, RunConfig>> = {
   'paper-celeba-inpaint': paper('paper-celeba-inpaint', 'inpaint-center', 0.5),
   'paper-edges2shoes-sketch': paper('paper-edges2shoes-sketch', 'sketch', 0.8),
 };
+
+/** A model variant's name as reports and figures print it: CAFLOW, Dual-Glow+ (others as given). */
+export const variantName = (variant: string): string => (variant === 'caflow' ? 'CAFLOW' : variant === 'dualglow' ? 'Dual-Glow+' : variant);

@@ -1,5 +1,5 @@
 /**
- * Evaluation as in the reference code (caflow-spec §6): the conditional NLL in bits/dim on held-out
+ * Evaluation as in the reference code (docs/caflow.md §6): the conditional NLL in bits/dim on held-out
  * pairs, with uniform dequantisation noise (the mean of -log p(W + u | Y) over draws of u ~ U(0,1),
  * an upper bound on the discrete NLL, with its standard error; the mid-bin u = 0.5 figure, which is no
  * bound, is reported beside it, labelled), then for each condition M samples at temperature tau, of which the

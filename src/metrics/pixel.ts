@@ -1,5 +1,5 @@
 /**
- * Per-image pixel metrics on 8-bit NHWC images (caflow-spec §6), computed per image and then averaged
+ * Per-image pixel metrics on 8-bit NHWC images (docs/caflow.md §6), computed per image and then averaged
  * over the N images; all return plain numbers and leave no tensors behind.
  *
  *   MSE_n  = mean over C*H*W of (a - b)^2                      (0-255 scale)

@@ -68,9 +68,8 @@ export const encodeImageGrid = (rows: readonly tf.Tensor4D[], options: GridOptio
   return withText(PNG.sync.write(png, { colorType: c === 1 ? 0 : 2 }), 'Software', PNG_SOFTWARE);
 };
 
-/** Writes the grid to `path` (creating its folder) via a temporary file in the same folder and a rename. */
-export const writeImageGrid = async (path: string, rows: readonly tf.Tensor4D[], options: GridOptions = {}): Promise<void> => {
-  const bytes = encodeImageGrid(rows, options);
+/** Writes `bytes` to `path` (creating its folder) via a temporary file in the same folder and a rename. */
+export const writeFileAtomically = async (path: string, bytes: Uint8Array | string): Promise<void> => {
   const dir = dirname(path);
   await mkdir(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
@@ -82,3 +81,10 @@ export const writeImageGrid = async (path: string, rows: readonly tf.Tensor4D[],
     throw e;
   }
 };
+
+/** Writes the grid to `path` atomically (see writeFileAtomically). */
+export const writeImageGrid = async (path: string, rows: readonly tf.Tensor4D[], options: GridOptions = {}): Promise<void> =>
+  writeFileAtomically(path, encodeImageGrid(rows, options));
+
+/** `png` with a `Software` text chunk: how the CLI marks the images it writes. */
+export const withSoftware = (png: Buffer, software: string): Buffer => withText(png, 'Software', software);

@@ -1,5 +1,5 @@
 /**
- * Inpainting (caflow-spec §4, §6): pixels of W set to 0 in
+ * Inpainting (docs/caflow.md §4, §6): pixels of W set to 0 in
  * - 'inpaint-center': a central square of side floor(sqrt(0.15 H W)) (about 15% of the area; 12x12
  *   of 32x32 = 14.1%, and 24x24 of 64x64 as in the reference code), starting at row floor((H - side)/2)
  *   and column floor((W - side)/2);

@@ -1,5 +1,5 @@
 /**
- * Super-resolution x4 (caflow-spec §4): Y is W bicubic-downscaled by 4 (antialiased), stored as
+ * Super-resolution x4 (docs/caflow.md §4): Y is W bicubic-downscaled by 4 (antialiased), stored as
  * 8-bit (rounded and clipped, as a saved low-resolution image would be), then bicubic-upscaled back
  * to full size and rounded and clipped again. H and W must be multiples of 4.
  */

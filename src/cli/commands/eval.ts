@@ -8,7 +8,7 @@ import { pairsAt } from '../../experiments/paired-data.js';
 import type { PerceptualModels } from '../../experiments/perceptual.js';
 import type { PixelRange } from '../../metrics/features.js';
 import { disposeLpipsWeights, lpipsFeatureSizes } from '../../metrics/lpips.js';
-import { writeImageGrid } from '../../node/png.js';
+import { gridTitle, writeSampleGrid } from '../../node/sample-grid.js';
 import { UsageError } from '../io.js';
 import { withOnnx, type Engine } from '../engine.js';
 import { FID_NOT_COMPUTED, LPIPS_NOT_COMPUTED, readFidModel, readLpipsWeights } from '../perceptual-files.js';
@@ -55,20 +55,6 @@ export interface EvalOptions {
 }
 
 export const DEFAULT_FID_RANGE: PixelRange = [-1, 1];
-
-/** Rows of the grid: per condition, Y | k samples best first | ground truth (as in the paper's figures). */
-export const writeSampleGrid = async (file: string, y: tf.Tensor4D, samples: tf.Tensor4D, w: tf.Tensor4D, k: number): Promise<void> => {
-  const rows = Array.from({ length: y.shape[0] }, (_, i) =>
-    tf.tidy(() => {
-      const channels = w.shape[3];
-      const yi = tf.slice(y, [i, 0, 0, 0], [1, -1, -1, -1]);
-      const yShown = yi.shape[3] === channels ? yi : tf.tile(yi, [1, 1, 1, channels]);
-      return tf.concat([yShown, tf.slice(samples, [i * k, 0, 0, 0], [k, -1, -1, -1]), tf.slice(w, [i, 0, 0, 0], [1, -1, -1, -1])]) as tf.Tensor4D;
-    }),
-  );
-  await writeImageGrid(file, rows, { padding: 2, scale: 2 });
-  tf.dispose(rows);
-};
 
 export const evalCommand = async (root: string, name: string, o: EvalOptions = {}): Promise<EvalResult> => {
   const dir = runDir(root, name);
@@ -134,7 +120,7 @@ export const evalCommand = async (root: string, name: string, o: EvalOptions = {
     }
     say(`scored in ${seconds.toFixed(1)} s; writing the sample grid and metrics.json`);
     const grid = dir.grid(`t${run.config.eval.temperature}`);
-    await writeSampleGrid(grid, y, samples, w, k);
+    await writeSampleGrid(grid, y, samples, w, k, gridTitle(run.config.model.variant, run.config.task, run.step, run.config.eval.temperature));
     tf.dispose([w, y, samples]);
     const conditionsScored = Math.min(run.config.eval.conditions, val.count);
     const result: EvalResult = {

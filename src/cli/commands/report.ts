@@ -5,9 +5,10 @@ import { relative, dirname } from 'node:path';
 import type { EvalResult } from './eval.js';
 import { readJson, runDir, writeJson } from '../run-dir.js';
 import { checkOutput, REPORT_MARKER } from '../output-rule.js';
+import { variantName } from '../../experiments/config.js';
 import { UsageError } from '../io.js';
 import { FID_NOT_COMPUTED, LPIPS_NOT_COMPUTED } from '../perceptual-files.js';
-import { parseRunName, pairBySeed, summarize, verdict, type Better, type SeedValue, type Verdict } from '../../experiments/seeds.js';
+import { mean, parseRunName, pairBySeed, summarize, verdict, type Better, type SeedValue, type Verdict } from '../../experiments/seeds.js';
 
 export interface ReportInput {
   readonly metrics: EvalResult;
@@ -43,7 +44,11 @@ const perceptualNotes = (runs: readonly ReportInput[]): string[] => {
   return notes.flatMap((n) => [n, '']);
 };
 
-export const renderReport = (title: string, file: string, runs: readonly ReportInput[], notes: readonly string[] = []): string => {
+/**
+ * The report's markdown: the outcome first (with `context`, sentences that belong to it, e.g. what the
+ * paper found), then the table with every metric defined, the seed statistics, the grids and `notes`.
+ */
+export const renderReport = (title: string, file: string, runs: readonly ReportInput[], notes: readonly string[] = [], context: readonly string[] = []): string => {
   const first = runs[0]?.metrics;
   const showLpips = runs.some((r) => lpipsOf(r.metrics) !== null);
   const showFid = runs.some((r) => fidOf(r.metrics) !== null);
@@ -55,19 +60,22 @@ export const renderReport = (title: string, file: string, runs: readonly ReportI
   const lines = [
     `# ${title}`,
     '',
+    ...outcomeParagraph(runs, context),
     first === undefined ? '' : `Task: **${first.task}**; ${first.pairs} held-out pairs for the NLL; ${first.conditionsScored} conditions scored with the best of ${first.samplesPerCondition} samples at temperature ${first.temperature} (ranked by conditional log-likelihood).`,
     '',
-    `| model | parameters | steps | train time | cond. NLL (bits/dim) ± SE | RMSE (0-255) | PSNR (dB) | SSIM | diversity (RMSE) |${extraHeads}`,
+    `| model | parameters | steps | train time | cond. NLL (bits/dim, bound) ± SE | RMSE (0-255) | PSNR (dB) | SSIM | diversity (RMSE) |${extraHeads}`,
     `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |${extraRule}`,
     ...runs.map(({ metrics: m, trainSeconds, steps, parameters }) =>
-      `| ${m.variant === 'caflow' ? 'CAFLOW' : 'Dual-Glow+'} (${m.name}) | ${parameters === undefined ? '-' : parameters.toLocaleString('en-US')} | ${steps ?? m.step} | ${trainSeconds === undefined ? '-' : `${f(trainSeconds / 60, 1)} min`} | ${f(m.bitsPerDim, 3)}${m.nll === undefined ? '' : ` ± ${f(m.nll.pairStandardError, 3)}`} | ${f(m.best.rmse)} | ${f(m.best.psnr)} | ${f(m.best.ssim, 3)} | ${f(m.diversity)} |${extraCells(m)}`,
+      `| ${variantName(m.variant)} (${m.name}) | ${parameters === undefined ? '-' : parameters.toLocaleString('en-US')} | ${steps ?? m.step} | ${trainSeconds === undefined ? '-' : `${f(trainSeconds / 60, 1)} min`} | ${f(m.bitsPerDim, 3)}${m.nll === undefined ? '' : ` ± ${f(m.nll.pairStandardError, 3)}`} | ${f(m.best.rmse)} | ${f(m.best.psnr)} | ${f(m.best.ssim, 3)} | ${f(m.diversity)} |${extraCells(m)}`,
     ),
     ...(first?.baseline == null
       ? []
       : [`| ${first.task === 'sr' ? 'bicubic' : 'identity (the condition)'} | - | - | - | - | ${f(first.baseline.rmse)} | ${f(first.baseline.psnr)} | ${f(first.baseline.ssim, 3)} | 0 |${baselineCells}`]),
     '',
-    'Cond. NLL: -log p(W | Y) per dimension of W, averaged over uniform dequantisation noise (an upper bound on the discrete NLL, as in the flow literature), ± its standard error over the held-out pairs' +
-      (first?.nll === undefined ? '.' : `; with mid-bin dequantisation (u = 0.5, not a bound) it is ${runs.map(({ metrics: m }) => `${f(m.nll?.midBin ?? Number.NaN, 3)} (${m.name})`).join(', ')}.`),
+    ...(first?.nll === undefined ? [] : [`Mid-bin cond. NLL (u = 0.5, not a bound; bits/dim): ${runs.map(({ metrics: m }) => `${f(m.nll?.midBin ?? Number.NaN, 3)} (${m.name})`).join(', ')}.`, '']),
+    'What the columns mean:',
+    '',
+    ...METRIC_DEFINITIONS,
     '',
     ...seedSections(runs),
     ...perceptualNotes(runs),
@@ -90,12 +98,89 @@ interface Metric {
 
 /** The metrics compared across seeds; the NLL brings its standard error over the held-out pairs. */
 const METRICS: readonly Metric[] = [
-  { label: 'cond. NLL (bits/dim)', better: 'lower', digits: 3, value: (m) => m.bitsPerDim, standardError: (m) => m.nll?.pairStandardError },
+  { label: 'cond. NLL (bits/dim, bound)', better: 'lower', digits: 3, value: (m) => m.bitsPerDim, standardError: (m) => m.nll?.pairStandardError },
   { label: 'RMSE', better: 'lower', digits: 2, value: (m) => m.best.rmse },
   { label: 'PSNR (dB)', better: 'higher', digits: 2, value: (m) => m.best.psnr },
   { label: 'SSIM', better: 'higher', digits: 3, value: (m) => m.best.ssim },
   { label: 'diversity', better: null, digits: 2, value: (m) => m.diversity },
 ];
+
+/** Each metric of the report, defined where it is reported (docs/experiments.md has the same words). */
+export const METRIC_DEFINITIONS: readonly string[] = [
+  '- **cond. NLL (bits/dim, bound)**: −log p(W | Y) per dimension of W, in bits, averaged over the held-out pairs and over uniform dequantisation noise u ~ U(0, 1) added to W: an upper bound on the discrete NLL, as in the flow literature; ± its standard error over the held-out pairs; lower is better. **Mid-bin** is the same with u = 0.5 for every pixel: not a bound, and lower.',
+  '- **RMSE (0-255)**: root mean squared error, on the 0-255 pixel scale, between the best sample of each condition (the one with the highest log p(W | Y)) and the ground truth, averaged over the scored conditions; lower is better.',
+  '- **PSNR (dB)**: peak signal-to-noise ratio of the best sample against the ground truth, 10 log10(255² / MSE) per image, averaged; higher is better.',
+  '- **SSIM**: structural similarity (Wang et al. 2004; 11×11 Gaussian window, σ = 1.5) of the best sample and the ground truth, 1 for identical images; higher is better.',
+  '- **diversity (RMSE)**: mean RMSE (0-255) between two samples of the same condition: how much the samples differ from one another (0: the same answer every time); neither direction is better in itself.',
+];
+
+/** What a report with one seed per model says instead of seed tables. */
+export const ONE_SEED_NOTE =
+  'One seed per model: there is no spread across seeds, so no difference is called outside noise. To measure it, run several seeds: `typed-flows demo --seeds 3`, or `typed-flows train --seeds 3` then `typed-flows report --runs <name>`.';
+
+/**
+ * The report's first paragraph: what happened. For two or more models, which of the first two is ahead
+ * on each metric (means over seeds) and whether the differences are outside noise (the seed rule; with
+ * one seed, only the held-out standard error of the NLL is known, and the paragraph says so).
+ */
+export const outcomeParagraph = (runs: readonly ReportInput[], context: readonly string[] = []): string[] => {
+  const short = (metric: Metric): string => metric.label.replace(/ \(.*\)$/, '');
+  const models = groupModels(runs);
+  const a = models[0];
+  if (a === undefined) return [];
+  const steps = [...new Set(runs.map((r) => r.steps ?? r.metrics.step))].join(' / ');
+  const meanOf = (m: SeedModel, metric: Metric): number => mean(valuesOf(m, metric).map((v) => v.value));
+  const scored = METRICS.filter((m) => m.better !== null);
+  const quote = (m: SeedModel): string => scored.map((metric) => `${short(metric)} ${f(meanOf(m, metric), metric.digits)}`).join(', ');
+  const b = models[1];
+  if (b === undefined) {
+    const baseline = runs[0]?.metrics.baseline;
+    return [
+      `**Outcome**: ${modelLabel(a)} after ${steps} training steps: ${quote(a)} (cond. NLL in bits/dim, the bound; RMSE on 0-255; PSNR in dB)` +
+        (baseline == null ? '.' : `; the condition itself as a prediction (${a.runs[0]?.metrics.task === 'sr' ? 'bicubic' : 'identity'}) scores RMSE ${f(baseline.rmse)}, PSNR ${f(baseline.psnr)} dB, SSIM ${f(baseline.ssim, 3)}.`) +
+        context.map((c) => ` ${c}`).join(''),
+      '',
+    ];
+  }
+  const name = (m: SeedModel): string => variantName(m.variant) + (models.filter((x) => x.variant === m.variant).length > 1 ? ` (${m.stem})` : '');
+  const ahead = scored.map((metric) => {
+    const [va, vb] = [meanOf(a, metric), meanOf(b, metric)];
+    const aAhead = metric.better === 'lower' ? va < vb : va > vb;
+    return { metric, leader: va === vb ? null : aAhead ? a : b, text: `${short(metric)} ${f(va, metric.digits)} vs ${f(vb, metric.digits)}${metric.label.slice(short(metric).length)}` };
+  });
+  const leaders = new Set(ahead.map((x) => x.leader));
+  const comparison =
+    leaders.size === 1 && !leaders.has(null)
+      ? `**${name([...leaders][0] as SeedModel)} is ahead of ${name([...leaders][0] === a ? b : a)} on every metric**`
+      : [
+          ...[a, b].map((m) => ({ who: `${name(m)} is ahead on`, on: ahead.filter((x) => x.leader === m) })),
+          { who: 'tied on', on: ahead.filter((x) => x.leader === null) },
+        ]
+          .filter((part) => part.on.length > 0)
+          .map((part) => `${part.who} ${part.on.map((x) => short(x.metric)).join(', ')}`)
+          .join('; ');
+  const paired = scored.map((metric) => ({ metric, p: pairBySeed(valuesOf(a, metric), valuesOf(b, metric)) }));
+  const n = paired[0]?.p.a.length ?? 0;
+  let noise: string;
+  if (n >= 2) {
+    const verdicts = paired.map(({ metric, p }) => ({ metric, v: verdict(p.a, p.b, metric.better ?? 'higher') }));
+    const outside = verdicts.filter((x) => x.v.kind === 'a' || x.v.kind === 'b').map((x) => short(x.metric));
+    noise =
+      outside.length === 0
+        ? `Over ${n} paired seeds every difference is within noise (the rule under "Paired differences").`
+        : `Over ${n} paired seeds the difference is outside noise for ${outside.join(', ')} and within noise for the rest (the rule under "Paired differences").`;
+  } else {
+    const ea = a.runs[0]?.metrics.nll?.pairStandardError;
+    const eb = b.runs[0]?.metrics.nll?.pairStandardError;
+    const nll = METRICS[0] as Metric;
+    const gap = Math.abs(meanOf(a, nll) - meanOf(b, nll));
+    const se = ea === undefined || eb === undefined ? undefined : Math.sqrt(ea * ea + eb * eb);
+    noise =
+      'With one seed per model it cannot be said whether these differences are outside noise: the spread across seeds is unknown (run `--seeds 3` to measure it).' +
+      (se === undefined || !(se > 0) ? '' : ` The NLL gap, ${f(gap, 3)} bits/dim, is ${f(gap / se, 1)} times the standard error that comes from the choice of held-out pairs alone.`);
+  }
+  return [[`**Outcome** after ${steps} training steps: ${comparison} (${ahead.map((x) => x.text).join('; ')}).`, ...context, noise].join(' '), ''];
+};
 
 /** A model: the runs of one name stem (`<stem>-s<seed>`), each with its seed. */
 export interface SeedModel {
@@ -116,7 +201,7 @@ export const groupModels = (runs: readonly ReportInput[]): SeedModel[] => {
   return [...models.values()];
 };
 
-const modelLabel = (m: SeedModel): string => `${m.variant === 'caflow' ? 'CAFLOW' : m.variant === 'dualglow' ? 'Dual-Glow+' : m.variant} (${m.stem})`;
+const modelLabel = (m: SeedModel): string => `${variantName(m.variant)} (${m.stem})`;
 const seedList = (seeds: ReadonlyArray<number | undefined>): string => seeds.map((s) => (s === undefined ? '?' : String(s))).join(', ');
 const signed = (x: number, digits: number): string => `${x > 0 ? '+' : x < 0 ? '−' : ''}${f(Math.abs(x), digits)}`;
 
@@ -149,7 +234,7 @@ export const SEED_RULE =
 /** Mean ± std over seeds per model, and the paired differences between models with their verdicts. */
 export const seedSections = (runs: readonly ReportInput[]): string[] => {
   const models = groupModels(runs);
-  if (models.length < 2 && models.every((m) => m.runs.length < 2)) return [];
+  if (models.every((m) => m.runs.length < 2)) return models.length < 2 ? [] : [ONE_SEED_NOTE, ''];
   const cell = (xs: readonly number[], digits: number): string => {
     const s = summarize(xs);
     return s.std === null ? `${f(s.mean, digits)} (one seed)` : `${f(s.mean, digits)} ± ${f(s.std, digits)}`;

@@ -7,7 +7,8 @@ import { checkSample } from '../limits.js';
 import { loadRunData } from '../run-data.js';
 import { runDir } from '../run-dir.js';
 import { checkOutput } from '../output-rule.js';
-import { writeSampleGrid } from './eval.js';
+import { svgBeside } from '../../node/figure.js';
+import { gridTitle, writeSampleGrid } from '../../node/sample-grid.js';
 import { loadRun } from './load-run.js';
 
 export const sampleCommand = async (
@@ -16,7 +17,9 @@ export const sampleCommand = async (
   o: { k: number; temperature?: number; count: number; output?: string; seed: number; engine?: Engine; force?: boolean },
 ): Promise<string> => {
   const dir = runDir(root, name);
-  const output = (path: string): void => checkOutput({ command: 'sample', option: '--output', path, kind: 'sample grid', source: dir.path, ...(o.force === true ? { force: true } : {}) });
+  // The grid's SVG is written beside it (src/node/figure.ts): checked as its twin.
+  const output = (path: string): void =>
+    checkOutput({ command: 'sample', option: '--output', path, twin: svgBeside(path), kind: 'sample grid', source: dir.path, ...(o.force === true ? { force: true } : {}) });
   if (o.output !== undefined) output(o.output);
   const run = await loadRun(dir);
   const { val } = await loadRunData(run.config);
@@ -30,7 +33,7 @@ export const sampleCommand = async (
     o.engine === 'onnx'
       ? await withOnnx(run.model, run.params, o.k, (onnx) => onnx.sampleRanked(y, { temperature, seed: o.seed }))
       : sampleRanked(run.model, run.params, y, { samples: o.k, temperature, seed: o.seed });
-  await writeSampleGrid(file, y, samples, w, o.k);
+  await writeSampleGrid(file, y, samples, w, o.k, gridTitle(run.config.model.variant, run.config.task, run.step, temperature));
   tf.dispose([w, y, samples]);
   return file;
 };
