@@ -42,6 +42,7 @@ export const tfjsOps: Ops<tf.Tensor> = {
   // tf.asinh is log(a + sqrt(a^2 + 1)), which cancels for a << 0: asinh is odd, so use |a| and the sign.
   asinh: (a) => tf.mul(tf.sign(a), tf.log(tf.add(tf.abs(a), tf.sqrt(tf.add(tf.square(a), 1))))),
   relu: (a) => tf.relu(a),
+  elu: (a) => tf.elu(a),
   clip: (a, low, high) => tf.clipByValue(a, low, high),
 
   greaterEqual: (a, b) => tf.greaterEqual(a, b),
@@ -57,6 +58,7 @@ export const tfjsOps: Ops<tf.Tensor> = {
   cumsumLast: (a) => tf.cumsum(a, lastAxis(a)),
   sumAll: (a) => tf.sum(a),
 
+  zerosLike: (like) => tf.zerosLike(like),
   perSample: (like, value) => tf.add(tf.zeros([like.shape[0] as number]), value),
 
   splitLast: (a, sizes) => {
@@ -72,6 +74,7 @@ export const tfjsOps: Ops<tf.Tensor> = {
   sliceLast: (a, begin, size) => tf.slice(a, [...Array(a.rank - 1).fill(0), begin], [...Array(a.rank - 1).fill(-1), size]),
   reshape: (a, dims) => tf.reshape(a, [a.shape[0] as number, ...dims]),
   transpose: (a, perm) => tf.transpose(a, [...perm]),
+  padLast: (a, before, after, value) => tf.pad(a, [...Array(a.rank - 1).fill([0, 0]), [before, after]] as Array<[number, number]>, value),
   gatherLast: (a, indices) => tf.gather(a, tf.tensor1d([...indices], 'int32'), lastAxis(a)),
 
   matmul: (a, b) => {
@@ -81,6 +84,7 @@ export const tfjsOps: Ops<tf.Tensor> = {
     return tf.reshape(out, [...a.shape.slice(0, -1), b.shape[1] as number]);
   },
   conv2d: (x, kernel, bias) => conv2dSame(x as tf.Tensor4D, kernel as tf.Tensor4D, bias as tf.Tensor1D),
+  conv2dRelu: (x, kernel, bias) => conv2dSame(x as tf.Tensor4D, kernel as tf.Tensor4D, bias as tf.Tensor1D, 'relu'),
 
   iterate: (n, state, body) => {
     let s = state;
