@@ -2,8 +2,8 @@
  * The definitions of every primitive kind, collected from the registry module (src/dsl/bijectors/index.ts)
  * by what they are, so a new kind needs no line here. The spec union is derived from the same list.
  *
- * Collected on first use rather than at load: bijector modules import the shape rules, which read
- * this table, so reading it while the modules are still loading would see them half-initialised.
+ * Bijector modules do not import this module (a constructor checks its spec with its own definition,
+ * src/dsl/primitive.ts), so the registry is complete when this module loads.
  */
 import * as catalogue from './bijectors/index.js';
 import type { BijectorDefinition } from './definition.js';
@@ -35,17 +35,10 @@ export type DefinitionOf<K extends PrimitiveKind> = BijectorDefinition<Extract<P
 const isDefinition = (v: unknown): v is BijectorDefinition<PrimitiveSpec> =>
   typeof v === 'object' && v !== null && 'kind' in v && 'codec' in v && 'signature' in v && 'forward' in v && 'inverse' in v;
 
-let table: ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>> | undefined;
+const table: ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>> = new Map((Object.values(catalogue) as unknown[]).filter(isDefinition).map((d) => [d.kind, d]));
 
 /** Every registered definition by kind, in registry order. */
-export const definitions = (): ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>> => {
-  if (table === undefined) {
-    const found = (Object.values(catalogue) as unknown[]).filter(isDefinition);
-    if (found.length === 0) throw new Error('the bijector registry is not loaded yet (a bijector module used before src/dsl/bijectors/index.ts finished loading)');
-    table = new Map(found.map((d) => [d.kind, d]));
-  }
-  return table as ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>>;
-};
+export const definitions = (): ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>> => table;
 
 /** The registered kinds, in registry order. */
 export const primitiveKinds = (): readonly PrimitiveKind[] => [...definitions().keys()] as PrimitiveKind[];

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { param } from '../../algebra/ops.js';
@@ -17,7 +17,7 @@ import type { Bijector } from '../spec.js';
 const codec = nodeCodec('actnorm', { shape: shapeCodec() });
 export type ActNormSpec = t.TypeOf<typeof codec>;
 
-export const actnorm = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'actnorm', shape });
+export const actnorm = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(actnormDefinition, { kind: 'actnorm', shape });
 
 /** Keeps logScale finite for a channel that is constant in the init batch. */
 const MIN_STD = 1e-6;

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { param } from '../../algebra/ops.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { defineBijector, ontoReals, shapePreserving } from '../definition.js';
 import { tensorShape, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
@@ -17,7 +17,7 @@ import type * as t from 'io-ts';
 const codec = nodeCodec('affine', { shape: shapeCodec() });
 export type AffineSpec = t.TypeOf<typeof codec>;
 
-export const affine = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'affine', shape });
+export const affine = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(affineDefinition, { kind: 'affine', shape });
 
 const eventShape = ({ shape }: AffineSpec): number[] => tensorShape(shape, 1).slice(1);
 

@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { param, type Ops, type ValueTree } from '../../algebra/ops.js';
@@ -39,7 +39,7 @@ export interface BatchNormOptions {
 }
 
 export const batchNorm = <const S extends Shape>(shape: S, options: BatchNormOptions = {}): Bijector<S, S> =>
-  built({ kind: 'batchNorm', shape, momentum: options.momentum ?? 0.1, eps: options.eps ?? 1e-5 });
+  primitive(batchNormDefinition, { kind: 'batchNorm', shape, momentum: options.momentum ?? 0.1, eps: options.eps ?? 1e-5 });
 
 const positions = ({ shape }: BatchNormSpec): number => sizeOf(spatialOf(shape));
 

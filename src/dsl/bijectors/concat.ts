@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { algebraic } from '../../algebra/define.js';
 import { inputsOf, zeroLogDet } from '../../algebra/ops.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { indexed, nodeCodec, shapeCodec, show } from '../codec-parts.js';
 import { checkShape, defineBijector, fail, hull, noParams, real } from '../definition.js';
 import { formatShape, sameShape, spatialOf, type Concatenated, type Shape } from '../shape.js';
@@ -32,7 +32,7 @@ const codec = nodeCodec('concat', { shapes: ShapePairC });
 export type ConcatSpec = t.TypeOf<typeof codec>;
 
 export const concat = <const A extends Shape, const B extends Shape>(a: A, b: B): Flow<readonly [A, B], readonly [Concatenated<A, B>]> =>
-  built({ kind: 'concat', shapes: [a, b] });
+  primitive(concatDefinition, { kind: 'concat', shapes: [a, b] });
 
 export const concatDefinition = defineBijector<ConcatSpec>({
   kind: 'concat',

@@ -2,7 +2,7 @@
 import type * as t from 'io-ts';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { zeroLogDet } from '../../algebra/ops.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
 import { defineBijector, movesElements, noParams, shapePreserving } from '../definition.js';
 import type { Shape } from '../shape.js';
@@ -11,7 +11,7 @@ import type { Bijector } from '../spec.js';
 const codec = nodeCodec('identity', { shape: shapeCodec() });
 export type IdentitySpec = t.TypeOf<typeof codec>;
 
-export const identity = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'identity', shape });
+export const identity = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(identityDefinition, { kind: 'identity', shape });
 
 export const identityDefinition = defineBijector<IdentitySpec>({
   kind: 'identity',

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
 import { defineBijector, ontoReals, shapePreserving, unary } from '../definition.js';
 import { inverseMatrix, logAbsDet, mixChannels } from '../maths/channel-mix.js';
@@ -17,7 +17,7 @@ import type { Bijector } from '../spec.js';
 const codec = nodeCodec('inv1x1', { shape: shapeCodec() });
 export type Inv1x1Spec = t.TypeOf<typeof codec>;
 
-export const inv1x1 = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'inv1x1', shape });
+export const inv1x1 = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(inv1x1Definition, { kind: 'inv1x1', shape });
 
 /** Positions the channel mixing is applied at (H * W for an image, 1 for a vector). */
 export const positionsOf = (shape: Shape): number => sizeOf(spatialOf(shape));

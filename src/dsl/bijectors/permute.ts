@@ -5,7 +5,7 @@
 import type * as t from 'io-ts';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { zeroLogDet } from '../../algebra/ops.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { listOf, nodeCodec, num, shapeCodec } from '../codec-parts.js';
 import { defineBijector, movesElements, noParams, shapePreserving } from '../definition.js';
 import { seededRandom, shuffledIndices } from '../random.js';
@@ -15,7 +15,7 @@ import type { Bijector } from '../spec.js';
 const codec = nodeCodec('permute', { shape: shapeCodec(), perm: listOf('a list of channel indices', num) });
 export type PermuteSpec = t.TypeOf<typeof codec>;
 
-export const permute = <const S extends Shape>(shape: S, perm: readonly number[]): Bijector<S, S> => built({ kind: 'permute', shape, perm: [...perm] });
+export const permute = <const S extends Shape>(shape: S, perm: readonly number[]): Bijector<S, S> => primitive(permuteDefinition, { kind: 'permute', shape, perm: [...perm] });
 
 /** Reverses the channel order (RealNVP's alternation). */
 export const reverse = <const S extends Shape>(shape: S): Bijector<S, S> =>

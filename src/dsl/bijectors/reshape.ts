@@ -9,7 +9,7 @@ import type * as t from 'io-ts';
 import type { Multiply } from 'ts-arithmetic';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { zeroLogDet } from '../../algebra/ops.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
 import { checkShape, defineBijector, fail, movesElements, noParams, one } from '../definition.js';
 import { formatShape, sizeOf, tensorShape, type Shape } from '../shape.js';
@@ -25,13 +25,13 @@ export type Size<S extends Shape> = S extends readonly [infer A extends number]
     ? Multiply<A, Size<R>>
     : number;
 
-export const reshape = <const S extends Shape, const T extends Shape>(shape: S, to: T): Bijector<S, T> => built({ kind: 'reshape', shape, to });
+export const reshape = <const S extends Shape, const T extends Shape>(shape: S, to: T): Bijector<S, T> => primitive(reshapeDefinition, { kind: 'reshape', shape, to });
 
 /** [C, ...] -> [C * ...]: the event as a vector (channels-last element order). */
-export const flatten = <const S extends Shape>(shape: S): Bijector<S, readonly [Size<S>]> => built({ kind: 'reshape', shape, to: [sizeOf(shape)] });
+export const flatten = <const S extends Shape>(shape: S): Bijector<S, readonly [Size<S>]> => primitive(reshapeDefinition, { kind: 'reshape', shape, to: [sizeOf(shape)] });
 
 /** [D] -> `to` (D = its size): the inverse of `flatten(to)`. */
-export const unflatten = <const T extends Shape>(to: T): Bijector<readonly [Size<T>], T> => built({ kind: 'reshape', shape: [sizeOf(to)], to });
+export const unflatten = <const T extends Shape>(to: T): Bijector<readonly [Size<T>], T> => primitive(reshapeDefinition, { kind: 'reshape', shape: [sizeOf(to)], to });
 
 /** The tensor dimensions of an event without the batch axis (channels last). */
 const dimsOf = (s: Shape): number[] => tensorShape(s, 1).slice(1);

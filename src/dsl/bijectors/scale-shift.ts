@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as t from 'io-ts';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { param, type Ops, type ValueTree } from '../../algebra/ops.js';
@@ -35,7 +35,7 @@ export interface ScaleShiftOptions {
 }
 
 export const scaleShift = <const S extends Shape>(shape: S, options: ScaleShiftOptions = {}): Bijector<S, S> =>
-  built({ kind: 'scaleShift', shape, scale: options.scale ?? 1, shift: options.shift ?? 0, learnable: options.learnable ?? false });
+  primitive(scaleShiftDefinition, { kind: 'scaleShift', shape, scale: options.scale ?? 1, shift: options.shift ?? 0, learnable: options.learnable ?? false });
 
 /** The interval between two ends in either order (a negative scale swaps them). */
 const between = (a: number, b: number): Domain => interval(Math.min(a, b), Math.max(a, b));

@@ -7,7 +7,7 @@
  */
 import type * as t from 'io-ts';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
 import { defineBijector, noParams, real, shapePreserving, interval } from '../definition.js';
 import type { Shape } from '../shape.js';
@@ -16,7 +16,7 @@ import type { Bijector } from '../spec.js';
 const codec = nodeCodec('softplus', { shape: shapeCodec() });
 export type SoftplusSpec = t.TypeOf<typeof codec>;
 
-export const softplus = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'softplus', shape });
+export const softplus = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(softplusDefinition, { kind: 'softplus', shape });
 
 const softplusOf = (x: number): number => (x > 30 ? x : Math.log1p(Math.exp(x)));
 const inverseOf = (y: number): number => (y <= 0 ? -Infinity : y > 30 ? y : Math.log(Math.expm1(y)));

@@ -6,7 +6,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import { algebraic } from '../../algebra/define.js';
 import { inputsOf, zeroLogDet } from '../../algebra/ops.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
 import { checkShape, defineBijector, fail, intersect, noParams, real } from '../definition.js';
 import type { HalfChannels, Shape, SplitAt } from '../shape.js';
@@ -20,7 +20,7 @@ export function split<const S extends Shape, const At extends number>(shape: S, 
 export function split(shape: Shape, at?: number): AnyFlow {
   const c = shape[0] as number;
   if (at === undefined && c % 2 !== 0) throw new RangeError(`split: ${c} channels do not halve; pass the split point explicitly`);
-  return built({ kind: 'split', shape, at: at ?? c / 2 });
+  return primitive(splitDefinition, { kind: 'split', shape, at: at ?? c / 2 });
 }
 
 export const splitDefinition = defineBijector<SplitSpec>({

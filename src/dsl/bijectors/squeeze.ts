@@ -11,7 +11,7 @@ import type * as t from 'io-ts';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { zeroLogDet, type Ops } from '../../algebra/ops.js';
 import { tfjsOps } from '../../algebra/tfjs.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
 import { checkShape, defineBijector, fail, movesElements, noParams, one } from '../definition.js';
 import { formatShape, type EvenSpatial, type Shape3, type Squeezed } from '../shape.js';
@@ -20,7 +20,7 @@ import type { Bijector } from '../spec.js';
 const codec = nodeCodec('squeeze', { shape: shapeCodec([3]) });
 export type SqueezeSpec = t.TypeOf<typeof codec>;
 
-export const squeeze = <const S extends Shape3>(shape: S & EvenSpatial<S>): Bijector<S, Squeezed<S>> => built({ kind: 'squeeze', shape });
+export const squeeze = <const S extends Shape3>(shape: S & EvenSpatial<S>): Bijector<S, Squeezed<S>> => primitive(squeezeDefinition, { kind: 'squeeze', shape });
 
 /** Space-to-depth of an image [C,H,W] (tensor [N,H,W,C]) on the algebra. */
 export const spaceToDepthOn = <T>(o: Ops<T>, x: T, [c, h, w]: readonly number[]): T =>

@@ -8,7 +8,7 @@
  */
 import type * as t from 'io-ts';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
 import { defineBijector, noParams, real, shapePreserving, interval } from '../definition.js';
 import type { Shape } from '../shape.js';
@@ -17,7 +17,7 @@ import type { Bijector } from '../spec.js';
 const codec = nodeCodec('tanh', { shape: shapeCodec() });
 export type TanhSpec = t.TypeOf<typeof codec>;
 
-export const tanh = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'tanh', shape });
+export const tanh = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(tanhDefinition, { kind: 'tanh', shape });
 
 export const tanhDefinition = defineBijector<TanhSpec>({
   kind: 'tanh',

@@ -3,7 +3,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { zeroLogDet } from '../../algebra/ops.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
 import { checkShape, defineBijector, fail, movesElements, noParams, one } from '../definition.js';
 import { formatShape, type ChannelsDivisibleBy4, type Shape3, type Unsqueezed } from '../shape.js';
@@ -14,7 +14,7 @@ const codec = nodeCodec('unsqueeze', { shape: shapeCodec([3]) });
 export type UnsqueezeSpec = t.TypeOf<typeof codec>;
 
 export const unsqueeze = <const S extends Shape3>(shape: S & ChannelsDivisibleBy4<S>): Bijector<S, Unsqueezed<S>> =>
-  built({ kind: 'unsqueeze', shape });
+  primitive(unsqueezeDefinition, { kind: 'unsqueeze', shape });
 
 export const unsqueezeDefinition = defineBijector<UnsqueezeSpec>({
   kind: 'unsqueeze',
