@@ -7,6 +7,7 @@
  */
 import * as catalogue from './bijectors/index.js';
 import type { BijectorDefinition } from './definition.js';
+import { autoregressiveDefinition, couplingDefinition, type AutoregressiveSpec, type CouplingSpec } from './transformed.js';
 
 type Catalogue = typeof catalogue;
 
@@ -22,10 +23,13 @@ type Misnamed = { [K in keyof Catalogue]: Catalogue[K] extends DefinitionLike ? 
 type MustBeNever<T extends never> = T;
 export type RegistryNamingCheck = MustBeNever<Misnamed>;
 
-/** The spec of every registered kind (a union). */
-export type PrimitiveSpec = {
-  [K in DefinitionName]: Catalogue[K] extends BijectorDefinition<infer S> ? S : never;
-}[DefinitionName];
+/** The spec of every registered kind (a union): the registry's, then the layers generic over its transformers. */
+export type PrimitiveSpec =
+  | {
+      [K in DefinitionName]: Catalogue[K] extends BijectorDefinition<infer S> ? S : never;
+    }[DefinitionName]
+  | CouplingSpec
+  | AutoregressiveSpec;
 
 export type PrimitiveKind = PrimitiveSpec['kind'];
 
@@ -35,7 +39,9 @@ export type DefinitionOf<K extends PrimitiveKind> = BijectorDefinition<Extract<P
 const isDefinition = (v: unknown): v is BijectorDefinition<PrimitiveSpec> =>
   typeof v === 'object' && v !== null && 'kind' in v && 'codec' in v && 'signature' in v && 'forward' in v && 'inverse' in v;
 
-const table: ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>> = new Map((Object.values(catalogue) as unknown[]).filter(isDefinition).map((d) => [d.kind, d]));
+const table: ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>> = new Map(
+  [...(Object.values(catalogue) as unknown[]), couplingDefinition, autoregressiveDefinition].filter(isDefinition).map((d) => [d.kind, d]),
+);
 
 /** Every registered definition by kind, in registry order. */
 export const definitions = (): ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>> => table;

@@ -7,7 +7,7 @@ import type * as t from 'io-ts';
 import { convNet } from '../../layers/spec.js';
 import { primitive } from '../primitive.js';
 import { CondCodec, NetSpecCodec, nodeCodec, shapeCodec } from '../codec-parts.js';
-import { couplingDefinition } from '../maths/coupling.js';
+import { couplingKind } from '../maths/coupling.js';
 import { bindTransformer } from '../maths/elementwise.js';
 import type { CondShapes, NoCond, Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
@@ -22,4 +22,4 @@ export const additiveCoupling = <const S extends Shape, const C extends CondShap
   options: CouplingOptions<C> = {},
 ): Bijector<S, S, C> => primitive(additiveCouplingDefinition, { kind: 'additiveCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet() });
 
-export const additiveCouplingDefinition = couplingDefinition<AdditiveCouplingSpec>('additiveCoupling', codec, () => bindTransformer(additiveTransformer, { kind: 'additive' }));
+export const additiveCouplingDefinition = couplingKind<AdditiveCouplingSpec>('additiveCoupling', codec, () => bindTransformer(additiveTransformer, { kind: 'additive' }));

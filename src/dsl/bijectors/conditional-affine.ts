@@ -7,7 +7,7 @@ import type * as t from 'io-ts';
 import { convNet, type NetSpec } from '../../layers/spec.js';
 import { primitive } from '../primitive.js';
 import { CondCodec, NetSpecCodec, nodeCodec, num, shapeCodec } from '../codec-parts.js';
-import { injectorDefinition } from '../maths/coupling.js';
+import { injectorKind } from '../maths/coupling.js';
 import { bindTransformer } from '../maths/elementwise.js';
 import type { CondShapes, Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
@@ -28,4 +28,4 @@ export const conditionalAffine = <const S extends Shape, const C extends CondSha
 ): Bijector<S, S, C> =>
   primitive(conditionalAffineDefinition, { kind: 'conditionalAffine', shape, cond: options.cond, net: options.net ?? convNet(), clamp: options.clamp ?? 2 });
 
-export const conditionalAffineDefinition = injectorDefinition<ConditionalAffineSpec>('conditionalAffine', codec, ({ clamp }) => bindTransformer(affineTransformer, { kind: 'affine', clamp }));
+export const conditionalAffineDefinition = injectorKind<ConditionalAffineSpec>('conditionalAffine', codec, ({ clamp }) => bindTransformer(affineTransformer, { kind: 'affine', clamp }));

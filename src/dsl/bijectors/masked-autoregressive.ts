@@ -26,7 +26,7 @@
 import type * as t from 'io-ts';
 import { made, type NetSpec } from '../../layers/spec.js';
 import { CondCodec, NetSpecCodec, nodeCodec, shapeCodec, taggedUnion } from '../codec-parts.js';
-import { autoregressiveDefinition } from '../maths/autoregressive.js';
+import { autoregressiveKind } from '../maths/autoregressive.js';
 import { bindTransformer, type Transformer } from '../maths/elementwise.js';
 import { inverted, primitive } from '../primitive.js';
 import type { CondShapes, NoCond, Shape1 } from '../shape.js';
@@ -88,6 +88,6 @@ export const inverseAutoregressive = <const S extends Shape1, const C extends Co
   options: AutoregressiveOptions<C> = {},
 ): Flow<readonly [S], readonly [S], C> => inverted(maskedAutoregressive(shape, options));
 
-export const maskedAutoregressiveDefinition = autoregressiveDefinition<MaskedAutoregressiveSpec>('maskedAutoregressive', codec, (spec) =>
+export const maskedAutoregressiveDefinition = autoregressiveKind<MaskedAutoregressiveSpec>('maskedAutoregressive', codec, (spec) =>
   bindTransformer(transformers[spec.transformer.kind] as Transformer<TransformerSpec>, spec.transformer),
 );

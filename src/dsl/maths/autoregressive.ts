@@ -16,7 +16,7 @@ import { conditionedPasses, netParams, runTransformer, valuesPerElement, type Co
 
 
 /** The definition of an autoregressive kind from its codec and how its spec names a transformer. */
-export const autoregressiveDefinition = <S extends CouplingFields & { readonly kind: string }>(
+export const autoregressiveKind = <S extends CouplingFields & { readonly kind: string }>(
   kind: S['kind'],
   codec: t.Type<S, unknown, unknown>,
   transformerOf: TransformerOf<S>,

@@ -96,7 +96,7 @@ const dimsWith = (shape: Shape, c: number): number[] => tensorShape([c, ...shape
  * The definition of a coupling kind from its codec and how its spec names a transformer (`transformerAt`:
  * where in the spec the transformer's fields are, for messages).
  */
-export const couplingDefinition = <S extends CouplingFields & { readonly kind: string }>(
+export const couplingKind = <S extends CouplingFields & { readonly kind: string }>(
   kind: S['kind'],
   codec: t.Type<S, unknown, unknown>,
   transformerOf: TransformerOf<S>,
@@ -130,7 +130,7 @@ export const couplingDefinition = <S extends CouplingFields & { readonly kind: s
 };
 
 /** The definition of an injector: the transformer on every channel, its parameters from the conditioning alone. */
-export const injectorDefinition = <S extends CouplingFields & { readonly kind: string }>(
+export const injectorKind = <S extends CouplingFields & { readonly kind: string }>(
   kind: S['kind'],
   codec: t.Type<S, unknown, unknown>,
   transformerOf: TransformerOf<S>,
