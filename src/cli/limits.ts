@@ -15,6 +15,7 @@
  */
 import { totalmem } from 'node:os';
 import { UsageError } from './io.js';
+import { splineValuesPerElement } from '../dsl/transformers/spline.js';
 
 export const MAX_LAYERS = 100_000;
 export const MEMORY_ENV_VAR = 'TYPED_FLOWS_MAX_MEMORY';
@@ -120,7 +121,7 @@ const primitiveCost = (node: Json, [c = 0, h = 0, w = 0]: readonly number[]): { 
     case 'conditionalAffine':
     case 'splineCoupling': {
       const bins = typeof node['bins'] === 'number' ? node['bins'] : 0;
-      const out = node['kind'] === 'splineCoupling' ? half * (3 * bins - 1) : 2 * c;
+      const out = node['kind'] === 'splineCoupling' ? half * splineValuesPerElement(bins) : 2 * c;
       const net = netCost(node['net'], c + condChannels(node['cond']), out);
       return { params: net.params, extra: (net.hidden + out) * hw };
     }
