@@ -188,10 +188,14 @@ const sequence = <V, R>(
  * per-kind table may leave it out (its fallback then interprets the kind's `algebra`). The list
  * shrinks to nothing once every engine interprets the algebra.
  */
-export type HandWrittenKind =
-  | 'affine' | 'actnorm' | 'inv1x1' | 'inv1x1LU' | 'affineCoupling' | 'additiveCoupling' | 'conditionalAffine' | 'splineCoupling'
-  | 'squeeze' | 'unsqueeze' | 'permute' | 'logit' | 'identity' | 'split' | 'concat' | 'exp' | 'maskedAutoregressive'
-  | 'softplus' | 'tanh' | 'scaleShift' | 'batchNorm' | 'reshape';
+export const handWrittenKinds = [
+  'affine', 'actnorm', 'inv1x1', 'inv1x1LU', 'affineCoupling', 'additiveCoupling', 'conditionalAffine', 'splineCoupling',
+  'squeeze', 'unsqueeze', 'permute', 'logit', 'identity', 'split', 'concat', 'exp', 'maskedAutoregressive',
+  'softplus', 'tanh', 'scaleShift', 'batchNorm', 'reshape',
+] as const;
+
+/** One of `handWrittenKinds`. */
+export type HandWrittenKind = (typeof handWrittenKinds)[number];
 
 /** One entry of a per-kind table: what an interpreter does at a primitive of kind K. */
 export type KindEntry<V, R, K extends PrimitiveSpec['kind']> = (spec: Extract<PrimitiveSpec, { readonly kind: K }>, node: Node<V>) => Step<V, R>;
