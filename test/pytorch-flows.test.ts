@@ -20,7 +20,6 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { actnorm, chainOf, concat, identity, inv1x1, inv1x1LU, invert, logit, parallel, repeat, split, type AnyFlow, type Shape } from '../src/dsl/index.js';
-import { primitiveKinds } from '../src/dsl/registry.js';
 import { disposeParams, domains, forward, inverse, sampleInputs, signature } from '../src/interpreters/index.js';
 import { dataPerturbedParams } from '../src/interpreters/verify.js';
 import { seededNormal } from '../src/interpreters/seeded-normal.js';
