@@ -49,15 +49,15 @@ const within = (e: Awaited<ReturnType<typeof compareFlow>>): void => {
 };
 
 describe('ONNX export of every primitive', () => {
-  const imageNames = new Set(primitiveMakers([4, 4, 4]).map((m) => m.name));
-  const vectorNames = new Set(primitiveMakers([4]).map((m) => m.name));
-  const names = [...new Set([...imageNames, ...vectorNames])];
+  // The rows of kinds written on the algebra only are left out until the ONNX engine interprets it (exportedByHand).
+  const rows = [...primitiveMakers([4, 4, 4]).map((m) => [m, m.make([4, 4, 4])] as const), ...primitiveMakers([4]).map((m) => [m, m.make([4])] as const)];
+  const names = [...new Set(rows.filter(([, flow]) => exportedByHand(flow)).map(([m]) => m.name))];
   const shapes: fc.Arbitrary<Shape> = fc.oneof(shapeArb, vectorShapeArb);
   it.each(names)('%s', async (name) => {
     await fc.assert(
       fc.asyncProperty(shapes, fc.integer({ min: 0, max: 1000 }), fc.integer({ min: 1, max: 3 }), async (shape, seed, batch) => {
         const maker = primitiveMakers(shape).find((m) => m.name === name);
-        fc.pre(maker !== undefined && exportedByHand(maker.make(shape)));
+        fc.pre(maker !== undefined);
         const e = await compareFlow(maker!.make(shape), seed, batch);
         record(e, `${name} ${JSON.stringify(shape)} seed ${seed}`);
         within(e);
