@@ -8,8 +8,22 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { tfjsOverrides } from '../src/algebra/overrides.js';
 import { tfjsOps } from '../src/algebra/tfjs.js';
-import { definitions, sinhArcsinh, transformers } from '../src/dsl/index.js';
-import { forward, inverse } from '../src/interpreters/index.js';
+import {
+  additiveCoupling,
+  affineCoupling,
+  autoregressive,
+  convNet,
+  coupling,
+  definitions,
+  made,
+  maskedAutoregressive,
+  mlp,
+  sinhArcsinh,
+  splineCoupling,
+  transformers,
+  type AnyFlow,
+} from '../src/dsl/index.js';
+import { disposeParams, forward, inverse, perturbedParams } from '../src/interpreters/index.js';
 
 describe('kinds on the algebra', () => {
   it('every registered kind has an algebra, except exactly the listed tfjs overrides', () => {
@@ -64,6 +78,46 @@ describe('kinds on the algebra', () => {
         },
       ),
       { numRuns: 60 },
+    );
+  });
+});
+
+/** Both flows on the same perturbed params and inputs: max |difference| of outputs and log-dets, both directions. */
+const distance = (a: AnyFlow, b: AnyFlow, event: readonly number[], seed: number): number => {
+  const params = perturbedParams(a, seed, 0.3);
+  const x = tf.randomNormal([2, ...event], 0, 1, 'float32', seed);
+  const fa = forward(a, params)([x]);
+  const fb = forward(b, params)([x]);
+  const ia = inverse(a, params)([x]);
+  const ib = inverse(b, params)([x]);
+  const d = tf.tidy(() =>
+    Math.max(...[[fa.y, fb.y], [fa.logDet, fb.logDet], [ia.x, ib.x], [ia.logDet, ib.logDet]].map(([p, q]) => tf.max(tf.abs(tf.sub(p as tf.Tensor, q as tf.Tensor))).dataSync()[0] as number)),
+  );
+  tf.dispose([x, fa.y, fb.y, fa.logDet, fb.logDet, ia.x, ib.x, ia.logDet, ib.logDet]);
+  disposeParams(params);
+  return d;
+};
+
+describe('the older kinds are spellings of coupling and autoregressive', () => {
+  it('with the same params they compute the same numbers, exactly', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 5 }), fc.integer({ min: 0, max: 1000 }), (c, seed) => {
+        const net = convNet({ hidden: 4 });
+        const image = [c, 2, 2] as const;
+        const pairs: Array<[AnyFlow, AnyFlow, readonly number[]]> = [
+          [affineCoupling(image, { net, clamp: 1.5 }), coupling(image, { kind: 'affine', clamp: 1.5 }, { net }), [2, 2, c]],
+          [additiveCoupling(image, { net }), coupling(image, { kind: 'additive' }, { net }), [2, 2, c]],
+          [splineCoupling([c], { net: mlp({ hidden: [6] }), bins: 3, bound: 2 }), coupling([c], { kind: 'spline', bins: 3, bound: 2 }, { net: mlp({ hidden: [6] }) }), [c]],
+          [
+            maskedAutoregressive([c], { net: made({ hidden: [8] }), transformer: 'spline', bins: 3, bound: 2 }),
+            autoregressive([c], { kind: 'spline', bins: 3, bound: 2 }, { net: made({ hidden: [8] }) }),
+            [c],
+          ],
+        ];
+        // Same maths, same op order: no tolerance.
+        for (const [a, b, event] of pairs) expect(distance(a, b, event, seed)).toBe(0);
+      }),
+      { numRuns: 8 },
     );
   });
 });
