@@ -38,7 +38,23 @@ const AnyTransformerCodec = taggedUnion('a transformer', Object.fromEntries([...
   unknown
 >;
 
-const bound = (ts: TransformerSpecOf) => bindTransformer(transformers.get(ts.kind) as Transformer<unknown>, ts);
+/** Stands for a transformer name that is not registered: its checks say so (the spec is refused before any maths runs). */
+const unregistered = (kind: string): Transformer<unknown> => {
+  const refuse = (): never => {
+    throw new TypeError(`no transformer '${kind}' is registered`);
+  };
+  return {
+    kind,
+    codec: AnyTransformerCodec as unknown as t.Type<unknown, unknown, unknown>,
+    valuesPerElement: refuse,
+    layout: 'blocks',
+    forward: refuse,
+    inverse: refuse,
+    checks: (_fields, at) => [{ path: `${at}.kind`, message: `unknown transformer ${JSON.stringify(kind)}; registered: ${[...transformers.keys()].join(', ')}` }],
+  };
+};
+
+const bound = (ts: TransformerSpecOf) => bindTransformer(transformers.get(ts.kind) ?? unregistered(String(ts.kind)), ts);
 
 const couplingCodec = nodeCodec('coupling', { shape: shapeCodec(), cond: CondCodec, net: NetSpecCodec, transformer: AnyTransformerCodec });
 export type CouplingSpec = t.TypeOf<typeof couplingCodec>;
