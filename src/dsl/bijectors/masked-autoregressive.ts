@@ -21,7 +21,8 @@
  * tails outside it, so values and gradients are finite everywhere. The MADE outputs m values per element
  * in blocks (channel o -> element o mod D); the spline's layout (element-major) is a transpose of it.
  * The net's output layer is zero and every transformer is the identity at zero, so a fresh layer is the
- * identity.
+ * identity. The mechanics are src/dsl/maths/autoregressive.ts; this kind is the older spelling of
+ * `autoregressive` (src/dsl/transformed.ts), which takes any registered transformer.
  */
 import type * as t from 'io-ts';
 import { made, type NetSpec } from '../../layers/spec.js';
