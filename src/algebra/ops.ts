@@ -114,6 +114,15 @@ export interface Ops<T> {
   // ---- linear algebra and nets
   /** a [..., K] times b [K, M] (b without a batch axis): [..., M]. */
   matmul(a: T, b: T): T;
+  /** y[..., i] = sum_j w[i, j] x[..., j]: a C x C matrix (no batch axis) applied to the channels at every position. */
+  mixChannels(x: T, w: T): T;
+  /**
+   * log|det w| of a square matrix (no batch axis): a scalar, differentiable (d/dw = w^-T). Engines may
+   * compute it in float64 (tfjs does: an LU factorisation in JavaScript).
+   */
+  logAbsDet(w: T): T;
+  /** w^-1 of a square matrix (no batch axis), for an inverse pass; need not be differentiable. */
+  inverseMatrix(w: T): T;
   /** 'same'-padded stride-1 convolution of x [N, H, W, Cin] with kernel [k, k, Cin, Cout], plus bias [Cout]. */
   conv2d(x: T, kernel: T, bias: T): T;
   /** relu(conv2d(x, kernel, bias)): one op so that an engine may run it as one fused kernel (tfjs does). */

@@ -5,10 +5,8 @@
  * own dense Jacobian by `verify` (test/properties.test.ts, test/verify-depth.test.ts).
  */
 export const tfjsOverrides = {
-  inv1x1:
-    'log|det W| and W^-1 are computed in float64 JavaScript (an LU factorisation on the CPU, cached per weight tensor) with a custom gradient (Jacobi\'s formula): no tfjs op computes them, and float32 would lose the log-det of an ill-conditioned W',
   inv1x1LU:
-    'the inverse pass needs W^-1, computed in float64 JavaScript and cached per set of factor tensors (the log-det, positions * sum(logS), is param-only)',
+    'the inverse pass needs W^-1 cached per set of factor tensors (L, U, logS, P, sign), so that sampling k times factorises once: through the algebra W would be rebuilt as a new tensor each pass and miss the cache (the forward pass and log-det, positions * sum(logS), are param-only maths that could move to the algebra)',
 } as const;
 
 /** A kind the tfjs engine runs by hand-written passes. */

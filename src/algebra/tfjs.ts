@@ -4,6 +4,7 @@
  * gradients from tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { inverseMatrix, logAbsDet, mixChannels } from '../dsl/maths/channel-mix.js';
 import { conv2dSame, sumPerSample } from '../layers/ops.js';
 import type { Ops } from './ops.js';
 
@@ -83,6 +84,9 @@ export const tfjsOps: Ops<tf.Tensor> = {
     const out = tf.matMul(tf.reshape(a, [-1, k]) as tf.Tensor2D, b as tf.Tensor2D);
     return tf.reshape(out, [...a.shape.slice(0, -1), b.shape[1] as number]);
   },
+  mixChannels: (x, w) => mixChannels(x, w as tf.Tensor2D),
+  logAbsDet: (w) => logAbsDet(w as tf.Tensor2D),
+  inverseMatrix: (w) => inverseMatrix(w as tf.Tensor2D),
   conv2d: (x, kernel, bias) => conv2dSame(x as tf.Tensor4D, kernel as tf.Tensor4D, bias as tf.Tensor1D),
   conv2dRelu: (x, kernel, bias) => conv2dSame(x as tf.Tensor4D, kernel as tf.Tensor4D, bias as tf.Tensor1D, 'relu'),
 
