@@ -8,10 +8,12 @@ import {
   additiveCoupling,
   affine,
   affineCoupling,
+  autoregressive,
   chain,
   chainOf,
   conditionalAffine,
   convNet,
+  coupling,
   flatten,
   unflatten,
   batchNorm,
@@ -28,6 +30,7 @@ import {
   randomPermutation,
   repeat,
   scaleShift,
+  sinhArcsinh,
   softplus,
   reverse,
   splineCoupling,
@@ -73,6 +76,7 @@ const anyRank = <S extends Shape>(): Array<PrimitiveMaker<S>> => {
     { name: 'scaleShift', make: (s) => scaleShift(s, { scale: -2.5, shift: 0.5 }), out: same },
     { name: 'scaleShift+learnable', make: (s) => scaleShift(s, { scale: 0.5, shift: -1, learnable: true }), out: same },
     { name: 'batchNorm', make: (s) => batchNorm(s, { momentum: 0.1, eps: 1e-3 }), out: same },
+    { name: 'sinhArcsinh', make: (s) => sinhArcsinh(s, { skew: 0.4, tailweight: 1.3 }), out: same },
   ];
 };
 
@@ -111,6 +115,8 @@ const vectorMakers = (shape: Shape1): Array<PrimitiveMaker<Shape1>> => {
     { name: 'maf-spline', make: (s) => maskedAutoregressive(s, { net: smallMade, transformer: 'spline', bins: 4, bound: 2 }), out: same },
     { name: 'maf-spline+cond', make: (s) => maskedAutoregressive(s, { net: randomMade, transformer: 'spline', bins: 3, bound: 2, cond: condVector(2) }), out: same },
     { name: 'iaf-affine', make: (s) => inverseAutoregressive(s, { net: randomMade }), out: same },
+    { name: 'maf-sinhArcsinh', make: (s) => autoregressive(s, { kind: 'sinhArcsinh' }, { net: smallMade }), out: same },
+    { name: 'maf-sinhArcsinh+cond', make: (s) => autoregressive(s, { kind: 'sinhArcsinh' }, { net: randomMade, cond: condVector(2) }), out: same },
     { name: 'iaf-spline+cond', make: (s) => inverseAutoregressive(s, { net: smallMade, transformer: 'spline', bins: 4, bound: 2, cond: condVector(1) }), out: same },
     );
     makers.push(
@@ -119,6 +125,7 @@ const vectorMakers = (shape: Shape1): Array<PrimitiveMaker<Shape1>> => {
       { name: 'additiveCoupling+mlp', make: (s) => additiveCoupling(s, { net: residualMlp }), out: same },
       { name: 'additiveCoupling+mlp+cond', make: (s) => additiveCoupling(s, { net: smallMlp, cond: condVector(1) }), out: same },
       { name: 'splineCoupling+mlp', make: (s) => splineCoupling(s, { net: smallMlp, bins: 4, bound: 2 }), out: same },
+      { name: 'coupling-sinhArcsinh+mlp', make: (s) => coupling(s, { kind: 'sinhArcsinh' }, { net: smallMlp }), out: same },
       { name: 'splineCoupling+mlp+cond', make: (s) => splineCoupling(s, { net: residualMlp, bins: 3, bound: 1.5, cond: condVector(2) }), out: same },
     );
   }
@@ -140,6 +147,7 @@ const imageMakers = (shape: Shape3): Array<PrimitiveMaker<Shape3>> => {
       { name: 'additiveCoupling+cond', make: (s) => additiveCoupling(s, { net: smallNet, cond: condFor(s, 1) }), out: same },
       { name: 'splineCoupling', make: (s) => splineCoupling(s, { net: smallNet, bins: 4, bound: 3 }), out: same },
       { name: 'splineCoupling+cond', make: (s) => splineCoupling(s, { net: smallNet, bins: 3, bound: 2, cond: condFor(s, 1) }), out: same },
+      { name: 'coupling-sinhArcsinh+cond', make: (s) => coupling(s, { kind: 'sinhArcsinh' }, { net: smallNet, cond: condFor(s, 1) }), out: same },
     );
   }
   makers.push({ name: 'flatten', make: (s) => flatten(s), out: ([a, b, d]) => [a * b * d] });

@@ -1,7 +1,8 @@
 /**
  * A new interpreter needs no combinator code: a toy interpreter that counts trainable parameters is
- * built from a per-kind table of closed forms alone (`byKind`: a kind missing from the table is a
- * compile error), folded over CAFLOW's specs, and checked against the parameter counts of the official
+ * built from a per-kind table of closed forms alone (`byKind`: a hand-written kind missing from the
+ * table is a compile error; a kind written on the algebra only may be left out, and is an error if
+ * met without a fallback), folded over CAFLOW's specs, and checked against the parameter counts of the official
  * PyTorch CAFLOW code (445,904 for CAFLOW and 416,888 for Dual-Glow+ at conditional depth 5 on
  * mnist-sr, as measured on this project's settings) and against `parameterCount`.
  */

@@ -20,11 +20,11 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { actnorm, chainOf, concat, identity, inv1x1, inv1x1LU, invert, logit, parallel, repeat, split, type AnyFlow, type Shape } from '../src/dsl/index.js';
-import { primitiveKinds } from '../src/dsl/registry.js';
 import { disposeParams, domains, forward, inverse, sampleInputs, signature } from '../src/interpreters/index.js';
 import { dataPerturbedParams } from '../src/interpreters/verify.js';
 import { seededNormal } from '../src/interpreters/seeded-normal.js';
 import { tensorShape } from '../src/dsl/shape.js';
+import { primitiveKinds } from '../src/dsl/registry.js';
 import { flowArb, primitiveMakers } from './arbitraries.js';
 import { maxNormalisedError, runTorchCases, torchAvailable, type TorchCase } from './pytorch-helpers.js';
 import { SYSTEM_PYTHON } from '../bench/pytorch.js';
@@ -93,7 +93,10 @@ const compare = (built: readonly Built[]): void => {
 describe.skipIf(!torch.ok)(`PyTorch modules agree with tfjs${torch.ok ? '' : ` (skipped: ${torch.note})`}`, () => {
   it('every kind of the catalogue, on image and vector events, with conditioning', () => {
     const shapes: Shape[] = [[4, 4, 4], [3, 2, 4], [2, 2, 2], [5], [3]];
-    const built = shapes.flatMap((shape, s) => primitiveMakers(shape).map((m, i) => build(`${m.name} on [${shape.join(',')}]`, m.make(shape), 1000 * s + 17 * i)));
+    const built = shapes.flatMap((shape, s) =>
+      primitiveMakers(shape)
+        .map((m, i) => build(`${m.name} on [${shape.join(',')}]`, m.make(shape), 1000 * s + 17 * i)),
+    );
     // The multi-tensor kinds and the combinators: split, concat, uneven parallels (arities 1 -> 2,
     // 2 -> 1, 1 -> 1), identity, logit (its domain is (0, 256)), a repeat.
     const multi: Array<[string, AnyFlow]> = [

@@ -3,17 +3,23 @@
  * function every other engine runs, so a kind states its maths once (`algebra`) and gets `forward`
  * and `inverse` from it.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { Maths } from '../dsl/definition.js';
 import type { AlgebraBijector, AlgebraMaths, Context, Ops, ValueTree } from './ops.js';
 import { tfjsOps } from './tfjs.js';
 
+/**
+ * The tfjs pass of maths on the algebra: tidied, so the maths called on its own leaves only its
+ * outputs, and every output a new tensor (maths that passes an input through, as `identity` does,
+ * gets a copy), so disposing a pass's outputs never disposes its inputs.
+ */
 const onTfjs =
   <S>(maths: AlgebraMaths<S>): Maths<S> =>
-  (spec, params, xs, ctx) => {
-    const { outs, logDet } = maths(tfjsOps, spec, params, xs, ctx);
-    return { outs, logDet: logDet as tf.Tensor1D };
-  };
+  (spec, params, xs, ctx) =>
+    tf.tidy(() => {
+      const { outs, logDet } = maths(tfjsOps, spec, params, xs, ctx);
+      return { outs: outs.map((y) => (xs.includes(y) ? tf.clone(y) : y)), logDet: logDet as tf.Tensor1D };
+    });
 
 /** The `algebra`, `forward` and `inverse` parts of a definition, from its maths on the algebra. */
 export const algebraic = <S>(maths: AlgebraBijector<S>): { readonly algebra: AlgebraBijector<S>; readonly forward: Maths<S>; readonly inverse: Maths<S> } => ({

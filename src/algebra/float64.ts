@@ -9,6 +9,7 @@
  *
  * Core code: no Node or tfjs imports (conversions to tf.Tensor live in float64-tfjs.ts).
  */
+import { invert, slogdet } from '../dsl/maths/linalg.js';
 import type { Ops } from './ops.js';
 
 /** A row-major float64 array with its shape (no batch axis implied: the shape is all of it). */
@@ -169,7 +170,7 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
     return { shape: [...a.shape.slice(0, -1), size], data };
   };
 
-  return {
+  const ops: Ops<Float64Value> = {
     engine,
     isValue: (v): v is Float64Value => isFloat64Tensor(v) || isMask(v),
 
@@ -197,6 +198,7 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
     tanh: unary('tanh', Math.tanh),
     atan: unary('atan', Math.atan),
     sin: unary('sin', Math.sin),
+    elu: unary('elu', (a) => (a >= 0 ? a : Math.expm1(a))),
     cos: unary('cos', Math.cos),
     sinh: unary('sinh', Math.sinh),
     cosh: unary('cosh', Math.cosh),
@@ -241,6 +243,7 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
       }),
     sumAll: (v) => make([], Float64Array.of(tensor(v, 'sumAll').data.reduce((s, x) => s + x, 0))),
 
+    zerosLike: (like) => make([...tensor(like, 'zerosLike').shape], new Float64Array(tensor(like, 'zerosLike').data.length)),
     perSample: (like, value) => {
       const n = like.shape[0] ?? 1;
       const c = tensor(value, 'perSample');
@@ -279,6 +282,15 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
       return { shape: [...lead, width], data };
     },
     sliceLast,
+    padLast: (v, before, after, value) => {
+      const a = tensor(v, 'padLast');
+      const last = a.shape[a.shape.length - 1] ?? 1;
+      const width = before + last + after;
+      const n = lastSplit(a.shape).rows;
+      const data = new Float64Array(n * width).fill(value);
+      for (let r = 0; r < n; r++) data.set(a.data.subarray(r * last, (r + 1) * last), r * width + before);
+      return make([...a.shape.slice(0, -1), width], data);
+    },
     reshape: (v, dims) => {
       const a = tensor(v, 'reshape');
       // One dim may be -1 (inferred), as in tf.reshape.
@@ -328,6 +340,16 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
         }
       return make([...a.shape.slice(0, -1), m], data);
     },
+    mixChannels: (x, w) => ops.matmul(x, ops.transpose(w, [1, 0])),
+    logAbsDet: (vw) => {
+      const w = tensor(vw, 'logAbsDet');
+      return make([], Float64Array.of(slogdet(w.data, w.shape[0] ?? 0).logAbsDet));
+    },
+    inverseMatrix: (vw) => {
+      const w = tensor(vw, 'inverseMatrix');
+      return make([...w.shape], invert(w.data, w.shape[0] ?? 0));
+    },
+    conv2dRelu: (x, kernel, bias) => ops.relu(ops.conv2d(x, kernel, bias)),
     conv2d: (vx, vk, vbias) => {
       const x = tensor(vx, 'conv2d');
       const kernel = tensor(vk, 'conv2d');
@@ -371,6 +393,7 @@ export const roundedOps = (engine: string, round: (x: number) => number): Ops<Fl
       return s;
     },
   };
+  return ops;
 };
 
 /** The float64 reference engine. */

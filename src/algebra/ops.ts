@@ -68,6 +68,8 @@ export interface Ops<T> {
   /** asinh(a) = log(a + sqrt(a^2 + 1)), computed without cancellation for a < 0. */
   asinh(a: T): T;
   relu(a: T): T;
+  /** a for a >= 0, expm1(a) below: the ELU activation of dense nets. */
+  elu(a: T): T;
   /** Clips to [low, high]. */
   clip(a: T, low: number, high: number): T;
 
@@ -90,6 +92,8 @@ export interface Ops<T> {
   sumAll(a: T): T;
 
   // ---- batch
+  /** Zeros of the shape of `like` (batch axis included): a starting value that is exact whatever `like` holds. */
+  zerosLike(like: T): T;
   /** [N] filled with the scalar `value`, N the batch of `like` ([N, ...]). */
   perSample(like: T, value: T): T;
 
@@ -104,14 +108,27 @@ export interface Ops<T> {
   reshape(a: T, dims: readonly number[]): T;
   /** Permutes all axes, the batch axis included (perm[0] is usually 0). */
   transpose(a: T, perm: readonly number[]): T;
+  /** Pads the last axis with `before` and `after` copies of the constant `value`. */
+  padLast(a: T, before: number, after: number, value: number): T;
   /** Picks elements of the last axis by constant indices: out[..., i] = a[..., indices[i]]. */
   gatherLast(a: T, indices: readonly number[]): T;
 
   // ---- linear algebra and nets
   /** a [..., K] times b [K, M] (b without a batch axis): [..., M]. */
   matmul(a: T, b: T): T;
+  /** y[..., i] = sum_j w[i, j] x[..., j]: a C x C matrix (no batch axis) applied to the channels at every position. */
+  mixChannels(x: T, w: T): T;
+  /**
+   * log|det w| of a square matrix (no batch axis): a scalar, differentiable (d/dw = w^-T). Engines may
+   * compute it in float64 (tfjs does: an LU factorisation in JavaScript).
+   */
+  logAbsDet(w: T): T;
+  /** w^-1 of a square matrix (no batch axis), for an inverse pass; need not be differentiable. */
+  inverseMatrix(w: T): T;
   /** 'same'-padded stride-1 convolution of x [N, H, W, Cin] with kernel [k, k, Cin, Cout], plus bias [Cout]. */
   conv2d(x: T, kernel: T, bias: T): T;
+  /** relu(conv2d(x, kernel, bias)): one op so that an engine may run it as one fused kernel (tfjs does). */
+  conv2dRelu(x: T, kernel: T, bias: T): T;
 
   // ---- control
   /**
@@ -159,4 +176,16 @@ export const branch = <T>(o: Ops<T>, tree: ValueTree<T>, key: string): ValueTree
   const v = Object.prototype.hasOwnProperty.call(tree, key) ? tree[key] : undefined;
   if (v === undefined || o.isValue(v) || Array.isArray(v)) throw new TypeError(`expected a parameter group '${key}'`);
   return v as ValueTree<T>;
+};
+
+/** A per-sample log-det of zero for a batch like `like` ([N, ...] -> [N]): the log-det of a map that only moves elements. */
+export const zeroLogDet = <T>(o: Ops<T>, like: T): T => o.perSample(like, o.scalar(0));
+
+/** A tuple of `N` values. */
+export type Tuple<T, N extends number, R extends readonly T[] = []> = R['length'] extends N ? R : Tuple<T, N, readonly [...R, T]>;
+
+/** The first `n` inputs of a pass, with a message when there are fewer. */
+export const inputsOf = <T, const N extends number>(xs: readonly T[], n: N): Tuple<T, N> => {
+  if (xs.length < n) throw new TypeError(`expected ${n} input tensor(s), got ${xs.length}`);
+  return xs.slice(0, n) as unknown as Tuple<T, N>;
 };

@@ -4,6 +4,7 @@
  * gradients from tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { inverseMatrix, logAbsDet, mixChannels } from '../dsl/maths/channel-mix.js';
 import { conv2dSame, sumPerSample } from '../layers/ops.js';
 import type { Ops } from './ops.js';
 
@@ -79,6 +80,7 @@ export const tfjsOps: Ops<tf.Tensor> = {
     return tf.mul(tf.sign(a), tf.where(big, tf.add(tf.log(tf.where(big, m, tf.onesLike(m))), Math.LN2), small));
   },
   relu: (a) => tf.relu(a),
+  elu: (a) => tf.elu(a),
   clip: (a, low, high) => tf.clipByValue(a, low, high),
 
   greaterEqual: (a, b) => tf.greaterEqual(a, b),
@@ -96,6 +98,7 @@ export const tfjsOps: Ops<tf.Tensor> = {
   cumsumLast: (a) => tf.cumsum(a, lastAxis(a)),
   sumAll: (a) => tf.sum(a),
 
+  zerosLike: (like) => tf.zerosLike(like),
   perSample: (like, value) => tf.add(tf.zeros([like.shape[0] as number]), value),
 
   splitLast: (a, sizes) => {
@@ -111,6 +114,7 @@ export const tfjsOps: Ops<tf.Tensor> = {
   sliceLast: (a, begin, size) => tf.slice(a, [...Array(a.rank - 1).fill(0), begin], [...Array(a.rank - 1).fill(-1), size]),
   reshape: (a, dims) => tf.reshape(a, [a.shape[0] as number, ...dims]),
   transpose: (a, perm) => tf.transpose(a, [...perm]),
+  padLast: (a, before, after, value) => tf.pad(a, [...Array(a.rank - 1).fill([0, 0]), [before, after]] as Array<[number, number]>, value),
   gatherLast: (a, indices) => tf.gather(a, tf.tensor1d([...indices], 'int32'), lastAxis(a)),
 
   matmul: (a, b) => {
@@ -119,7 +123,11 @@ export const tfjsOps: Ops<tf.Tensor> = {
     const out = tf.matMul(tf.reshape(a, [-1, k]) as tf.Tensor2D, b as tf.Tensor2D);
     return tf.reshape(out, [...a.shape.slice(0, -1), b.shape[1] as number]);
   },
+  mixChannels: (x, w) => mixChannels(x, w as tf.Tensor2D),
+  logAbsDet: (w) => logAbsDet(w as tf.Tensor2D),
+  inverseMatrix: (w) => inverseMatrix(w as tf.Tensor2D),
   conv2d: (x, kernel, bias) => conv2dSame(x as tf.Tensor4D, kernel as tf.Tensor4D, bias as tf.Tensor1D),
+  conv2dRelu: (x, kernel, bias) => conv2dSame(x as tf.Tensor4D, kernel as tf.Tensor4D, bias as tf.Tensor1D, 'relu'),
 
   iterate: (n, state, body, until) => {
     let s = state;

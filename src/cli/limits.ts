@@ -16,6 +16,7 @@
 import { totalmem } from 'node:os';
 import { UsageError } from './io.js';
 import type { FlowSpec } from '../dsl/spec.js';
+import { splineValuesPerElement } from '../dsl/transformers/spline.js';
 import { paramElements } from '../interpreters/param-shapes.js';
 
 export const MAX_LAYERS = 100_000;
@@ -115,7 +116,7 @@ const primitiveExtra = (node: Json, shape: readonly number[]): number => {
     case 'splineCoupling':
     case 'maskedAutoregressive': {
       const bins = typeof node['bins'] === 'number' ? node['bins'] : 0;
-      const out = node['kind'] === 'splineCoupling' ? Math.ceil(c / 2) * (3 * bins - 1) : 2 * c;
+      const out = node['kind'] === 'splineCoupling' ? Math.ceil(c / 2) * splineValuesPerElement(bins) : 2 * c;
       return (netHidden(node['net']) + out + condChannels(node['cond'])) * positions;
     }
     default:

@@ -1,7 +1,8 @@
 /**
  * What one bijector kind is, in one place: its spec fields (an io-ts codec), its shape rule and field
  * checks, the domain it takes and the image it gives, its parameters (shapes, initialisation, which
- * are fixed, which multiply the input), and its forward and inverse tensor maths with log-dets.
+ * are fixed, which multiply the input), and its forward and inverse maths with log-dets, written once
+ * on the op algebra (`algebra`, src/algebra/ops.ts) from which the tfjs passes are derived.
  *
  * Each kind is one module under src/dsl/bijectors exporting a `BijectorDefinition` (plus its typed
  * constructors); src/dsl/registry.ts lists them, and the spec union, the codec's dispatch, the shape
@@ -118,7 +119,7 @@ export interface BijectorDefinition<S extends { readonly kind: string }> {
   /**
    * The maths written once on the op algebra (src/algebra/ops.ts), which every engine interprets;
    * `forward` and `inverse` are then its tfjs passes (src/algebra/define.ts, `algebraic`). Kinds
-   * without it are listed overrides (each engine has its own lowering of them).
+   * without it are the listed overrides (src/algebra/overrides.ts for tfjs, with the reasons).
    */
   readonly algebra?: AlgebraBijector<S>;
   /** x -> (y, log|det dy/dx|). */

@@ -13,8 +13,7 @@
  * order and moves no values. Results (`R`) are combined bottom-up and always handed over in spec order.
  */
 import { joinParamPath, type ParamTree } from './params.js';
-import type { PrimitiveSpec } from './registry.js';
-import { signature } from './signature.js';
+import { definitionOf, type PrimitiveSpec } from './registry.js';
 import type { ChainSpec, FlowSpec, InvertSpec, ParallelSpec, RepeatSpec } from './spec.js';
 
 export type Direction = 'forward' | 'inverse';
@@ -72,6 +71,41 @@ const childParams = (params: ParamTree | undefined, index: number, paramPath: st
   return c;
 };
 
+const inputCounts = new WeakMap<FlowSpec, number>();
+const outputCounts = new WeakMap<FlowSpec, number>();
+
+/** How many tensors a (valid) flow takes: a parallel's inputs are dealt out by these counts. Cached per node. */
+const inputCount = (spec: FlowSpec): number => count(spec, inputCounts, 'ins');
+/** How many tensors a (valid) flow gives. */
+const outputCount = (spec: FlowSpec): number => count(spec, outputCounts, 'outs');
+
+const count = (spec: FlowSpec, cache: WeakMap<FlowSpec, number>, side: 'ins' | 'outs'): number => {
+  const hit = cache.get(spec);
+  if (hit !== undefined) return hit;
+  const other = side === 'ins' ? 'outs' : 'ins';
+  const n = ((): number => {
+    switch (spec.kind) {
+      case 'chain': {
+        const end = side === 'ins' ? spec.steps[0] : spec.steps[spec.steps.length - 1];
+        return end === undefined ? 0 : count(end, cache, side);
+      }
+      case 'repeat':
+        return count(spec.body, cache, side);
+      case 'invert':
+        return count(spec.body, side === 'ins' ? outputCounts : inputCounts, other);
+      case 'parallel':
+        return spec.branches.reduce((total, b) => total + count(b, cache, side), 0);
+      default: {
+        const sig = definitionOf(spec).signature(spec, '$');
+        if (sig._tag === 'Left') throw new TypeError(`invalid ${spec.kind} node: ${sig.left.map((i) => i.message).join('; ')}`);
+        return sig.right[side].length;
+      }
+    }
+  })();
+  cache.set(spec, n);
+  return n;
+};
+
 /** Folds `spec` with `table`, starting in direction `start.dir` (default forward) with values `start.ins`. */
 export const fold = <V, R>(spec: FlowSpec, table: FoldTable<V, R>, start: FoldStart<V> = {}): Step<V, R> =>
   walk(spec, table, { path: start.path ?? '$', paramPath: start.paramPath ?? '', dir: start.dir ?? 'forward', params: start.params, ins: start.ins });
@@ -99,8 +133,7 @@ const walk = <V, R>(spec: FlowSpec, table: FoldTable<V, R>, node: Node<V>): Step
       spec.branches.forEach((branch, i) => {
         let ins: readonly V[] | undefined;
         if (node.ins !== undefined) {
-          const sig = signature(branch);
-          const arity = node.dir === 'forward' ? sig.ins.length : sig.outs.length;
+          const arity = node.dir === 'forward' ? inputCount(branch) : outputCount(branch);
           ins = node.ins.slice(offset, offset + arity);
           offset += arity;
         }
@@ -148,12 +181,41 @@ const sequence = <V, R>(
 };
 
 /**
- * A fold table's primitive entry from a table with one entry per registered kind: a kind without an
- * entry is a compile error (for interpreters that do something different per kind, e.g. exporters).
+ * The kinds the exporters wrote by hand before the op algebra (src/algebra/ops.ts): a closed list
+ * that never grows. A kind registered since is written on the algebra only, and an interpreter's
+ * per-kind table may leave it out (its fallback then interprets the kind's `algebra`). The list
+ * shrinks to nothing once every engine interprets the algebra.
  */
-export type PerKind<V, R> = { readonly [K in PrimitiveSpec['kind']]: (spec: Extract<PrimitiveSpec, { readonly kind: K }>, node: Node<V>) => Step<V, R> };
+export const handWrittenKinds = [
+  'affine', 'actnorm', 'inv1x1', 'inv1x1LU', 'affineCoupling', 'additiveCoupling', 'conditionalAffine', 'splineCoupling',
+  'squeeze', 'unsqueeze', 'permute', 'logit', 'identity', 'split', 'concat', 'exp', 'maskedAutoregressive',
+  'softplus', 'tanh', 'scaleShift', 'batchNorm', 'reshape',
+] as const;
 
+/** One of `handWrittenKinds`. */
+export type HandWrittenKind = (typeof handWrittenKinds)[number];
+
+/** One entry of a per-kind table: what an interpreter does at a primitive of kind K. */
+export type KindEntry<V, R, K extends PrimitiveSpec['kind']> = (spec: Extract<PrimitiveSpec, { readonly kind: K }>, node: Node<V>) => Step<V, R>;
+
+/**
+ * A fold table's primitive entries by kind (for interpreters that do something different per kind,
+ * e.g. exporters): required for every `HandWrittenKind` (a missing one is a compile error), optional
+ * for the kinds written on the algebra only.
+ */
+export type PerKind<V, R> = { readonly [K in HandWrittenKind & PrimitiveSpec['kind']]: KindEntry<V, R, K> } & {
+  readonly [K in Exclude<PrimitiveSpec['kind'], HandWrittenKind>]?: KindEntry<V, R, K>;
+};
+
+/**
+ * A fold table's primitive entry from a per-kind table; a kind without an entry goes to `fallback`
+ * (an engine's interpretation of the kind's `algebra`), or is an error naming the kind.
+ */
 export const byKind =
-  <V, R>(perKind: PerKind<V, R>) =>
-  (spec: PrimitiveSpec, node: Node<V>): Step<V, R> =>
-    (perKind[spec.kind] as (spec: PrimitiveSpec, node: Node<V>) => Step<V, R>)(spec, node);
+  <V, R>(perKind: PerKind<V, R>, fallback?: (spec: PrimitiveSpec, node: Node<V>) => Step<V, R>) =>
+  (spec: PrimitiveSpec, node: Node<V>): Step<V, R> => {
+    const entry = (perKind as { readonly [kind: string]: ((spec: PrimitiveSpec, node: Node<V>) => Step<V, R>) | undefined })[spec.kind];
+    if (entry !== undefined) return entry(spec, node);
+    if (fallback !== undefined) return fallback(spec, node);
+    throw new TypeError(`this interpreter has no entry for the kind '${spec.kind}' and no fallback to its algebra`);
+  };

@@ -3,6 +3,7 @@ export * from './spec.js';
 export * from './errors.js';
 export * from './combinators.js';
 export * from './bijectors/index.js';
+export { autoregressive, coupling, inverseAutoregressiveWith, transformers, type AutoregressiveSpec, type CouplingSpec, type TransformedOptions, type TransformerSpecOf } from './transformed.js';
 export { defineBijector, type BijectorDefinition, type Context, type Domain, type Pass, type Signature } from './definition.js';
 export { definitionOf, definitions, primitiveKinds } from './registry.js';
 export { fold, byKind, flip, type Direction, type FoldTable, type Node, type PerKind, type Step } from './fold.js';

@@ -2,11 +2,12 @@
  * The definitions of every primitive kind, collected from the registry module (src/dsl/bijectors/index.ts)
  * by what they are, so a new kind needs no line here. The spec union is derived from the same list.
  *
- * Collected on first use rather than at load: bijector modules import the shape rules, which read
- * this table, so reading it while the modules are still loading would see them half-initialised.
+ * Bijector modules do not import this module (a constructor checks its spec with its own definition,
+ * src/dsl/primitive.ts), so the registry is complete when this module loads.
  */
 import * as catalogue from './bijectors/index.js';
 import type { BijectorDefinition } from './definition.js';
+import { autoregressiveDefinition, couplingDefinition, type AutoregressiveSpec, type CouplingSpec } from './transformed.js';
 
 type Catalogue = typeof catalogue;
 
@@ -22,10 +23,13 @@ type Misnamed = { [K in keyof Catalogue]: Catalogue[K] extends DefinitionLike ? 
 type MustBeNever<T extends never> = T;
 export type RegistryNamingCheck = MustBeNever<Misnamed>;
 
-/** The spec of every registered kind (a union). */
-export type PrimitiveSpec = {
-  [K in DefinitionName]: Catalogue[K] extends BijectorDefinition<infer S> ? S : never;
-}[DefinitionName];
+/** The spec of every registered kind (a union): the registry's, then the layers generic over its transformers. */
+export type PrimitiveSpec =
+  | {
+      [K in DefinitionName]: Catalogue[K] extends BijectorDefinition<infer S> ? S : never;
+    }[DefinitionName]
+  | CouplingSpec
+  | AutoregressiveSpec;
 
 export type PrimitiveKind = PrimitiveSpec['kind'];
 
@@ -35,17 +39,12 @@ export type DefinitionOf<K extends PrimitiveKind> = BijectorDefinition<Extract<P
 const isDefinition = (v: unknown): v is BijectorDefinition<PrimitiveSpec> =>
   typeof v === 'object' && v !== null && 'kind' in v && 'codec' in v && 'signature' in v && 'forward' in v && 'inverse' in v;
 
-let table: ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>> | undefined;
+const table: ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>> = new Map(
+  [...(Object.values(catalogue) as unknown[]), couplingDefinition, autoregressiveDefinition].filter(isDefinition).map((d) => [d.kind, d]),
+);
 
 /** Every registered definition by kind, in registry order. */
-export const definitions = (): ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>> => {
-  if (table === undefined) {
-    const found = (Object.values(catalogue) as unknown[]).filter(isDefinition);
-    if (found.length === 0) throw new Error('the bijector registry is not loaded yet (a bijector module used before src/dsl/bijectors/index.ts finished loading)');
-    table = new Map(found.map((d) => [d.kind, d]));
-  }
-  return table as ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>>;
-};
+export const definitions = (): ReadonlyMap<string, BijectorDefinition<PrimitiveSpec>> => table;
 
 /** The registered kinds, in registry order. */
 export const primitiveKinds = (): readonly PrimitiveKind[] => [...definitions().keys()] as PrimitiveKind[];

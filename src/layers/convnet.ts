@@ -1,12 +1,12 @@
 /**
- * Glow's coupling network as a pure function of its parameters:
+ * Glow's coupling network as a pure function of its parameters, written on the op algebra:
  * conv(k0) cIn -> h, ReLU, conv(k1) h -> h, ReLU, conv(k2) h -> cOut, all 'same'-padded.
  * Hidden layers use PyTorch's default init (U(-1/sqrt(fanIn), 1/sqrt(fanIn))) so weights ported from
  * the reference code behave alike; the last layer is zero so a coupling starts as the identity.
  */
 import * as tf from '@tensorflow/tfjs';
+import { branch, param, type Ops, type ValueTree } from '../algebra/ops.js';
 import type { ParamRecord, ShapeRecord } from '../dsl/params.js';
-import { conv2dSame } from './ops.js';
 import type { ConvNetSpec } from './spec.js';
 
 const layerShapes = (spec: ConvNetSpec, cIn: number, cOut: number): Array<readonly [number, number, number]> => [
@@ -31,17 +31,17 @@ export const initConvNet = (spec: ConvNetSpec, cIn: number, cOut: number, nextSe
     }),
   );
 
-const layer = (params: ParamRecord, l: number): { kernel: tf.Tensor4D; bias: tf.Tensor1D } => {
-  const p = params[`conv${l}`] as ParamRecord | undefined;
-  if (p === undefined) throw new TypeError(`convNet params: missing conv${l}`);
-  return { kernel: p['kernel'] as tf.Tensor4D, bias: p['bias'] as tf.Tensor1D };
+const layer = <T>(o: Ops<T>, params: ValueTree<T>, l: number): { kernel: T; bias: T } => {
+  const p = branch(o, params, `conv${l}`);
+  return { kernel: param(o, p, 'kernel'), bias: param(o, p, 'bias') };
 };
 
-export const applyConvNet = (params: ParamRecord, x: tf.Tensor4D): tf.Tensor4D => {
-  const l0 = layer(params, 0);
-  const l1 = layer(params, 1);
-  const l2 = layer(params, 2);
-  const h0 = conv2dSame(x, l0.kernel, l0.bias, 'relu');
-  const h1 = conv2dSame(h0, l1.kernel, l1.bias, 'relu');
-  return conv2dSame(h1, l2.kernel, l2.bias);
+/** The conv net on the algebra: x [N,H,W,cIn] -> [N,H,W,cOut] (conv + ReLU as one op, fused on tfjs). */
+export const convNetOn = <T>(o: Ops<T>, params: ValueTree<T>, x: T): T => {
+  const l0 = layer(o, params, 0);
+  const l1 = layer(o, params, 1);
+  const l2 = layer(o, params, 2);
+  const h0 = o.conv2dRelu(x, l0.kernel, l0.bias);
+  const h1 = o.conv2dRelu(h0, l1.kernel, l1.bias);
+  return o.conv2d(h1, l2.kernel, l2.bias);
 };

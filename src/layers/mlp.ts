@@ -14,6 +14,7 @@
  * are full dense matrices whose masked entries are never used (their gradients are zero).
  */
 import * as tf from '@tensorflow/tfjs';
+import { branch, param, type Ops, type ValueTree } from '../algebra/ops.js';
 import type { ParamRecord, ShapeRecord } from '../dsl/params.js';
 import { seededRandom, shuffledIndices } from '../dsl/random.js';
 import type { Activation, MadeSpec, MlpSpec } from './spec.js';
@@ -39,25 +40,24 @@ export const initMlp = (spec: MlpSpec | MadeSpec, cIn: number, cOut: number, nex
   );
 };
 
-const activate = (x: tf.Tensor, activation: Activation): tf.Tensor =>
-  activation === 'relu' ? tf.relu(x) : activation === 'tanh' ? tf.tanh(x) : tf.elu(x);
+const activate = <T>(o: Ops<T>, x: T, activation: Activation): T => (activation === 'relu' ? o.relu(x) : activation === 'tanh' ? o.tanh(x) : o.elu(x));
 
-const layer = (params: ParamRecord, l: number): { kernel: tf.Tensor2D; bias: tf.Tensor1D } => {
-  const p = params[`dense${l}`] as ParamRecord | undefined;
-  if (p === undefined) throw new TypeError(`dense net params: missing dense${l}`);
-  return { kernel: p['kernel'] as tf.Tensor2D, bias: p['bias'] as tf.Tensor1D };
+const layer = <T>(o: Ops<T>, params: ValueTree<T>, l: number): { kernel: T; bias: T } => {
+  const p = branch(o, params, `dense${l}`);
+  return { kernel: param(o, p, 'kernel'), bias: param(o, p, 'bias') };
 };
 
-/** The MLP on [N, cIn]: dense layers, the activation after each hidden one, residual where asked and widths agree. */
-export const applyMlp = (spec: MlpSpec, params: ParamRecord, x: tf.Tensor): tf.Tensor => {
-  let h = x as tf.Tensor2D;
+/** The MLP on the algebra, [N, cIn] -> [N, cOut]: dense layers, the activation after each hidden one, residual where asked and widths agree. */
+export const mlpOn = <T>(o: Ops<T>, spec: MlpSpec, params: ValueTree<T>, x: T, cIn: number, cOut: number): T => {
+  const w = widths(spec, cIn, cOut);
+  let h = x;
   const n = spec.hidden.length;
   for (let l = 0; l <= n; l++) {
-    const { kernel, bias } = layer(params, l);
-    const pre = tf.add(tf.matMul(h, kernel), bias) as tf.Tensor2D;
+    const { kernel, bias } = layer(o, params, l);
+    const pre = o.add(o.matmul(h, kernel), bias);
     if (l === n) return pre;
-    const a = activate(pre, spec.activation) as tf.Tensor2D;
-    h = spec.residual && l > 0 && kernel.shape[0] === kernel.shape[1] ? (tf.add(h, a) as tf.Tensor2D) : a;
+    const a = activate(o, pre, spec.activation);
+    h = spec.residual && l > 0 && w[l] === w[l + 1] ? o.add(h, a) : a;
   }
   return h;
 };
@@ -113,18 +113,17 @@ export const madeMasks = (spec: MadeSpec, d: number, cIn: number, cOut: number):
   return masks;
 };
 
-/** MADE on [N, cIn]: the first d inputs autoregressive, the rest context; outputs [N, cOut], cOut a multiple of d. */
-export const applyMade = (spec: MadeSpec, params: ParamRecord, x: tf.Tensor, d: number): tf.Tensor => {
-  const cIn = x.shape[x.rank - 1] as number;
+/** MADE on the algebra, [N, cIn] -> [N, cOut]: the first d inputs autoregressive, the rest context; cOut a multiple of d. */
+export const madeOn = <T>(o: Ops<T>, spec: MadeSpec, params: ValueTree<T>, x: T, d: number, cIn: number, cOut: number): T => {
+  const w = widths(spec, cIn, cOut);
   const n = spec.hidden.length;
-  const cOut = layer(params, n).kernel.shape[1];
   const masks = madeMasks(spec, d, cIn, cOut);
-  let h = x as tf.Tensor2D;
+  let h = x;
   for (let l = 0; l <= n; l++) {
-    const { kernel, bias } = layer(params, l);
-    const masked = tf.mul(kernel, tf.tensor2d(masks[l] as Float32Array, kernel.shape)) as tf.Tensor2D;
-    const pre = tf.add(tf.matMul(h, masked), bias) as tf.Tensor2D;
-    h = l === n ? pre : (activate(pre, spec.activation) as tf.Tensor2D);
+    const { kernel, bias } = layer(o, params, l);
+    const masked = o.mul(kernel, o.constant(masks[l] as Float32Array, [w[l] as number, w[l + 1] as number]));
+    const pre = o.add(o.matmul(h, masked), bias);
+    h = l === n ? pre : activate(o, pre, spec.activation);
   }
   return h;
 };

@@ -4,10 +4,12 @@
  * one case here (the compiler asks for it in every switch).
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { Ops, ValueTree } from '../algebra/ops.js';
+import { tfjsOps } from '../algebra/tfjs.js';
 import type { ParamRecord, ShapeRecord } from '../dsl/params.js';
-import { applyConvNet, convNetParamShapes, initConvNet } from './convnet.js';
-import { applyMade, applyMlp, initMlp, mlpParamShapes } from './mlp.js';
-import type { NetSpec } from './spec.js';
+import { convNetOn, convNetParamShapes, initConvNet } from './convnet.js';
+import { initMlp, madeOn, mlpOn, mlpParamShapes } from './mlp.js';
+import type { MadeSpec, MlpSpec, NetSpec } from './spec.js';
 
 /** Event ranks a net can read: a conv net needs images [C,H,W], the dense nets vectors [D]. */
 export const netRanks = (net: NetSpec): readonly number[] => {
@@ -40,19 +42,41 @@ export const initNet = (net: NetSpec, cIn: number, cOut: number, nextSeed: () =>
   }
 };
 
+/** A net's input and output channels (from the spec of the layer holding it: values carry no shape on every engine). */
+export interface NetWidths {
+  readonly cIn: number;
+  readonly cOut: number;
+}
+
 /**
- * The net on a channels-last tensor: cIn channels in, cOut out, spatial dimensions kept. A `made`
- * needs `autoregressive`, the number of leading input channels that are autoregressive (the rest are
- * context); the other nets ignore it.
+ * The net on the algebra, on a channels-last value: cIn channels in, cOut out, spatial dimensions kept.
+ * A `made` needs `autoregressive`, the number of leading input channels that are autoregressive (the
+ * rest are context); the other nets ignore it.
  */
-export const applyNet = (net: NetSpec, params: ParamRecord, x: tf.Tensor, autoregressive?: number): tf.Tensor => {
+export const netOn = <T>(o: Ops<T>, net: NetSpec, params: ValueTree<T>, x: T, { cIn, cOut }: NetWidths, autoregressive?: number): T => {
   switch (net.kind) {
     case 'convNet':
-      return applyConvNet(params, x as tf.Tensor4D);
+      return convNetOn(o, params, x);
     case 'mlp':
-      return applyMlp(net, params, x);
+      return mlpOn(o, net, params, x, cIn, cOut);
     case 'made':
       if (autoregressive === undefined) throw new TypeError('a made net needs the number of its autoregressive inputs');
-      return applyMade(net, params, x, autoregressive);
+      return madeOn(o, net, params, x, autoregressive, cIn, cOut);
   }
 };
+
+/** The net on a tfjs tensor, its widths read from the input and the parameters. */
+export function applyNet(net: NetSpec, params: ParamRecord, x: tf.Tensor, autoregressive?: number): tf.Tensor {
+  const shapes = netParamShapes(net, 1, 1);
+  const last = Object.keys(shapes).at(-1) as string;
+  const kernel = (params[last] as ParamRecord | undefined)?.['kernel'] as tf.Tensor | undefined;
+  if (kernel === undefined) throw new TypeError(`${net.kind} params: missing ${last}.kernel`);
+  return netOn(tfjsOps, net, params, x, { cIn: x.shape[x.rank - 1] as number, cOut: kernel.shape[kernel.rank - 1] as number }, autoregressive);
+}
+
+/** The conv net on tfjs tensors. */
+export const applyConvNet = (params: ParamRecord, x: tf.Tensor4D): tf.Tensor4D => convNetOn(tfjsOps, params, x) as tf.Tensor4D;
+/** The MLP on tfjs tensors, [N, cIn] -> [N, cOut]. */
+export const applyMlp = (spec: MlpSpec, params: ParamRecord, x: tf.Tensor): tf.Tensor => applyNet(spec, params, x);
+/** MADE on tfjs tensors, [N, cIn] -> [N, cOut]: the first d inputs autoregressive, the rest context. */
+export const applyMade = (spec: MadeSpec, params: ParamRecord, x: tf.Tensor, d: number): tf.Tensor => applyNet(spec, params, x, d);

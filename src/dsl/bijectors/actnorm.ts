@@ -6,17 +6,18 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { defineBijector, ontoReals, shapePreserving, unary } from '../definition.js';
-import { param, perSample } from '../maths/common.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import { param } from '../../algebra/ops.js';
+import { defineBijector, ontoReals, shapePreserving } from '../definition.js';
 import { sizeOf, spatialOf, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('actnorm', { shape: shapeCodec() });
 export type ActNormSpec = t.TypeOf<typeof codec>;
 
-export const actnorm = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'actnorm', shape });
+export const actnorm = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(actnormDefinition, { kind: 'actnorm', shape });
 
 /** Keeps logScale finite for a channel that is constant in the init batch. */
 const MIN_STD = 1e-6;
@@ -40,13 +41,15 @@ export const actnormDefinition = defineBijector<ActNormSpec>({
     frozen: [],
     mixing: [],
   },
-  forward: unary((spec, p, x) => {
-    const logScale = param(p, 'logScale');
-    return { out: tf.mul(tf.add(x, param(p, 'bias')), tf.exp(logScale)), logDet: perSample(x.shape[0] as number, tf.mul(tf.sum(logScale), positions(spec))) };
-  }),
-  inverse: unary((spec, p, y) => {
-    const logScale = param(p, 'logScale');
-    return { out: tf.sub(tf.mul(y, tf.exp(tf.neg(logScale))), param(p, 'bias')), logDet: perSample(y.shape[0] as number, tf.mul(tf.sum(logScale), -positions(spec))) };
+  ...algebraic<ActNormSpec>({
+    forward: unaryAlgebra((o, spec, p, x) => {
+      const logScale = param(o, p, 'logScale');
+      return { out: o.mul(o.add(x, param(o, p, 'bias')), o.exp(logScale)), logDet: o.perSample(x, o.mul(o.sumAll(logScale), o.scalar(positions(spec)))) };
+    }),
+    inverse: unaryAlgebra((o, spec, p, y) => {
+      const logScale = param(o, p, 'logScale');
+      return { out: o.sub(o.mul(y, o.exp(o.neg(logScale))), param(o, p, 'bias')), logDet: o.perSample(y, o.mul(o.sumAll(logScale), o.scalar(-positions(spec)))) };
+    }),
   }),
   inverseCost: 'analytic',
 });

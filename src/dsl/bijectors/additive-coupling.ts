@@ -5,9 +5,10 @@
  */
 import type * as t from 'io-ts';
 import { convNet } from '../../layers/spec.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { CondCodec, NetSpecCodec, nodeCodec, shapeCodec } from '../codec-parts.js';
-import { couplingDefinition } from '../maths/coupling.js';
+import { couplingKind } from '../maths/coupling.js';
+import { bindTransformer } from '../maths/elementwise.js';
 import type { CondShapes, NoCond, Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 import { additiveTransformer } from '../transformers/additive.js';
@@ -19,6 +20,6 @@ export type AdditiveCouplingSpec = t.TypeOf<typeof codec>;
 export const additiveCoupling = <const S extends Shape, const C extends CondShapes = NoCond>(
   shape: S,
   options: CouplingOptions<C> = {},
-): Bijector<S, S, C> => built({ kind: 'additiveCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet() });
+): Bijector<S, S, C> => primitive(additiveCouplingDefinition, { kind: 'additiveCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet() });
 
-export const additiveCouplingDefinition = couplingDefinition<AdditiveCouplingSpec>('additiveCoupling', codec, additiveTransformer);
+export const additiveCouplingDefinition = couplingKind<AdditiveCouplingSpec>('additiveCoupling', codec, () => bindTransformer(additiveTransformer, { kind: 'additive' }));

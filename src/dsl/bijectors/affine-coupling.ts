@@ -7,9 +7,10 @@
  */
 import type * as t from 'io-ts';
 import { convNet, type NetSpec } from '../../layers/spec.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { CondCodec, NetSpecCodec, nodeCodec, num, shapeCodec } from '../codec-parts.js';
-import { couplingDefinition } from '../maths/coupling.js';
+import { couplingKind } from '../maths/coupling.js';
+import { bindTransformer } from '../maths/elementwise.js';
 import type { CondShapes, NoCond, Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 import { affineTransformer } from '../transformers/affine.js';
@@ -32,6 +33,6 @@ export const affineCoupling = <const S extends Shape, const C extends CondShapes
   shape: S,
   options: AffineCouplingOptions<C> = {},
 ): Bijector<S, S, C> =>
-  built({ kind: 'affineCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet(), clamp: options.clamp ?? 2 });
+  primitive(affineCouplingDefinition, { kind: 'affineCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet(), clamp: options.clamp ?? 2 });
 
-export const affineCouplingDefinition = couplingDefinition<AffineCouplingSpec>('affineCoupling', codec, affineTransformer);
+export const affineCouplingDefinition = couplingKind<AffineCouplingSpec>('affineCoupling', codec, ({ clamp }) => bindTransformer(affineTransformer, { kind: 'affine', clamp }));

@@ -5,10 +5,11 @@
  * an image event [C,H,W]), like the tensors.
  */
 import * as tf from '@tensorflow/tfjs';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import { param } from '../../algebra/ops.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { built } from '../build.js';
-import { defineBijector, ontoReals, shapePreserving, unary } from '../definition.js';
-import { param, perSample } from '../maths/common.js';
+import { primitive } from '../primitive.js';
+import { defineBijector, ontoReals, shapePreserving } from '../definition.js';
 import { tensorShape, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 import type * as t from 'io-ts';
@@ -16,7 +17,7 @@ import type * as t from 'io-ts';
 const codec = nodeCodec('affine', { shape: shapeCodec() });
 export type AffineSpec = t.TypeOf<typeof codec>;
 
-export const affine = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'affine', shape });
+export const affine = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(affineDefinition, { kind: 'affine', shape });
 
 const eventShape = ({ shape }: AffineSpec): number[] => tensorShape(shape, 1).slice(1);
 
@@ -32,13 +33,15 @@ export const affineDefinition = defineBijector<AffineSpec>({
     frozen: [],
     mixing: [],
   },
-  forward: unary((_spec, p, x) => {
-    const logScale = param(p, 'logScale');
-    return { out: tf.add(tf.mul(x, tf.exp(logScale)), param(p, 'shift')), logDet: perSample(x.shape[0] as number, tf.sum(logScale)) };
-  }),
-  inverse: unary((_spec, p, y) => {
-    const logScale = param(p, 'logScale');
-    return { out: tf.mul(tf.sub(y, param(p, 'shift')), tf.exp(tf.neg(logScale))), logDet: tf.neg(perSample(y.shape[0] as number, tf.sum(logScale))) };
+  ...algebraic<AffineSpec>({
+    forward: unaryAlgebra((o, _spec, p, x) => {
+      const logScale = param(o, p, 'logScale');
+      return { out: o.add(o.mul(x, o.exp(logScale)), param(o, p, 'shift')), logDet: o.perSample(x, o.sumAll(logScale)) };
+    }),
+    inverse: unaryAlgebra((o, _spec, p, y) => {
+      const logScale = param(o, p, 'logScale');
+      return { out: o.mul(o.sub(y, param(o, p, 'shift')), o.exp(o.neg(logScale))), logDet: o.neg(o.perSample(y, o.sumAll(logScale))) };
+    }),
   }),
   inverseCost: 'analytic',
 });

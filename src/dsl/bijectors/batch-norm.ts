@@ -20,10 +20,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
-import { defineBijector, ontoReals, shapePreserving, unary } from '../definition.js';
-import { param, perSample } from '../maths/common.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import { param, type Ops, type ValueTree } from '../../algebra/ops.js';
+import { defineBijector, ontoReals, shapePreserving } from '../definition.js';
 import { sizeOf, spatialOf, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
@@ -38,7 +39,7 @@ export interface BatchNormOptions {
 }
 
 export const batchNorm = <const S extends Shape>(shape: S, options: BatchNormOptions = {}): Bijector<S, S> =>
-  built({ kind: 'batchNorm', shape, momentum: options.momentum ?? 0.1, eps: options.eps ?? 1e-5 });
+  primitive(batchNormDefinition, { kind: 'batchNorm', shape, momentum: options.momentum ?? 0.1, eps: options.eps ?? 1e-5 });
 
 const positions = ({ shape }: BatchNormSpec): number => sizeOf(spatialOf(shape));
 
@@ -49,8 +50,8 @@ export const channelMoments = (x: tf.Tensor): { mean: tf.Tensor1D; variance: tf.
 };
 
 /** log-scale per channel: logGamma - 0.5 log(v + eps). */
-const logScaleOf = (spec: BatchNormSpec, p: Parameters<typeof param>[0]): tf.Tensor1D =>
-  tf.sub(param(p, 'logGamma'), tf.mul(0.5, tf.log(tf.add(param(p, 'variance'), spec.eps)))) as tf.Tensor1D;
+const logScaleOf = <T>(o: Ops<T>, spec: BatchNormSpec, p: ValueTree<T>): T =>
+  o.sub(param(o, p, 'logGamma'), o.mul(o.scalar(0.5), o.log(o.add(param(o, p, 'variance'), o.scalar(spec.eps)))));
 
 export const batchNormDefinition = defineBijector<BatchNormSpec>({
   kind: 'batchNorm',
@@ -71,23 +72,21 @@ export const batchNormDefinition = defineBijector<BatchNormSpec>({
     frozen: ['mean', 'variance'],
     mixing: [],
   },
-  forward: unary((spec, p, x) =>
-    tf.tidy(() => {
-      const logScale = logScaleOf(spec, p);
+  ...algebraic<BatchNormSpec>({
+    forward: unaryAlgebra((o, spec, p, x) => {
+      const logScale = logScaleOf(o, spec, p);
       return {
-        out: tf.add(tf.mul(tf.sub(x, param(p, 'mean')), tf.exp(logScale)), param(p, 'beta')),
-        logDet: perSample(x.shape[0] as number, tf.mul(tf.sum(logScale), positions(spec))),
+        out: o.add(o.mul(o.sub(x, param(o, p, 'mean')), o.exp(logScale)), param(o, p, 'beta')),
+        logDet: o.perSample(x, o.mul(o.sumAll(logScale), o.scalar(positions(spec)))),
       };
     }),
-  ),
-  inverse: unary((spec, p, y) =>
-    tf.tidy(() => {
-      const logScale = logScaleOf(spec, p);
+    inverse: unaryAlgebra((o, spec, p, y) => {
+      const logScale = logScaleOf(o, spec, p);
       return {
-        out: tf.add(tf.mul(tf.sub(y, param(p, 'beta')), tf.exp(tf.neg(logScale))), param(p, 'mean')),
-        logDet: perSample(y.shape[0] as number, tf.mul(tf.sum(logScale), -positions(spec))),
+        out: o.add(o.mul(o.sub(y, param(o, p, 'beta')), o.exp(o.neg(logScale))), param(o, p, 'mean')),
+        logDet: o.perSample(y, o.mul(o.sumAll(logScale), o.scalar(-positions(spec)))),
       };
     }),
-  ),
+  }),
   inverseCost: 'analytic',
 });

@@ -2,13 +2,13 @@
  * Two tensors to one, concatenated on the channel axis (any rank; the spatial sizes must agree).
  * log|det J| = 0. Its inverse is `split`.
  */
-import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { built } from '../build.js';
+import { algebraic } from '../../algebra/define.js';
+import { inputsOf, zeroLogDet } from '../../algebra/ops.js';
+import { primitive } from '../primitive.js';
 import { indexed, nodeCodec, shapeCodec, show } from '../codec-parts.js';
 import { checkShape, defineBijector, fail, hull, noParams, real } from '../definition.js';
-import { zeroLogDet } from '../maths/common.js';
 import { formatShape, sameShape, spatialOf, type Concatenated, type Shape } from '../shape.js';
 import type { Flow } from '../spec.js';
 
@@ -32,7 +32,7 @@ const codec = nodeCodec('concat', { shapes: ShapePairC });
 export type ConcatSpec = t.TypeOf<typeof codec>;
 
 export const concat = <const A extends Shape, const B extends Shape>(a: A, b: B): Flow<readonly [A, B], readonly [Concatenated<A, B>]> =>
-  built({ kind: 'concat', shapes: [a, b] });
+  primitive(concatDefinition, { kind: 'concat', shapes: [a, b] });
 
 export const concatDefinition = defineBijector<ConcatSpec>({
   kind: 'concat',
@@ -51,11 +51,15 @@ export const concatDefinition = defineBijector<ConcatSpec>({
     image: (_spec, [a = real, b = real]) => [hull(a, b)],
   },
   params: noParams,
-  forward: (_spec, _p, xs) => ({ outs: [tf.concat([...xs], (xs[0] as tf.Tensor).rank - 1)], logDet: zeroLogDet((xs[0] as tf.Tensor).shape[0] as number) }),
-  inverse: ({ shapes: [a] }, _p, [y]) => {
-    const t = y as tf.Tensor;
-    const at = a[0] as number;
-    return { outs: tf.split(t, [at, (t.shape[t.rank - 1] as number) - at], t.rank - 1), logDet: zeroLogDet(t.shape[0] as number) };
-  },
+  ...algebraic<ConcatSpec>({
+    forward: (o, _spec, _p, xs) => {
+      const [a, b] = inputsOf(xs, 2);
+      return { outs: [o.concatLast([a, b])], logDet: zeroLogDet(o, a) };
+    },
+    inverse: (o, { shapes: [a, b] }, _p, ys) => {
+      const [y] = inputsOf(ys, 1);
+      return { outs: o.splitLast(y, [a[0] as number, b[0] as number]), logDet: zeroLogDet(o, y) };
+    },
+  }),
   inverseCost: 'analytic',
 });

@@ -5,9 +5,10 @@
  */
 import type * as t from 'io-ts';
 import { convNet, type NetSpec } from '../../layers/spec.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { CondCodec, NetSpecCodec, nodeCodec, num, shapeCodec } from '../codec-parts.js';
-import { injectorDefinition } from '../maths/coupling.js';
+import { injectorKind } from '../maths/coupling.js';
+import { bindTransformer } from '../maths/elementwise.js';
 import type { CondShapes, Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 import { affineTransformer } from '../transformers/affine.js';
@@ -25,6 +26,6 @@ export const conditionalAffine = <const S extends Shape, const C extends CondSha
   shape: S,
   options: ConditionalAffineOptions<C>,
 ): Bijector<S, S, C> =>
-  built({ kind: 'conditionalAffine', shape, cond: options.cond, net: options.net ?? convNet(), clamp: options.clamp ?? 2 });
+  primitive(conditionalAffineDefinition, { kind: 'conditionalAffine', shape, cond: options.cond, net: options.net ?? convNet(), clamp: options.clamp ?? 2 });
 
-export const conditionalAffineDefinition = injectorDefinition<ConditionalAffineSpec>('conditionalAffine', codec, affineTransformer);
+export const conditionalAffineDefinition = injectorKind<ConditionalAffineSpec>('conditionalAffine', codec, ({ clamp }) => bindTransformer(affineTransformer, { kind: 'affine', clamp }));

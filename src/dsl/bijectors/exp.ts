@@ -5,7 +5,7 @@
  */
 import type * as t from 'io-ts';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
 import { defineBijector, noParams, real, shapePreserving, interval } from '../definition.js';
 import type { Shape } from '../shape.js';
@@ -14,7 +14,7 @@ import type { Bijector } from '../spec.js';
 const codec = nodeCodec('exp', { shape: shapeCodec() });
 export type ExpSpec = t.TypeOf<typeof codec>;
 
-export const exp = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'exp', shape });
+export const exp = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(expDefinition, { kind: 'exp', shape });
 
 export const expDefinition = defineBijector<ExpSpec>({
   kind: 'exp',

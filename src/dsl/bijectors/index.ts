@@ -27,3 +27,10 @@ export * from './scale-shift.js';
 export * from './batch-norm.js';
 export * from './reshape.js';
 export * from './cnf.js';
+export * from './sinh-arcsinh.js';
+
+// Transformers: the elementwise definitions (`<name>Transformer`) that `coupling` and `autoregressive`
+// take by name (src/dsl/transformed.ts). A kind's own file may export one too (sinh-arcsinh.ts does).
+export { affineTransformer } from '../transformers/affine.js';
+export { additiveTransformer } from '../transformers/additive.js';
+export { splineTransformer } from '../transformers/spline.js';

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
 import { defineBijector, ontoReals, shapePreserving, unary } from '../definition.js';
 import { inverseMatrixOf, mixChannels } from '../maths/channel-mix.js';
@@ -20,7 +20,7 @@ import { positionsOf } from './inv1x1.js';
 const codec = nodeCodec('inv1x1LU', { shape: shapeCodec() });
 export type Inv1x1LUSpec = t.TypeOf<typeof codec>;
 
-export const inv1x1LU = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'inv1x1LU', shape });
+export const inv1x1LU = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(inv1x1LUDefinition, { kind: 'inv1x1LU', shape });
 
 const mask = (c: number, keep: (i: number, j: number) => boolean): tf.Tensor2D =>
   tf.tensor2d(Float32Array.from({ length: c * c }, (_, k) => (keep(Math.floor(k / c), k % c) ? 1 : 0)), [c, c]);

@@ -5,11 +5,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { built } from '../build.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import { param } from '../../algebra/ops.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { defineBijector, ontoReals, shapePreserving, unary } from '../definition.js';
-import { inverseMatrix, logAbsDet, mixChannels } from '../maths/channel-mix.js';
-import { param, perSample } from '../maths/common.js';
+import { defineBijector, ontoReals, shapePreserving } from '../definition.js';
 import { randomOrthogonal } from '../maths/linalg.js';
 import { sizeOf, spatialOf, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
@@ -17,7 +17,7 @@ import type { Bijector } from '../spec.js';
 const codec = nodeCodec('inv1x1', { shape: shapeCodec() });
 export type Inv1x1Spec = t.TypeOf<typeof codec>;
 
-export const inv1x1 = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'inv1x1', shape });
+export const inv1x1 = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(inv1x1Definition, { kind: 'inv1x1', shape });
 
 /** Positions the channel mixing is applied at (H * W for an image, 1 for a vector). */
 export const positionsOf = (shape: Shape): number => sizeOf(spatialOf(shape));
@@ -34,13 +34,15 @@ export const inv1x1Definition = defineBijector<Inv1x1Spec>({
     frozen: [],
     mixing: ['weight'],
   },
-  forward: unary(({ shape }, p, x) => {
-    const weight = param<tf.Tensor2D>(p, 'weight');
-    return { out: mixChannels(x, weight), logDet: perSample(x.shape[0] as number, tf.mul(logAbsDet(weight), positionsOf(shape))) };
-  }),
-  inverse: unary(({ shape }, p, y) => {
-    const weight = param<tf.Tensor2D>(p, 'weight');
-    return { out: mixChannels(y, inverseMatrix(weight)), logDet: perSample(y.shape[0] as number, tf.mul(logAbsDet(weight), -positionsOf(shape))) };
+  ...algebraic<Inv1x1Spec>({
+    forward: unaryAlgebra((o, { shape }, p, x) => {
+      const weight = param(o, p, 'weight');
+      return { out: o.mixChannels(x, weight), logDet: o.perSample(x, o.mul(o.logAbsDet(weight), o.scalar(positionsOf(shape)))) };
+    }),
+    inverse: unaryAlgebra((o, { shape }, p, y) => {
+      const weight = param(o, p, 'weight');
+      return { out: o.mixChannels(y, o.inverseMatrix(weight)), logDet: o.perSample(y, o.mul(o.logAbsDet(weight), o.scalar(-positionsOf(shape)))) };
+    }),
   }),
   inverseCost: 'analytic',
 });

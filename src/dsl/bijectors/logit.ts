@@ -12,9 +12,8 @@
 import type * as t from 'io-ts';
 import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import type { Ops } from '../../algebra/ops.js';
-import { built } from '../build.js';
+import { inverted, primitive } from '../primitive.js';
 import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
-import { invert } from '../combinators.js';
 import { defineBijector, noParams, real, shapePreserving, interval } from '../definition.js';
 import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
@@ -30,9 +29,9 @@ export interface LogitOptions {
 }
 
 export const logit = <const S extends Shape>(shape: S, options: LogitOptions = {}): Bijector<S, S> =>
-  built({ kind: 'logit', shape, alpha: options.alpha ?? 1e-5, levels: options.levels ?? 256 });
+  primitive(logitDefinition, { kind: 'logit', shape, alpha: options.alpha ?? 1e-5, levels: options.levels ?? 256 });
 
-export const sigmoid = <const S extends Shape>(shape: S, options: LogitOptions = {}): Bijector<S, S> => invert(logit(shape, options));
+export const sigmoid = <const S extends Shape>(shape: S, options: LogitOptions = {}): Bijector<S, S> => inverted(logit(shape, options));
 
 /** The smallest normal float32: below it (and above its reciprocal for 1/q) values lose all precision. */
 const FLOAT32_MIN_NORMAL = 1.1754944e-38;

@@ -21,32 +21,28 @@
  * tails outside it, so values and gradients are finite everywhere. The MADE outputs m values per element
  * in blocks (channel o -> element o mod D); the spline's layout (element-major) is a transpose of it.
  * The net's output layer is zero and every transformer is the identity at zero, so a fresh layer is the
- * identity.
+ * identity. The mechanics are src/dsl/maths/autoregressive.ts; this kind is the older spelling of
+ * `autoregressive` (src/dsl/transformed.ts), which takes any registered transformer.
  */
-import * as tf from '@tensorflow/tfjs';
-import * as E from 'fp-ts/lib/Either.js';
-import * as t from 'io-ts';
-import { applyNet, initNet, netParamShapes } from '../../layers/net.js';
+import type * as t from 'io-ts';
 import { made, type NetSpec } from '../../layers/spec.js';
-import { built } from '../build.js';
-import { CondCodec, NetSpecCodec, nodeCodec, num, shapeCodec, strictObject, tag, taggedUnion } from '../codec-parts.js';
-import { invert } from '../combinators.js';
-import { checkShape, defineBijector, ontoReals, one, unary, type Context } from '../definition.js';
-import type { SpecIssue } from '../errors.js';
-import type { ParamRecord } from '../params.js';
+import { CondCodec, NetSpecCodec, nodeCodec, shapeCodec, taggedUnion } from '../codec-parts.js';
+import { autoregressiveKind } from '../maths/autoregressive.js';
+import { bindTransformer, type Transformer } from '../maths/elementwise.js';
+import { inverted, primitive } from '../primitive.js';
 import type { CondShapes, NoCond, Shape1 } from '../shape.js';
 import type { Bijector, Flow } from '../spec.js';
-import { subtree } from '../maths/common.js';
-import { checkCond, checkNet, conditioningChannels, networkInput } from '../maths/conditioning.js';
-import type { Transformer } from '../maths/coupling.js';
 import { additiveTransformer } from '../transformers/additive.js';
 import { affineTransformer } from '../transformers/affine.js';
 import { splineTransformer } from '../transformers/spline.js';
 
+/** The transformers this spelling names by `transformer.kind` (the generic `autoregressive` kind takes any registered one). */
+const transformers = { affine: affineTransformer, additive: additiveTransformer, spline: splineTransformer };
+
 const TransformerCodec = taggedUnion('a transformer', {
-  affine: strictObject("an 'affine' transformer", { kind: tag('affine'), clamp: num }),
-  additive: strictObject("an 'additive' transformer", { kind: tag('additive') }),
-  spline: strictObject("a 'spline' transformer", { kind: tag('spline'), bins: num, bound: num }),
+  affine: affineTransformer.codec,
+  additive: additiveTransformer.codec,
+  spline: splineTransformer.codec,
 });
 export type TransformerSpec = t.TypeOf<typeof TransformerCodec>;
 
@@ -85,82 +81,14 @@ export const maskedAutoregressive = <const S extends Shape1, const C extends Con
   shape: S,
   options: AutoregressiveOptions<C> = {},
 ): Bijector<S, S, C> =>
-  built({ kind: 'maskedAutoregressive', shape, cond: options.cond ?? {}, net: options.net ?? made(), transformer: transformerSpec(options) });
+  primitive(maskedAutoregressiveDefinition, { kind: 'maskedAutoregressive', shape, cond: options.cond ?? {}, net: options.net ?? made(), transformer: transformerSpec(options) });
 
 /** IAF: `invert(maskedAutoregressive(...))`; forward (data -> noise) sequential, inverse (sampling) one pass. */
 export const inverseAutoregressive = <const S extends Shape1, const C extends CondShapes = NoCond>(
   shape: S,
   options: AutoregressiveOptions<C> = {},
-): Flow<readonly [S], readonly [S], C> => invert(maskedAutoregressive(shape, options));
+): Flow<readonly [S], readonly [S], C> => inverted(maskedAutoregressive(shape, options));
 
-type AnyTransformer = Transformer<never>;
-/** Each transformer, and whether its per-element values are element-major (else in blocks of D). */
-const transformers: { readonly [K in TransformerSpec['kind']]: { readonly transformer: AnyTransformer; readonly elementMajor: boolean } } = {
-  affine: { transformer: affineTransformer as AnyTransformer, elementMajor: false },
-  additive: { transformer: additiveTransformer as AnyTransformer, elementMajor: false },
-  spline: { transformer: splineTransformer as AnyTransformer, elementMajor: true },
-};
-
-const valuesPerElement = (ts: TransformerSpec): number => (transformers[ts.kind].transformer as Transformer<TransformerSpec>).valuesPerElement(ts);
-
-const widths = (spec: MaskedAutoregressiveSpec): { cIn: number; cOut: number } => {
-  const d = spec.shape[0] as number;
-  return { cIn: d + conditioningChannels(spec.cond), cOut: valuesPerElement(spec.transformer) * d };
-};
-
-/** The net's outputs [N, m*D] (blocks) in the transformer's layout. */
-const arranged = (spec: MaskedAutoregressiveSpec, raw: tf.Tensor): tf.Tensor => {
-  if (!transformers[spec.transformer.kind].elementMajor) return raw;
-  const d = spec.shape[0] as number;
-  const n = raw.shape[0] as number;
-  const m = valuesPerElement(spec.transformer);
-  return tf.reshape(tf.transpose(tf.reshape(raw, [n, m, d]), [0, 2, 1]), [n, d * m]);
-};
-
-const parametersAt = (spec: MaskedAutoregressiveSpec, p: ParamRecord, x: tf.Tensor, ctx: Context): tf.Tensor =>
-  arranged(spec, applyNet(spec.net, subtree(p, 'net'), networkInput(x, spec.cond, ctx, x.shape[0] as number), (spec.shape[0] as number)));
-
-const transformerOf = (spec: MaskedAutoregressiveSpec): Transformer<TransformerSpec> =>
-  transformers[spec.transformer.kind].transformer as Transformer<TransformerSpec>;
-
-const transformerChecks = (ts: TransformerSpec, path: string): SpecIssue[] => transformerOf({ transformer: ts } as MaskedAutoregressiveSpec).checks(ts, `${path}.transformer`);
-
-export const maskedAutoregressiveDefinition = defineBijector<MaskedAutoregressiveSpec>({
-  kind: 'maskedAutoregressive',
-  codec,
-  ranks: [1],
-  signature: (spec, path) => {
-    const shapeIssues = checkShape(spec.shape, `${path}.shape`, [1]);
-    if (shapeIssues.length > 0) return E.left(shapeIssues);
-    const issues = [...checkCond(spec.cond, spec.shape, path), ...checkNet(spec.net, spec.shape, path, 'autoregressive'), ...transformerChecks(spec.transformer, path)];
-    return issues.length > 0 ? E.left(issues) : one(spec.shape, spec.shape, spec.cond);
-  },
-  domain: ontoReals,
-  params: {
-    shapes: (spec) => {
-      const { cIn, cOut } = widths(spec);
-      return { net: netParamShapes(spec.net, cIn, cOut) };
-    },
-    init: (spec, { nextSeed }) => {
-      const { cIn, cOut } = widths(spec);
-      return { net: initNet(spec.net, cIn, cOut, nextSeed) };
-    },
-    frozen: [],
-    mixing: ['kernel'],
-  },
-  // data -> noise: one pass.
-  forward: unary((spec, p, x, ctx) => tf.tidy(() => transformerOf(spec).forward(spec.transformer, x, parametersAt(spec, p, x, ctx)))),
-  // noise -> data: D passes, each fixing one more element in the order.
-  inverse: unary((spec, p, z, ctx) =>
-    tf.tidy(() => {
-      let x: tf.Tensor = tf.zerosLike(z);
-      let step = { out: x, logDet: tf.zeros([z.shape[0] as number]) as tf.Tensor1D };
-      for (let k = 0; k < (spec.shape[0] as number); k++) {
-        step = transformerOf(spec).inverse(spec.transformer, z, parametersAt(spec, p, x, ctx));
-        x = step.out;
-      }
-      return step;
-    }),
-  ),
-  inverseCost: 'sequential',
-});
+export const maskedAutoregressiveDefinition = autoregressiveKind<MaskedAutoregressiveSpec>('maskedAutoregressive', codec, (spec) =>
+  bindTransformer(transformers[spec.transformer.kind] as Transformer<TransformerSpec>, spec.transformer),
+);

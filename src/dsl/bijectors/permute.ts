@@ -2,12 +2,12 @@
  * Channel permutations on the channel axis of any rank: y[c] = x[perm[c]]. log|det J| = 0. The
  * permutation is part of the spec, so a saved flow reproduces it exactly.
  */
-import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { built } from '../build.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import { zeroLogDet } from '../../algebra/ops.js';
+import { primitive } from '../primitive.js';
 import { listOf, nodeCodec, num, shapeCodec } from '../codec-parts.js';
-import { defineBijector, movesElements, noParams, shapePreserving, unary } from '../definition.js';
-import { zeroLogDet } from '../maths/common.js';
+import { defineBijector, movesElements, noParams, shapePreserving } from '../definition.js';
 import { seededRandom, shuffledIndices } from '../random.js';
 import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
@@ -15,7 +15,7 @@ import type { Bijector } from '../spec.js';
 const codec = nodeCodec('permute', { shape: shapeCodec(), perm: listOf('a list of channel indices', num) });
 export type PermuteSpec = t.TypeOf<typeof codec>;
 
-export const permute = <const S extends Shape>(shape: S, perm: readonly number[]): Bijector<S, S> => built({ kind: 'permute', shape, perm: [...perm] });
+export const permute = <const S extends Shape>(shape: S, perm: readonly number[]): Bijector<S, S> => primitive(permuteDefinition, { kind: 'permute', shape, perm: [...perm] });
 
 /** Reverses the channel order (RealNVP's alternation). */
 export const reverse = <const S extends Shape>(shape: S): Bijector<S, S> =>
@@ -41,7 +41,9 @@ export const permuteDefinition = defineBijector<PermuteSpec>({
   }),
   domain: movesElements,
   params: noParams,
-  forward: unary(({ perm }, _p, x) => ({ out: tf.gather(x, [...perm], x.rank - 1), logDet: zeroLogDet(x.shape[0] as number) })),
-  inverse: unary(({ perm }, _p, y) => ({ out: tf.gather(y, inversePermutation(perm), y.rank - 1), logDet: zeroLogDet(y.shape[0] as number) })),
+  ...algebraic<PermuteSpec>({
+    forward: unaryAlgebra((o, { perm }, _p, x) => ({ out: o.gatherLast(x, perm), logDet: zeroLogDet(o, x) })),
+    inverse: unaryAlgebra((o, { perm }, _p, y) => ({ out: o.gatherLast(y, inversePermutation(perm)), logDet: zeroLogDet(o, y) })),
+  }),
   inverseCost: 'analytic',
 });

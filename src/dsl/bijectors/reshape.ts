@@ -4,14 +4,14 @@
  * NHWC tensor's elements in (H, W, C) order, and `unflatten` puts them back. A bijection of the
  * elements: log|det J| = 0; the inverse reshapes back.
  */
-import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
 import type { Multiply } from 'ts-arithmetic';
-import { built } from '../build.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import { zeroLogDet } from '../../algebra/ops.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { checkShape, defineBijector, fail, movesElements, noParams, one, unary } from '../definition.js';
-import { zeroLogDet } from '../maths/common.js';
+import { checkShape, defineBijector, fail, movesElements, noParams, one } from '../definition.js';
 import { formatShape, sizeOf, tensorShape, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
@@ -25,15 +25,16 @@ export type Size<S extends Shape> = S extends readonly [infer A extends number]
     ? Multiply<A, Size<R>>
     : number;
 
-export const reshape = <const S extends Shape, const T extends Shape>(shape: S, to: T): Bijector<S, T> => built({ kind: 'reshape', shape, to });
+export const reshape = <const S extends Shape, const T extends Shape>(shape: S, to: T): Bijector<S, T> => primitive(reshapeDefinition, { kind: 'reshape', shape, to });
 
 /** [C, ...] -> [C * ...]: the event as a vector (channels-last element order). */
-export const flatten = <const S extends Shape>(shape: S): Bijector<S, readonly [Size<S>]> => built({ kind: 'reshape', shape, to: [sizeOf(shape)] });
+export const flatten = <const S extends Shape>(shape: S): Bijector<S, readonly [Size<S>]> => primitive(reshapeDefinition, { kind: 'reshape', shape, to: [sizeOf(shape)] });
 
 /** [D] -> `to` (D = its size): the inverse of `flatten(to)`. */
-export const unflatten = <const T extends Shape>(to: T): Bijector<readonly [Size<T>], T> => built({ kind: 'reshape', shape: [sizeOf(to)], to });
+export const unflatten = <const T extends Shape>(to: T): Bijector<readonly [Size<T>], T> => primitive(reshapeDefinition, { kind: 'reshape', shape: [sizeOf(to)], to });
 
-const reshapeTo = (x: tf.Tensor, to: Shape): tf.Tensor => tf.reshape(x, tensorShape(to, x.shape[0] as number));
+/** The tensor dimensions of an event without the batch axis (channels last). */
+const dimsOf = (s: Shape): number[] => tensorShape(s, 1).slice(1);
 
 export const reshapeDefinition = defineBijector<ReshapeSpec>({
   kind: 'reshape',
@@ -48,7 +49,9 @@ export const reshapeDefinition = defineBijector<ReshapeSpec>({
   },
   domain: movesElements,
   params: noParams,
-  forward: unary(({ to }, _p, x) => ({ out: reshapeTo(x, to), logDet: zeroLogDet(x.shape[0] as number) })),
-  inverse: unary(({ shape }, _p, y) => ({ out: reshapeTo(y, shape), logDet: zeroLogDet(y.shape[0] as number) })),
+  ...algebraic<ReshapeSpec>({
+    forward: unaryAlgebra((o, { to }, _p, x) => ({ out: o.reshape(x, dimsOf(to)), logDet: zeroLogDet(o, x) })),
+    inverse: unaryAlgebra((o, { shape }, _p, y) => ({ out: o.reshape(y, dimsOf(shape)), logDet: zeroLogDet(o, y) })),
+  }),
   inverseCost: 'analytic',
 });

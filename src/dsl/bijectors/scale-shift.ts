@@ -13,10 +13,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import * as t from 'io-ts';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
-import { defineBijector, ontoReals, shapePreserving, unary, type Domain, interval } from '../definition.js';
-import { param, perSample } from '../maths/common.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import { param, type Ops, type ValueTree } from '../../algebra/ops.js';
+import { defineBijector, ontoReals, shapePreserving, type Domain, interval } from '../definition.js';
 import type { ParamRecord, ShapeRecord } from '../params.js';
 import { sizeOf, spatialOf, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
@@ -34,21 +35,21 @@ export interface ScaleShiftOptions {
 }
 
 export const scaleShift = <const S extends Shape>(shape: S, options: ScaleShiftOptions = {}): Bijector<S, S> =>
-  built({ kind: 'scaleShift', shape, scale: options.scale ?? 1, shift: options.shift ?? 0, learnable: options.learnable ?? false });
+  primitive(scaleShiftDefinition, { kind: 'scaleShift', shape, scale: options.scale ?? 1, shift: options.shift ?? 0, learnable: options.learnable ?? false });
 
 /** The interval between two ends in either order (a negative scale swaps them). */
 const between = (a: number, b: number): Domain => interval(Math.min(a, b), Math.max(a, b));
 
 const positions = ({ shape }: ScaleShiftSpec): number => sizeOf(spatialOf(shape));
 
-/** The multiplier (a scalar or per-channel tensor) and the log|det| per sample. */
-const scaleOf = (spec: ScaleShiftSpec, p: ParamRecord, batch: number): { scale: tf.Tensor | number; shift: tf.Tensor | number; logDet: tf.Tensor1D } => {
-  if (!spec.learnable) return { scale: spec.scale, shift: spec.shift, logDet: perSample(batch, sizeOf(spec.shape) * Math.log(Math.abs(spec.scale))) };
-  const logScale = param(p, 'logScale');
+/** The multiplier (a scalar or per-channel value), the shift and the log|det| per sample of a batch like `x`. */
+const scaleOf = <T>(o: Ops<T>, spec: ScaleShiftSpec, p: ValueTree<T>, x: T): { scale: T; shift: T; logDet: T } => {
+  if (!spec.learnable) return { scale: o.scalar(spec.scale), shift: o.scalar(spec.shift), logDet: o.perSample(x, o.scalar(sizeOf(spec.shape) * Math.log(Math.abs(spec.scale)))) };
+  const logScale = param(o, p, 'logScale');
   return {
-    scale: tf.mul(Math.sign(spec.scale), tf.exp(logScale)),
-    shift: param(p, 'shift'),
-    logDet: perSample(batch, tf.mul(tf.sum(logScale), positions(spec))),
+    scale: o.mul(o.scalar(Math.sign(spec.scale)), o.exp(logScale)),
+    shift: param(o, p, 'shift'),
+    logDet: o.perSample(x, o.mul(o.sumAll(logScale), o.scalar(positions(spec)))),
   };
 };
 
@@ -76,17 +77,15 @@ export const scaleShiftDefinition = defineBijector<ScaleShiftSpec>({
     frozen: [],
     mixing: [],
   },
-  forward: unary((spec, p, x) =>
-    tf.tidy(() => {
-      const { scale, shift, logDet } = scaleOf(spec, p, x.shape[0] as number);
-      return { out: tf.add(tf.mul(x, scale), shift), logDet };
+  ...algebraic<ScaleShiftSpec>({
+    forward: unaryAlgebra((o, spec, p, x) => {
+      const { scale, shift, logDet } = scaleOf(o, spec, p, x);
+      return { out: o.add(o.mul(x, scale), shift), logDet };
     }),
-  ),
-  inverse: unary((spec, p, y) =>
-    tf.tidy(() => {
-      const { scale, shift, logDet } = scaleOf(spec, p, y.shape[0] as number);
-      return { out: tf.div(tf.sub(y, shift), scale), logDet: tf.neg(logDet) };
+    inverse: unaryAlgebra((o, spec, p, y) => {
+      const { scale, shift, logDet } = scaleOf(o, spec, p, y);
+      return { out: o.div(o.sub(y, shift), scale), logDet: o.neg(logDet) };
     }),
-  ),
+  }),
   inverseCost: 'analytic',
 });

@@ -5,19 +5,18 @@
  * Domain: all reals; image: (0, inf) (an interval (a, b) maps onto (softplus(a), softplus(b))).
  * No parameters. Gentler than `exp` for large x (y ~ x, slope ~ 1).
  */
-import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { sumPerSample } from '../../layers/ops.js';
-import { built } from '../build.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { defineBijector, noParams, real, shapePreserving, unary, interval } from '../definition.js';
+import { defineBijector, noParams, real, shapePreserving, interval } from '../definition.js';
 import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('softplus', { shape: shapeCodec() });
 export type SoftplusSpec = t.TypeOf<typeof codec>;
 
-export const softplus = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'softplus', shape });
+export const softplus = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(softplusDefinition, { kind: 'softplus', shape });
 
 const softplusOf = (x: number): number => (x > 30 ? x : Math.log1p(Math.exp(x)));
 const inverseOf = (y: number): number => (y <= 0 ? -Infinity : y > 30 ? y : Math.log(Math.expm1(y)));
@@ -32,12 +31,12 @@ export const softplusDefinition = defineBijector<SoftplusSpec>({
     image: (_spec, [input = real]) => [input.kind !== 'interval' ? interval(0, Infinity) : interval(softplusOf(input.low), softplusOf(input.high))],
   },
   params: noParams,
-  forward: unary((_spec, _p, x) => tf.tidy(() => ({ out: tf.softplus(x), logDet: tf.neg(sumPerSample(tf.softplus(tf.neg(x)))) }))),
-  inverse: unary((_spec, _p, y) =>
-    tf.tidy(() => {
-      const logOneMinus = tf.log(tf.neg(tf.expm1(tf.neg(y)))); // log(1 - e^-y)
-      return { out: tf.add(y, logOneMinus), logDet: tf.neg(sumPerSample(logOneMinus)) };
+  ...algebraic<SoftplusSpec>({
+    forward: unaryAlgebra((o, _spec, _p, x) => ({ out: o.softplus(x), logDet: o.neg(o.sumEvent(o.softplus(o.neg(x)))) })),
+    inverse: unaryAlgebra((o, _spec, _p, y) => {
+      const logOneMinus = o.log(o.neg(o.expm1(o.neg(y)))); // log(1 - e^-y)
+      return { out: o.add(y, logOneMinus), logDet: o.neg(o.sumEvent(logOneMinus)) };
     }),
-  ),
+  }),
   inverseCost: 'analytic',
 });

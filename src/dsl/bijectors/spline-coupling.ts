@@ -14,9 +14,10 @@
  */
 import type * as t from 'io-ts';
 import { convNet } from '../../layers/spec.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { CondCodec, NetSpecCodec, nodeCodec, num, shapeCodec } from '../codec-parts.js';
-import { couplingDefinition } from '../maths/coupling.js';
+import { couplingKind } from '../maths/coupling.js';
+import { bindTransformer } from '../maths/elementwise.js';
 import type { CondShapes, NoCond, Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 import { splineTransformer } from '../transformers/spline.js';
@@ -36,6 +37,6 @@ export const splineCoupling = <const S extends Shape, const C extends CondShapes
   shape: S,
   options: SplineCouplingOptions<C> = {},
 ): Bijector<S, S, C> =>
-  built({ kind: 'splineCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet(), bins: options.bins ?? 8, bound: options.bound ?? 3 });
+  primitive(splineCouplingDefinition, { kind: 'splineCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet(), bins: options.bins ?? 8, bound: options.bound ?? 3 });
 
-export const splineCouplingDefinition = couplingDefinition<SplineCouplingSpec>('splineCoupling', codec, splineTransformer);
+export const splineCouplingDefinition = couplingKind<SplineCouplingSpec>('splineCoupling', codec, ({ bins, bound }) => bindTransformer(splineTransformer, { kind: 'spline', bins, bound }));

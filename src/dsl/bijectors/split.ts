@@ -2,13 +2,13 @@
  * One tensor to two on the channel axis (any rank): channels [0, at) and [at, C). `at` defaults to C/2.
  * A bijection of the elements: log|det J| = 0. Its inverse is `concat`.
  */
-import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
-import { built } from '../build.js';
+import { algebraic } from '../../algebra/define.js';
+import { inputsOf, zeroLogDet } from '../../algebra/ops.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, num, shapeCodec } from '../codec-parts.js';
 import { checkShape, defineBijector, fail, intersect, noParams, real } from '../definition.js';
-import { zeroLogDet } from '../maths/common.js';
 import type { HalfChannels, Shape, SplitAt } from '../shape.js';
 import type { AnyFlow, Flow } from '../spec.js';
 
@@ -20,7 +20,7 @@ export function split<const S extends Shape, const At extends number>(shape: S, 
 export function split(shape: Shape, at?: number): AnyFlow {
   const c = shape[0] as number;
   if (at === undefined && c % 2 !== 0) throw new RangeError(`split: ${c} channels do not halve; pass the split point explicitly`);
-  return built({ kind: 'split', shape, at: at ?? c / 2 });
+  return primitive(splitDefinition, { kind: 'split', shape, at: at ?? c / 2 });
 }
 
 export const splitDefinition = defineBijector<SplitSpec>({
@@ -39,10 +39,15 @@ export const splitDefinition = defineBijector<SplitSpec>({
     image: (_spec, [d = real]) => [d, d],
   },
   params: noParams,
-  forward: ({ at }, _p, [x]) => {
-    const t = x as tf.Tensor;
-    return { outs: tf.split(t, [at, (t.shape[t.rank - 1] as number) - at], t.rank - 1), logDet: zeroLogDet(t.shape[0] as number) };
-  },
-  inverse: (_spec, _p, ys) => ({ outs: [tf.concat([...ys], (ys[0] as tf.Tensor).rank - 1)], logDet: zeroLogDet((ys[0] as tf.Tensor).shape[0] as number) }),
+  ...algebraic<SplitSpec>({
+    forward: (o, { shape: [c = 0], at }, _p, xs) => {
+      const [x] = inputsOf(xs, 1);
+      return { outs: o.splitLast(x, [at, c - at]), logDet: zeroLogDet(o, x) };
+    },
+    inverse: (o, _spec, _p, ys) => {
+      const [a, b] = inputsOf(ys, 2);
+      return { outs: [o.concatLast([a, b])], logDet: zeroLogDet(o, a) };
+    },
+  }),
   inverseCost: 'analytic',
 });

@@ -5,32 +5,36 @@
  * A permutation of the elements: log|det J| = 0. Images only.
  * NHWC [N,H,W,C] -> [N,H/2,2,W/2,2,C] -> [N,H/2,W/2,C,2,2] -> [N,H/2,W/2,4C].
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
-import { built } from '../build.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import { zeroLogDet, type Ops } from '../../algebra/ops.js';
+import { tfjsOps } from '../../algebra/tfjs.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { checkShape, defineBijector, fail, movesElements, noParams, one, unary } from '../definition.js';
-import { zeroLogDet } from '../maths/common.js';
+import { checkShape, defineBijector, fail, movesElements, noParams, one } from '../definition.js';
 import { formatShape, type EvenSpatial, type Shape3, type Squeezed } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('squeeze', { shape: shapeCodec([3]) });
 export type SqueezeSpec = t.TypeOf<typeof codec>;
 
-export const squeeze = <const S extends Shape3>(shape: S & EvenSpatial<S>): Bijector<S, Squeezed<S>> => built({ kind: 'squeeze', shape });
+export const squeeze = <const S extends Shape3>(shape: S & EvenSpatial<S>): Bijector<S, Squeezed<S>> => primitive(squeezeDefinition, { kind: 'squeeze', shape });
 
-export const spaceToDepth = (x: tf.Tensor4D): tf.Tensor4D => {
-  const [n, h, w, c] = x.shape;
-  const blocks = tf.reshape(x, [n, h / 2, 2, w / 2, 2, c]);
-  return tf.reshape(tf.transpose(blocks, [0, 1, 3, 5, 2, 4]), [n, h / 2, w / 2, 4 * c]);
-};
+/** Space-to-depth of an image [C,H,W] (tensor [N,H,W,C]) on the algebra. */
+export const spaceToDepthOn = <T>(o: Ops<T>, x: T, [c, h, w]: readonly number[]): T =>
+  o.reshape(o.transpose(o.reshape(x, [(h as number) / 2, 2, (w as number) / 2, 2, c as number]), [0, 1, 3, 5, 2, 4]), [(h as number) / 2, (w as number) / 2, 4 * (c as number)]);
 
-export const depthToSpace = (y: tf.Tensor4D): tf.Tensor4D => {
-  const [n, h, w, c4] = y.shape;
-  const blocks = tf.reshape(y, [n, h, w, c4 / 4, 2, 2]);
-  return tf.reshape(tf.transpose(blocks, [0, 1, 4, 2, 5, 3]), [n, 2 * h, 2 * w, c4 / 4]);
-};
+/** Depth-to-space of an image [4C,H,W] (tensor [N,H,W,4C]) on the algebra: the inverse of `spaceToDepthOn`. */
+export const depthToSpaceOn = <T>(o: Ops<T>, y: T, [c4, h, w]: readonly number[]): T =>
+  o.reshape(o.transpose(o.reshape(y, [h as number, w as number, (c4 as number) / 4, 2, 2]), [0, 1, 4, 2, 5, 3]), [2 * (h as number), 2 * (w as number), (c4 as number) / 4]);
+
+/** Space-to-depth of an NHWC tensor (CAFLOW squeezes its latents with it). */
+export const spaceToDepth = (x: tf.Tensor4D): tf.Tensor4D => spaceToDepthOn(tfjsOps, x, [x.shape[3], x.shape[1], x.shape[2]]) as tf.Tensor4D;
+
+/** Depth-to-space of an NHWC tensor. */
+export const depthToSpace = (y: tf.Tensor4D): tf.Tensor4D => depthToSpaceOn(tfjsOps, y, [y.shape[3], y.shape[1], y.shape[2]]) as tf.Tensor4D;
 
 export const squeezeDefinition = defineBijector<SqueezeSpec>({
   kind: 'squeeze',
@@ -45,7 +49,9 @@ export const squeezeDefinition = defineBijector<SqueezeSpec>({
   },
   domain: movesElements,
   params: noParams,
-  forward: unary((_spec, _p, x) => ({ out: spaceToDepth(x as tf.Tensor4D), logDet: zeroLogDet(x.shape[0] as number) })),
-  inverse: unary((_spec, _p, y) => ({ out: depthToSpace(y as tf.Tensor4D), logDet: zeroLogDet(y.shape[0] as number) })),
+  ...algebraic<SqueezeSpec>({
+    forward: unaryAlgebra((o, { shape }, _p, x) => ({ out: spaceToDepthOn(o, x, shape), logDet: zeroLogDet(o, x) })),
+    inverse: unaryAlgebra((o, { shape: [c, h, w] }, _p, y) => ({ out: depthToSpaceOn(o, y, [4 * c, h / 2, w / 2]), logDet: zeroLogDet(o, y) })),
+  }),
   inverseCost: 'analytic',
 });

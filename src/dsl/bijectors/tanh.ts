@@ -6,19 +6,18 @@
  * Domain: all reals; image: (-1, 1) (an interval (a, b) maps onto (tanh a, tanh b)). No parameters.
  * float32 keeps about 7 digits of 1 - |y|, so round trips lose accuracy for |x| beyond ~5.
  */
-import * as tf from '@tensorflow/tfjs';
 import type * as t from 'io-ts';
-import { sumPerSample } from '../../layers/ops.js';
-import { built } from '../build.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { defineBijector, noParams, real, shapePreserving, unary, interval } from '../definition.js';
+import { defineBijector, noParams, real, shapePreserving, interval } from '../definition.js';
 import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('tanh', { shape: shapeCodec() });
 export type TanhSpec = t.TypeOf<typeof codec>;
 
-export const tanh = <const S extends Shape>(shape: S): Bijector<S, S> => built({ kind: 'tanh', shape });
+export const tanh = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(tanhDefinition, { kind: 'tanh', shape });
 
 export const tanhDefinition = defineBijector<TanhSpec>({
   kind: 'tanh',
@@ -30,18 +29,16 @@ export const tanhDefinition = defineBijector<TanhSpec>({
     image: (_spec, [input = real]) => [input.kind !== 'interval' ? interval(-1, 1) : interval(Math.tanh(input.low), Math.tanh(input.high))],
   },
   params: noParams,
-  forward: unary((_spec, _p, x) =>
-    tf.tidy(() => ({
-      out: tf.tanh(x),
-      logDet: sumPerSample(tf.mul(2, tf.sub(tf.sub(Math.LN2, x), tf.softplus(tf.mul(-2, x))))),
+  ...algebraic<TanhSpec>({
+    forward: unaryAlgebra((o, _spec, _p, x) => ({
+      out: o.tanh(x),
+      logDet: o.sumEvent(o.mul(o.scalar(2), o.sub(o.sub(o.scalar(Math.LN2), x), o.softplus(o.mul(o.scalar(-2), x))))),
     })),
-  ),
-  inverse: unary((_spec, _p, y) =>
-    tf.tidy(() => {
-      const a = tf.log1p(y);
-      const b = tf.log1p(tf.neg(y));
-      return { out: tf.mul(0.5, tf.sub(a, b)), logDet: tf.neg(sumPerSample(tf.add(a, b))) };
+    inverse: unaryAlgebra((o, _spec, _p, y) => {
+      const a = o.log1p(y);
+      const b = o.log1p(o.neg(y));
+      return { out: o.mul(o.scalar(0.5), o.sub(a, b)), logDet: o.neg(o.sumEvent(o.add(a, b))) };
     }),
-  ),
+  }),
   inverseCost: 'analytic',
 });

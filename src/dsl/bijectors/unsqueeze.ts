@@ -1,20 +1,20 @@
 /** Unsqueeze: 2x2 depth-to-space, [C,H,W] -> [C/4,2H,2W], the inverse of `squeeze`. log|det J| = 0. */
-import type * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import type * as t from 'io-ts';
-import { built } from '../build.js';
+import { algebraic, unaryAlgebra } from '../../algebra/define.js';
+import { zeroLogDet } from '../../algebra/ops.js';
+import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { checkShape, defineBijector, fail, movesElements, noParams, one, unary } from '../definition.js';
-import { zeroLogDet } from '../maths/common.js';
+import { checkShape, defineBijector, fail, movesElements, noParams, one } from '../definition.js';
 import { formatShape, type ChannelsDivisibleBy4, type Shape3, type Unsqueezed } from '../shape.js';
 import type { Bijector } from '../spec.js';
-import { depthToSpace, spaceToDepth } from './squeeze.js';
+import { depthToSpaceOn, spaceToDepthOn } from './squeeze.js';
 
 const codec = nodeCodec('unsqueeze', { shape: shapeCodec([3]) });
 export type UnsqueezeSpec = t.TypeOf<typeof codec>;
 
 export const unsqueeze = <const S extends Shape3>(shape: S & ChannelsDivisibleBy4<S>): Bijector<S, Unsqueezed<S>> =>
-  built({ kind: 'unsqueeze', shape });
+  primitive(unsqueezeDefinition, { kind: 'unsqueeze', shape });
 
 export const unsqueezeDefinition = defineBijector<UnsqueezeSpec>({
   kind: 'unsqueeze',
@@ -29,7 +29,9 @@ export const unsqueezeDefinition = defineBijector<UnsqueezeSpec>({
   },
   domain: movesElements,
   params: noParams,
-  forward: unary((_spec, _p, x) => ({ out: depthToSpace(x as tf.Tensor4D), logDet: zeroLogDet(x.shape[0] as number) })),
-  inverse: unary((_spec, _p, y) => ({ out: spaceToDepth(y as tf.Tensor4D), logDet: zeroLogDet(y.shape[0] as number) })),
+  ...algebraic<UnsqueezeSpec>({
+    forward: unaryAlgebra((o, { shape }, _p, x) => ({ out: depthToSpaceOn(o, x, shape), logDet: zeroLogDet(o, x) })),
+    inverse: unaryAlgebra((o, { shape: [c, h, w] }, _p, y) => ({ out: spaceToDepthOn(o, y, [c / 4, 2 * h, 2 * w]), logDet: zeroLogDet(o, y) })),
+  }),
   inverseCost: 'analytic',
 });

@@ -9,8 +9,6 @@ import type { ParamRecord } from '../params.js';
 export const perSample = (batch: number, value: tf.Tensor | number): tf.Tensor1D =>
   tf.add(tf.zeros([batch]), value) as tf.Tensor1D;
 
-export const zeroLogDet = (batch: number): tf.Tensor1D => tf.zeros([batch]);
-
 /**
  * Inputs per AddN: tf.addN with 16,383 inputs crashes the wasm backend, so longer lists are summed
  * in chunks (the chunk sums in order, then their sum).
@@ -36,12 +34,3 @@ export const param = <T extends tf.Tensor>(params: ParamRecord, name: string): T
   if (!(t instanceof tf.Tensor)) throw new TypeError(`missing parameter '${name}'`);
   return t as T;
 };
-
-export const subtree = (params: ParamRecord, name: string): ParamRecord => {
-  const t = params[name];
-  if (t === undefined || t instanceof tf.Tensor || Array.isArray(t)) throw new TypeError(`missing parameter group '${name}'`);
-  return t as ParamRecord;
-};
-
-/** The last axis of a tensor: the channel axis in the channels-last layout. */
-export const channelAxis = (x: tf.Tensor): number => x.rank - 1;

@@ -2,7 +2,8 @@
  * How couplings and injectors see their inputs: the channel split, the conditioning tensors and the
  * network input [x1, cond...], for events of any rank (channels are the tensor's last axis).
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import type { Context as ValueContext } from '../../algebra/ops.js';
 import { netRanks } from '../../layers/net.js';
 import type { NetSpec } from '../../layers/spec.js';
 import { hasOwn } from '../codec-parts.js';
@@ -13,23 +14,23 @@ import type { Context } from '../definition.js';
 /** Channels of x1, the half a coupling leaves unchanged: the first floor(C/2). */
 export const passThroughChannels = (c: number): number => Math.floor(c / 2);
 
-/** x -> [x1, x2] on the channel axis, x1 having `passThroughChannels(C)` channels. */
-export const splitHalves = (x: tf.Tensor): [tf.Tensor, tf.Tensor] => {
-  const axis = x.rank - 1;
-  const c = x.shape[axis] as number;
-  const c1 = passThroughChannels(c);
-  return tf.split(x, [c1, c - c1], axis) as [tf.Tensor, tf.Tensor];
-};
-
-/** The conditioning tensors a layer declared, in the spec's order, checked against their declared shapes. */
-export const conditioningTensors = (cond: CondShapes, ctx: Context, batch: number): tf.Tensor[] =>
+/** The conditioning values a layer declared, in the spec's order (on any engine), with a message naming a missing one. */
+export const conditioningValues = <T>(cond: CondShapes, ctx: ValueContext<T>): T[] =>
   Object.entries(cond).map(([name, shape]) => {
     // An own-property lookup: a name such as 'constructor' must not find Object.prototype's.
-    const t = hasOwn(ctx, name) ? ctx[name] : undefined;
-    if (t === undefined) {
+    const v = hasOwn(ctx, name) ? ctx[name] : undefined;
+    if (v === undefined) {
       const given = Object.keys(ctx);
       throw new ShapeMismatchError(`missing conditioning input '${name}' (${formatShape(shape)}); given: ${given.length > 0 ? given.join(', ') : 'none'}`);
     }
+    return v;
+  });
+
+/** The conditioning tensors a layer declared, in the spec's order, checked against their declared shapes. */
+export const conditioningTensors = (cond: CondShapes, ctx: Context, batch: number): tf.Tensor[] =>
+  conditioningValues(cond, ctx).map((t, i) => {
+    const shape = Object.values(cond)[i] as Shape;
+    const name = Object.keys(cond)[i] as string;
     const want = tensorShape(shape, batch);
     if (!sameShape(t.shape, want)) {
       throw new ShapeMismatchError(
@@ -41,15 +42,6 @@ export const conditioningTensors = (cond: CondShapes, ctx: Context, batch: numbe
 
 /** Channels of the conditioning tensors together. */
 export const conditioningChannels = (cond: CondShapes): number => Object.values(cond).reduce((n, s) => n + (s[0] as number), 0);
-
-/** [x1, cond...] concatenated on channels: the network input of a coupling (cond only without x1). */
-export const networkInput = (x1: tf.Tensor | undefined, cond: CondShapes, ctx: Context, batch: number): tf.Tensor => {
-  const parts = [...(x1 === undefined ? [] : [x1]), ...conditioningTensors(cond, ctx, batch)];
-  return parts.length === 1 ? (parts[0] as tf.Tensor) : tf.concat(parts, (parts[0] as tf.Tensor).rank - 1);
-};
-
-/** CAFLOW's soft clamp: s = clamp * (2/pi) * atan(s_raw), so |s| < clamp. */
-export const softClamp = (sRaw: tf.Tensor, clamp: number): tf.Tensor => tf.mul(tf.atan(sRaw), (2 * clamp) / Math.PI);
 
 /** Conditioning shapes must share the flowing event's spatial dimensions (they are concatenated on channels). */
 export const checkCond = (cond: CondShapes, shape: Shape, path: string): SpecIssue[] =>

@@ -1,14 +1,17 @@
 /**
- * The additive transformer (NICE): per element, from the network output t, y = x + t; log|dy/dx| = 0
- * (volume preserving); inverse x = y - t. A zero output gives the identity.
+ * The additive transformer (NICE): per element, from the conditioner's output t, y = x + t;
+ * log|dy/dx| = 0 (volume preserving); inverse x = y - t. A zero output gives the identity.
  */
-import * as tf from '@tensorflow/tfjs';
-import { zeroLogDet } from '../maths/common.js';
-import type { Transformer } from '../maths/coupling.js';
+import { zeroLogDet } from '../../algebra/ops.js';
+import { strictObject, tag } from '../codec-parts.js';
+import { defineTransformer } from '../maths/elementwise.js';
 
-export const additiveTransformer: Transformer<unknown> = {
+export const additiveTransformer = defineTransformer({
+  kind: 'additive',
+  codec: strictObject("an 'additive' transformer", { kind: tag('additive') }),
   valuesPerElement: () => 1,
-  forward: (_spec, x, t) => ({ out: tf.add(x, t), logDet: zeroLogDet(x.shape[0] as number) }),
-  inverse: (_spec, y, t) => ({ out: tf.sub(y, t), logDet: zeroLogDet(y.shape[0] as number) }),
+  layout: 'blocks',
+  forward: (o, _fields, x, t) => ({ out: o.add(x, t), logDet: zeroLogDet(o, x) }),
+  inverse: (o, _fields, y, t) => ({ out: o.sub(y, t), logDet: zeroLogDet(o, y) }),
   checks: () => [],
-};
+});

@@ -1,13 +1,12 @@
 /**
- * The affine transformer with CAFLOW's soft clamp: per element, from network outputs (s_raw, t),
+ * The affine transformer with CAFLOW's soft clamp: per element, from conditioner outputs (s_raw, t),
  *   s = clamp * (2/pi) * atan(s_raw)   (so |s| < clamp),   y = x * exp(s) + t,
  *   log|dy/dx| = s;   inverse x = (y - t) * exp(-s).
- * Network output channels: the first c are s_raw, the last c are t. Zero outputs give the identity.
+ * Layout 'blocks': the first c channels are s_raw, the last c are t. Zero outputs give the identity.
  */
-import * as tf from '@tensorflow/tfjs';
-import { sumPerSample } from '../../layers/ops.js';
-import type { Transformer } from '../maths/coupling.js';
-import { softClamp } from '../maths/conditioning.js';
+import type { Ops } from '../../algebra/ops.js';
+import { num, strictObject, tag } from '../codec-parts.js';
+import { blocksOf, defineTransformer } from '../maths/elementwise.js';
 
 /** exp(2 * 44) = 1.6e38 is below float32's largest value, 3.4e38: a scale, and its square, stay finite. */
 export const MAX_CLAMP = 44;
@@ -17,25 +16,31 @@ export interface AffineFields {
   readonly clamp: number;
 }
 
-const scaleAndShift = (spec: AffineFields, raw: tf.Tensor): [tf.Tensor, tf.Tensor] => {
-  const [sRaw, t] = tf.split(raw, 2, raw.rank - 1) as [tf.Tensor, tf.Tensor];
-  return [softClamp(sRaw, spec.clamp), t];
+/** CAFLOW's soft clamp: s = clamp * (2/pi) * atan(s_raw), so |s| < clamp. */
+export const softClamp = <T>(o: Ops<T>, sRaw: T, clamp: number): T => o.mul(o.atan(sRaw), o.scalar((2 * clamp) / Math.PI));
+
+const scaleAndShift = <T>(o: Ops<T>, { clamp }: AffineFields, raw: T, dims: readonly number[]): [T, T] => {
+  const [sRaw, t] = blocksOf(o, raw, dims, 2) as [T, T];
+  return [softClamp(o, sRaw, clamp), t];
 };
 
-export const affineTransformer: Transformer<AffineFields> = {
+export const affineTransformer = defineTransformer({
+  kind: 'affine',
+  codec: strictObject("an 'affine' transformer", { kind: tag('affine'), clamp: num }),
   valuesPerElement: () => 2,
-  forward: (spec, x, raw) => {
-    const [s, t] = scaleAndShift(spec, raw);
-    return { out: tf.add(tf.mul(x, tf.exp(s)), t), logDet: sumPerSample(s) };
+  layout: 'blocks',
+  forward: (o, fields, x, raw, dims) => {
+    const [s, t] = scaleAndShift(o, fields, raw, dims);
+    return { out: o.add(o.mul(x, o.exp(s)), t), logDet: o.sumEvent(s) };
   },
-  inverse: (spec, y, raw) => {
-    const [s, t] = scaleAndShift(spec, raw);
-    return { out: tf.mul(tf.sub(y, t), tf.exp(tf.neg(s))), logDet: tf.neg(sumPerSample(s)) };
+  inverse: (o, fields, y, raw, dims) => {
+    const [s, t] = scaleAndShift(o, fields, raw, dims);
+    return { out: o.mul(o.sub(y, t), o.exp(o.neg(s))), logDet: o.neg(o.sumEvent(s)) };
   },
-  checks: (spec, path) =>
-    !(spec.clamp > 0)
-      ? [{ path: `${path}.clamp`, message: `expected a positive clamp, got ${spec.clamp}` }]
-      : spec.clamp > MAX_CLAMP
-        ? [{ path: `${path}.clamp`, message: `a clamp of ${spec.clamp} overflows float32: scales up to exp(clamp) and their squares (in gradients) must stay finite, so clamp <= ${MAX_CLAMP}` }]
+  checks: (fields, at) =>
+    !(fields.clamp > 0)
+      ? [{ path: `${at}.clamp`, message: `expected a positive clamp, got ${fields.clamp}` }]
+      : fields.clamp > MAX_CLAMP
+        ? [{ path: `${at}.clamp`, message: `a clamp of ${fields.clamp} overflows float32: scales up to exp(clamp) and their squares (in gradients) must stay finite, so clamp <= ${MAX_CLAMP}` }]
         : [],
-};
+});

@@ -8,7 +8,8 @@ import type { Ops } from '../../algebra/ops.js';
 import { OnnxExportError } from './errors.js';
 import type { Graph } from './graph.js';
 import { DEFAULT_MAX_UNROLL } from './lowering.js';
-import { batchZeros, expm1, log1p } from './ops.js';
+import { invert, slogdet } from '../../dsl/maths/linalg.js';
+import { batchZeros, expm1, log1p, zerosLike } from './ops.js';
 
 export interface GraphOpsOptions {
   /** The spec path of the layer being lowered, for refusals. */
@@ -44,6 +45,31 @@ export const graphOps = (g: Graph, options: GraphOpsOptions = outsideLayers): Op
     const nhwc = g.op('Transpose', [nchw], { perm: [0, 2, 3, 1] });
     channelsFirst.set(nhwc, nchw);
     return nhwc;
+  };
+  const conv2d = (x: string, kernel: string, bias: string): string => {
+    // ONNX's Conv is channels-first with OIHW kernels: NHWC -> NCHW, HWIO -> OIHW (a constant, folded
+    // by the runtime), and back (unused copies are dropped from the model). SAME_UPPER pads as tfjs's
+    // 'same' does (the odd pixel at the end).
+    const nchw = channelsFirst.get(x) ?? g.op('Transpose', [x], { perm: [0, 3, 1, 2] });
+    const oihw = g.op('Transpose', [kernel], { perm: [3, 2, 0, 1] });
+    return channelsLast(g.op('Conv', [nchw, oihw, bias], { auto_pad: { string: 'SAME_UPPER' }, strides: [1, 1], dilations: [1, 1] }));
+  };
+  const relu = (a: string): string => {
+    const nchw = channelsFirst.get(a);
+    return nchw === undefined ? g.op('Relu', [a]) : channelsLast(g.op('Relu', [nchw]));
+  };
+  /**
+   * A square matrix's values, for the matrix ops ONNX lacks (a matrix inverse) or computes in float32
+   * only (Det): folded at export in float64, as the tfjs engine computes them, which needs the matrix
+   * to be a weight of the graph rather than a value computed in it.
+   */
+  const matrixOf = (w: string, op: string): { data: Float32Array; n: number } => {
+    const values = g.floatsOf(w);
+    const n = values?.dims[0] ?? 0;
+    if (values === undefined || values.dims.length !== 2 || values.dims[1] !== n) {
+      throw new OnnxExportError(options.path, `${op} of a matrix computed inside the graph has no ONNX form here (only of a square weight, folded at export)`);
+    }
+    return { data: values.data, n };
   };
   const softplus = unary('Softplus');
   const neg = unary('Neg');
@@ -90,10 +116,8 @@ export const graphOps = (g: Graph, options: GraphOpsOptions = outsideLayers): Op
     },
     sin: unary('Sin'),
     cos: unary('Cos'),
-    relu: (a) => {
-      const nchw = channelsFirst.get(a);
-      return nchw === undefined ? g.op('Relu', [a]) : channelsLast(g.op('Relu', [nchw]));
-    },
+    relu,
+    elu: (a) => g.op('Elu', [a], { alpha: { float: 1 } }),
     clip: (a, low, high) => g.op('Clip', [a, g.scalar(low), g.scalar(high)]),
 
     greaterEqual: binary('GreaterOrEqual'),
@@ -107,6 +131,7 @@ export const graphOps = (g: Graph, options: GraphOpsOptions = outsideLayers): Op
     // ReduceSum without axes reduces every axis.
     sumAll: (a) => g.op('ReduceSum', [a], { keepdims: 0 }),
 
+    zerosLike: (like) => zerosLike(g, like),
     perSample: (like, value) => g.op('Add', [batchZeros(g, like), value]),
 
     splitLast: (a, sizes) => {
@@ -123,17 +148,28 @@ export const graphOps = (g: Graph, options: GraphOpsOptions = outsideLayers): Op
     sliceLast: (a, begin, size) => (size === 0 ? emptyPiece(a) : g.op('Slice', [a, g.ints([begin]), g.ints([begin + size]), g.ints([-1])])),
     reshape: (a, dims) => g.op('Reshape', [a, g.ints([-1, ...dims])]),
     transpose: (a, perm) => g.op('Transpose', [a], { perm }),
+    padLast: (a, before, after, value) => {
+      // Opset 17's Pad needs the rank; slabs of the value shaped [...a's leading dims, n] need only a's shape.
+      const leading = g.op('Slice', [g.op('Shape', [a]), g.ints([0]), g.ints([-1])]);
+      const slab = (n: number): string =>
+        g.op('ConstantOfShape', [g.op('Concat', [leading, g.ints([n])], { axis: 0 })], { value: { tensor: { name: 'pad', type: 1, dims: [1], data: Float32Array.of(value) } } });
+      const parts = [...(before > 0 ? [slab(before)] : []), a, ...(after > 0 ? [slab(after)] : [])];
+      return parts.length === 1 ? a : g.op('Concat', parts, { axis: -1 });
+    },
     gatherLast: (a, indices) => g.op('Gather', [a, g.ints(indices)], { axis: -1 }),
 
     matmul: binary('MatMul'),
-    // ONNX's Conv is channels-first with OIHW kernels: NHWC -> NCHW, HWIO -> OIHW (a constant, folded
-    // by the runtime), and back (unused copies are dropped from the model). SAME_UPPER pads as tfjs's
-    // 'same' does (the odd pixel at the end).
-    conv2d: (x, kernel, bias) => {
-      const nchw = channelsFirst.get(x) ?? g.op('Transpose', [x], { perm: [0, 3, 1, 2] });
-      const oihw = g.op('Transpose', [kernel], { perm: [3, 2, 0, 1] });
-      return channelsLast(g.op('Conv', [nchw, oihw, bias], { auto_pad: { string: 'SAME_UPPER' }, strides: [1, 1], dilations: [1, 1] }));
+    mixChannels: (x, w) => g.op('MatMul', [x, g.op('Transpose', [w], { perm: [1, 0] })]),
+    logAbsDet: (w) => {
+      const { data, n } = matrixOf(w, 'log|det|');
+      return g.scalar(slogdet(data, n).logAbsDet);
     },
+    inverseMatrix: (w) => {
+      const { data, n } = matrixOf(w, 'the inverse');
+      return g.floats(`${w}.inverse`, Float32Array.from(invert(data, n)), [n, n]);
+    },
+    conv2d,
+    conv2dRelu: (x, kernel, bias) => relu(conv2d(x, kernel, bias)),
 
     iterate: (n, state, body) => {
       if (n > options.maxUnroll) throw unrollRefusal(options.path, options.pass, n, options.maxUnroll);

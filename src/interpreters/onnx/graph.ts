@@ -117,6 +117,12 @@ export class Graph {
     return name;
   }
 
+  /** The values of a float initializer (a weight or constant), or undefined for a computed value. */
+  floatsOf(name: string): { readonly data: Float32Array; readonly dims: readonly number[] } | undefined {
+    const init = this.initializers.find((i) => i.name === name);
+    return init !== undefined && init.data instanceof Float32Array ? { data: init.data, dims: init.dims } : undefined;
+  }
+
   /** A float scalar constant (shared between uses). */
   scalar(value: number): string {
     const key = `f:${Object.is(value, -0) ? '-0' : value}`;

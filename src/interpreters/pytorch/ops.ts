@@ -170,6 +170,7 @@ export const pythonOps = (w: PythonWriter): Ops<string> => {
     cosh: unary((a) => `torch.cosh(${a})`, Math.cosh),
     asinh: unary((a) => `torch.asinh(${a})`, Math.asinh),
     relu: unary((a) => `torch.relu(${a})`, (a) => Math.max(a, 0)),
+    elu: unary((a) => `F.elu(${a})`, (a) => (a >= 0 ? a : Math.expm1(a))),
     clip: (a, low, high) => unary((x) => `torch.clamp(${x}, ${pyNumber(low)}, ${pyNumber(high)})`, (x) => Math.min(Math.max(x, low), high))(a),
 
     greaterEqual: (a, b) => w.assign(`${a} >= ${b}`),
@@ -182,6 +183,7 @@ export const pythonOps = (w: PythonWriter): Ops<string> => {
     cumsumLast: (a) => w.assign(`torch.cumsum(${a}, -1)`),
     sumAll: (a) => w.assign(`${a}.sum()`),
 
+    zerosLike: (like) => w.assign(`torch.zeros_like(${like})`),
     perSample: (like, value) =>
       w.assign(valueOf(value) !== undefined ? `${like}.new_full((${like}.shape[0],), ${value})` : `${value}.expand(${like}.shape[0])`),
 
@@ -197,10 +199,16 @@ export const pythonOps = (w: PythonWriter): Ops<string> => {
     sliceLast: (a, begin, size) => w.assign(lastSlice(a, begin, size)),
     reshape: (a, dims) => w.assign(`${a}.reshape(${a}.shape[0], ${dims.map(pyNumber).join(', ')})`),
     transpose: (a, perm) => w.assign(`${a}.permute(${perm.join(', ')})`),
+    padLast: (a, before, after, value) => w.assign(`F.pad(${a}, (${pyNumber(before)}, ${pyNumber(after)}), value=${pyNumber(value)})`),
     gatherLast: (a, indices) => w.assign(`${a}[..., [${indices.join(', ')}]]`),
 
     matmul: (a, b) => w.assign(`matmul_last(${a}, ${b})`),
+    mixChannels: (x, m) => w.assign(`mix_channels(${x}, ${m})`),
+    // In float64, as the tfjs engine computes them (an LU factorisation in JavaScript).
+    logAbsDet: (m) => w.assign(`log_abs_det(${m})`),
+    inverseMatrix: (m) => w.assign(`inverse_matrix(${m})`),
     conv2d: (x, kernel, bias) => w.assign(`conv_same(${x}, ${kernel}, ${bias})`),
+    conv2dRelu: (x, kernel, bias) => w.assign(`torch.relu(conv_same(${x}, ${kernel}, ${bias}))`),
 
     iterate: (n, state, body, until) => {
       if (n === 0) return state;
