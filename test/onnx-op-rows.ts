@@ -50,6 +50,9 @@ const select =
   (o, v) =>
     o.where(o[compare](v.a, v.b), v.a, v.b);
 
+/** A C x C weight, 2 I plus 0.3 times the case's matrix entries: invertible and well conditioned. */
+const squareOf = (k: Case): number[] => Array.from({ length: k.c * k.c }, (_, i) => (i % (k.c + 1) === 0 ? 2 : 0) + 0.3 * (k.matrix[i % k.matrix.length] as number));
+
 export const opRows: readonly OpRow[] = [
   { name: 'scalar', covers: ['scalar', 'add'], run: (o, v) => o.add(v.a, o.scalar(0.75)) },
   { name: 'constant', covers: ['constant'], run: (o, v, k) => o.mul(v.a, o.constant(k.bias.subarray(0, k.c), [k.c])) },
@@ -102,6 +105,19 @@ export const opRows: readonly OpRow[] = [
   { name: 'transpose', covers: ['transpose'], run: (o, v, k) => o.transpose(v.a, [0, ...k.shape.slice(1).map((_, i) => k.shape.length - 1 - i)]) },
   { name: 'gatherLast', covers: ['gatherLast'], run: (o, v, k) => o.gatherLast(v.a, k.indices) },
   { name: 'matmul', covers: ['matmul'], run: (o, v, k) => o.matmul(v.a, o.constant(k.matrix, [k.c, k.m])) },
+  // A square, well-conditioned weight: 2 I plus the case's entries scaled by 0.3.
+  { name: 'mixChannels', covers: ['mixChannels'], run: (o, v, k) => o.mixChannels(v.a, o.constant(squareOf(k), [k.c, k.c])) },
+  { name: 'logAbsDet (a weight)', covers: ['logAbsDet'], run: (o, v, k) => o.add(v.a, o.logAbsDet(o.constant(squareOf(k), [k.c, k.c]))) },
+  { name: 'inverseMatrix (a weight)', covers: ['inverseMatrix'], run: (o, v, k) => o.mixChannels(v.a, o.inverseMatrix(o.constant(squareOf(k), [k.c, k.c]))) },
+  { name: 'elu', covers: ['elu'], run: (o, v) => o.elu(v.a) },
+  { name: 'zerosLike', covers: ['zerosLike'], run: (o, v) => o.add(o.zerosLike(v.a), v.b) },
+  { name: 'padLast', covers: ['padLast'], run: (o, v, k) => o.padLast(v.a, k.at, k.c - k.at, -0.25) },
+  {
+    name: 'conv2dRelu',
+    covers: ['conv2dRelu'],
+    imageOnly: true,
+    run: (o, v, k) => o.conv2dRelu(v.a, o.constant(k.kernel, [k.kernelSize, k.kernelSize, k.c, k.m]), o.constant(k.bias.subarray(0, k.m), [k.m])),
+  },
   {
     name: 'a net of convolutions: conv2d, relu, conv2d, and a residual',
     covers: ['conv2d', 'relu'],

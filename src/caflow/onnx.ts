@@ -13,7 +13,8 @@
 import { signature } from '../dsl/signature.js';
 import { sizeOfAll, type Shape } from '../dsl/shape.js';
 import { standardNormalLogProb } from '../algebra/normal.js';
-import { BATCH, encodeModel, Graph, graphOps, lowerFlow, onnxOps, spaceToDepth, tensorDims, total, type ContextValues, type LogDet } from '../interpreters/onnx/index.js';
+import { spaceToDepthOn } from '../dsl/bijectors/squeeze.js';
+import { BATCH, encodeModel, Graph, graphOps, lowerFlow, onnxOps, tensorDims, total, type ContextValues, type LogDet } from '../interpreters/onnx/index.js';
 import type { ParamTree } from '../dsl/params.js';
 import { dName, lName } from './conditional.js';
 import { imageShapes, type CaflowSpec } from './model.js';
@@ -54,8 +55,7 @@ const conditioningFor = (m: CaflowSpec, i: number, sqL: readonly string[], sqD: 
 
 const squeezeAll = (g: Graph, xs: readonly string[], shapes: readonly Shape[]): string[] =>
   xs.map((x, i) => {
-    const [c, h, w] = shapes[i] as [number, number, number];
-    return spaceToDepth(g, x, c, h, w);
+    return spaceToDepthOn(graphOps(g), x, shapes[i] as Shape);
   });
 
 interface Pass {
@@ -85,8 +85,7 @@ const fromLatents = (g: Graph, m: CaflowSpec, params: CaflowParams, z: readonly 
     const zi = z[i] as readonly string[];
     const back = pass(g, m.priors[i] as CaflowSpec['encoderY'], params.G[i] as ParamTree, 'inverse', zi, conditioningFor(m, i, sqL, sqD), `$.priors[${i}]`, `G.${i}`);
     L[i] = back.outs[0] as string;
-    const [c, h, w] = lShapes[i] as [number, number, number];
-    sqL[i] = spaceToDepth(g, L[i] as string, c, h, w);
+    sqL[i] = spaceToDepthOn(graphOps(g), L[i] as string, lShapes[i] as Shape);
     terms.push(onnxOps.sub(g, latentsLogProb(g, zi, priorLatents(m, i).map((l) => l.shape)), back.logDet));
   }
   const t = pass(g, m.encoderW, params.T, 'inverse', L, {}, '$.encoderW', 'T');

@@ -171,8 +171,11 @@ export const graphOps = (g: Graph, options: GraphOpsOptions = outsideLayers): Op
     conv2d,
     conv2dRelu: (x, kernel, bias) => relu(conv2d(x, kernel, bias)),
 
-    iterate: (n, state, body) => {
+    iterate: (n, state, body, until) => {
       if (n > options.maxUnroll) throw unrollRefusal(options.path, options.pass, n, options.maxUnroll);
+      // A loop that may end early (an adaptive ODE solver) would unroll to its worst case, a graph that
+      // takes ONNX Runtime minutes to load: refused, naming the layer.
+      if (until !== undefined) throw new OnnxExportError(options.path, `${options.pass} is an adaptive loop (up to ${n} steps), which this exporter does not unroll; use a fixed-step solver (e.g. { kind: 'rk4', steps: 16 }) for the exported flow`);
       let s = state;
       // All n steps: once `until` holds the body leaves the state unchanged, so the result is the same.
       for (let i = 0; i < n; i++) s = body(g.scalar(i), s);

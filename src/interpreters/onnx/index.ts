@@ -2,7 +2,7 @@ export { toOnnx, lowerFlow, tensorDims, namesOf, BATCH, type ToOnnxOptions } fro
 export { OnnxExportError } from './errors.js';
 export { Graph, type GraphData } from './graph.js';
 export { encodeModel, OPSET, IR_VERSION } from './encode.js';
-export { spaceToDepth, depthToSpace, overrides, keptForSpeed } from './overrides.js';
+export { overrides, keptForSpeed } from './overrides.js';
 export { lowerPrimitive, type LoweringSources } from './primitive.js';
 export { graphOps, type GraphOpsOptions } from './graph-ops.js';
 export { DEFAULT_MAX_UNROLL, type ContextValues, type LoweringOptions, type LoweringEnv, type Lowered, type Overrides, type KindLowering } from './lowering.js';
