@@ -102,7 +102,7 @@ const vectorMakers = (shape: Shape1): Array<PrimitiveMaker<Shape1>> => {
     { name: 'unflatten', make: ([d]) => unflatten([d, 1, 1]), out: ([d]) => [d, 1, 1] },
     // Continuous flows: a small field and a few RK4 steps, so every engine's unrolled or looped solve stays small.
     { name: 'cnf-rk4', make: (s) => cnf(s, { hidden: [8], frequencies: 2, solver: { kind: 'rk4', steps: 3 } }), out: same },
-    { name: 'cnf-euler+cond', make: (s) => cnf(s, { hidden: [6, 5], activation: 'softplus', frequencies: 1, cond: condVector(2), solver: { kind: 'euler', steps: 4 } }), out: same },
+    { name: 'cnf-rk4+cond', make: (s) => cnf(s, { hidden: [6, 5], activation: 'softplus', frequencies: 1, cond: condVector(2), solver: { kind: 'rk4', steps: 4 } }), out: same },
   ];
   if (d >= 2) {
     // Autoregressive layers from D = 2 (at D = 1 their output depends on no input, and the random

@@ -11,7 +11,7 @@ import { cnf, cnfEvaluations, type CnfSpec } from '../src/dsl/bijectors/cnf.js';
 import { affine, chain, repeat } from '../src/dsl/index.js';
 import { integrate, integrateAdaptive } from '../src/dsl/maths/ode.js';
 import { field } from '../src/dsl/maths/vector-field.js';
-import { summary, summaryRows, disposeParams, forward, init, inverse, perturbedParams, referenceLogDet, type ParamRecord } from '../src/interpreters/index.js';
+import { summary, summaryRows, verifyFlow, disposeParams, forward, init, inverse, perturbedParams, referenceLogDet, type ParamRecord } from '../src/interpreters/index.js';
 
 const o = tfjsOps;
 const maxAbs = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] as number);
@@ -186,6 +186,18 @@ describe('cnf', () => {
     expect(fine).toBeLessThan(coarse / 6); // order 4: 16x in exact arithmetic; 6x leaves room for the constant
     tf.dispose(x);
     disposeParams(params);
+  });
+
+  it('verify passes on a fine solver and, on a coarse one, names the layer and the solver as the cause', () => {
+    const field = { hidden: [16], frequencies: 2 } as const;
+    const fine = verifyFlow(chain(affine([2]), cnf([2], { ...field, solver: { kind: 'rk4', steps: 16 } })), { seed: 1, perturb: 0.5 });
+    expect(fine.passed).toBe(true);
+    const coarse = verifyFlow(chain(affine([2]), cnf([2], { ...field, solver: { kind: 'euler', steps: 2 } })), { seed: 1, perturb: 0.5 });
+    const roundTrip = coarse.checks.find((c) => c.name === 'round trip');
+    expect(roundTrip?.passed).toBe(false);
+    expect(roundTrip?.cause).toBe('solver');
+    expect(roundTrip?.layer).toBe('$.steps[1]');
+    expect(roundTrip?.remedy).toMatch(/more steps/);
   });
 
   it('states its cost: evaluations per pass', () => {

@@ -16,6 +16,8 @@ const causeText = (c: Check): string => {
       return 'values overflowed float32';
     case 'formula':
       return 'a layer fails the law on its own input';
+    case 'solver':
+      return "an ODE solver too coarse for its layer's field (the law fails in float64 too)";
     case 'precision':
       // A layer's precision failure is measured against its float64 self; a flow's is the sum of its layers'.
       return c.digitsLost === undefined

@@ -22,7 +22,7 @@ import type { Context, Domain } from '../dsl/definition.js';
 import { fold, type FoldTable } from '../dsl/fold.js';
 import { disposeParams, mapParams, type ParamRecord, type ParamTree } from '../dsl/params.js';
 import { seededRandom } from '../dsl/random.js';
-import { definitionOf } from '../dsl/registry.js';
+import { definitionOf, definitions } from '../dsl/registry.js';
 import { formatShape, sizeOf, tensorShape, type Shape } from '../dsl/shape.js';
 import { signature } from '../dsl/signature.js';
 import type { FlowSpec, PrimitiveSpec } from '../dsl/spec.js';
@@ -77,9 +77,11 @@ export interface Check {
   readonly layer?: string;
   /**
    * Why, when it can be told: inputs outside that layer's domain, overflow, float32 precision (the
-   * layer agrees with its float64 self, which keeps the law), or a wrong formula.
+   * layer agrees with its float64 self, which keeps the law), an ODE solver too coarse for its field
+   * (a continuous layer whose law fails in float64 too: the solver's discretisation error), or a wrong
+   * formula.
    */
-  readonly cause?: 'domain' | 'overflow' | 'precision' | 'formula';
+  readonly cause?: 'domain' | 'overflow' | 'precision' | 'solver' | 'formula';
   /** For a layer's precision failure: the decimal digits of float32's 7.2 that the law lost there. */
   readonly digitsLost?: number;
   /** What to try. */
@@ -256,6 +258,15 @@ const layerCause = (l: LayerCheck, law: Law, detail: string, tol: Tolerances): P
       remedy: "that layer's forward, inverse or log-det maths disagree: a wrong formula, or an ill-conditioned layer (try a smaller --perturb)",
     };
   const v = verdictOf(f.check, law, lawError(l, law), lawTolerance(law, tol));
+  const in64 = f.check[law];
+  // A layer that solves an ODE and breaks the law in float64 too: the solver's discretisation, not its maths.
+  if (v.cause === 'formula' && definitions().get(l.kind)?.evaluations !== undefined && in64 !== undefined && !(in64 <= lawTolerance(law, tol)))
+    return {
+      layer: l.path,
+      cause: 'solver',
+      detail: `${detail}: the ${law === 'roundTrip' ? 'round trip' : 'log-det'} fails in float64 too (${in64.toExponential(1)}): the ODE solver is too coarse for this layer's field (its discretisation error)`,
+      remedy: "give that layer's solver more steps, or use rk4, or dopri5 with a smaller rtol",
+    };
   return { layer: l.path, cause: v.cause, ...(v.digitsLost === undefined ? {} : { digitsLost: v.digitsLost }), detail: `${detail}: ${v.detail}`, remedy: v.remedy };
 };
 

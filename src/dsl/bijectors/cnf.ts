@@ -14,7 +14,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { algebraic } from '../../algebra/define.js';
 import type { Context, Ops } from '../../algebra/ops.js';
-import { built } from '../build.js';
+import { primitive } from '../primitive.js';
 import { CondCodec, hasOwn, listOf, nodeCodec, num, oneOf, shapeCodec, strictObject, tag, taggedUnion } from '../codec-parts.js';
 import { checkShape, defineBijector, one, ontoReals, type BijectorDefinition } from '../definition.js';
 import type { SpecIssue } from '../errors.js';
@@ -57,7 +57,7 @@ export interface CnfOptions<C extends CondShapes> {
 
 /** A continuous flow on [D]; data -> noise is the solve from t = 0 to 1. */
 export const cnf = <const S extends Shape1, const C extends CondShapes = NoCond>(shape: S, options: CnfOptions<C> = {}): Bijector<S, S, C> =>
-  built({
+  primitive(cnfDefinition, {
     kind: 'cnf',
     shape,
     cond: options.cond ?? {},
