@@ -122,6 +122,15 @@ const PROBES: readonly Probe[] = [
     f: (o, v) => (o.iterate(10, [v.x], (_i, [s]) => [o.where(o.greaterEqual(s as never, o.scalar(2)), s as never, o.add(s as never, o.scalar(1)))], ([s]) => o.greaterEqual(s as never, o.scalar(2))) as readonly never[])[0] as never,
   },
   {
+    name: 'elu, padLast, zerosLike and the matrix ops (mixChannels, logAbsDet, inverseMatrix) on W = 2 I + 0.3 w',
+    shapes: { x: [3, 4], w: [4, 4] },
+    f: (o, v) => {
+      const eye = o.constant([1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], [4, 4]);
+      const w = o.add(o.mul(eye, o.scalar(2)), o.mul(p(v, 'w'), o.scalar(0.3)));
+      return o.concatLast([o.elu(v.x), o.padLast(v.x, 1, 2, 0.5), o.mixChannels(v.x, w), o.mixChannels(v.x, o.inverseMatrix(w)), o.add(o.zerosLike(v.x), o.logAbsDet(w))]);
+    },
+  },
+  {
     name: 'sin and cos',
     shapes: { x: [3, 4] },
     f: (o, v) => o.concatLast([o.sin(v.x), o.cos(v.x)]),
@@ -147,8 +156,8 @@ import sys, types
 import torch
 import torch.nn.functional as F
 sys.path.insert(0, ${JSON.stringify(RUNTIME)})
-from py.nets import conv_same  # noqa: F401 (the lines below call them)
-from py.linalg import matmul_last  # noqa: F401
+from py.conv import conv_same  # noqa: F401 (the lines below call them)
+from py.linalg import inverse_matrix, log_abs_det, matmul_last, mix_channels  # noqa: F401
 from py.safetensors import read_safetensors, write_safetensors
 torch.set_num_threads(1)
 
