@@ -27,6 +27,7 @@ import {
   sampleAndLogProb,
   standardNormal,
   standardNormals,
+  standardized,
   transformed,
   type AnyDistribution,
   type DistributionSpec,
@@ -87,6 +88,7 @@ const cases: Case[] = [
   { name: 'a multi-output flow (factorOut) on two standard normals', dist: transformed(standardNormals([[D / 2], [D / 2]]), multiFlow) },
   { name: 'nested: RealNVP over an IAF over a standard normal', dist: transformed(transformed(standardNormal([D]), iafFlow), realNvpFlow) },
   { name: 'a conditional MAF + coupling', dist: transformed(standardNormal([D]), condFlow), cond: { ctx: [3] } },
+  { name: 'standardized NSF (frozen location and scale)', dist: standardized(transformed(standardNormal([D]), nsfFlow)) },
 ];
 
 /** Random non-trivial params: each flow's perturbed params, a diagonal normal's mean and log std ~ N(0, 0.3). */
@@ -101,10 +103,16 @@ const paramsOf = (dist: DistributionSpec, seed: number): ParamTree => {
       }));
     case 'transformed':
       return { base: paramsOf(dist.base, seed + 100), flow: perturbedParams(dist.flow as AnyFlow, seed, 0.3) };
+    case 'standardized':
+      // Locations of order 2 and scales between about 0.4 and 2.7: far from the identity.
+      return {
+        events: [{ location: tf.randomNormal([D], 0, 2, 'float32', seed * 13), scale: tf.tidy(() => tf.exp(tf.randomNormal([D], 0, 0.5, 'float32', seed * 17))) }],
+        base: paramsOf(dist.base, seed + 200),
+      };
   }
 };
 
-const noiseShapes = (dist: DistributionSpec): readonly Shape[] => (dist.kind === 'transformed' ? noiseShapes(dist.base) : dist.shapes);
+const noiseShapes = (dist: DistributionSpec): readonly Shape[] => (dist.kind === 'transformed' || dist.kind === 'standardized' ? noiseShapes(dist.base) : dist.shapes);
 
 /** The noise `sampleAndLogProb(dist, params)(n, { seed })` draws: one seed of the stream per base tensor. */
 const noiseOf = (dist: DistributionSpec, n: number, seed: number): tf.Tensor[] => {

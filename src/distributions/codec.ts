@@ -21,6 +21,8 @@ const toJson = (dist: DistributionSpec): Record<string, unknown> => {
       return { kind: dist.kind, shapes: dist.shapes.map((s) => [...s]) };
     case 'transformed':
       return { kind: 'transformed', base: toJson(dist.base), flow: withoutFormatTag(encodeSpecJson(dist.flow)) };
+    case 'standardized':
+      return { kind: 'standardized', base: toJson(dist.base) };
   }
 };
 
@@ -55,8 +57,15 @@ const fromJson = (u: unknown, path: string): E.Either<SpecIssue[], DistributionS
       if (issues.length > 0 || E.isLeft(base) || E.isLeft(flow)) return E.left(issues);
       return E.right({ kind: 'transformed', base: base.right, flow: flow.right });
     }
+    case 'standardized': {
+      const issues = extra(['kind', 'base', ...(path === '$' ? ['format'] : [])]);
+      const base = fromJson(u['base'], `${path}.base`);
+      if (E.isLeft(base)) issues.push(...base.left);
+      if (issues.length > 0 || E.isLeft(base)) return E.left(issues);
+      return E.right({ kind: 'standardized', base: base.right });
+    }
     default:
-      return E.left([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify(u['kind'])}; expected standardNormal, diagonalNormal or transformed` }]);
+      return E.left([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify(u['kind'])}; expected standardNormal, diagonalNormal, transformed or standardized` }]);
   }
 };
 

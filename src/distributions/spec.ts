@@ -39,7 +39,18 @@ export interface TransformedSpec {
   readonly flow: FlowSpec;
 }
 
-export type DistributionSpec = StandardNormalSpec | DiagonalNormalSpec | TransformedSpec;
+/**
+ * x = location + scale * z with z ~ base, per element of each event tensor: the data's own units
+ * around a base fitted in standard deviations. `location` and `scale` are frozen parameters (never
+ * trained, saved with the model) that `initDistribution` with data sets to the rows' mean and std, so
+ * log p(x) = log p_base((x - location) / scale) - sum log scale stays a density of the data.
+ */
+export interface StandardizedSpec {
+  readonly kind: 'standardized';
+  readonly base: DistributionSpec;
+}
+
+export type DistributionSpec = StandardNormalSpec | DiagonalNormalSpec | TransformedSpec | StandardizedSpec;
 export type DistributionKind = DistributionSpec['kind'];
 
 declare const distributionTypes: unique symbol;
@@ -106,8 +117,10 @@ export const distributionSignature = (dist: DistributionSpec, path = '$'): Distr
       }
       return { event: flow.ins, cond: { ...base.cond, ...flow.cond } };
     }
+    case 'standardized':
+      return distributionSignature(dist.base, `${path}.base`);
     default:
-      throw new SpecError([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify((dist as { kind?: unknown }).kind)}; expected standardNormal, diagonalNormal or transformed` }]);
+      throw new SpecError([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify((dist as { kind?: unknown }).kind)}; expected standardNormal, diagonalNormal, transformed or standardized` }]);
   }
 };
 
@@ -151,5 +164,13 @@ export const transformed = <I extends Shapes, O extends Shapes, C extends CondSh
   flow: Flow<I, O, C>,
 ): Distribution<I, [keyof BC] extends [never] ? C : BC & C> => built({ kind: 'transformed', base, flow });
 
+/**
+ * `dist` seen in standard deviations of the data: x = location + scale * z, z ~ dist, per element,
+ * with `location` and `scale` frozen parameters set from the data at initialisation (see
+ * StandardizedSpec). Same events and conditioning as `dist`.
+ */
+export const standardized = <E extends Shapes, C extends CondShapes>(dist: Distribution<E, C>): Distribution<E, C> => built({ kind: 'standardized', base: dist });
+
 /** The flows inside a distribution (outermost first). */
-export const flowsOf = (dist: DistributionSpec): FlowSpec[] => (dist.kind === 'transformed' ? [dist.flow, ...flowsOf(dist.base)] : []);
+export const flowsOf = (dist: DistributionSpec): FlowSpec[] =>
+  dist.kind === 'transformed' ? [dist.flow, ...flowsOf(dist.base)] : dist.kind === 'standardized' ? flowsOf(dist.base) : [];
