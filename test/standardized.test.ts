@@ -73,7 +73,7 @@ describe('standardized', () => {
 
   it('sampling and log p agree: the log p of the draws equals logProb of them', () => {
     const dist = standardized(transformed(standardNormal([3]), affine([3])));
-    const data = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([200, 3], 0, 1, 'float32', 3), [100, 0.01, 5]), [1000, -2, 0]));
+    const data = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([200, 3], 0, 1, 'float32', 3), [100, 0.01, 5]), [1000, -2, 0]) as tf.Tensor2D);
     const params = initDistribution(dist, { data });
     const { x, logProb: lpDraw } = sampleAndLogProb(dist, params)(50, { seed: 4 });
     const lp = logProb(dist, params)(x);
@@ -88,7 +88,7 @@ describe('standardized', () => {
   it('location and scale are frozen: fit trains the flow and leaves them at the data moments', () => {
     const dist = standardized(transformed(standardNormal([2]), affine([2])));
     expect(distributionParamInfo(dist).filter((p) => !p.trainable).map((p) => p.path)).toEqual(['events.0.location', 'events.0.scale']);
-    const data = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([300, 2], 0, 1, 'float32', 5), [20, 0.5]), [-7, 3]));
+    const data = tf.tidy(() => tf.add(tf.mul(tf.randomNormal([300, 2], 0, 1, 'float32', 5), [20, 0.5]), [-7, 3]) as tf.Tensor2D);
     const r = fit(dist, data, { steps: 30, lr: 0.05, validationFraction: 0, seed: 1 });
     const init = initDistribution(dist, { data });
     const ev = (p: ParamTree, name: 'location' | 'scale'): Float32Array => ((p as { events: Array<Record<string, tf.Tensor>> }).events[0]?.[name] as tf.Tensor).dataSync() as Float32Array;
