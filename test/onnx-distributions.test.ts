@@ -19,10 +19,13 @@ import { checkModelExport, exportDistributionCommand } from '../src/cli/commands
 import { UsageError } from '../src/cli/io.js';
 import { encodeSpec } from '../src/dsl/codec.js';
 import { distributionToOnnx } from '../src/distributions/onnx.js';
+import { OnnxExportError } from '../src/interpreters/onnx/index.js';
 import { seedStream } from '../src/distributions/interpret.js';
 import {
   decodeDistributionModel,
   diagonalNormal,
+  gaussianMixture,
+  initDistribution,
   logProb,
   sampleAndLogProb,
   standardNormal,
@@ -103,6 +106,8 @@ const paramsOf = (dist: DistributionSpec, seed: number): ParamTree => {
       }));
     case 'transformed':
       return { base: paramsOf(dist.base, seed + 100), flow: perturbedParams(dist.flow as AnyFlow, seed, 0.3) };
+    case 'gaussianMixture':
+      throw new Error('no ONNX export of a mixture: see the refusal test');
     case 'standardized':
       // Locations of order 2 and scales between about 0.4 and 2.7: far from the identity.
       return {
@@ -112,7 +117,8 @@ const paramsOf = (dist: DistributionSpec, seed: number): ParamTree => {
   }
 };
 
-const noiseShapes = (dist: DistributionSpec): readonly Shape[] => (dist.kind === 'transformed' || dist.kind === 'standardized' ? noiseShapes(dist.base) : dist.shapes);
+const noiseShapes = (dist: DistributionSpec): readonly Shape[] =>
+  dist.kind === 'transformed' || dist.kind === 'standardized' ? noiseShapes(dist.base) : dist.kind === 'gaussianMixture' ? [dist.shape] : dist.shapes;
 
 /** The noise `sampleAndLogProb(dist, params)(n, { seed })` draws: one seed of the stream per base tensor. */
 const noiseOf = (dist: DistributionSpec, n: number, seed: number): tf.Tensor[] => {
@@ -132,6 +138,18 @@ const record = (what: string, got: FloatArray | undefined, want: tf.Tensor, wher
 };
 
 afterEach(() => expect(tf.memory().numTensors).toBe(0));
+
+describe('distributionToOnnx refuses what it cannot lower', () => {
+  it('a Gaussian-mixture base: both graphs throw an OnnxExportError that names it', () => {
+    const dist = standardized(transformed(gaussianMixture([2], 3), reverse([2])));
+    const params = initDistribution(dist, { seed: 1 });
+    for (const graph of ['logProb', 'sample'] as const) {
+      expect(() => distributionToOnnx(dist, params, { graph })).toThrow(OnnxExportError);
+      expect(() => distributionToOnnx(dist, params, { graph })).toThrow(/gaussianMixture distribution has no ONNX export/);
+    }
+    disposeParams(params);
+  });
+});
 
 describe('distributionToOnnx matches the tfjs interpreters', () => {
   it.each(cases)('$name', async ({ name, dist, cond }) => {

@@ -203,7 +203,7 @@ export const fitGaussianMixture = (rows: Float64Array, d: number, k: number, opt
   const centres = kMeansPlusPlus(rows, d, Math.min(k, n), seededRandom(seed));
   // Hard assignment to the nearest centre as the first responsibilities.
   const kk = centres.length;
-  let resp = new Float64Array(n * kk);
+  let resp: Float64Array = new Float64Array(n * kk);
   for (let i = 0; i < n; i += 1) {
     let best = 0;
     let bestDist = Infinity;

@@ -30,6 +30,7 @@ import { seededNormal } from '../interpreters/seeded-normal.js';
 import type { ContextArg, ContextOf, FirstTensorOf, InputsOf, TensorsOf } from '../interpreters/tensors.js';
 import { checkInputs, run } from '../interpreters/transform.js';
 import type { ShapeRecord, ShapeTree } from '../dsl/params.js';
+import { initMixture, mixtureLogProb, mixtureParamShapes, mixtureSample } from './mixture.js';
 import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -83,6 +84,8 @@ export const distributionParamShapes = (dist: DistributionSpec): ShapeTree => {
       return {};
     case 'diagonalNormal':
       return dist.shapes.map((s): ShapeRecord => ({ mean: eventTensorShape(s), logStd: eventTensorShape(s) }));
+    case 'gaussianMixture':
+      return mixtureParamShapes(dist);
     case 'transformed':
       return { base: distributionParamShapes(dist.base), flow: paramShapes(dist.flow) };
     case 'standardized':
@@ -99,6 +102,8 @@ export const distributionParamInfo = (dist: DistributionSpec, prefix = ''): Para
       return dist.shapes.flatMap((s, i) =>
         ['mean', 'logStd'].map((name) => ({ path: join(join(prefix, i), name), shape: eventTensorShape(s), trainable: true, mixing: false })),
       );
+    case 'gaussianMixture':
+      return Object.entries(mixtureParamShapes(dist)).map(([name, shape]) => ({ path: join(prefix, name), shape, trainable: true, mixing: false }));
     case 'transformed':
       return [...distributionParamInfo(dist.base, join(prefix, 'base')), ...paramInfo(dist.flow, join(prefix, 'flow'))];
     case 'standardized':
@@ -179,6 +184,8 @@ export const logProbRaw = (dist: DistributionSpec, params: ParamTree, xs: readon
         }),
       ) as tf.Tensor1D;
     }
+    case 'gaussianMixture':
+      return mixtureLogProb(dist, record(params, path), xs[0] as tf.Tensor, path);
     case 'transformed': {
       const p = record(params, path);
       const flowParams = p['flow'] as ParamTree;
@@ -214,6 +221,10 @@ export const sampleRaw = (
       const ps = listAt(params, path, dist.shapes.length);
       const eps = dist.shapes.map((s) => seededNormal(tensorShape(s, n), 1, nextSeed()));
       const xs = eps.map((e, i) => tf.add(tf.mul(e, tf.exp(tensorAt(ps[i] as ParamTree, 'logStd', join(path, i)))), tensorAt(ps[i] as ParamTree, 'mean', join(path, i))));
+      return { xs, logProb: logProbRaw(dist, params, xs, ctx, path) };
+    }
+    case 'gaussianMixture': {
+      const xs = [mixtureSample(dist, record(params, path), n, nextSeed, path)];
       return { xs, logProb: logProbRaw(dist, params, xs, ctx, path) };
     }
     case 'transformed': {
@@ -339,6 +350,8 @@ const initRaw = (dist: DistributionSpec, seed: number, data: tf.Tensor[] | undef
         const { mean, variance } = tf.moments(x, 0);
         return { mean, logStd: tf.mul(tf.log(tf.add(variance, 1e-12)), 0.5) };
       });
+    case 'gaussianMixture':
+      return initMixture(dist, seed, data?.[0]);
     case 'transformed': {
       const flow = initFlow(dist.flow, { seed, ...(data === undefined ? {} : { data: data as never }), ctx: ctx as never });
       const zs = data === undefined ? undefined : run(dist.flow, flow, data, ctx, 'forward').outs;

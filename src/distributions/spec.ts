@@ -32,6 +32,19 @@ export interface DiagonalNormalSpec {
   readonly shapes: readonly Shape[];
 }
 
+/**
+ * A mixture of `components` full-covariance Gaussians over one vector event [D]:
+ * p(x) = sum_k softmax(logits)_k N(x; means_k, (U_k U_k^T)^-1), each U_k upper triangular with a
+ * positive diagonal (its precision's Cholesky factor, scikit-learn's precisions_cholesky). Learnt:
+ * `logits` [K], `means` [K,D], `precisionFactor` [K,D,D] (U's strict upper triangle as is, its
+ * diagonal as logs; the lower triangle is ignored). Initialised on data by EM (src/distributions/em.ts).
+ */
+export interface GaussianMixtureSpec {
+  readonly kind: 'gaussianMixture';
+  readonly shape: readonly [number];
+  readonly components: number;
+}
+
 /** x = flow^-1(z), z ~ base (see the file comment). */
 export interface TransformedSpec {
   readonly kind: 'transformed';
@@ -50,7 +63,7 @@ export interface StandardizedSpec {
   readonly base: DistributionSpec;
 }
 
-export type DistributionSpec = StandardNormalSpec | DiagonalNormalSpec | TransformedSpec | StandardizedSpec;
+export type DistributionSpec = StandardNormalSpec | DiagonalNormalSpec | GaussianMixtureSpec | TransformedSpec | StandardizedSpec;
 export type DistributionKind = DistributionSpec['kind'];
 
 declare const distributionTypes: unique symbol;
@@ -91,6 +104,14 @@ export const distributionSignature = (dist: DistributionSpec, path = '$'): Distr
         throw new SpecError([{ path: `${path}.shapes`, message: `expected a non-empty list of event shapes of positive integers, got ${JSON.stringify(dist.shapes)}` }]);
       }
       return { event: dist.shapes, cond: {} };
+    case 'gaussianMixture':
+      if (!Array.isArray(dist.shape) || dist.shape.length !== 1 || !isShape(dist.shape)) {
+        throw new SpecError([{ path: `${path}.shape`, message: `expected a vector event shape [D], got ${JSON.stringify(dist.shape)}` }]);
+      }
+      if (!(Number.isInteger(dist.components) && dist.components >= 1)) {
+        throw new SpecError([{ path: `${path}.components`, message: `expected a positive integer number of components, got ${JSON.stringify(dist.components)}` }]);
+      }
+      return { event: [dist.shape], cond: {} };
     case 'transformed': {
       const base = distributionSignature(dist.base, `${path}.base`);
       let flow;
@@ -120,7 +141,7 @@ export const distributionSignature = (dist: DistributionSpec, path = '$'): Distr
     case 'standardized':
       return distributionSignature(dist.base, `${path}.base`);
     default:
-      throw new SpecError([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify((dist as { kind?: unknown }).kind)}; expected standardNormal, diagonalNormal, transformed or standardized` }]);
+      throw new SpecError([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify((dist as { kind?: unknown }).kind)}; expected standardNormal, diagonalNormal, gaussianMixture, transformed or standardized` }]);
   }
 };
 
@@ -153,6 +174,10 @@ export const diagonalNormals = <const S extends Shapes>(shapes: S): Distribution
   checkShapes(shapes, 'diagonalNormals');
   return built({ kind: 'diagonalNormal', shapes: [...shapes] });
 };
+
+/** A learnt mixture of `components` full-covariance Gaussians over vectors [D] (see GaussianMixtureSpec). */
+export const gaussianMixture = <const D extends number>(shape: readonly [D], components: number): Distribution<readonly [readonly [D]]> =>
+  built({ kind: 'gaussianMixture', shape: [shape[0]], components });
 
 /**
  * The distribution of x = flow^-1(z), z ~ base: its events are the flow's inputs and its
