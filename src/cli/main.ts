@@ -23,6 +23,7 @@ import { caflowDirections, type CaflowDirection } from '../caflow/onnx.js';
 import { distributionDirections, type DistributionDirection } from './commands/export-distribution.js';
 import { engines, type Engine } from './engine.js';
 import { checkLayers, checkVerify, specCost } from './limits.js';
+import { modelPresets as modelPresetNames } from '../distributions/presets.js';
 
 const integer = (name: string, min: number) => (value: string): number => {
   const n = Number(value);
@@ -331,22 +332,42 @@ program
 program
   .command('fit')
   .description(
-    'fit a flow to rows of numbers (CSV or JSON) by maximum likelihood, with a standard normal base of the flow\'s output shape; ' +
-      'writes model.safetensors, report.md (train/validation NLL), history.json and, for 2-D data, density.png',
+    'fit a density to rows of numbers (CSV or JSON) by maximum likelihood: a preset (nsf, maf, realnvp: flows sized from the data; gaussian, gmm: by EM) or a flow spec, ' +
+      'standardised by default, beside a Gaussian and the best Gaussian mixture (k <= 10); writes model.safetensors, report.md (held-out NLL with standard errors), history.json and, for 2-D data, density.png',
   )
-  .requiredOption('--flow <spec.json>', 'a flow spec (JSON) whose input is one event per row, e.g. [2] for 2-D points')
+  .option('--flow <preset|spec.json>', `a preset (${modelPresetNames.join(', ')}) or a flow spec (JSON) whose input is one event per row, e.g. [2] for 2-D points`, 'nsf')
   .requiredOption('--data <file>', 'rows of numbers: .json (an array of arrays) or CSV (one row per line, optional header)')
-  .option('--steps <n>', 'maximum training steps', integer('steps', 1), 2000)
+  .option('--test <file>', 'held-out rows to score the model and the baselines on (default: the validation rows)')
+  .option('--context <file>', 'context rows aligned with --data: fit p(x | context) (a flow preset or a spec with one conditioning input)')
+  .option('--test-context <file>', 'context rows aligned with --test (a conditional fit)')
+  .option('--steps <n>', 'maximum training steps', integer('steps', 1), 3000)
   .option('--batch <n>', 'rows per step', integer('batch', 1), 256)
-  .option('--lr <rate>', 'Adam learning rate', positive, 5e-3)
-  .option('--seed <n>', 'seed of the initialisation, split, batches and samples', integer('seed', 0), 0)
-  .option('--validation <fraction>', 'fraction of rows held out for validation and early stopping', fraction, 0.1)
+  .option('--lr <rate>', 'peak Adam learning rate (linear warm-up, then cosine decay)', positive, 2e-3)
+  .option('--seed <n>', 'seed of the initialisation, split, batches, EM and samples', integer('seed', 0), 0)
+  .option('--validation <fraction>', 'fraction of rows held out for validation and early stopping (default 20%, at least min(100, n/2) rows, at most 10,000)', fraction)
   .option('--patience <n>', 'evaluations without improvement before stopping', integer('patience', 1), 10)
   .option('--eval-every <n>', 'steps between validation evaluations', integer('eval-every', 1), 50)
+  .option('--no-standardize', 'fit the rows as they are (default: a frozen per-column location and scale from the training rows, saved in the model)')
   .option('--output <dir>', 'output folder', 'fit-output')
   .option('--quiet', 'no progress output')
   .action(
-    async (o: { flow: string; data: string; steps: number; batch: number; lr: number; seed: number; validation: number; patience: number; evalEvery: number; output: string; quiet?: boolean }) => {
+    async (o: {
+      flow: string;
+      data: string;
+      test?: string;
+      context?: string;
+      testContext?: string;
+      steps: number;
+      batch: number;
+      lr: number;
+      seed: number;
+      validation?: number;
+      patience: number;
+      evalEvery: number;
+      standardize: boolean;
+      output: string;
+      quiet?: boolean;
+    }) => {
       await backendOf(true);
       const { fitCommand } = await import('./commands/fit.js');
       let done;
@@ -358,9 +379,13 @@ program
         process.exitCode = 1;
         return;
       }
-      const { result: r, files } = done;
-      const val = r.validationNll === undefined ? '' : `, validation NLL ${r.validationNll.toFixed(4)}`;
-      console.log(`${r.steps} steps${r.stoppedEarly ? ' (stopped early)' : ''}: train NLL ${r.trainNll.toFixed(4)}${val} nats per row; wrote ${files.join(', ')}`);
+      const { result: r, files, scores, heldOut } = done;
+      if (r !== undefined) {
+        const val = r.validationNll === undefined ? '' : `, validation NLL ${r.validationNll.toFixed(4)}`;
+        console.log(`${r.steps} steps${r.stoppedEarly ? ' (stopped early)' : ''}; parameters from step ${r.bestStep}: train NLL ${r.trainNll.toFixed(4)}${val} nats per row`);
+      }
+      for (const s of scores) console.log(`${heldOut} NLL ${s.nll.toFixed(4)} ± ${s.standardError.toFixed(4)} nats per row (${s.rows} rows): ${s.name}`);
+      console.log(`wrote ${files.join(', ')}`);
     },
   );
 

@@ -160,7 +160,16 @@ const trainableOf = (dist: DistributionSpec, what: string): Set<string> => {
 /** A seeded permutation of 0..n-1, as an index tensor's data. */
 const permutation = (n: number, random: () => number): Int32Array => Int32Array.from(shuffledIndices(n, random));
 
-const gatherRows = (ts: readonly tf.Tensor[], idx: Int32Array): tf.Tensor[] =>
+const splitWith = (n: number, validationRows: number, random: () => number): RowSplit => {
+  const order = permutation(n, random);
+  return { validation: order.slice(0, validationRows), train: order.slice(validationRows) };
+};
+
+/** The split `fit` makes of n rows with `validationRows` held out and this seed (the same rows, in the same order). */
+export const splitRows = (n: number, validationRows: number, seed: number): RowSplit => splitWith(n, validationRows, seededRandom(seed));
+
+/** Gathers rows (axis 0) of each tensor. */
+export const gatherRows = (ts: readonly tf.Tensor[], idx: Int32Array): tf.Tensor[] =>
   tf.tidy(() => {
     const i = tf.tensor1d(idx, 'int32');
     return ts.map((t) => tf.gather(t, i));
@@ -173,6 +182,23 @@ const gatherContext = (ctx: Context, idx: Int32Array): Context => {
 };
 
 const disposeContext = (ctx: Context): void => Object.values(ctx).forEach((t) => t.dispose());
+
+/** log p of every row, in chunks (one host read per chunk), as float64 numbers for statistics. */
+export const logProbRows = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context = {}, chunk = 2048): Float64Array => {
+  const n = xs[0]?.shape[0] ?? 0;
+  const out = new Float64Array(n);
+  for (let start = 0; start < n; start += chunk) {
+    const size = Math.min(chunk, n - start);
+    const lp = tf.tidy(() => {
+      const slice = (t: tf.Tensor): tf.Tensor => tf.slice(t, [start, ...t.shape.slice(1).map(() => 0)], [size, ...t.shape.slice(1)]);
+      const c = Object.fromEntries(Object.entries(ctx).map(([k, t]) => [k, slice(t)]));
+      return logProbRaw(dist, params, xs.map(slice), c);
+    });
+    out.set(lp.dataSync(), start);
+    lp.dispose();
+  }
+  return out;
+};
 
 /** Mean NLL per sample over all rows, in chunks (one host read per chunk). */
 export const meanNll = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context = {}, chunk = 2048): number => {
@@ -267,9 +293,7 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   const trainable = trainableOf(dist, 'fit');
 
   const random = seededRandom(seed);
-  const order = permutation(n, random);
-  const valIdx = order.slice(0, nVal);
-  const trainIdx = order.slice(nVal);
+  const { train: trainIdx, validation: valIdx } = splitWith(n, nVal, random);
   const trainX = gatherRows(all, trainIdx);
   const trainCtx = gatherContext(allCtx, trainIdx);
   const valX = nVal > 0 ? gatherRows(all, valIdx) : [];
