@@ -223,20 +223,70 @@ program
 
 program
   .command('sample')
-  .description('draw k samples for held-out conditions of a run, ranked by conditional log-likelihood, as a PNG grid')
-  .requiredOption('--name <name>', 'the run to sample from')
+  .description(
+    'draw k samples for held-out conditions of a run, ranked by conditional log-likelihood, as a PNG grid; ' +
+      'with --model instead of --name: --count draws from a model fitted by `typed-flows fit`, written as CSV rows to --output (with --context: --count draws per context row)',
+  )
+  .option('--name <name>', 'the run to sample from (give --name or --model)')
+  .option('--model <model.safetensors>', 'a fitted distribution (the model.safetensors of `typed-flows fit`)')
+  .option('--context <file>', 'with --model, for a conditional model: context rows, each given --count draws')
   .option('--k <n>', 'samples per condition', integer('k', 1), 8)
-  .option('--count <n>', 'conditions (rows)', integer('count', 1), 8)
+  .option('--count <n>', 'conditions (rows); with --model, draws (per context row)', integer('count', 1), 8)
   .option('--temperature <t>', 'sampling temperature (default: the config\'s)', positive)
   .option('--seed <n>', 'seed', integer('seed', 0), 0)
-  .option('--output <file.png>', 'where to write the grid')
+  .option('--output <file>', 'where to write the grid (.png), or with --model the draws (.csv, required)')
   .addOption(engineOption())
   .addOption(out())
-  .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string; engine: Engine }) => {
-    checkRunName(o.name);
+  .action(async (o: { name?: string; model?: string; context?: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string; engine: Engine }) => {
+    if ((o.name === undefined) === (o.model === undefined)) throw new UsageError('sample: give exactly one of --name <run> (a CAFLOW run) or --model <model.safetensors> (a distribution fitted by typed-flows fit).');
+    if (o.model !== undefined) {
+      if (o.output === undefined) throw new UsageError('sample: with --model, pass --output <file.csv> for the draws.');
+      if (o.temperature !== undefined) throw new UsageError('sample: --temperature applies to CAFLOW runs (--name) only.');
+      await backendOf(true);
+      const { sampleModelCommand } = await import('./commands/sample-model.js');
+      const r = await sampleModelCommand({ model: o.model, count: o.count, output: o.output, seed: o.seed, ...(o.context === undefined ? {} : { context: o.context }) });
+      console.log(`${o.output}: ${r.rows} draws of ${r.width} numbers from ${o.model} (seed ${o.seed})`);
+      return;
+    }
+    if (o.context !== undefined) throw new UsageError('sample: --context applies to a fitted model (--model); a CAFLOW run samples its held-out conditions.');
+    const name = o.name as string;
+    checkRunName(name);
     await backendOf(true);
     const { sampleCommand } = await import('./commands/sample.js');
-    console.log(await sampleCommand(o.out, o.name, o));
+    console.log(await sampleCommand(o.out, name, o));
+  });
+
+program
+  .command('logprob')
+  .description('the mean negative log-likelihood per row (nats) of rows under a model fitted by `typed-flows fit`, with its standard error')
+  .requiredOption('--model <model.safetensors>', 'a fitted distribution (the model.safetensors of `typed-flows fit`)')
+  .requiredOption('--data <file>', 'rows of numbers (CSV or JSON), the columns the model was fitted on')
+  .option('--context <file>', 'for a conditional model: context rows aligned with --data')
+  .option('--json', 'print {"nll", "standardError", "rows"} as JSON')
+  .option('--per-row <file.csv>', "write each row's log p (nats) to a CSV file")
+  .action(async (o: { model: string; data: string; context?: string; json?: boolean; perRow?: string }) => {
+    await backendOf(true);
+    const { logprobCommand } = await import('./commands/logprob.js');
+    const r = await logprobCommand({ model: o.model, data: o.data, ...(o.context === undefined ? {} : { context: o.context }), ...(o.perRow === undefined ? {} : { perRow: o.perRow }) });
+    console.log(o.json === true ? JSON.stringify(r) : `NLL ${r.nll.toFixed(4)} ± ${r.standardError.toFixed(4)} nats per row (${r.rows} rows)`);
+  });
+
+program
+  .command('c2st')
+  .description("classifier two-sample test (sbibm's: an MLP with two hidden layers of 10 * dim units, 5-fold, on samples z-scored by the first's statistics): mean held-out accuracy, 0.5 when indistinguishable")
+  .argument('<a>', 'the first sample (CSV or JSON rows), e.g. reference draws')
+  .argument('<b>', 'the second sample, same columns, e.g. `typed-flows sample --model` draws')
+  .option('--seed <n>', 'seed of the folds and the classifier', integer('seed', 0), 1)
+  .option('--json', 'print {"accuracy", "foldAccuracies", "rows"} as JSON')
+  .action(async (a: string, b: string, o: { seed: number; json?: boolean }) => {
+    await backendOf(true);
+    const { c2stCommand } = await import('./commands/c2st.js');
+    const r = await c2stCommand(a, b, o.seed);
+    console.log(
+      o.json === true
+        ? JSON.stringify({ accuracy: r.accuracy, foldAccuracies: r.foldAccuracies, rows: r.rows })
+        : `C2ST accuracy ${r.accuracy.toFixed(4)} (folds ${r.foldAccuracies.map((v) => v.toFixed(3)).join(', ')}; ${r.rows[0]} vs ${r.rows[1]} rows of ${r.width})`,
+    );
   });
 
 program
