@@ -130,6 +130,25 @@ describe('typed-flows fit: presets, baselines, test rows, tails', () => {
     expect(r2.err).not.toMatch(/warning/);
   });
 
+  it('--base gmm: the flow sits on a learnt mixture with the best baseline k, started by EM, so it starts near that baseline', () => {
+    const out = join(tmp, 'gmm-base');
+    const one = `x\n${rows.map((r) => (r[0] as number).toFixed(5)).join('\n')}\n`;
+    const r = cli('fit', '--flow', 'maf', '--base', 'gmm', '--data', file('one.csv', one), '--steps', '4', '--eval-every', '2', '--output', out, '--quiet');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const model = decodeDistributionModel(readFileSync(join(out, 'model.safetensors')));
+    const k = Number(/best Gaussian mixture \(k = (\d+)/.exec(r.out)?.[1]);
+    const inner = model.dist.kind === 'standardized' ? model.dist.base : undefined;
+    const base = inner?.kind === 'transformed' ? inner.base : undefined;
+    expect(base).toEqual({ kind: 'gaussianMixture', shape: [1], components: k });
+    disposeParams(model.params);
+    const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as { validation: Array<{ step: number; nll: number }> };
+    const gmm = Number(/Gaussian mixtures by EM on the training rows, validation NLL for k = 1\.\.10: ([-\d., ]+)\./.exec(readFileSync(join(out, 'report.md'), 'utf8'))?.[1]?.split(', ')[k - 1]);
+    // At step 0 the flow is the identity on an EM fit of the same rows (another k-means++ seed): its
+    // validation NLL is that mixture's, up to EM's local optimum (0.05 nats is generous for 1-D).
+    expect(Math.abs((history.validation[0]?.nll as number) - gmm)).toBeLessThan(0.05);
+  });
+
   it('an unknown preset exits 2 naming the presets', () => {
     const r = cli('fit', '--flow', 'nfs', '--data', file('points-u.csv', csv), '--output', join(tmp, 'typo'));
     expect(r.code).toBe(2);

@@ -28,7 +28,7 @@ import { defaultValidationRows, fit, gatherRows, logProbRows, splitRows, type Fi
 import { logProb, sample, samplingCost } from '../../distributions/interpret.js';
 import { encodeDistributionModel } from '../../distributions/model.js';
 import { flowPresets, modelPresets, presetFlow, presetSettings, type FlowPreset, type ModelPreset } from '../../distributions/presets.js';
-import { standardized, standardNormals, transformed, type AnyDistribution } from '../../distributions/spec.js';
+import { gaussianMixture, standardized, standardNormals, transformed, type AnyDistribution } from '../../distributions/spec.js';
 import { splineBound, tailShare } from '../../distributions/tails.js';
 import { disposeParams, type ParamTree } from '../../dsl/params.js';
 import { formatShape, sizeOf, type CondShapes } from '../../dsl/shape.js';
@@ -59,6 +59,12 @@ export interface FitCommandOptions {
   readonly patience: number;
   readonly evalEvery: number;
   readonly standardize: boolean;
+  /**
+   * A flow's base: 'normal' (N(0, I)) or 'gmm' (a learnt Gaussian mixture with the best baseline's k,
+   * started by EM on all the training rows: the flow starts as that mixture, so the checkpoint chosen
+   * on validation is never worse than it there). Default 'normal'.
+   */
+  readonly base?: 'normal' | 'gmm';
   readonly quiet: boolean;
 }
 
@@ -174,7 +180,11 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
       const b = baselines as MixtureBaselines;
       model = o.flow === 'gaussian' ? b.gaussian : b.best;
     } else {
-      const inner = transformed(standardNormals(signature(flow).outs), flow) as AnyDistribution;
+      const outs = signature(flow).outs;
+      const mixtureBase = o.base === 'gmm' && baselines !== undefined && outs.length === 1 && (outs[0] as readonly number[]).length === 1;
+      if (o.base === 'gmm' && !mixtureBase) throw new UsageError('--base gmm takes an unconditional flow with one vector output ([D]).');
+      const base = mixtureBase ? (gaussianMixture([(outs[0] as readonly number[])[0] as number], (baselines as MixtureBaselines).best.k) as AnyDistribution) : (standardNormals(outs) as AnyDistribution);
+      const inner = transformed(base, flow) as AnyDistribution;
       const dist = o.standardize ? (standardized(inner) as AnyDistribution) : inner;
       r = fit(dist, data, {
         steps: o.steps,
@@ -185,6 +195,8 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
         patience: o.patience,
         evalEvery: o.evalEvery,
         ctx: ctxAll as never,
+        // Data-dependent initialisation on every training row, so a mixture base starts as the baseline's EM fit.
+        initRows: nTrain,
         onProgress: o.quiet
           ? undefined
           : (p) =>
@@ -345,6 +357,7 @@ const renderReport = (
     const s = presetSettings(x.d, x.nTrain);
     lines.push(`- preset ${o.flow} for D = ${x.d}, ${x.nTrain} training rows: ${s.layers} layers, hidden ${s.hidden.join('x')}${o.flow === 'nsf' ? `, ${s.bins} bins, bound ${s.bound}` : ''}`);
   }
+  if (x.flow !== undefined) lines.push(`- base: ${o.base === 'gmm' && x.baselines !== undefined ? `a learnt Gaussian mixture of ${x.baselines.best.k} components, started at the EM fit` : 'N(0, I)'}`);
   if (x.bound !== undefined && x.share !== undefined) {
     lines.push(
       `- spline tails: ${(100 * x.share).toFixed(2)}% of the training rows have a coordinate beyond ±${x.bound}${o.standardize ? ' (standard deviations)' : ''}, where the splines are the identity${x.share > TAIL_WARNING ? ' — more than 1%: raise the bound' : ''}`,
