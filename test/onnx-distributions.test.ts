@@ -31,6 +31,7 @@ import {
   standardNormal,
   standardNormals,
   standardized,
+  studentT,
   transformed,
   type AnyDistribution,
   type DistributionSpec,
@@ -107,7 +108,8 @@ const paramsOf = (dist: DistributionSpec, seed: number): ParamTree => {
     case 'transformed':
       return { base: paramsOf(dist.base, seed + 100), flow: perturbedParams(dist.flow as AnyFlow, seed, 0.3) };
     case 'gaussianMixture':
-      throw new Error('no ONNX export of a mixture: see the refusal test');
+    case 'studentT':
+      throw new Error('no ONNX export of a mixture or a Student-t: see the refusal test');
     case 'standardized':
       // Locations of order 2 and scales between about 0.4 and 2.7: far from the identity.
       return {
@@ -118,7 +120,7 @@ const paramsOf = (dist: DistributionSpec, seed: number): ParamTree => {
 };
 
 const noiseShapes = (dist: DistributionSpec): readonly Shape[] =>
-  dist.kind === 'transformed' || dist.kind === 'standardized' ? noiseShapes(dist.base) : dist.kind === 'gaussianMixture' ? [dist.shape] : dist.shapes;
+  dist.kind === 'transformed' || dist.kind === 'standardized' ? noiseShapes(dist.base) : dist.kind === 'gaussianMixture' || dist.kind === 'studentT' ? [dist.shape] : dist.shapes;
 
 /** The noise `sampleAndLogProb(dist, params)(n, { seed })` draws: one seed of the stream per base tensor. */
 const noiseOf = (dist: DistributionSpec, n: number, seed: number): tf.Tensor[] => {
@@ -140,14 +142,16 @@ const record = (what: string, got: FloatArray | undefined, want: tf.Tensor, wher
 afterEach(() => expect(tf.memory().numTensors).toBe(0));
 
 describe('distributionToOnnx refuses what it cannot lower', () => {
-  it('a Gaussian-mixture base: both graphs throw an OnnxExportError that names it', () => {
-    const dist = standardized(transformed(gaussianMixture([2], 3), reverse([2])));
-    const params = initDistribution(dist, { seed: 1 });
-    for (const graph of ['logProb', 'sample'] as const) {
-      expect(() => distributionToOnnx(dist, params, { graph })).toThrow(OnnxExportError);
-      expect(() => distributionToOnnx(dist, params, { graph })).toThrow(/gaussianMixture distribution has no ONNX export/);
+  it('a Gaussian-mixture or Student-t base: both graphs throw an OnnxExportError that names it', () => {
+    for (const [base, name] of [[gaussianMixture([2], 3), 'gaussianMixture'], [studentT([2]), 'studentT']] as const) {
+      const dist = standardized(transformed(base, reverse([2])));
+      const params = initDistribution(dist, { seed: 1 });
+      for (const graph of ['logProb', 'sample'] as const) {
+        expect(() => distributionToOnnx(dist, params, { graph })).toThrow(OnnxExportError);
+        expect(() => distributionToOnnx(dist, params, { graph })).toThrow(new RegExp(`${name} distribution has no ONNX export`));
+      }
+      disposeParams(params);
     }
-    disposeParams(params);
   });
 });
 

@@ -398,7 +398,11 @@ program
   .option('--patience <n>', 'evaluations without improvement before stopping', integer('patience', 1), 10)
   .option('--eval-every <n>', 'steps between validation evaluations', integer('eval-every', 1), 50)
   .option('--no-standardize', 'fit the rows as they are (default: a frozen per-column location and scale from the training rows, saved in the model)')
-  .addOption(new Option('--base <base>', "a flow's base distribution: normal (N(0, I)) or gmm (a learnt Gaussian mixture started at the best baseline mixture)").choices(['normal', 'gmm']).default('normal'))
+  .addOption(
+    new Option('--base <base>', "a flow's base distribution: normal (N(0, I)), gmm (a learnt Gaussian mixture started at the best baseline mixture) or t (Student-t's with learnt degrees of freedom: heavy tails)")
+      .choices(['normal', 'gmm', 't'])
+      .default('normal'),
+  )
   .option('--output <dir>', 'output folder', 'fit-output')
   .option('--quiet', 'no progress output')
   .action(
@@ -416,7 +420,7 @@ program
       patience: number;
       evalEvery: number;
       standardize: boolean;
-      base: 'normal' | 'gmm';
+      base: 'normal' | 'gmm' | 't';
       output: string;
       quiet?: boolean;
     }) => {

@@ -25,6 +25,8 @@ const toJson = (dist: DistributionSpec): Record<string, unknown> => {
       return { kind: 'standardized', base: toJson(dist.base) };
     case 'gaussianMixture':
       return { kind: 'gaussianMixture', shape: [...dist.shape], components: dist.components };
+    case 'studentT':
+      return { kind: 'studentT', shape: [...dist.shape] };
   }
 };
 
@@ -67,6 +69,12 @@ const fromJson = (u: unknown, path: string): E.Either<SpecIssue[], DistributionS
       if (!(typeof components === 'number' && Number.isInteger(components) && components >= 1)) issues.push({ path: `${path}.components`, message: `expected a positive integer, got ${JSON.stringify(components)}` });
       return issues.length > 0 ? E.left(issues) : E.right({ kind: 'gaussianMixture', shape: [(shape as number[])[0] as number], components: components as number });
     }
+    case 'studentT': {
+      const issues = extra(['kind', 'shape', ...(path === '$' ? ['format'] : [])]);
+      const shape = u['shape'];
+      if (!(isShape(shape) && shape.length === 1)) issues.push({ path: `${path}.shape`, message: `expected a vector event shape [D], got ${JSON.stringify(shape)}` });
+      return issues.length > 0 ? E.left(issues) : E.right({ kind: 'studentT', shape: [(shape as number[])[0] as number] });
+    }
     case 'standardized': {
       const issues = extra(['kind', 'base', ...(path === '$' ? ['format'] : [])]);
       const base = fromJson(u['base'], `${path}.base`);
@@ -75,7 +83,7 @@ const fromJson = (u: unknown, path: string): E.Either<SpecIssue[], DistributionS
       return E.right({ kind: 'standardized', base: base.right });
     }
     default:
-      return E.left([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify(u['kind'])}; expected standardNormal, diagonalNormal, gaussianMixture, transformed or standardized` }]);
+      return E.left([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify(u['kind'])}; expected standardNormal, diagonalNormal, gaussianMixture, studentT, transformed or standardized` }]);
   }
 };
 

@@ -31,6 +31,7 @@ import type { ContextArg, ContextOf, FirstTensorOf, InputsOf, TensorsOf } from '
 import { checkInputs, run } from '../interpreters/transform.js';
 import type { ShapeRecord, ShapeTree } from '../dsl/params.js';
 import { initMixture, mixtureLogProb, mixtureParamShapes, mixtureSample } from './mixture.js';
+import { initStudentT, studentTLogProb, studentTParamShapes, studentTSample } from './student-t.js';
 import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -86,6 +87,8 @@ export const distributionParamShapes = (dist: DistributionSpec): ShapeTree => {
       return dist.shapes.map((s): ShapeRecord => ({ mean: eventTensorShape(s), logStd: eventTensorShape(s) }));
     case 'gaussianMixture':
       return mixtureParamShapes(dist);
+    case 'studentT':
+      return studentTParamShapes(dist);
     case 'transformed':
       return { base: distributionParamShapes(dist.base), flow: paramShapes(dist.flow) };
     case 'standardized':
@@ -102,8 +105,9 @@ export const distributionParamInfo = (dist: DistributionSpec, prefix = ''): Para
       return dist.shapes.flatMap((s, i) =>
         ['mean', 'logStd'].map((name) => ({ path: join(join(prefix, i), name), shape: eventTensorShape(s), trainable: true, mixing: false })),
       );
+    case 'studentT':
     case 'gaussianMixture':
-      return Object.entries(mixtureParamShapes(dist)).map(([name, shape]) => ({ path: join(prefix, name), shape, trainable: true, mixing: false }));
+      return Object.entries(dist.kind === 'studentT' ? studentTParamShapes(dist) : mixtureParamShapes(dist)).map(([name, shape]) => ({ path: join(prefix, name), shape, trainable: true, mixing: false }));
     case 'transformed':
       return [...distributionParamInfo(dist.base, join(prefix, 'base')), ...paramInfo(dist.flow, join(prefix, 'flow'))];
     case 'standardized':
@@ -186,6 +190,8 @@ export const logProbRaw = (dist: DistributionSpec, params: ParamTree, xs: readon
     }
     case 'gaussianMixture':
       return mixtureLogProb(dist, record(params, path), xs[0] as tf.Tensor, path);
+    case 'studentT':
+      return studentTLogProb(record(params, path), xs[0] as tf.Tensor, path);
     case 'transformed': {
       const p = record(params, path);
       const flowParams = p['flow'] as ParamTree;
@@ -223,8 +229,9 @@ export const sampleRaw = (
       const xs = eps.map((e, i) => tf.add(tf.mul(e, tf.exp(tensorAt(ps[i] as ParamTree, 'logStd', join(path, i)))), tensorAt(ps[i] as ParamTree, 'mean', join(path, i))));
       return { xs, logProb: logProbRaw(dist, params, xs, ctx, path) };
     }
-    case 'gaussianMixture': {
-      const xs = [mixtureSample(dist, record(params, path), n, nextSeed, path)];
+    case 'gaussianMixture':
+    case 'studentT': {
+      const xs = [dist.kind === 'studentT' ? studentTSample(dist, record(params, path), n, nextSeed, path) : mixtureSample(dist, record(params, path), n, nextSeed, path)];
       return { xs, logProb: logProbRaw(dist, params, xs, ctx, path) };
     }
     case 'transformed': {
@@ -352,6 +359,8 @@ const initRaw = (dist: DistributionSpec, seed: number, data: tf.Tensor[] | undef
       });
     case 'gaussianMixture':
       return initMixture(dist, seed, data?.[0]);
+    case 'studentT':
+      return initStudentT(dist, data?.[0]);
     case 'transformed': {
       const flow = initFlow(dist.flow, { seed, ...(data === undefined ? {} : { data: data as never }), ctx: ctx as never });
       const zs = data === undefined ? undefined : run(dist.flow, flow, data, ctx, 'forward').outs;

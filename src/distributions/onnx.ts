@@ -86,15 +86,21 @@ const normalLogProb = (g: Graph, zs: readonly string[], shapes: readonly Shape[]
 /** Per-element float32 initializer of an event tensor's parameters, broadcast over the batch. */
 const eventConstant = (g: Graph, stem: string, values: Float32Array, s: Shape): string => g.floats(stem, values, tensorShape(s, 1).slice(1));
 
-const noMixture = (at: At): never => {
-  throw new OnnxExportError(at.path, 'a gaussianMixture distribution has no ONNX export yet (its log-density needs a batched MatMul and a LogSumExp over components, its sampling a categorical draw); use logProb and sample in tfjs');
+const notLowered = (dist: DistributionSpec, at: At): never => {
+  throw new OnnxExportError(
+    at.path,
+    dist.kind === 'gaussianMixture'
+      ? 'a gaussianMixture distribution has no ONNX export yet (its log-density needs a batched MatMul and a LogSumExp over components, its sampling a categorical draw); use logProb and sample in tfjs'
+      : 'a studentT distribution has no ONNX export yet (its sampling needs gamma draws, which ONNX has no operator for); use logProb and sample in tfjs',
+  );
 };
 
 /** log p(xs) per row (logProbRaw). */
 const logProbOf = (g: Graph, dist: DistributionSpec, params: ParamTree, xs: readonly string[], ctx: ContextValues, at: At, maxUnroll: number): string => {
   switch (dist.kind) {
     case 'gaussianMixture':
-      return noMixture(at);
+    case 'studentT':
+      return notLowered(dist, at);
     case 'standardNormal':
       return normalLogProb(g, xs, dist.shapes, 0);
     case 'diagonalNormal': {
@@ -131,13 +137,14 @@ const logProbOf = (g: Graph, dist: DistributionSpec, params: ParamTree, xs: read
 
 /** The innermost base's event shapes: the shapes of the noise. */
 const noiseShapes = (dist: DistributionSpec): readonly Shape[] =>
-  dist.kind === 'transformed' || dist.kind === 'standardized' ? noiseShapes(dist.base) : dist.kind === 'gaussianMixture' ? [dist.shape] : dist.shapes;
+  dist.kind === 'transformed' || dist.kind === 'standardized' ? noiseShapes(dist.base) : dist.kind === 'gaussianMixture' || dist.kind === 'studentT' ? [dist.shape] : dist.shapes;
 
 /** Draws from standard-normal noise and their log p (sampleRaw with the noise given). */
 const sampleOf = (g: Graph, dist: DistributionSpec, params: ParamTree, noise: readonly string[], ctx: ContextValues, at: At, maxUnroll: number): { xs: string[]; logp: string } => {
   switch (dist.kind) {
     case 'gaussianMixture':
-      return noMixture(at);
+    case 'studentT':
+      return notLowered(dist, at);
     case 'standardNormal':
       return { xs: [...noise], logp: normalLogProb(g, noise, dist.shapes, 0) };
     case 'diagonalNormal': {

@@ -45,6 +45,16 @@ export interface GaussianMixtureSpec {
   readonly components: number;
 }
 
+/**
+ * Independent Student-t's over one vector event [D], each with a learnt location, scale and degrees
+ * of freedom (nu = 0.5 + softplus(rawDf)): a heavy-tailed base whose tails are learnt per dimension.
+ * Params `location`, `logScale`, `rawDf`, each [D] (src/distributions/student-t.ts).
+ */
+export interface StudentTSpec {
+  readonly kind: 'studentT';
+  readonly shape: readonly [number];
+}
+
 /** x = flow^-1(z), z ~ base (see the file comment). */
 export interface TransformedSpec {
   readonly kind: 'transformed';
@@ -63,7 +73,7 @@ export interface StandardizedSpec {
   readonly base: DistributionSpec;
 }
 
-export type DistributionSpec = StandardNormalSpec | DiagonalNormalSpec | GaussianMixtureSpec | TransformedSpec | StandardizedSpec;
+export type DistributionSpec = StandardNormalSpec | DiagonalNormalSpec | GaussianMixtureSpec | StudentTSpec | TransformedSpec | StandardizedSpec;
 export type DistributionKind = DistributionSpec['kind'];
 
 declare const distributionTypes: unique symbol;
@@ -112,6 +122,11 @@ export const distributionSignature = (dist: DistributionSpec, path = '$'): Distr
         throw new SpecError([{ path: `${path}.components`, message: `expected a positive integer number of components, got ${JSON.stringify(dist.components)}` }]);
       }
       return { event: [dist.shape], cond: {} };
+    case 'studentT':
+      if (!Array.isArray(dist.shape) || dist.shape.length !== 1 || !isShape(dist.shape)) {
+        throw new SpecError([{ path: `${path}.shape`, message: `expected a vector event shape [D], got ${JSON.stringify(dist.shape)}` }]);
+      }
+      return { event: [dist.shape], cond: {} };
     case 'transformed': {
       const base = distributionSignature(dist.base, `${path}.base`);
       let flow;
@@ -141,7 +156,7 @@ export const distributionSignature = (dist: DistributionSpec, path = '$'): Distr
     case 'standardized':
       return distributionSignature(dist.base, `${path}.base`);
     default:
-      throw new SpecError([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify((dist as { kind?: unknown }).kind)}; expected standardNormal, diagonalNormal, gaussianMixture, transformed or standardized` }]);
+      throw new SpecError([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify((dist as { kind?: unknown }).kind)}; expected standardNormal, diagonalNormal, gaussianMixture, studentT, transformed or standardized` }]);
   }
 };
 
@@ -178,6 +193,9 @@ export const diagonalNormals = <const S extends Shapes>(shapes: S): Distribution
 /** A learnt mixture of `components` full-covariance Gaussians over vectors [D] (see GaussianMixtureSpec). */
 export const gaussianMixture = <const D extends number>(shape: readonly [D], components: number): Distribution<readonly [readonly [D]]> =>
   built({ kind: 'gaussianMixture', shape: [shape[0]], components });
+
+/** Independent Student-t's with learnt location, scale and degrees of freedom per dimension, over vectors [D]. */
+export const studentT = <const D extends number>(shape: readonly [D]): Distribution<readonly [readonly [D]]> => built({ kind: 'studentT', shape: [shape[0]] });
 
 /**
  * The distribution of x = flow^-1(z), z ~ base: its events are the flow's inputs and its

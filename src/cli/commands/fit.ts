@@ -28,7 +28,7 @@ import { defaultValidationRows, fit, gatherRows, logProbRows, splitRows, type Fi
 import { logProb, sample, samplingCost } from '../../distributions/interpret.js';
 import { encodeDistributionModel } from '../../distributions/model.js';
 import { flowPresets, modelPresets, presetFlow, presetSettings, type FlowPreset, type ModelPreset } from '../../distributions/presets.js';
-import { gaussianMixture, standardized, standardNormals, transformed, type AnyDistribution } from '../../distributions/spec.js';
+import { gaussianMixture, standardized, standardNormals, studentT, transformed, type AnyDistribution } from '../../distributions/spec.js';
 import { splineBound, tailShare } from '../../distributions/tails.js';
 import { disposeParams, type ParamTree } from '../../dsl/params.js';
 import { formatShape, sizeOf, type CondShapes } from '../../dsl/shape.js';
@@ -62,9 +62,10 @@ export interface FitCommandOptions {
   /**
    * A flow's base: 'normal' (N(0, I)) or 'gmm' (a learnt Gaussian mixture with the best baseline's k,
    * started by EM on all the training rows: the flow starts as that mixture, so the checkpoint chosen
-   * on validation is never worse than it there). Default 'normal'.
+   * on validation is never worse than it there) or 't' (independent Student-t's with learnt degrees of
+   * freedom per dimension: heavy tails). Default 'normal'.
    */
-  readonly base?: 'normal' | 'gmm';
+  readonly base?: 'normal' | 'gmm' | 't';
   readonly quiet: boolean;
 }
 
@@ -181,9 +182,15 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
       model = o.flow === 'gaussian' ? b.gaussian : b.best;
     } else {
       const outs = signature(flow).outs;
-      const mixtureBase = o.base === 'gmm' && baselines !== undefined && outs.length === 1 && (outs[0] as readonly number[]).length === 1;
-      if (o.base === 'gmm' && !mixtureBase) throw new UsageError('--base gmm takes an unconditional flow with one vector output ([D]).');
-      const base = mixtureBase ? (gaussianMixture([(outs[0] as readonly number[])[0] as number], (baselines as MixtureBaselines).best.k) as AnyDistribution) : (standardNormals(outs) as AnyDistribution);
+      const vectorOut = outs.length === 1 && (outs[0] as readonly number[]).length === 1 ? ((outs[0] as readonly number[])[0] as number) : undefined;
+      if (o.base === 'gmm' && (vectorOut === undefined || baselines === undefined)) throw new UsageError('--base gmm takes an unconditional flow with one vector output ([D]).');
+      if (o.base === 't' && vectorOut === undefined) throw new UsageError('--base t takes a flow with one vector output ([D]).');
+      const base =
+        o.base === 'gmm'
+          ? (gaussianMixture([vectorOut as number], (baselines as MixtureBaselines).best.k) as AnyDistribution)
+          : o.base === 't'
+            ? (studentT([vectorOut as number]) as AnyDistribution)
+            : (standardNormals(outs) as AnyDistribution);
       const inner = transformed(base, flow) as AnyDistribution;
       const dist = o.standardize ? (standardized(inner) as AnyDistribution) : inner;
       r = fit(dist, data, {
@@ -357,7 +364,10 @@ const renderReport = (
     const s = presetSettings(x.d, x.nTrain);
     lines.push(`- preset ${o.flow} for D = ${x.d}, ${x.nTrain} training rows: ${s.layers} layers, hidden ${s.hidden.join('x')}${o.flow === 'nsf' ? `, ${s.bins} bins, bound ${s.bound}` : ''}`);
   }
-  if (x.flow !== undefined) lines.push(`- base: ${o.base === 'gmm' && x.baselines !== undefined ? `a learnt Gaussian mixture of ${x.baselines.best.k} components, started at the EM fit` : 'N(0, I)'}`);
+  if (x.flow !== undefined) {
+    const base = o.base === 'gmm' && x.baselines !== undefined ? `a learnt Gaussian mixture of ${x.baselines.best.k} components, started at the EM fit` : o.base === 't' ? "independent Student-t's with learnt degrees of freedom" : 'N(0, I)';
+    lines.push(`- base: ${base}`);
+  }
   if (x.bound !== undefined && x.share !== undefined) {
     lines.push(
       `- spline tails: ${(100 * x.share).toFixed(2)}% of the training rows have a coordinate beyond ±${x.bound}${o.standardize ? ' (standard deviations)' : ''}, where the splines are the identity${x.share > TAIL_WARNING ? ' — more than 1%: raise the bound' : ''}`,
