@@ -3,13 +3,12 @@
  * `typed-flows fit` (or written with encodeDistributionModel) as one ONNX graph
  * (src/distributions/onnx.ts): `--direction logprob` (x -> logp) or `sample` (noise -> x, logp).
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { decodeDistributionModel } from '../../distributions/model.js';
 import { distributionToOnnx, type DistributionGraph } from '../../distributions/onnx.js';
 import { disposeParams } from '../../dsl/params.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import { UsageError } from '../io.js';
+import { readModelFile } from '../model-file.js';
 import type { ExportResult } from './export.js';
 
 /** The command line's spelling of the graphs (lower case, like the other --direction values). */
@@ -21,19 +20,7 @@ const graphOf: { readonly [d in DistributionDirection]: DistributionGraph } = { 
 export const isDistributionDirection = (d: string): d is DistributionDirection => (distributionDirections as readonly string[]).includes(d);
 
 export const exportDistributionCommand = async (model: string, output: string, direction: DistributionDirection = 'sample'): Promise<ExportResult> => {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(model);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // Said here: the generic file-error message would read a missing input as an unwritable output.
-    throw new UsageError(
-      code === 'ENOENT' || code === 'EISDIR'
-        ? `export: the model file '${model}' ${code === 'ENOENT' ? 'does not exist' : 'is a directory'}; pass the model.safetensors that typed-flows fit wrote (e.g. fit-output/model.safetensors).`
-        : `export: cannot read the model file '${model}': ${(e as Error).message}`,
-    );
-  }
-  const m = decodeDistributionModel(new Uint8Array(bytes));
+  const m = await readModelFile(model, 'export');
   try {
     const onnx = distributionToOnnx(m.dist, m.params, { graph: graphOf[direction] });
     await writeCheckpointFile(output, onnx);
