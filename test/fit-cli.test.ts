@@ -46,6 +46,11 @@ describe('typed-flows fit', () => {
     expect(r.out).toMatch(/validation NLL -?\d+\.\d+ ± \d+\.\d+ nats per row \(100 rows\): flow/);
     expect(r.out).toMatch(/\(100 rows\): Gaussian \(full covariance\)/);
     expect(r.out).toMatch(/\(100 rows\): best Gaussian mixture \(k = \d+ of 1\.\.10/);
+    // The paired difference is the difference of the two means (each printed to 4 decimals).
+    const nlls = [...r.out.matchAll(/validation NLL (-?\d+\.\d+) ± \d+\.\d+ nats per row \(100 rows\)/g)].map((m) => Number(m[1]));
+    const paired = [...r.out.matchAll(/the model minus this: (-?\d+\.\d+) ± (\d+\.\d+)/g)].map((m) => Number(m[1]));
+    expect(paired.length).toBe(2);
+    paired.forEach((d, i) => expect(Math.abs(d - ((nlls[0] as number) - (nlls[i + 1] as number)))).toBeLessThan(2e-4));
     for (const f of ['model.safetensors', 'report.md', 'history.json', 'density.png']) expect(existsSync(join(out, f))).toBe(true);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toMatch(/\| train \(step \d+\) \| -?\d+\.\d{4} \|/);

@@ -440,7 +440,10 @@ program
         const val = r.validationNll === undefined ? '' : `, validation NLL ${r.validationNll.toFixed(4)}`;
         console.log(`${r.steps} steps${r.stoppedEarly ? ' (stopped early)' : ''}; parameters from step ${r.bestStep}: train NLL ${r.trainNll.toFixed(4)}${val} nats per row`);
       }
-      for (const s of scores) console.log(`${heldOut} NLL ${s.nll.toFixed(4)} ± ${s.standardError.toFixed(4)} nats per row (${s.rows} rows): ${s.name}`);
+      for (const s of scores) {
+        const paired = s.modelMinusThis === undefined ? '' : `; the model minus this: ${s.modelMinusThis.mean.toFixed(4)} ± ${s.modelMinusThis.standardError.toFixed(4)}`;
+        console.log(`${heldOut} NLL ${s.nll.toFixed(4)} ± ${s.standardError.toFixed(4)} nats per row (${s.rows} rows): ${s.name}${paired}`);
+      }
       console.log(`wrote ${files.join(', ')}`);
     },
   );

@@ -75,6 +75,11 @@ export interface HeldOutScore {
   readonly nll: number;
   readonly standardError: number;
   readonly rows: number;
+  /**
+   * For a baseline: mean over the rows of (the model's NLL - this one's) with its standard error
+   * (paired on the same rows, so far tighter than the two errors): negative when the model is better.
+   */
+  readonly modelMinusThis?: { readonly mean: number; readonly standardError: number };
 }
 
 export interface FitCommandResult {
@@ -215,12 +220,18 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
       model = { dist, params: r.params };
     }
     const seconds = (Date.now() - started) / 1000;
-    const scoreOf = (name: string, m: { dist: AnyDistribution; params: ParamTree }, ctx: Record<string, tf.Tensor>): HeldOutScore => ({ name, ...nllWithError(logProbRows(m.dist, m.params, [heldOutX], ctx)) });
+    const modelRows = logProbRows(model.dist, model.params, [heldOutX], heldOutCtx);
+    const scoreOf = (name: string, m: { dist: AnyDistribution; params: ParamTree }): HeldOutScore => {
+      const lp = logProbRows(m.dist, m.params, [heldOutX], {});
+      // NLL_model - NLL_this = lp_this - lp_model, row by row.
+      const paired = nllWithError(lp.map((v, i) => (modelRows[i] as number) - v));
+      return { name, ...nllWithError(lp), modelMinusThis: { mean: paired.nll, standardError: paired.standardError } };
+    };
     const modelName = flow === undefined ? (o.flow === 'gaussian' ? 'Gaussian (EM, k = 1)' : `Gaussian mixture (EM, k = ${(baselines as MixtureBaselines).best.k})`) : `flow (${o.flow})`;
-    const scores: HeldOutScore[] = [scoreOf(modelName, model, heldOutCtx)];
+    const scores: HeldOutScore[] = [{ name: modelName, ...nllWithError(modelRows) }];
     if (baselines !== undefined && flow !== undefined) {
-      scores.push(scoreOf('Gaussian (full covariance)', baselines.gaussian, {}));
-      scores.push(scoreOf(`best Gaussian mixture (k = ${baselines.best.k} of 1..10, on validation)`, baselines.best, {}));
+      scores.push(scoreOf('Gaussian (full covariance)', baselines.gaussian));
+      scores.push(scoreOf(`best Gaussian mixture (k = ${baselines.best.k} of 1..10, on validation)`, baselines.best));
     }
     const bound = flow === undefined ? undefined : splineBound(flow);
     const share = bound === undefined ? undefined : tailShare(standardizedRows(trainX, model, o.standardize), d, bound);
@@ -338,9 +349,11 @@ const renderReport = (
     '',
     `## Held-out NLL (${x.heldOut === 'test' ? `the ${x.heldOutRows} rows of ${o.test}` : `the ${x.heldOutRows} validation rows, which also chose the checkpoint and k: slightly optimistic; pass --test for an unbiased score`})`,
     '',
-    '| model | NLL (nats per row) | standard error | NLL (nats per dimension) |',
-    '| --- | --- | --- | --- |',
-    ...x.scores.map((s) => `| ${s.name} | ${fmt(s.nll)} | ${fmt(s.standardError)} | ${fmt(s.nll / x.d)} |`),
+    '| model | NLL (nats per row) | standard error | NLL (nats per dimension) | the first model minus this one (paired standard error) |',
+    '| --- | --- | --- | --- | --- |',
+    ...x.scores.map(
+      (s) => `| ${s.name} | ${fmt(s.nll)} | ${fmt(s.standardError)} | ${fmt(s.nll / x.d)} | ${s.modelMinusThis === undefined ? '' : `${fmt(s.modelMinusThis.mean)} (${fmt(s.modelMinusThis.standardError)})`} |`,
+    ),
     '',
   ];
   if (x.contextName !== undefined) lines.push('A conditional fit p(x | context): the Gaussian and mixture baselines (models of x alone) are left out.', '');
