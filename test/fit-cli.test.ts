@@ -41,17 +41,28 @@ describe('typed-flows fit', () => {
     const r = cli('fit', '--flow', file('flow.json', flow2), '--data', file('points.csv', csv), '--steps', '60', '--eval-every', '20', '--lr', '0.01', '--output', out, '--quiet');
     expect(r.err).not.toMatch(/Error/);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/train NLL -?\d+\.\d+, validation NLL -?\d+\.\d+ nats per row/);
+    expect(r.out).toMatch(/parameters from step \d+: train NLL -?\d+\.\d+, validation NLL -?\d+\.\d+ nats per row/);
+    // The model and both baselines, scored on the validation rows with standard errors.
+    expect(r.out).toMatch(/validation NLL -?\d+\.\d+ ± \d+\.\d+ nats per row \(100 rows\): flow/);
+    expect(r.out).toMatch(/\(100 rows\): Gaussian \(full covariance\)/);
+    expect(r.out).toMatch(/\(100 rows\): best Gaussian mixture \(k = \d+ of 1\.\.10/);
+    // The paired difference is the difference of the two means (each printed to 4 decimals).
+    const nlls = [...r.out.matchAll(/validation NLL (-?\d+\.\d+) ± \d+\.\d+ nats per row \(100 rows\)/g)].map((m) => Number(m[1]));
+    const paired = [...r.out.matchAll(/the model minus this: (-?\d+\.\d+) ± (\d+\.\d+)/g)].map((m) => Number(m[1]));
+    expect(paired.length).toBe(2);
+    paired.forEach((d, i) => expect(Math.abs(d - ((nlls[0] as number) - (nlls[i + 1] as number)))).toBeLessThan(2e-4));
     for (const f of ['model.safetensors', 'report.md', 'history.json', 'density.png']) expect(existsSync(join(out, f))).toBe(true);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
-    expect(report).toMatch(/\| train \| -?\d+\.\d{4} \|/);
-    expect(report).toMatch(/\| validation \| -?\d+\.\d{4} \|/);
-    expect(report).toContain('400 rows of event shape [2], 360 for training and 40 for validation');
+    expect(report).toMatch(/\| train \(step \d+\) \| -?\d+\.\d{4} \|/);
+    expect(report).toMatch(/\| validation \(step \d+\) \| -?\d+\.\d{4} \|/);
+    expect(report).toContain('400 rows of event shape [2], 300 for training and 100 for validation');
+    expect(report).toMatch(/\| Gaussian \(full covariance\) \| -?\d+\.\d{4} \| \d+\.\d{4} \|/);
     const bytes = readFileSync(join(out, 'model.safetensors'));
     const ckpt = decodeCheckpoint(bytes);
     const dist = parseDistribution(ckpt.specJson);
-    expect(E.isRight(dist) && dist.right.kind).toBe('transformed');
-    expect([...ckpt.params.keys()]).toContain('flow.1.logS'); // inv1x1LU trained (its diagonal has a gradient)
+    expect(E.isRight(dist) && dist.right.kind).toBe('standardized');
+    expect([...ckpt.params.keys()]).toContain('base.flow.1.logS'); // inv1x1LU trained (its diagonal has a gradient)
+    expect([...ckpt.params.keys()]).toContain('events.0.location');
     disposeCheckpoint(ckpt);
     // The model loads back and evaluates: its NLL on the training rows is near the reported one.
     const model = decodeDistributionModel(bytes);
@@ -96,6 +107,70 @@ describe('typed-flows fit', () => {
     expect(r.err).toContain('takes events of shape [3] (3 numbers per row) but');
     expect(r.err).toContain('has 2 numbers per row');
     expect(existsSync(join(tmp, 'mismatch'))).toBe(false);
+  });
+});
+
+describe('typed-flows fit: presets, baselines, test rows, tails', () => {
+  it('--flow gmm fits a mixture by EM and saves it; --test scores the test rows; the saved model gives the reported test NLL', () => {
+    const out = join(tmp, 'gmm');
+    const test = file('test.csv', `x,y\n${rows.slice(0, 50).map((r) => r.map((v) => (v + 0.01).toFixed(5)).join(',')).join('\n')}\n`);
+    const r = cli('fit', '--flow', 'gmm', '--data', file('points-g.csv', csv), '--test', test, '--output', out, '--quiet');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const m = /test NLL (-?\d+\.\d+) ± (\d+\.\d+) nats per row \(50 rows\): Gaussian mixture \(EM, k = (\d+)\)/.exec(r.out);
+    expect(m).not.toBeNull();
+    const model = decodeDistributionModel(readFileSync(join(out, 'model.safetensors')));
+    expect(model.dist.kind).toBe('standardized');
+    const x = tf.tensor2d(rows.slice(0, 50).map((row) => row.map((v) => Number((v + 0.01).toFixed(5)))));
+    const lp = logProb(model.dist, model.params)(x);
+    const nll = -tf.mean(lp).dataSync()[0]!;
+    // The printed value has 4 decimals.
+    expect(Math.abs(nll - Number(m?.[1]))).toBeLessThan(1e-4);
+    tf.dispose([x, lp]);
+    disposeParams(model.params);
+  });
+
+  it('--no-standardize saves the bare distribution, and rows beyond the spline bound are warned about and reported', () => {
+    const out = join(tmp, 'raw');
+    // One column (no density picture: fast), scaled by 10: most rows lie beyond the nsf preset's
+    // bound of 5 when not standardised.
+    const wide = `x\n${rows.map((r) => (10 * (r[0] as number)).toFixed(4)).join('\n')}\n`;
+    const r = cli('fit', '--flow', 'nsf', '--data', file('wide.csv', wide), '--no-standardize', '--steps', '4', '--eval-every', '2', '--output', out);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/warning: \d+\.\d% of the training rows have a coordinate beyond the spline bound ±5, in its identity tails/);
+    const model = decodeDistributionModel(readFileSync(join(out, 'model.safetensors')));
+    expect(model.dist.kind).toBe('transformed');
+    disposeParams(model.params);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toMatch(/spline tails: \d+\.\d\d% of the training rows have a coordinate beyond ±5, where the splines are the identity — more than 1%/);
+    // Standardised, the same rows are within ±5 standard deviations: no warning.
+    const r2 = cli('fit', '--flow', 'nsf', '--data', file('wide2.csv', wide), '--steps', '4', '--eval-every', '2', '--output', join(tmp, 'std'));
+    expect(r2.code).toBe(0);
+    expect(r2.err).not.toMatch(/warning/);
+  });
+
+  it('--base gmm: the flow sits on a learnt mixture with the best baseline k, started by EM, so it starts near that baseline', () => {
+    const out = join(tmp, 'gmm-base');
+    const one = `x\n${rows.map((r) => (r[0] as number).toFixed(5)).join('\n')}\n`;
+    const r = cli('fit', '--flow', 'maf', '--base', 'gmm', '--data', file('one.csv', one), '--steps', '4', '--eval-every', '2', '--output', out, '--quiet');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const model = decodeDistributionModel(readFileSync(join(out, 'model.safetensors')));
+    const k = Number(/best Gaussian mixture \(k = (\d+)/.exec(r.out)?.[1]);
+    const inner = model.dist.kind === 'standardized' ? model.dist.base : undefined;
+    const base = inner?.kind === 'transformed' ? inner.base : undefined;
+    expect(base).toEqual({ kind: 'gaussianMixture', shape: [1], components: k });
+    disposeParams(model.params);
+    const history = JSON.parse(readFileSync(join(out, 'history.json'), 'utf8')) as { validation: Array<{ step: number; nll: number }> };
+    const gmm = Number(/Gaussian mixtures by EM on the training rows, validation NLL for k = 1\.\.10: ([-\d., ]+)\./.exec(readFileSync(join(out, 'report.md'), 'utf8'))?.[1]?.split(', ')[k - 1]);
+    // At step 0 the flow is the identity on an EM fit of the same rows (another k-means++ seed): its
+    // validation NLL is that mixture's, up to EM's local optimum (0.05 nats is generous for 1-D).
+    expect(Math.abs((history.validation[0]?.nll as number) - gmm)).toBeLessThan(0.05);
+  });
+
+  it('an unknown preset exits 2 naming the presets', () => {
+    const r = cli('fit', '--flow', 'nfs', '--data', file('points-u.csv', csv), '--output', join(tmp, 'typo'));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--flow 'nfs' is neither a preset (nsf, maf, realnvp, gaussian, gmm) nor a spec file");
   });
 });
 

@@ -6,7 +6,9 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { actnorm, affine, affineCoupling, chain, conditionalAffine, convNet, inv1x1LU } from '../src/dsl/index.js';
 import { disposeParams, type ParamTree } from '../src/dsl/params.js';
-import { diagonalNormal, fit, fitVariational, logProb, sample, standardNormal, transformed } from '../src/distributions/index.js';
+import fc from 'fast-check';
+import { cosineLearningRate } from '../src/training/schedule.js';
+import { defaultValidationRows, diagonalNormal, fit, fitVariational, logProb, meanNll, sample, standardNormal, transformed } from '../src/distributions/index.js';
 
 const MU = [1.5, -2];
 const SIGMA = [0.5, 2];
@@ -39,7 +41,7 @@ describe('fit', () => {
     expect(Math.abs(r.trainNll - truthNll)).toBeLessThan(0.1);
     expect(Math.abs((r.validationNll as number) - truthNll)).toBeLessThan(0.15);
     expect(r.trainRows + r.validationRows).toBe(2000);
-    expect(r.validationRows).toBe(200);
+    expect(r.validationRows).toBe(400); // defaultValidationRows: 20%
     expect(progress[0]).toBe(0);
     expect(r.history.validation.length).toBe(progress.length);
     console.log(`fit affine([2]): mean ${mean.map((m) => m.toFixed(3))} (truth ${MU}), std ${std.map((s) => s.toFixed(3))} (truth ${SIGMA}), train NLL ${r.trainNll.toFixed(4)}, val NLL ${r.validationNll?.toFixed(4)}, truth ${truthNll.toFixed(4)}, best step ${r.bestStep}/${r.steps}`);
@@ -77,6 +79,67 @@ describe('fit', () => {
     expect(tf.memory().numTensors).toBe(before);
     disposeParams(init.params);
     tf.dispose([good, data]);
+  });
+});
+
+describe("fit's split, schedule and returned parameters", () => {
+  it('train and validation rows are disjoint, cover every row, and training never reads a validation row', () => {
+    const n = 300;
+    const clean = gaussianRows(n, 8);
+    const dist = transformed(standardNormal([2]), affine([2]));
+    const first = fit(dist, clean, { steps: 20, batchSize: 32, evalEvery: 10, lr: 0.01, seed: 4 });
+    const { train, validation } = first.split;
+    expect(validation.length).toBe(defaultValidationRows(n));
+    expect([...train, ...validation].sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i));
+    // Poison exactly the validation rows: a run with the same seed splits the same way, so if any
+    // training step read one of them its loss would be NaN and the step skipped.
+    const values = clean.arraySync();
+    for (const i of validation) values[i] = [Number.NaN, Number.NaN];
+    const poisoned = tf.tensor2d(values);
+    const second = fit(dist, poisoned, { steps: 20, batchSize: 32, evalEvery: 10, lr: 0.01, seed: 4 });
+    expect(Array.from(second.split.validation)).toEqual(Array.from(validation));
+    expect(second.skipped).toBe(0);
+    expect(Number.isFinite(second.trainNll)).toBe(true);
+    expect(second.history.validation.every((v) => Number.isNaN(v.nll))).toBe(true);
+    disposeParams(first.params);
+    disposeParams(second.params);
+    tf.dispose([clean, poisoned]);
+  });
+
+  it('the returned parameters are the ones that scored the reported validation NLL (recomputed on the validation rows)', () => {
+    const data = gaussianRows(500, 12);
+    const dist = transformed(standardNormal([2]), affine([2]));
+    // From the identity (no data-dependent init) at a high constant rate on small batches: the
+    // validation curve falls, then jitters, so the best step is neither the first nor the last, and
+    // returning the initial or the last parameters would show.
+    const r = fit(dist, data, { steps: 200, batchSize: 8, evalEvery: 5, lr: 0.1, schedule: 'constant', patience: 1000, seed: 6 });
+    expect(r.bestStep).toBeGreaterThan(0);
+    expect(r.bestStep).toBeLessThan(r.steps);
+    const rows = tf.gather(data, tf.tensor1d(r.split.validation, 'int32'));
+    const recomputed = meanNll(dist, r.params, [rows]);
+    // Same rows, same params, same chunking: the same float32 sums, so equal to float rounding.
+    expect(Math.abs(recomputed - (r.validationNll as number))).toBeLessThan(1e-6 * (1 + Math.abs(recomputed)));
+    expect(r.history.validation.find((v) => v.step === r.bestStep)?.nll).toBe(r.validationNll);
+    expect(r.validationNll).toBe(Math.min(...r.history.validation.map((v) => v.nll)));
+    console.log(`best step ${r.bestStep} of ${r.steps}; validation NLL ${r.validationNll} recomputed ${recomputed}`);
+    tf.dispose([rows, data]);
+    disposeParams(r.params);
+  });
+
+  it('the cosine schedule: linear warm-up to the peak, then a cosine down to base * final (closed form, generated settings)', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1e-5, max: 1, noNaN: true }), fc.integer({ min: 0, max: 50 }), fc.integer({ min: 1, max: 500 }), (base, warmup, extra) => {
+        const steps = warmup + extra;
+        const lr = (t: number): number => cosineLearningRate(t, { base, warmup, steps, final: 0.01 });
+        if (warmup > 0) expect(lr(warmup)).toBeCloseTo(base, 12);
+        if (warmup > 1) expect(lr(1)).toBeCloseTo(base / warmup, 12);
+        expect(lr(steps) / base).toBeCloseTo(0.01, 10);
+        // Half-way through the decay the cosine is at its mean: (1 + final) / 2.
+        if (extra % 2 === 0) expect(lr(warmup + extra / 2) / base).toBeCloseTo(0.505, 10);
+        for (let t = warmup + 1; t < steps; t += 1) expect(lr(t + 1)).toBeLessThanOrEqual(lr(t) + 1e-15);
+      }),
+      { numRuns: 50, seed: 3 },
+    );
   });
 });
 

@@ -19,14 +19,19 @@ import { checkModelExport, exportDistributionCommand } from '../src/cli/commands
 import { UsageError } from '../src/cli/io.js';
 import { encodeSpec } from '../src/dsl/codec.js';
 import { distributionToOnnx } from '../src/distributions/onnx.js';
+import { OnnxExportError } from '../src/interpreters/onnx/index.js';
 import { seedStream } from '../src/distributions/interpret.js';
 import {
   decodeDistributionModel,
   diagonalNormal,
+  gaussianMixture,
+  initDistribution,
   logProb,
   sampleAndLogProb,
   standardNormal,
   standardNormals,
+  standardized,
+  studentT,
   transformed,
   type AnyDistribution,
   type DistributionSpec,
@@ -87,6 +92,7 @@ const cases: Case[] = [
   { name: 'a multi-output flow (factorOut) on two standard normals', dist: transformed(standardNormals([[D / 2], [D / 2]]), multiFlow) },
   { name: 'nested: RealNVP over an IAF over a standard normal', dist: transformed(transformed(standardNormal([D]), iafFlow), realNvpFlow) },
   { name: 'a conditional MAF + coupling', dist: transformed(standardNormal([D]), condFlow), cond: { ctx: [3] } },
+  { name: 'standardized NSF (frozen location and scale)', dist: standardized(transformed(standardNormal([D]), nsfFlow)) },
 ];
 
 /** Random non-trivial params: each flow's perturbed params, a diagonal normal's mean and log std ~ N(0, 0.3). */
@@ -101,10 +107,20 @@ const paramsOf = (dist: DistributionSpec, seed: number): ParamTree => {
       }));
     case 'transformed':
       return { base: paramsOf(dist.base, seed + 100), flow: perturbedParams(dist.flow as AnyFlow, seed, 0.3) };
+    case 'gaussianMixture':
+    case 'studentT':
+      throw new Error('no ONNX export of a mixture or a Student-t: see the refusal test');
+    case 'standardized':
+      // Locations of order 2 and scales between about 0.4 and 2.7: far from the identity.
+      return {
+        events: [{ location: tf.randomNormal([D], 0, 2, 'float32', seed * 13), scale: tf.tidy(() => tf.exp(tf.randomNormal([D], 0, 0.5, 'float32', seed * 17))) }],
+        base: paramsOf(dist.base, seed + 200),
+      };
   }
 };
 
-const noiseShapes = (dist: DistributionSpec): readonly Shape[] => (dist.kind === 'transformed' ? noiseShapes(dist.base) : dist.shapes);
+const noiseShapes = (dist: DistributionSpec): readonly Shape[] =>
+  dist.kind === 'transformed' || dist.kind === 'standardized' ? noiseShapes(dist.base) : dist.kind === 'gaussianMixture' || dist.kind === 'studentT' ? [dist.shape] : dist.shapes;
 
 /** The noise `sampleAndLogProb(dist, params)(n, { seed })` draws: one seed of the stream per base tensor. */
 const noiseOf = (dist: DistributionSpec, n: number, seed: number): tf.Tensor[] => {
@@ -124,6 +140,20 @@ const record = (what: string, got: FloatArray | undefined, want: tf.Tensor, wher
 };
 
 afterEach(() => expect(tf.memory().numTensors).toBe(0));
+
+describe('distributionToOnnx refuses what it cannot lower', () => {
+  it('a Gaussian-mixture or Student-t base: both graphs throw an OnnxExportError that names it', () => {
+    for (const [base, name] of [[gaussianMixture([2], 3), 'gaussianMixture'], [studentT([2]), 'studentT']] as const) {
+      const dist = standardized(transformed(base, reverse([2])));
+      const params = initDistribution(dist, { seed: 1 });
+      for (const graph of ['logProb', 'sample'] as const) {
+        expect(() => distributionToOnnx(dist, params, { graph })).toThrow(OnnxExportError);
+        expect(() => distributionToOnnx(dist, params, { graph })).toThrow(new RegExp(`${name} distribution has no ONNX export`));
+      }
+      disposeParams(params);
+    }
+  });
+});
 
 describe('distributionToOnnx matches the tfjs interpreters', () => {
   it.each(cases)('$name', async ({ name, dist, cond }) => {

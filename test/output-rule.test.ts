@@ -88,6 +88,7 @@ const fitOptions = (output: string, force = false): FitCommandOptions => ({
   patience: 1,
   evalEvery: 1,
   quiet: true,
+  standardize: true,
   force,
 });
 

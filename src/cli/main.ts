@@ -20,6 +20,7 @@ import { fitsFloat32, OUTSIDE_FLOAT32 } from './float32.js';
 import { commanderExit } from './exit-codes.js';
 import { cliHint, DEFAULT_OUT, pytorchExportHints } from './hints.js';
 import { progressOf } from './progress.js';
+import { modelPresets as modelPresetNames } from '../distributions/preset-names.js';
 
 /** The run folder helpers (fs and JSON only). */
 const runDirs = () => import('./run-dir.js');
@@ -248,21 +249,72 @@ program
 
 program
   .command('sample')
-  .description('draw k samples for held-out conditions of a run, ranked by conditional log-likelihood, as a PNG grid')
-  .requiredOption('--name <name>', 'the run to sample from')
+  .description(
+    'draw k samples for held-out conditions of a run, ranked by conditional log-likelihood, as a PNG grid; ' +
+      'with --model instead of --name: --count draws from a model fitted by `typed-flows fit`, written as CSV rows to --output (with --context: --count draws per context row)',
+  )
+  .option('--name <name>', 'the run to sample from (give --name or --model)')
+  .option('--model <model.safetensors>', 'a fitted distribution (the model.safetensors of `typed-flows fit`)')
+  .option('--context <file>', 'with --model, for a conditional model: context rows, each given --count draws')
   .option('--k <n>', 'samples per condition', integer('k', 1), 8)
-  .option('--count <n>', 'conditions (rows)', integer('count', 1), 8)
+  .option('--count <n>', 'conditions (rows); with --model, draws (per context row)', integer('count', 1), 8)
   .option('--temperature <t>', 'sampling temperature (default: the config\'s)', positive)
   .option('--seed <n>', 'seed', integer('seed', 0), 0)
-  .option('--output <file.png>', 'where to write the grid (default: samples-k<k>-t<temperature>.png in the run)')
-  .addOption(force('an existing file that is not an earlier sample grid'))
+  .option('--output <file>', 'where to write the grid (.png; default: samples-k<k>-t<temperature>.png in the run), or with --model the draws (.csv, required)')
+  .addOption(force('an existing file that is not an earlier output of sample (a grid, or a table of draws)'))
   .addOption(engineOption())
   .addOption(out())
-  .action(async (o: { name: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string; engine: Engine; force?: boolean }) => {
-    (await runDirs()).checkRunName(o.name);
+  .action(async (o: { name?: string; model?: string; context?: string; k: number; count: number; temperature?: number; seed: number; output?: string; out: string; engine: Engine; force?: boolean }) => {
+    if ((o.name === undefined) === (o.model === undefined)) throw new UsageError('sample: give exactly one of --name <run> (a CAFLOW run) or --model <model.safetensors> (a distribution fitted by typed-flows fit).');
+    if (o.model !== undefined) {
+      if (o.output === undefined) throw new UsageError('sample: with --model, pass --output <file.csv> for the draws.');
+      if (o.temperature !== undefined) throw new UsageError('sample: --temperature applies to CAFLOW runs (--name) only.');
+      await backendOf(true);
+      const { sampleModelCommand } = await import('./commands/sample-model.js');
+      const r = await sampleModelCommand({ model: o.model, count: o.count, output: o.output, seed: o.seed, ...(o.context === undefined ? {} : { context: o.context }), ...(o.force === true ? { force: true } : {}) });
+      console.log(`${o.output}: ${r.rows} draws of ${r.width} numbers from ${o.model} (seed ${o.seed})`);
+      return;
+    }
+    if (o.context !== undefined) throw new UsageError('sample: --context applies to a fitted model (--model); a CAFLOW run samples its held-out conditions.');
+    const name = o.name as string;
+    (await runDirs()).checkRunName(name);
     await backendOf(true);
     const { sampleCommand } = await import('./commands/sample.js');
-    console.log(await sampleCommand(o.out, o.name, o));
+    console.log(await sampleCommand(o.out, name, o));
+  });
+
+program
+  .command('logprob')
+  .description('the mean negative log-likelihood per row (nats) of rows under a model fitted by `typed-flows fit`, with its standard error')
+  .requiredOption('--model <model.safetensors>', 'a fitted distribution (the model.safetensors of `typed-flows fit`)')
+  .requiredOption('--data <file>', 'rows of numbers (CSV or JSON), the columns the model was fitted on')
+  .option('--context <file>', 'for a conditional model: context rows aligned with --data')
+  .option('--json', 'print {"nll", "standardError", "rows"} as JSON')
+  .option('--per-row <file.csv>', "write each row's log p (nats) to a CSV file")
+  .addOption(force('an existing file given to --per-row that is not an earlier table of typed-flows\''))
+  .action(async (o: { model: string; data: string; context?: string; json?: boolean; perRow?: string; force?: boolean }) => {
+    await backendOf(true);
+    const { logprobCommand } = await import('./commands/logprob.js');
+    const r = await logprobCommand({ model: o.model, data: o.data, ...(o.context === undefined ? {} : { context: o.context }), ...(o.perRow === undefined ? {} : { perRow: o.perRow }), ...(o.force === true ? { force: true } : {}) });
+    console.log(o.json === true ? JSON.stringify(r) : `NLL ${r.nll.toFixed(4)} ± ${r.standardError.toFixed(4)} nats per row (${r.rows} rows)`);
+  });
+
+program
+  .command('c2st')
+  .description("classifier two-sample test (sbibm's: an MLP with two hidden layers of 10 * dim units, 5-fold, on samples z-scored by the first's statistics): mean held-out accuracy, 0.5 when indistinguishable")
+  .argument('<a>', 'the first sample (CSV or JSON rows), e.g. reference draws')
+  .argument('<b>', 'the second sample, same columns, e.g. `typed-flows sample --model` draws')
+  .option('--seed <n>', 'seed of the folds and the classifier', integer('seed', 0), 1)
+  .option('--json', 'print {"accuracy", "foldAccuracies", "rows"} as JSON')
+  .action(async (a: string, b: string, o: { seed: number; json?: boolean }) => {
+    await backendOf(true);
+    const { c2stCommand } = await import('./commands/c2st.js');
+    const r = await c2stCommand(a, b, o.seed);
+    console.log(
+      o.json === true
+        ? JSON.stringify({ accuracy: r.accuracy, foldAccuracies: r.foldAccuracies, rows: r.rows })
+        : `C2ST accuracy ${r.accuracy.toFixed(4)} (folds ${r.foldAccuracies.map((v) => v.toFixed(3)).join(', ')}; ${r.rows[0]} vs ${r.rows[1]} rows of ${r.width})`,
+    );
   });
 
 program
@@ -364,23 +416,50 @@ program
 program
   .command('fit')
   .description(
-    'fit a flow to rows of numbers (CSV or JSON) by maximum likelihood, with a standard normal base of the flow\'s output shape; ' +
-      'writes model.safetensors, report.md (train/validation NLL), history.json and, for 2-D data, density.png',
+    'fit a density to rows of numbers (CSV or JSON) by maximum likelihood: a preset (nsf, maf, realnvp: flows sized from the data; gaussian, gmm: by EM) or a flow spec, ' +
+      'standardised by default, beside a Gaussian and the best Gaussian mixture (k <= 10); writes model.safetensors, report.md (held-out NLL with standard errors), history.json and, for 2-D data, density.png',
   )
-  .requiredOption('--flow <spec.json>', 'a flow spec (JSON) whose input is one event per row, e.g. [2] for 2-D points')
+  .option('--flow <preset|spec.json>', `a preset (${modelPresetNames.join(', ')}) or a flow spec (JSON) whose input is one event per row, e.g. [2] for 2-D points`, 'nsf')
   .requiredOption('--data <file>', 'rows of numbers: .json (an array of arrays) or CSV (one row per line, optional header)')
-  .option('--steps <n>', 'maximum training steps', integer('steps', 1), 2000)
+  .option('--test <file>', 'held-out rows to score the model and the baselines on (default: the validation rows)')
+  .option('--context <file>', 'context rows aligned with --data: fit p(x | context) (a flow preset or a spec with one conditioning input)')
+  .option('--test-context <file>', 'context rows aligned with --test (a conditional fit)')
+  .option('--steps <n>', 'maximum training steps', integer('steps', 1), 3000)
   .option('--batch <n>', 'rows per step', integer('batch', 1), 256)
-  .option('--lr <rate>', 'Adam learning rate', positive, 5e-3)
-  .option('--seed <n>', 'seed of the initialisation, split, batches and samples', integer('seed', 0), 0)
-  .option('--validation <fraction>', 'fraction of rows held out for validation and early stopping', fraction, 0.1)
+  .option('--lr <rate>', 'peak Adam learning rate (linear warm-up, then cosine decay)', positive, 2e-3)
+  .option('--seed <n>', 'seed of the initialisation, split, batches, EM and samples', integer('seed', 0), 0)
+  .option('--validation <fraction>', 'fraction of rows held out for validation and early stopping (default 20%, at least min(100, n/2) rows, at most 10,000)', fraction)
   .option('--patience <n>', 'evaluations without improvement before stopping', integer('patience', 1), 10)
   .option('--eval-every <n>', 'steps between validation evaluations', integer('eval-every', 1), 50)
+  .option('--no-standardize', 'fit the rows as they are (default: a frozen per-column location and scale from the training rows, saved in the model)')
+  .addOption(
+    new Option('--base <base>', "a flow's base distribution: normal (N(0, I)), gmm (a learnt Gaussian mixture started at the best baseline mixture) or t (Student-t's with learnt degrees of freedom: heavy tails)")
+      .choices(['normal', 'gmm', 't'])
+      .default('normal'),
+  )
   .option('--output <dir>', 'output folder (new or empty)', 'fit-output')
   .addOption(force('an earlier fit\'s folder, or write into a folder holding other files'))
   .option('--quiet', 'no progress output')
   .action(
-    async (o: { flow: string; data: string; steps: number; batch: number; lr: number; seed: number; validation: number; patience: number; evalEvery: number; output: string; quiet?: boolean; force?: boolean }) => {
+    async (o: {
+      flow: string;
+      data: string;
+      test?: string;
+      context?: string;
+      testContext?: string;
+      steps: number;
+      batch: number;
+      lr: number;
+      seed: number;
+      validation?: number;
+      patience: number;
+      evalEvery: number;
+      standardize: boolean;
+      base: 'normal' | 'gmm' | 't';
+      output: string;
+      quiet?: boolean;
+      force?: boolean;
+    }) => {
       await backendOf(true);
       const [{ fitCommand }, { TrainingDivergedError }] = await Promise.all([import('./commands/fit.js'), import('../training/step.js')]);
       let done;
@@ -392,10 +471,16 @@ program
         process.exitCode = 1;
         return;
       }
-      const { result: r, files } = done;
-      const val = r.validationNll === undefined ? '' : `, validation NLL ${r.validationNll.toFixed(4)}`;
-      // The progress lines above are each step's; this one is the kept (best) step's.
-      console.log(`${r.steps} steps${r.stoppedEarly ? ' (stopped early)' : ''}; kept the parameters of step ${r.bestStep}: train NLL ${r.trainNll.toFixed(4)}${val} nats per row at that step; wrote ${files.join(', ')}`);
+      const { result: r, files, scores, heldOut } = done;
+      if (r !== undefined) {
+        const val = r.validationNll === undefined ? '' : `, validation NLL ${r.validationNll.toFixed(4)}`;
+        console.log(`${r.steps} steps${r.stoppedEarly ? ' (stopped early)' : ''}; kept the parameters of step ${r.bestStep}: train NLL ${r.trainNll.toFixed(4)}${val} nats per row at that step`);
+      }
+      for (const s of scores) {
+        const paired = s.modelMinusThis === undefined ? '' : `; the model minus this: ${s.modelMinusThis.mean.toFixed(4)} ± ${s.modelMinusThis.standardError.toFixed(4)}`;
+        console.log(`${heldOut} NLL ${s.nll.toFixed(4)} ± ${s.standardError.toFixed(4)} nats per row (${s.rows} rows): ${s.name}${paired}`);
+      }
+      console.log(`wrote ${files.join(', ')}`);
     },
   );
 

@@ -21,7 +21,7 @@ import { PNG_SOFTWARE } from '../node/png.js';
 import { CouldNotRunError, UsageError } from './io.js';
 
 /** What a command writes. */
-export type OutputKind = 'sample grid' | 'model file' | 'ONNX graph' | 'report' | 'fit folder' | 'PyTorch export' | 'run' | 'demo folder';
+export type OutputKind = 'sample grid' | 'table' | 'model file' | 'ONNX graph' | 'report' | 'fit folder' | 'PyTorch export' | 'run' | 'demo folder';
 
 /** What a path holds already. */
 type Found =
@@ -37,10 +37,14 @@ export const OWN_FILES: { readonly [k in OutputKind]: readonly string[] } = {
   'PyTorch export': ['model.py', 'train.py', 'config.json', 'checkpoint.safetensors', 'data.safetensors', 'README.md'],
   'demo folder': ['report.md', 'metrics.json'],
   'sample grid': [],
+  table: [],
   'model file': [],
   'ONNX graph': [],
   report: [],
 };
+
+/** The first line of every table of numbers a command writes (CSV draws, per-row values); readers skip '#' lines. */
+export const TABLE_MARKER = '# written by typed-flows';
 
 /** The last line of every report `typed-flows report` writes: how a later report knows it may replace it. */
 export const REPORT_MARKER = '<!-- written by typed-flows report -->';
@@ -109,6 +113,7 @@ const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0
 const fileKind = (file: string): (OutputKind | 'checkpoint' | 'fitted model' | 'report data' | 'figure SVG') | undefined => {
   const start = head(file, 128);
   if (start.subarray(0, 8).equals(PNG_SIGNATURE)) return start.includes(PNG_SOFTWARE) ? 'sample grid' : undefined;
+  if (start.subarray(0, TABLE_MARKER.length).toString('latin1') === TABLE_MARKER) return 'table';
   // ONNX: a protobuf ModelProto whose producer_name (field 2) comes right after the IR version.
   if (start[0] === 0x08 && start.subarray(0, 32).includes('typed-flows')) return 'ONNX graph';
   if (start.length >= 8 && start.readBigUInt64LE(0) < 50_000_000n && start[8] === 0x7b) return safetensorsKind(file);

@@ -21,6 +21,12 @@ const toJson = (dist: DistributionSpec): Record<string, unknown> => {
       return { kind: dist.kind, shapes: dist.shapes.map((s) => [...s]) };
     case 'transformed':
       return { kind: 'transformed', base: toJson(dist.base), flow: withoutFormatTag(encodeSpecJson(dist.flow)) };
+    case 'standardized':
+      return { kind: 'standardized', base: toJson(dist.base) };
+    case 'gaussianMixture':
+      return { kind: 'gaussianMixture', shape: [...dist.shape], components: dist.components };
+    case 'studentT':
+      return { kind: 'studentT', shape: [...dist.shape] };
   }
 };
 
@@ -55,8 +61,29 @@ const fromJson = (u: unknown, path: string): E.Either<SpecIssue[], DistributionS
       if (issues.length > 0 || E.isLeft(base) || E.isLeft(flow)) return E.left(issues);
       return E.right({ kind: 'transformed', base: base.right, flow: flow.right });
     }
+    case 'gaussianMixture': {
+      const issues = extra(['kind', 'shape', 'components', ...(path === '$' ? ['format'] : [])]);
+      const shape = u['shape'];
+      const components = u['components'];
+      if (!(isShape(shape) && shape.length === 1)) issues.push({ path: `${path}.shape`, message: `expected a vector event shape [D], got ${JSON.stringify(shape)}` });
+      if (!(typeof components === 'number' && Number.isInteger(components) && components >= 1)) issues.push({ path: `${path}.components`, message: `expected a positive integer, got ${JSON.stringify(components)}` });
+      return issues.length > 0 ? E.left(issues) : E.right({ kind: 'gaussianMixture', shape: [(shape as number[])[0] as number], components: components as number });
+    }
+    case 'studentT': {
+      const issues = extra(['kind', 'shape', ...(path === '$' ? ['format'] : [])]);
+      const shape = u['shape'];
+      if (!(isShape(shape) && shape.length === 1)) issues.push({ path: `${path}.shape`, message: `expected a vector event shape [D], got ${JSON.stringify(shape)}` });
+      return issues.length > 0 ? E.left(issues) : E.right({ kind: 'studentT', shape: [(shape as number[])[0] as number] });
+    }
+    case 'standardized': {
+      const issues = extra(['kind', 'base', ...(path === '$' ? ['format'] : [])]);
+      const base = fromJson(u['base'], `${path}.base`);
+      if (E.isLeft(base)) issues.push(...base.left);
+      if (issues.length > 0 || E.isLeft(base)) return E.left(issues);
+      return E.right({ kind: 'standardized', base: base.right });
+    }
     default:
-      return E.left([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify(u['kind'])}; expected standardNormal, diagonalNormal or transformed` }]);
+      return E.left([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify(u['kind'])}; expected standardNormal, diagonalNormal, gaussianMixture, studentT, transformed or standardized` }]);
   }
 };
 

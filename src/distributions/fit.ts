@@ -2,9 +2,12 @@
  * Fitting a distribution's parameters.
  *
  * `fit(dist, data, options)`: maximum likelihood. The rows are shuffled (seeded) and split into a
- * training and a validation part; each step takes a minibatch of training rows (epochs of a seeded
- * permutation) and does one `trainStep` (src/training/step.ts) on the mean negative log-likelihood:
- * Adam, global-norm clipping, and steps whose loss or gradient norm is not finite skipped (a
+ * training and a validation part (by default 20% of the rows, at least min(100, n/2) and at most
+ * 10,000: enough rows that the checkpoint chosen on them is not chosen by noise); each step takes a
+ * minibatch of training rows (epochs of a seeded permutation) and does one `trainStep`
+ * (src/training/step.ts) on the mean negative log-likelihood: Adam at a cosine-decayed learning rate
+ * after a linear warm-up (`cosineLearningRate`), global-norm clipping, and steps whose loss or
+ * gradient norm is not finite skipped (a
  * `NaNGuard` stops the run after `maxConsecutiveSkips` of them in a row). Every `evalEvery` steps the
  * validation NLL is computed; the parameters with the best one are kept, and the run stops early after
  * `patience` evaluations without an improvement of at least `minDelta`. Returns the best parameters
@@ -26,6 +29,7 @@ import type { CondShapes, Shapes } from '../dsl/shape.js';
 import type { ContextOf, FirstTensorOf, TensorsOf } from '../interpreters/tensors.js';
 import { checkInputs } from '../interpreters/transform.js';
 import { createAdamState, type AdamState } from '../training/adam.js';
+import { cosineLearningRate } from '../training/schedule.js';
 import { disposeReplaced, NaNGuard, trainStep, type TrainStepOptions } from '../training/step.js';
 import { checkDistributionParams, type EventInputs, distributionParamInfo, initDistribution, logProbRaw, sampleRaw, seedStream } from './interpret.js';
 import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
@@ -54,13 +58,20 @@ export interface FitProgress {
   /** Validation NLL at this step (undefined without a validation part, and in fitVariational). */
   readonly validationNll: number | undefined;
   readonly best: number | undefined;
+  /** The step whose parameters scored `best` (undefined with no validation part). */
+  readonly bestStep: number | undefined;
+  /** The learning rate of the last step (undefined before the first). */
+  readonly lr: number | undefined;
   readonly skipped: number;
 }
 
 interface CommonOptions {
   /** Maximum number of steps. Default 1000. */
   readonly steps?: number;
-  /** Adam's learning rate or a schedule of the 1-based step. Default 1e-3. */
+  /**
+   * Adam's learning rate or a schedule of the 1-based step. Default 1e-3. In `fit` a number is the
+   * peak of the cosine schedule (see `schedule`).
+   */
   readonly lr?: number | ((step: number) => number);
   /** Seed of the initialisation, shuffling, split and minibatches (or of the draws). Default 0. */
   readonly seed?: number;
@@ -79,8 +90,18 @@ interface CommonOptions {
 export interface FitOptions<C extends CondShapes> extends CommonOptions {
   /** Rows per minibatch (capped at the number of training rows). Default 256. */
   readonly batchSize?: number;
-  /** Fraction of the rows held out for validation and early stopping. Default 0.1; 0 turns both off. */
+  /**
+   * Fraction of the rows held out for validation and early stopping; 0 turns both off. Default
+   * `defaultValidationRows(n)` rows (20%, at least min(100, n/2), at most 10,000).
+   */
   readonly validationFraction?: number;
+  /**
+   * What a numeric `lr` does over the run: 'cosine' (default) warms up linearly over `warmup` steps,
+   * then decays to lr/100 at `steps` (`cosineLearningRate`); 'constant' keeps it.
+   */
+  readonly schedule?: 'cosine' | 'constant';
+  /** Warm-up steps of the cosine schedule. Default min(100, steps/20). */
+  readonly warmup?: number;
   /** Evaluations without improvement before stopping. Default 10; Infinity never stops early. */
   readonly patience?: number;
   /** Smallest decrease of the validation NLL that counts as an improvement. Default 1e-4. */
@@ -115,7 +136,22 @@ export interface FitResult {
   readonly skipped: number;
   readonly trainRows: number;
   readonly validationRows: number;
+  /** Which rows of the data (indices along axis 0) were trained on and which validated on: disjoint, all rows between them. */
+  readonly split: RowSplit;
 }
+
+/** Indices of the data's rows (axis 0) in each part of fit's split. */
+export interface RowSplit {
+  readonly train: Int32Array;
+  readonly validation: Int32Array;
+}
+
+/** fit's default number of validation rows out of n: 20%, at least min(100, n/2), at most 10,000. */
+export const defaultValidationRows = (n: number): number => Math.min(10_000, Math.max(Math.round(0.2 * n), Math.min(100, Math.floor(n / 2))));
+
+/** The learning rate of each 1-based step fit takes (see FitOptions.schedule). */
+const fitLearningRate = (lr: number | ((step: number) => number), schedule: 'cosine' | 'constant', warmup: number, steps: number): ((step: number) => number) =>
+  typeof lr === 'function' ? lr : schedule === 'constant' ? () => lr : (step) => cosineLearningRate(step, { base: lr, warmup, steps });
 
 const positiveInt = (name: string, v: number): number => {
   if (!(Number.isInteger(v) && v >= 1)) throw new RangeError(`${name} must be a positive integer, got ${v}`);
@@ -133,7 +169,16 @@ const trainableOf = (dist: DistributionSpec, what: string): Set<string> => {
 /** A seeded permutation of 0..n-1, as an index tensor's data. */
 const permutation = (n: number, random: () => number): Int32Array => Int32Array.from(shuffledIndices(n, random));
 
-const gatherRows = (ts: readonly tf.Tensor[], idx: Int32Array): tf.Tensor[] =>
+const splitWith = (n: number, validationRows: number, random: () => number): RowSplit => {
+  const order = permutation(n, random);
+  return { validation: order.slice(0, validationRows), train: order.slice(validationRows) };
+};
+
+/** The split `fit` makes of n rows with `validationRows` held out and this seed (the same rows, in the same order). */
+export const splitRows = (n: number, validationRows: number, seed: number): RowSplit => splitWith(n, validationRows, seededRandom(seed));
+
+/** Gathers rows (axis 0) of each tensor. */
+export const gatherRows = (ts: readonly tf.Tensor[], idx: Int32Array): tf.Tensor[] =>
   tf.tidy(() => {
     const i = tf.tensor1d(idx, 'int32');
     return ts.map((t) => tf.gather(t, i));
@@ -146,6 +191,23 @@ const gatherContext = (ctx: Context, idx: Int32Array): Context => {
 };
 
 const disposeContext = (ctx: Context): void => Object.values(ctx).forEach((t) => t.dispose());
+
+/** log p of every row, in chunks (one host read per chunk), as float64 numbers for statistics. */
+export const logProbRows = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context = {}, chunk = 2048): Float64Array => {
+  const n = xs[0]?.shape[0] ?? 0;
+  const out = new Float64Array(n);
+  for (let start = 0; start < n; start += chunk) {
+    const size = Math.min(chunk, n - start);
+    const lp = tf.tidy(() => {
+      const slice = (t: tf.Tensor): tf.Tensor => tf.slice(t, [start, ...t.shape.slice(1).map(() => 0)], [size, ...t.shape.slice(1)]);
+      const c = Object.fromEntries(Object.entries(ctx).map(([k, t]) => [k, slice(t)]));
+      return logProbRaw(dist, params, xs.map(slice), c);
+    });
+    out.set(lp.dataSync(), start);
+    lp.dispose();
+  }
+  return out;
+};
 
 /** Mean NLL per sample over all rows, in chunks (one host read per chunk). */
 export const meanNll = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context = {}, chunk = 2048): number => {
@@ -226,10 +288,14 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   }
   const steps = positiveInt('fit: steps', options.steps ?? 1000);
   const evalEvery = positiveInt('fit: evalEvery', options.evalEvery ?? 50);
-  const { seed = 0, lr = 1e-3, clipNorm = 10, validationFraction = 0.1, patience = 10, minDelta = 1e-4, initRows = 1024 } = options;
-  if (!(validationFraction >= 0 && validationFraction < 1)) throw new RangeError(`fit: validationFraction must be in [0, 1), got ${validationFraction}`);
+  const { seed = 0, lr = 1e-3, clipNorm = 10, validationFraction, patience = 10, minDelta = 1e-4, initRows = 1024, schedule = 'cosine' } = options;
+  if (validationFraction !== undefined && !(validationFraction >= 0 && validationFraction < 1)) throw new RangeError(`fit: validationFraction must be in [0, 1), got ${validationFraction}`);
   if (!(patience >= 1)) throw new RangeError(`fit: patience must be >= 1, got ${patience}`);
-  const nVal = Math.floor(n * validationFraction);
+  if (schedule !== 'cosine' && schedule !== 'constant') throw new RangeError(`fit: schedule must be 'cosine' or 'constant', got ${JSON.stringify(schedule)}`);
+  const warmup = options.warmup ?? Math.min(100, Math.floor(steps / 20));
+  if (!(Number.isInteger(warmup) && warmup >= 0)) throw new RangeError(`fit: warmup must be an integer >= 0, got ${warmup}`);
+  const rate = fitLearningRate(lr, schedule, warmup, steps);
+  const nVal = validationFraction === undefined ? defaultValidationRows(n) : Math.floor(n * validationFraction);
   const nTrain = n - nVal;
   if (nTrain < 1) throw new RangeError(`fit: no training rows (${n} rows, validation fraction ${validationFraction})`);
   const batchSize = Math.min(positiveInt('fit: batchSize', options.batchSize ?? 256), nTrain);
@@ -242,9 +308,7 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
     objective === 'flow-matching' ? flowMatchingLoss(dist, p, xb, cb, matchingSeeds, options.pairing) : (tf.neg(tf.mean(logProbRaw(dist, p, xb, cb))) as tf.Scalar);
 
   const random = seededRandom(seed);
-  const order = permutation(n, random);
-  const valIdx = order.slice(0, nVal);
-  const trainIdx = order.slice(nVal);
+  const { train: trainIdx, validation: valIdx } = splitWith(n, nVal, random);
   const trainX = gatherRows(all, trainIdx);
   const trainCtx = gatherContext(allCtx, trainIdx);
   const valX = nVal > 0 ? gatherRows(all, valIdx) : [];
@@ -281,7 +345,16 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
       sinceBest = 0;
       improved = true;
     } else if (nll !== undefined) sinceBest += 1;
-    options.onProgress?.({ step: loop.step, steps, trainLoss: takeWindow(loop), validationNll: nll, best: best?.nll, skipped: loop.guard.totalSkipped });
+    options.onProgress?.({
+      step: loop.step,
+      steps,
+      trainLoss: takeWindow(loop),
+      validationNll: nll,
+      best: best?.nll,
+      bestStep: best?.step,
+      lr: loop.step > 0 ? rate(loop.step) : undefined,
+      skipped: loop.guard.totalSkipped,
+    });
     return !improved && sinceBest >= patience;
   };
 
@@ -297,7 +370,7 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
       const xb = gatherRows(trainX, idx);
       const cb = gatherContext(trainCtx, idx);
       try {
-        advance(loop, (p) => lossOf(p, xb, cb), { lr, clipNorm, trainable });
+        advance(loop, (p) => lossOf(p, xb, cb), { lr: rate, clipNorm, trainable });
       } finally {
         xb.forEach((t) => t.dispose());
         disposeContext(cb);
@@ -321,6 +394,7 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
       skipped: loop.guard.totalSkipped,
       trainRows: nTrain,
       validationRows: nVal,
+      split: { train: trainIdx, validation: valIdx },
     };
     best = undefined; // handed over
     return result;
@@ -391,7 +465,16 @@ export const fitVariational = <E extends Shapes>(dist: Distribution<E>, logDensi
       advance(loop, (p) => loss(p, stepSeed), { lr, clipNorm, trainable });
       if (loop.step % evalEvery === 0 || loop.step === steps) {
         lastWindow = takeWindow(loop);
-        options.onProgress?.({ step: loop.step, steps, trainLoss: lastWindow, validationNll: undefined, best: undefined, skipped: loop.guard.totalSkipped });
+        options.onProgress?.({
+          step: loop.step,
+          steps,
+          trainLoss: lastWindow,
+          validationNll: undefined,
+          best: undefined,
+          bestStep: undefined,
+          lr: typeof lr === 'function' ? lr(loop.step) : lr,
+          skipped: loop.guard.totalSkipped,
+        });
       }
     }
     const result: FitVariationalResult = { params: loop.params, history: { train: loop.train }, loss: lastWindow, steps: loop.step, skipped: loop.guard.totalSkipped };

@@ -10,7 +10,8 @@
  *   sequential, autoregressive pass somewhere ('sequential') or only closed-form ones ('analytic').
  *
  * Params mirror the spec: `{}` for a standard normal, one `{ mean, logStd }` per event tensor for a
- * diagonal normal (channels-last, like the tensors), `{ base, flow }` for a transformed distribution.
+ * diagonal normal (channels-last, like the tensors), `{ base, flow }` for a transformed distribution,
+ * `{ events: [{ location, scale }, ...], base }` for a standardized one (frozen: never trained).
  * Every pass runs under tf.tidy and returns only its outputs. Sampling is differentiable in the
  * params (reparameterised: the noise is drawn first, then mapped), which `fitVariational` relies on.
  */
@@ -30,6 +31,8 @@ import { seededNormal } from '../interpreters/seeded-normal.js';
 import type { ContextArg, ContextOf, FirstTensorOf, InputsOf, TensorsOf } from '../interpreters/tensors.js';
 import { checkInputs, run } from '../interpreters/transform.js';
 import type { ShapeRecord, ShapeTree } from '../dsl/params.js';
+import { initMixture, mixtureLogProb, mixtureParamShapes, mixtureSample } from './mixture.js';
+import { initStudentT, studentTLogProb, studentTParamShapes, studentTSample } from './student-t.js';
 import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
 
 /** The channels-last shape of one event's parameters: [H,W,C] for [C,H,W], [D] for [D]. */
@@ -54,6 +57,21 @@ const listAt = (params: ParamTree, path: string, length: number): readonly Param
   return params as readonly ParamTree[];
 };
 
+/** The event shapes of a distribution. */
+const eventsOf = (dist: DistributionSpec): readonly Shape[] => distributionSignature(dist).event;
+
+/** The frozen location and scale of event i of a standardized distribution. */
+const standardizerAt = (params: ParamTree, i: number, path: string): { location: tf.Tensor; scale: tf.Tensor } => {
+  const events = record(params, path)['events'] as ParamTree;
+  const p = (Array.isArray(events) ? (events as readonly ParamTree[])[i] : undefined) as ParamTree;
+  const at = joinParamPath(joinParamPath(path, 'events'), i);
+  return { location: tensorAt(p, 'location', at), scale: tensorAt(p, 'scale', at) };
+};
+
+/** sum log scale over every event tensor: the log|det| of x -> (x - location) / scale is minus this. */
+const sumLogScale = (dist: DistributionSpec, params: ParamTree, path: string): tf.Scalar =>
+  tf.addN(eventsOf(dist).map((_, i) => tf.sum(tf.log(standardizerAt(params, i, path).scale)))) as tf.Scalar;
+
 // ---------------------------------------------------------------------------------------------
 // Parameter shapes and info
 
@@ -64,8 +82,14 @@ export const distributionParamShapes = (dist: DistributionSpec): ShapeTree => {
       return {};
     case 'diagonalNormal':
       return dist.shapes.map((s): ShapeRecord => ({ mean: eventTensorShape(s), logStd: eventTensorShape(s) }));
+    case 'gaussianMixture':
+      return mixtureParamShapes(dist);
+    case 'studentT':
+      return studentTParamShapes(dist);
     case 'transformed':
       return { base: distributionParamShapes(dist.base), flow: paramShapes(dist.flow) };
+    case 'standardized':
+      return { events: eventsOf(dist).map((s): ShapeRecord => ({ location: eventTensorShape(s), scale: eventTensorShape(s) })), base: distributionParamShapes(dist.base) };
   }
 };
 
@@ -78,8 +102,18 @@ export const distributionParamInfo = (dist: DistributionSpec, prefix = ''): Para
       return dist.shapes.flatMap((s, i) =>
         ['mean', 'logStd'].map((name) => ({ path: joinParamPath(joinParamPath(prefix, i), name), shape: eventTensorShape(s), trainable: true, mixing: false })),
       );
+    case 'studentT':
+    case 'gaussianMixture':
+      return Object.entries(dist.kind === 'studentT' ? studentTParamShapes(dist) : mixtureParamShapes(dist)).map(([name, shape]) => ({ path: joinParamPath(prefix, name), shape, trainable: true, mixing: false }));
     case 'transformed':
       return [...distributionParamInfo(dist.base, joinParamPath(prefix, 'base')), ...paramInfo(dist.flow, joinParamPath(prefix, 'flow'))];
+    case 'standardized':
+      return [
+        ...eventsOf(dist).flatMap((s, i) =>
+          ['location', 'scale'].map((name) => ({ path: joinParamPath(joinParamPath(joinParamPath(prefix, 'events'), i), name), shape: eventTensorShape(s), trainable: false, mixing: false })),
+        ),
+        ...distributionParamInfo(dist.base, joinParamPath(prefix, 'base')),
+      ];
   }
 };
 
@@ -106,7 +140,13 @@ const costTable: FoldTable<never, Cost> = {
 const flowCost = (flow: FlowSpec, dir: 'forward' | 'inverse'): Cost => fold(flow, costTable, { dir }).result;
 
 const costOf = (dist: DistributionSpec, dir: 'forward' | 'inverse'): Cost =>
-  dist.kind !== 'transformed' ? 'analytic' : flowCost(dist.flow, dir) === 'sequential' ? 'sequential' : costOf(dist.base, dir);
+  dist.kind === 'standardized'
+    ? costOf(dist.base, dir)
+    : dist.kind !== 'transformed'
+      ? 'analytic'
+      : flowCost(dist.flow, dir) === 'sequential'
+        ? 'sequential'
+        : costOf(dist.base, dir);
 
 /**
  * 'sequential' when drawing a sample runs some bijector's inverse that is autoregressive (D passes,
@@ -145,12 +185,23 @@ export const logProbRaw = (dist: DistributionSpec, params: ParamTree, xs: readon
         }),
       ) as tf.Tensor1D;
     }
+    case 'gaussianMixture':
+      return mixtureLogProb(dist, record(params, path), xs[0] as tf.Tensor, path);
+    case 'studentT':
+      return studentTLogProb(record(params, path), xs[0] as tf.Tensor, path);
     case 'transformed': {
       const p = record(params, path);
       const flowParams = p['flow'] as ParamTree;
       checkParams(dist.flow, flowParams);
       const { outs, logDet } = run(dist.flow, flowParams, xs, ctx, 'forward');
       return tf.add(logProbRaw(dist.base, p['base'] as ParamTree, outs, ctx, joinParamPath(path, 'base')), logDet);
+    }
+    case 'standardized': {
+      const zs = xs.map((x, i) => {
+        const { location, scale } = standardizerAt(params, i, path);
+        return tf.div(tf.sub(x, location), scale);
+      });
+      return tf.sub(logProbRaw(dist.base, record(params, path)['base'] as ParamTree, zs, ctx, joinParamPath(path, 'base')), sumLogScale(dist, params, path));
     }
   }
 };
@@ -175,6 +226,11 @@ export const sampleRaw = (
       const xs = eps.map((e, i) => tf.add(tf.mul(e, tf.exp(tensorAt(ps[i] as ParamTree, 'logStd', joinParamPath(path, i)))), tensorAt(ps[i] as ParamTree, 'mean', joinParamPath(path, i))));
       return { xs, logProb: logProbRaw(dist, params, xs, ctx, path) };
     }
+    case 'gaussianMixture':
+    case 'studentT': {
+      const xs = [dist.kind === 'studentT' ? studentTSample(dist, record(params, path), n, nextSeed, path) : mixtureSample(dist, record(params, path), n, nextSeed, path)];
+      return { xs, logProb: logProbRaw(dist, params, xs, ctx, path) };
+    }
     case 'transformed': {
       const p = record(params, path);
       const flowParams = p['flow'] as ParamTree;
@@ -182,6 +238,14 @@ export const sampleRaw = (
       const base = sampleRaw(dist.base, p['base'] as ParamTree, n, nextSeed, ctx, joinParamPath(path, 'base'));
       const { outs, logDet } = run(dist.flow, flowParams, base.xs, ctx, 'inverse');
       return { xs: outs, logProb: tf.sub(base.logProb, logDet) };
+    }
+    case 'standardized': {
+      const base = sampleRaw(dist.base, record(params, path)['base'] as ParamTree, n, nextSeed, ctx, joinParamPath(path, 'base'));
+      const xs = base.xs.map((z, i) => {
+        const { location, scale } = standardizerAt(params, i, path);
+        return tf.add(tf.mul(z, scale), location);
+      });
+      return { xs, logProb: tf.sub(base.logProb, sumLogScale(dist, params, path)) };
     }
   }
 };
@@ -290,10 +354,29 @@ const initRaw = (dist: DistributionSpec, seed: number, data: tf.Tensor[] | undef
         const { mean, variance } = tf.moments(x, 0);
         return { mean, logStd: tf.mul(tf.log(tf.add(variance, 1e-12)), 0.5) };
       });
+    case 'gaussianMixture':
+      return initMixture(dist, seed, data?.[0]);
+    case 'studentT':
+      return initStudentT(dist, data?.[0]);
     case 'transformed': {
       const flow = initFlow(dist.flow, { seed, ...(data === undefined ? {} : { data: data as never }), ctx: ctx as never });
       const zs = data === undefined ? undefined : run(dist.flow, flow, data, ctx, 'forward').outs;
       return { base: initRaw(dist.base, seed + 1, zs, ctx), flow };
+    }
+    case 'standardized': {
+      const events = eventsOf(dist).map((s, i): ParamTree => {
+        const x = data?.[i];
+        if (x === undefined || x.shape[0] === 0) return { location: tf.zeros(eventTensorShape(s)), scale: tf.ones(eventTensorShape(s)) };
+        const { mean, variance } = tf.moments(x, 0);
+        // A constant column keeps scale 1: dividing by 0 would put the whole density on a point.
+        const std = tf.sqrt(variance);
+        return { location: mean, scale: tf.where(tf.greater(std, 0), std, tf.onesLike(std)) };
+      });
+      const zs = data?.map((x, i) => {
+        const { location, scale } = events[i] as { location: tf.Tensor; scale: tf.Tensor };
+        return tf.div(tf.sub(x, location), scale);
+      });
+      return { events, base: initRaw(dist.base, seed, zs, ctx) };
     }
   }
 };

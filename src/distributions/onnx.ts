@@ -36,7 +36,7 @@ interface At {
   readonly paramPath: string;
 }
 
-const child = (at: At, key: 'base' | 'flow'): At => ({ path: `${at.path}.${key}`, paramPath: joinParamPath(at.paramPath, key) });
+const child = (at: At, key: 'base' | 'flow' | 'events'): At => ({ path: `${at.path}.${key}`, paramPath: joinParamPath(at.paramPath, key) });
 
 const recordAt = (params: ParamTree | undefined, at: At): { readonly [k: string]: ParamTree } => {
   if (params === undefined || params instanceof tf.Tensor || Array.isArray(params) || typeof params !== 'object')
@@ -54,6 +54,22 @@ const diagonalAt = (params: ParamTree, i: number, at: At): { mean: Float32Array;
   return { mean: Float32Array.from(mean.dataSync()), logStd: Float32Array.from(logStd.dataSync()) };
 };
 
+/** float32 values of a standardized distribution's location and scale for event tensor i, and sum log scale (float64). */
+const standardizerAt = (params: ParamTree, i: number, at: At): { location: Float32Array; scale: Float32Array; sumLogScale: number } => {
+  const events = recordAt(params, at)['events'];
+  const p = Array.isArray(events) ? (events as readonly ParamTree[])[i] : undefined;
+  const r = recordAt(p, { path: at.path, paramPath: joinParamPath(joinParamPath(at.paramPath, 'events'), i) });
+  const location = r['location'];
+  const scale = r['scale'];
+  if (!(location instanceof tf.Tensor) || !(scale instanceof tf.Tensor)) throw new OnnxExportError(at.path, `missing location or scale at '${joinParamPath(joinParamPath(at.paramPath, 'events'), i)}'`);
+  const s = Float32Array.from(scale.dataSync());
+  return { location: Float32Array.from(location.dataSync()), scale: s, sumLogScale: s.reduce((a, b) => a + Math.log(b), 0) };
+};
+
+const sumAll = (g: Graph, terms: readonly string[]): string => (terms.length === 1 ? (terms[0] as string) : g.op('Sum', [...terms]));
+
+const size = (s: Shape): number => s.reduce((a, b) => a * b, 1);
+
 /**
  * log N(z; 0, I) per row of standardised values zs, minus the (export-time constant) sum of log std:
  * -0.5 sum z^2 - sum logStd - D log(2 pi)/2.
@@ -64,9 +80,21 @@ const normalLogProb = (g: Graph, zs: readonly string[], shapes: readonly Shape[]
 /** Per-element float32 initializer of an event tensor's parameters, broadcast over the batch. */
 const eventConstant = (g: Graph, stem: string, values: Float32Array, s: Shape): string => g.floats(stem, values, tensorShape(s, 1).slice(1));
 
+const notLowered = (dist: DistributionSpec, at: At): never => {
+  throw new OnnxExportError(
+    at.path,
+    dist.kind === 'gaussianMixture'
+      ? 'a gaussianMixture distribution has no ONNX export yet (its log-density needs a batched MatMul and a LogSumExp over components, its sampling a categorical draw); use logProb and sample in tfjs'
+      : 'a studentT distribution has no ONNX export yet (its sampling needs gamma draws, which ONNX has no operator for); use logProb and sample in tfjs',
+  );
+};
+
 /** log p(xs) per row (logProbRaw). */
 const logProbOf = (g: Graph, dist: DistributionSpec, params: ParamTree, xs: readonly string[], ctx: ContextValues, at: At, maxUnroll: number): string => {
   switch (dist.kind) {
+    case 'gaussianMixture':
+    case 'studentT':
+      return notLowered(dist, at);
     case 'standardNormal':
       return normalLogProb(g, xs, dist.shapes, 0);
     case 'diagonalNormal': {
@@ -87,15 +115,30 @@ const logProbOf = (g: Graph, dist: DistributionSpec, params: ParamTree, xs: read
       const base = logProbOf(g, dist.base, p['base'] as ParamTree, outs, ctx, child(at, 'base'), maxUnroll);
       return onnxOps.add(g, base, total(g, logDet, xs[0] as string));
     }
+    case 'standardized': {
+      let sumLogScale = 0;
+      const zs = distributionSignature(dist).event.map((s, i) => {
+        const { location, scale, sumLogScale: l } = standardizerAt(params, i, at);
+        sumLogScale += l;
+        const inv = Float32Array.from(scale, (v) => 1 / v);
+        return onnxOps.mul(g, onnxOps.sub(g, xs[i] as string, eventConstant(g, 'standardize_location', location, s)), eventConstant(g, 'standardize_inv_scale', inv, s));
+      });
+      const base = logProbOf(g, dist.base, recordAt(params, at)['base'] as ParamTree, zs, ctx, child(at, 'base'), maxUnroll);
+      return onnxOps.shift(g, base, -sumLogScale);
+    }
   }
 };
 
 /** The innermost base's event shapes: the shapes of the noise. */
-const noiseShapes = (dist: DistributionSpec): readonly Shape[] => (dist.kind === 'transformed' ? noiseShapes(dist.base) : dist.shapes);
+const noiseShapes = (dist: DistributionSpec): readonly Shape[] =>
+  dist.kind === 'transformed' || dist.kind === 'standardized' ? noiseShapes(dist.base) : dist.kind === 'gaussianMixture' || dist.kind === 'studentT' ? [dist.shape] : dist.shapes;
 
 /** Draws from standard-normal noise and their log p (sampleRaw with the noise given). */
 const sampleOf = (g: Graph, dist: DistributionSpec, params: ParamTree, noise: readonly string[], ctx: ContextValues, at: At, maxUnroll: number): { xs: string[]; logp: string } => {
   switch (dist.kind) {
+    case 'gaussianMixture':
+    case 'studentT':
+      return notLowered(dist, at);
     case 'standardNormal':
       return { xs: [...noise], logp: normalLogProb(g, noise, dist.shapes, 0) };
     case 'diagonalNormal': {
@@ -114,6 +157,16 @@ const sampleOf = (g: Graph, dist: DistributionSpec, params: ParamTree, noise: re
       const base = sampleOf(g, dist.base, p['base'] as ParamTree, noise, ctx, child(at, 'base'), maxUnroll);
       const { outs, logDet } = lowerFlow(g, dist.flow, p['flow'] as ParamTree, 'inverse', base.xs, ctx, { maxUnroll }, child(at, 'flow'));
       return { xs: outs, logp: onnxOps.sub(g, base.logp, total(g, logDet, base.xs[0] as string)) };
+    }
+    case 'standardized': {
+      const base = sampleOf(g, dist.base, recordAt(params, at)['base'] as ParamTree, noise, ctx, child(at, 'base'), maxUnroll);
+      let sumLogScale = 0;
+      const xs = distributionSignature(dist).event.map((s, i) => {
+        const { location, scale, sumLogScale: l } = standardizerAt(params, i, at);
+        sumLogScale += l;
+        return onnxOps.add(g, onnxOps.mul(g, base.xs[i] as string, eventConstant(g, 'standardize_scale', scale, s)), eventConstant(g, 'standardize_location', location, s));
+      });
+      return { xs, logp: onnxOps.shift(g, base.logp, -sumLogScale) };
     }
   }
 };

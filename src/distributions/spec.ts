@@ -32,6 +32,29 @@ export interface DiagonalNormalSpec {
   readonly shapes: readonly Shape[];
 }
 
+/**
+ * A mixture of `components` full-covariance Gaussians over one vector event [D]:
+ * p(x) = sum_k softmax(logits)_k N(x; means_k, (U_k U_k^T)^-1), each U_k upper triangular with a
+ * positive diagonal (its precision's Cholesky factor, scikit-learn's precisions_cholesky). Learnt:
+ * `logits` [K], `means` [K,D], `precisionFactor` [K,D,D] (U's strict upper triangle as is, its
+ * diagonal as logs; the lower triangle is ignored). Initialised on data by EM (src/distributions/em.ts).
+ */
+export interface GaussianMixtureSpec {
+  readonly kind: 'gaussianMixture';
+  readonly shape: readonly [number];
+  readonly components: number;
+}
+
+/**
+ * Independent Student-t's over one vector event [D], each with a learnt location, scale and degrees
+ * of freedom (nu = 0.5 + softplus(rawDf)): a heavy-tailed base whose tails are learnt per dimension.
+ * Params `location`, `logScale`, `rawDf`, each [D] (src/distributions/student-t.ts).
+ */
+export interface StudentTSpec {
+  readonly kind: 'studentT';
+  readonly shape: readonly [number];
+}
+
 /** x = flow^-1(z), z ~ base (see the file comment). */
 export interface TransformedSpec {
   readonly kind: 'transformed';
@@ -39,7 +62,18 @@ export interface TransformedSpec {
   readonly flow: FlowSpec;
 }
 
-export type DistributionSpec = StandardNormalSpec | DiagonalNormalSpec | TransformedSpec;
+/**
+ * x = location + scale * z with z ~ base, per element of each event tensor: the data's own units
+ * around a base fitted in standard deviations. `location` and `scale` are frozen parameters (never
+ * trained, saved with the model) that `initDistribution` with data sets to the rows' mean and std, so
+ * log p(x) = log p_base((x - location) / scale) - sum log scale stays a density of the data.
+ */
+export interface StandardizedSpec {
+  readonly kind: 'standardized';
+  readonly base: DistributionSpec;
+}
+
+export type DistributionSpec = StandardNormalSpec | DiagonalNormalSpec | GaussianMixtureSpec | StudentTSpec | TransformedSpec | StandardizedSpec;
 export type DistributionKind = DistributionSpec['kind'];
 
 declare const distributionTypes: unique symbol;
@@ -80,6 +114,19 @@ export const distributionSignature = (dist: DistributionSpec, path = '$'): Distr
         throw new SpecError([{ path: `${path}.shapes`, message: `expected a non-empty list of event shapes of positive integers, got ${JSON.stringify(dist.shapes)}` }]);
       }
       return { event: dist.shapes, cond: {} };
+    case 'gaussianMixture':
+      if (!Array.isArray(dist.shape) || dist.shape.length !== 1 || !isShape(dist.shape)) {
+        throw new SpecError([{ path: `${path}.shape`, message: `expected a vector event shape [D], got ${JSON.stringify(dist.shape)}` }]);
+      }
+      if (!(Number.isInteger(dist.components) && dist.components >= 1)) {
+        throw new SpecError([{ path: `${path}.components`, message: `expected a positive integer number of components, got ${JSON.stringify(dist.components)}` }]);
+      }
+      return { event: [dist.shape], cond: {} };
+    case 'studentT':
+      if (!Array.isArray(dist.shape) || dist.shape.length !== 1 || !isShape(dist.shape)) {
+        throw new SpecError([{ path: `${path}.shape`, message: `expected a vector event shape [D], got ${JSON.stringify(dist.shape)}` }]);
+      }
+      return { event: [dist.shape], cond: {} };
     case 'transformed': {
       const base = distributionSignature(dist.base, `${path}.base`);
       let flow;
@@ -106,8 +153,10 @@ export const distributionSignature = (dist: DistributionSpec, path = '$'): Distr
       }
       return { event: flow.ins, cond: { ...base.cond, ...flow.cond } };
     }
+    case 'standardized':
+      return distributionSignature(dist.base, `${path}.base`);
     default:
-      throw new SpecError([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify((dist as { kind?: unknown }).kind)}; expected standardNormal, diagonalNormal or transformed` }]);
+      throw new SpecError([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify((dist as { kind?: unknown }).kind)}; expected standardNormal, diagonalNormal, gaussianMixture, studentT, transformed or standardized` }]);
   }
 };
 
@@ -141,6 +190,13 @@ export const diagonalNormals = <const S extends Shapes>(shapes: S): Distribution
   return built({ kind: 'diagonalNormal', shapes: [...shapes] });
 };
 
+/** A learnt mixture of `components` full-covariance Gaussians over vectors [D] (see GaussianMixtureSpec). */
+export const gaussianMixture = <const D extends number>(shape: readonly [D], components: number): Distribution<readonly [readonly [D]]> =>
+  built({ kind: 'gaussianMixture', shape: [shape[0]], components });
+
+/** Independent Student-t's with learnt location, scale and degrees of freedom per dimension, over vectors [D]. */
+export const studentT = <const D extends number>(shape: readonly [D]): Distribution<readonly [readonly [D]]> => built({ kind: 'studentT', shape: [shape[0]] });
+
 /**
  * The distribution of x = flow^-1(z), z ~ base: its events are the flow's inputs and its
  * conditioning the flow's (a conditional flow gives a conditional distribution). The base's event
@@ -151,5 +207,13 @@ export const transformed = <I extends Shapes, O extends Shapes, C extends CondSh
   flow: Flow<I, O, C>,
 ): Distribution<I, [keyof BC] extends [never] ? C : BC & C> => built({ kind: 'transformed', base, flow });
 
+/**
+ * `dist` seen in standard deviations of the data: x = location + scale * z, z ~ dist, per element,
+ * with `location` and `scale` frozen parameters set from the data at initialisation (see
+ * StandardizedSpec). Same events and conditioning as `dist`.
+ */
+export const standardized = <E extends Shapes, C extends CondShapes>(dist: Distribution<E, C>): Distribution<E, C> => built({ kind: 'standardized', base: dist });
+
 /** The flows inside a distribution (outermost first). */
-export const flowsOf = (dist: DistributionSpec): FlowSpec[] => (dist.kind === 'transformed' ? [dist.flow, ...flowsOf(dist.base)] : []);
+export const flowsOf = (dist: DistributionSpec): FlowSpec[] =>
+  dist.kind === 'transformed' ? [dist.flow, ...flowsOf(dist.base)] : dist.kind === 'standardized' ? flowsOf(dist.base) : [];

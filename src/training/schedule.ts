@@ -83,3 +83,36 @@ export const learningRateSchedule =
   (options: ScheduleOptions): ((step: number) => number) =>
   (step) =>
     learningRate(step, options);
+
+export interface CosineScheduleOptions {
+  /** Peak learning rate. */
+  readonly base: number;
+  /** Steps of linear warm-up from base/warmup to base; 0 disables it. */
+  readonly warmup: number;
+  /** The last step: the cosine reaches `base * final` there. */
+  readonly steps: number;
+  /** Fraction of `base` the cosine ends at. Default 0.01. */
+  readonly final?: number;
+}
+
+/**
+ * Cosine decay after a linear warm-up (Loshchilov and Hutter 2017, without restarts), for 1-based
+ * `step`:
+ *
+ *   lr(step) = base * step / warmup                                          for step <= warmup,
+ *   lr(step) = base * (final + (1 - final) * (1 + cos(pi * t)) / 2),  t = (step - warmup) / (steps - warmup)
+ *
+ * so it is continuous at the end of the warm-up (t = 0 gives base) and ends at base * final.
+ * Steps past `steps` keep the final rate.
+ */
+export const cosineLearningRate = (step: number, options: CosineScheduleOptions): number => {
+  const { base, warmup, steps, final = 0.01 } = options;
+  count('step', step, 1);
+  positive('base', base);
+  count('warmup', warmup, 0);
+  count('steps', steps, 1);
+  if (!(final >= 0 && final <= 1)) throw new RangeError(`cosineLearningRate: final must be in [0, 1], got ${final}`);
+  if (step <= warmup) return (base * step) / warmup;
+  const t = Math.min(1, (step - warmup) / Math.max(1, steps - warmup));
+  return base * (final + ((1 - final) * (1 + Math.cos(Math.PI * t))) / 2);
+};

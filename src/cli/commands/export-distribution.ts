@@ -3,12 +3,12 @@
  * `typed-flows fit` (or written with encodeDistributionModel) as one ONNX graph
  * (src/distributions/onnx.ts): `--direction logprob` (x -> logp) or `sample` (noise -> x, logp).
  */
-import { readFile } from 'node:fs/promises';
-import { decodeDistributionModel } from '../../distributions/model.js';
+import { resolve } from 'node:path';
 import { distributionToOnnx, type DistributionGraph } from '../../distributions/onnx.js';
 import { disposeParams } from '../../dsl/params.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import { UsageError } from '../io.js';
+import { readModelFile } from '../model-file.js';
 import type { ExportResult } from './export.js';
 import { checkOutput, realPath } from '../output-rule.js';
 import { dirname } from 'node:path';
@@ -24,19 +24,7 @@ export const exportDistributionCommand = async (model: string, output: string, d
   // Quick (one small flow): no progress lines.
   // The fit folder the model comes from may take new files (model.onnx beside model.safetensors).
   checkOutput({ command: 'export', option: '--output', path: output, kind: 'ONNX graph', source: dirname(model), ...(force ? { force: true } : {}) });
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(model);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    // Said here: the generic file-error message would read a missing input as an unwritable output.
-    throw new UsageError(
-      code === 'ENOENT' || code === 'EISDIR'
-        ? `export: the model file '${model}' ${code === 'ENOENT' ? 'does not exist' : 'is a directory'}; pass the model.safetensors that typed-flows fit wrote (e.g. fit-output/model.safetensors).`
-        : `export: cannot read the model file '${model}': ${(e as Error).message}`,
-    );
-  }
-  const m = decodeDistributionModel(new Uint8Array(bytes));
+  const m = await readModelFile(model, 'export');
   try {
     const onnx = distributionToOnnx(m.dist, m.params, { graph: graphOf[direction] });
     await writeCheckpointFile(output, onnx);

@@ -1,0 +1,68 @@
+/**
+ * Flows chosen from the data's dimension D and number of rows N, for fitting without writing a spec
+ * (`typed-flows fit --flow nsf|maf|realnvp`). All of them expect standardised data (the fit's default),
+ * so a spline's bound is in standard deviations:
+ *
+ * | | |
+ * | --- | --- |
+ * | layers | 5 for D <= 2, 6 for D <= 8, 8 above; a reverse permutation between layers |
+ * | hidden | two layers of max(32, min(256, 32 D)) units (64 for D = 2), halved below 1,000 rows (at least 16) |
+ * | nsf | rational-quadratic spline couplings (Durkan et al. 2019), 8 bins, bound 5; D = 1: an autoregressive spline |
+ * | maf | masked autoregressive affine layers (Papamakarios et al. 2017), soft clamp 2 |
+ * | realnvp | affine couplings (Dinh et al. 2017), soft clamp 2; D = 1: a masked autoregressive affine layer |
+ *
+ * A conditional preset (context vectors of width C) feeds the context to every layer's network.
+ * `presetSettings` gives the numbers, `presetFlow` the flow.
+ */
+import { chainOf } from '../dsl/combinators.js';
+import { affineCoupling } from '../dsl/bijectors/affine-coupling.js';
+import { maskedAutoregressive } from '../dsl/bijectors/masked-autoregressive.js';
+import { reverse } from '../dsl/bijectors/permute.js';
+import { splineCoupling } from '../dsl/bijectors/spline-coupling.js';
+import type { CondShapes } from '../dsl/shape.js';
+import type { AnyFlow } from '../dsl/spec.js';
+import { made, mlp } from '../layers/spec.js';
+
+/** The flows a preset names. */
+export { flowPresets, modelPresets, type FlowPreset, type ModelPreset } from './preset-names.js';
+import type { FlowPreset } from './preset-names.js';
+
+export interface PresetSettings {
+  readonly layers: number;
+  readonly hidden: readonly number[];
+  readonly bins: number;
+  /** The spline's half-width, in standard deviations of standardised data. */
+  readonly bound: number;
+}
+
+/** The settings for data of dimension `d` with `rows` training rows (see the file comment). */
+export const presetSettings = (d: number, rows: number): PresetSettings => {
+  const layers = d <= 2 ? 5 : d <= 8 ? 6 : 8;
+  const full = Math.max(32, Math.min(256, 32 * d));
+  const width = rows < 1000 ? Math.max(16, Math.floor(full / 2)) : full;
+  return { layers, hidden: [width, width], bins: 8, bound: 5 };
+};
+
+/** The preset flow over vectors [d], conditioned on `cond` (e.g. { context: [C] }) when given. */
+export const presetFlow = (name: FlowPreset, d: number, rows: number, cond: CondShapes = {}): AnyFlow => {
+  const s = presetSettings(d, rows);
+  const shape = [d] as const;
+  const autoregressive = (transformer: 'affine' | 'spline'): AnyFlow =>
+    maskedAutoregressive(shape, { net: made({ hidden: s.hidden }), cond, transformer, bins: s.bins, bound: s.bound }) as AnyFlow;
+  const layer = (): AnyFlow => {
+    switch (name) {
+      case 'nsf':
+        return d === 1 ? autoregressive('spline') : (splineCoupling(shape, { net: mlp({ hidden: s.hidden }), cond, bins: s.bins, bound: s.bound }) as AnyFlow);
+      case 'maf':
+        return autoregressive('affine');
+      case 'realnvp':
+        return d === 1 ? autoregressive('affine') : (affineCoupling(shape, { net: mlp({ hidden: s.hidden }), cond }) as AnyFlow);
+    }
+  };
+  const steps: AnyFlow[] = [];
+  for (let i = 0; i < s.layers; i += 1) {
+    if (i > 0 && d > 1) steps.push(reverse(shape) as AnyFlow);
+    steps.push(layer());
+  }
+  return chainOf(steps);
+};
