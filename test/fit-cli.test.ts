@@ -41,7 +41,7 @@ describe('typed-flows fit', () => {
     const r = cli('fit', '--flow', file('flow.json', flow2), '--data', file('points.csv', csv), '--steps', '60', '--eval-every', '20', '--lr', '0.01', '--output', out, '--quiet');
     expect(r.err).not.toMatch(/Error/);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/parameters from step \d+: train NLL -?\d+\.\d+, validation NLL -?\d+\.\d+ nats per row/);
+    expect(r.out).toMatch(/kept the parameters of step \d+: train NLL -?\d+\.\d+, validation NLL -?\d+\.\d+ nats per row at that step/);
     // The model and both baselines, scored on the validation rows with standard errors.
     expect(r.out).toMatch(/validation NLL -?\d+\.\d+ ± \d+\.\d+ nats per row \(100 rows\): flow/);
     expect(r.out).toMatch(/\(100 rows\): Gaussian \(full covariance\)/);

@@ -23,7 +23,6 @@ import type { CondShapes } from '../dsl/shape.js';
 import type { AnyFlow } from '../dsl/spec.js';
 import { made, mlp } from '../layers/spec.js';
 
-/** The flows a preset names. */
 export { flowPresets, modelPresets, type FlowPreset, type ModelPreset } from './preset-names.js';
 import type { FlowPreset } from './preset-names.js';
 
