@@ -55,7 +55,11 @@ describe('typed-flows logprob', () => {
     expect(r.rows).toBe(60);
     // fit printed 4 decimals.
     expect(Math.abs(r.nll - reported)).toBeLessThan(1e-4);
-    const lp = readFileSync(perRow, 'utf8').trim().split('\n').slice(1).map(Number);
+    // The table's first line marks it as typed-flows' own (the output rule), then the header.
+    const [mark, header, ...values] = readFileSync(perRow, 'utf8').trim().split('\n');
+    expect(mark).toMatch(/^# written by typed-flows logprob/);
+    expect(header).toBe('logp');
+    const lp = values.map(Number);
     expect(lp.length).toBe(60);
     const mean = lp.reduce((a, b) => a + b, 0) / 60;
     expect(Math.abs(-mean - r.nll)).toBeLessThan(1e-9);
@@ -78,7 +82,7 @@ describe('typed-flows sample --model and c2st', () => {
     const draws = join(tmp, 'draws.csv');
     const r = cli('sample', '--model', model, '--count', '300', '--output', draws, '--seed', '3');
     expect(r.code).toBe(0);
-    const lines = readFileSync(draws, 'utf8').trim().split('\n');
+    const lines = readFileSync(draws, 'utf8').trim().split('\n').filter((l) => !l.startsWith('#'));
     expect(lines[0]).toBe('x0,x1');
     expect(lines.length).toBe(301);
     const same = cli('c2st', data, draws, '--json');
@@ -103,7 +107,7 @@ describe('typed-flows sample --model and c2st', () => {
     const draws = join(tmp, 'cond-draws.csv');
     const two = file('two.csv', 'c\n-1\n1\n');
     expect(cli('sample', '--model', cm, '--context', two, '--count', '100', '--output', draws).code).toBe(0);
-    const xs = readFileSync(draws, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[0]));
+    const xs = readFileSync(draws, 'utf8').trim().split('\n').filter((l) => !l.startsWith('#')).slice(1).map((l) => Number(l.split(',')[0]));
     expect(xs.length).toBe(200);
     const meanOf = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
     // The context moves x by 3 c: the draws for c = -1 sit left of those for c = 1.

@@ -437,6 +437,12 @@ program
       .choices(['normal', 'gmm', 't'])
       .default('normal'),
   )
+  .addOption(
+    new Option('--objective <objective>', 'likelihood (maximum likelihood) or flow-matching (a flow ending in a cnf, e.g. --flow cnf: trains its vector field without solving the ODE)')
+      .choices(['likelihood', 'flow-matching'])
+      .default('likelihood'),
+  )
+  .addOption(new Option('--pairing <pairing>', 'flow matching: pair noise and rows independently, or by minibatch optimal transport (ot)').choices(['independent', 'ot']).default('independent'))
   .option('--output <dir>', 'output folder (new or empty)', 'fit-output')
   .addOption(force('an earlier fit\'s folder, or write into a folder holding other files'))
   .option('--quiet', 'no progress output')
@@ -456,6 +462,8 @@ program
       evalEvery: number;
       standardize: boolean;
       base: 'normal' | 'gmm' | 't';
+      objective: 'likelihood' | 'flow-matching';
+      pairing: 'independent' | 'ot';
       output: string;
       quiet?: boolean;
       force?: boolean;

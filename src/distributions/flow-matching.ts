@@ -23,6 +23,7 @@ import { paramInfo } from '../interpreters/param-shapes.js';
 import { seededNormal } from '../interpreters/seeded-normal.js';
 import { run } from '../interpreters/transform.js';
 import { optimalAssignment } from './assignment.js';
+import { standardizedRows } from './interpret.js';
 import type { DistributionSpec } from './spec.js';
 
 /** How noise rows are paired with data rows in a minibatch. */
@@ -36,8 +37,13 @@ interface Plan {
   readonly beforeParams: (flowParams: ParamTree) => ParamTree;
 }
 
-/** Why flow matching cannot train this distribution, or its plan. */
-export const flowMatchingPlan = (dist: DistributionSpec): Plan => {
+/** A standardized distribution's inner one, its parameters, and its rows as the inner one sees them. */
+const unwrapped = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[]): { dist: DistributionSpec; params: ParamTree; xs: readonly tf.Tensor[] } =>
+  dist.kind === 'standardized' ? { dist: dist.base, params: (params as ParamRecord)['base'] as ParamTree, xs: standardizedRows(params, xs) } : { dist, params, xs };
+
+/** Why flow matching cannot train this distribution, or its plan. A standardized wrapper is looked through. */
+export const flowMatchingPlan = (outer: DistributionSpec): Plan => {
+  const dist = outer.kind === 'standardized' ? outer.base : outer;
   const refuse = (why: string): never => {
     throw new TypeError(`flow matching trains a distribution transformed(standardNormal([D]), flow) whose flow is a cnf or a chain ending in one: ${why}`);
   };
@@ -79,8 +85,9 @@ const pairedNoise = (x0: tf.Tensor, z: tf.Tensor): tf.Tensor => {
  * The flow-matching loss of a minibatch (not tidied: for use inside a loss). `nextSeed` draws the
  * noise and times, so a seeded stream makes the run reproducible.
  */
-export const flowMatchingLoss = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context, nextSeed: () => number, pairing: Pairing = 'independent'): tf.Scalar => {
-  const plan = flowMatchingPlan(dist);
+export const flowMatchingLoss = (outer: DistributionSpec, outerParams: ParamTree, rows: readonly tf.Tensor[], ctx: Context, nextSeed: () => number, pairing: Pairing = 'independent'): tf.Scalar => {
+  const plan = flowMatchingPlan(outer);
+  const { params, xs } = unwrapped(outer, outerParams, rows);
   const flowParams = (params as ParamRecord)['flow'] as ParamTree;
   const x = xs[0];
   if (x === undefined) throw new TypeError('flow matching: expected one event tensor');

@@ -68,6 +68,13 @@ const standardizerAt = (params: ParamTree, i: number, path: string): { location:
   return { location: tensorAt(p, 'location', at), scale: tensorAt(p, 'scale', at) };
 };
 
+/** The rows of a standardized distribution as its base sees them: (x - location) / scale, per event tensor. Not tidied. */
+export const standardizedRows = (params: ParamTree, xs: readonly tf.Tensor[], path = ''): tf.Tensor[] =>
+  xs.map((x, i) => {
+    const { location, scale } = standardizerAt(params, i, path);
+    return tf.div(tf.sub(x, location), scale);
+  });
+
 /** sum log scale over every event tensor: the log|det| of x -> (x - location) / scale is minus this. */
 const sumLogScale = (dist: DistributionSpec, params: ParamTree, path: string): tf.Scalar =>
   tf.addN(eventsOf(dist).map((_, i) => tf.sum(tf.log(standardizerAt(params, i, path).scale)))) as tf.Scalar;
@@ -197,10 +204,7 @@ export const logProbRaw = (dist: DistributionSpec, params: ParamTree, xs: readon
       return tf.add(logProbRaw(dist.base, p['base'] as ParamTree, outs, ctx, joinParamPath(path, 'base')), logDet);
     }
     case 'standardized': {
-      const zs = xs.map((x, i) => {
-        const { location, scale } = standardizerAt(params, i, path);
-        return tf.div(tf.sub(x, location), scale);
-      });
+      const zs = standardizedRows(params, xs, path);
       return tf.sub(logProbRaw(dist.base, record(params, path)['base'] as ParamTree, zs, ctx, joinParamPath(path, 'base')), sumLogScale(dist, params, path));
     }
   }

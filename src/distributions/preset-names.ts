@@ -2,7 +2,7 @@
  * The names of `fit`'s presets, apart from the presets themselves so that the command line can list
  * them without loading the library (src/distributions/presets.ts builds them).
  */
-export const flowPresets = ['nsf', 'maf', 'realnvp'] as const;
+export const flowPresets = ['nsf', 'maf', 'realnvp', 'cnf'] as const;
 export type FlowPreset = (typeof flowPresets)[number];
 
 /** Every model `fit --flow` takes by name: the flows, a full-covariance Gaussian and a Gaussian mixture (EM). */

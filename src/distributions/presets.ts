@@ -10,6 +10,7 @@
  * | nsf | rational-quadratic spline couplings (Durkan et al. 2019), 8 bins, bound 5; D = 1: an autoregressive spline |
  * | maf | masked autoregressive affine layers (Papamakarios et al. 2017), soft clamp 2 |
  * | realnvp | affine couplings (Dinh et al. 2017), soft clamp 2; D = 1: a masked autoregressive affine layer |
+ * | cnf | one continuous flow (src/dsl/bijectors/cnf.ts): a tanh field of three hidden layers of max(64, min(256, 32 D)) units (halved below 1,000 rows), 4 time frequencies, RK4 with 16 steps; train it with `--objective flow-matching` |
  *
  * A conditional preset (context vectors of width C) feeds the context to every layer's network.
  * `presetSettings` gives the numbers, `presetFlow` the flow.
@@ -19,6 +20,7 @@ import { affineCoupling } from '../dsl/bijectors/affine-coupling.js';
 import { maskedAutoregressive } from '../dsl/bijectors/masked-autoregressive.js';
 import { reverse } from '../dsl/bijectors/permute.js';
 import { splineCoupling } from '../dsl/bijectors/spline-coupling.js';
+import { cnf } from '../dsl/bijectors/cnf.js';
 import type { CondShapes } from '../dsl/shape.js';
 import type { AnyFlow } from '../dsl/spec.js';
 import { made, mlp } from '../layers/spec.js';
@@ -43,9 +45,17 @@ export const presetSettings = (d: number, rows: number): PresetSettings => {
 };
 
 /** The preset flow over vectors [d], conditioned on `cond` (e.g. { context: [C] }) when given. */
+/** The cnf preset's field: three hidden layers, wider than the discrete flows' (one layer does all the work). */
+export const cnfPresetHidden = (d: number, rows: number): number[] => {
+  const full = Math.max(64, Math.min(256, 32 * d));
+  const width = rows < 1000 ? Math.max(32, Math.floor(full / 2)) : full;
+  return [width, width, width];
+};
+
 export const presetFlow = (name: FlowPreset, d: number, rows: number, cond: CondShapes = {}): AnyFlow => {
   const s = presetSettings(d, rows);
   const shape = [d] as const;
+  if (name === 'cnf') return cnf(shape, { hidden: cnfPresetHidden(d, rows), frequencies: 4, solver: { kind: 'rk4', steps: 16 }, cond }) as AnyFlow;
   const autoregressive = (transformer: 'affine' | 'spline'): AnyFlow =>
     maskedAutoregressive(shape, { net: made({ hidden: s.hidden }), cond, transformer, bins: s.bins, bound: s.bound }) as AnyFlow;
   const layer = (): AnyFlow => {

@@ -26,7 +26,9 @@ import { nllWithError } from '../../distributions/em.js';
 import { defaultValidationRows, fit, gatherRows, logProbRows, splitRows, type FitResult } from '../../distributions/fit.js';
 import { logProb, sample, samplingCost } from '../../distributions/interpret.js';
 import { encodeDistributionModel } from '../../distributions/model.js';
-import { flowPresets, modelPresets, presetFlow, presetSettings, type FlowPreset, type ModelPreset } from '../../distributions/presets.js';
+import { flowMatchingPlan } from '../../distributions/flow-matching.js';
+import { summaryRows } from '../../interpreters/summary.js';
+import { cnfPresetHidden, flowPresets, modelPresets, presetFlow, presetSettings, type FlowPreset, type ModelPreset } from '../../distributions/presets.js';
 import { gaussianMixture, standardized, standardNormals, studentT, transformed, type AnyDistribution } from '../../distributions/spec.js';
 import { splineBound, tailShare } from '../../distributions/tails.js';
 import { disposeParams, type ParamTree } from '../../dsl/params.js';
@@ -66,6 +68,10 @@ export interface FitCommandOptions {
    * freedom per dimension: heavy tails). Default 'normal'.
    */
   readonly base?: 'normal' | 'gmm' | 't';
+  /** 'likelihood' (default) or 'flow-matching' (a flow ending in a cnf: src/distributions/flow-matching.ts). */
+  readonly objective?: 'likelihood' | 'flow-matching';
+  /** Flow matching's pairing of noise and rows: 'independent' (default) or 'ot' (minibatch optimal transport). */
+  readonly pairing?: 'independent' | 'ot';
   readonly quiet: boolean;
   /** Replace an earlier fit's folder, or write into a folder holding other files. */
   readonly force?: boolean;
@@ -161,6 +167,15 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
   const nVal = o.validation === undefined ? defaultValidationRows(points.rows) : Math.floor(points.rows * o.validation);
   const nTrain = points.rows - nVal;
   const { flow, contextName } = o.flow === 'gaussian' || o.flow === 'gmm' ? { flow: undefined, contextName: undefined } : await flowOf(o, d, nTrain, context?.width);
+  if (o.objective === 'flow-matching') {
+    // Refused before any work: flow matching trains the cnf that ends a flow over a normal base.
+    if (flow === undefined || o.base === 'gmm' || o.base === 't') throw new UsageError(`fit: --objective flow-matching trains a flow ending in a cnf over the normal base (e.g. --flow cnf); got --flow ${o.flow}${o.base !== undefined && o.base !== 'normal' ? ` with --base ${o.base}` : ''}.`);
+    try {
+      flowMatchingPlan(transformed(standardNormals(signature(flow).outs), flow) as AnyDistribution);
+    } catch (e) {
+      throw new UsageError(`fit: ${(e as Error).message}; --flow cnf is such a flow.`);
+    }
+  }
   // Before training, so a run is not lost to an output folder that cannot be made.
   await mkdir(o.output, { recursive: true });
 
@@ -205,6 +220,8 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
         ctx: ctxAll as never,
         // Data-dependent initialisation on every training row, so a mixture base starts as the baseline's EM fit.
         initRows: nTrain,
+        ...(o.objective === undefined ? {} : { objective: o.objective }),
+        ...(o.pairing === undefined ? {} : { pairing: o.pairing }),
         onProgress: o.quiet
           ? undefined
           : (p) =>
@@ -273,7 +290,9 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
       const samples = drawn.dataSync() as Float32Array;
       drawn.dispose();
       const lp = logProb(model.dist, model.params);
-      await writeDensityPlot(image, { logProb: (grid) => tf.tidy(() => lp(grid as never)), data: points.values.subarray(0, shown * 2), samples });
+      // A continuous flow solves an ODE per grid point (with the Jacobian for its log-det): a coarser grid.
+      const odeFlow = flow !== undefined && (summaryRows(flow)[0]?.evaluations ?? 0) > 0;
+      await writeDensityPlot(image, { logProb: (grid) => tf.tidy(() => lp(grid as never)), data: points.values.subarray(0, shown * 2), samples, ...(odeFlow ? { size: 64 } : {}) });
       files.push(image);
     }
     const report = join(o.output, 'report.md');
@@ -371,7 +390,14 @@ const renderReport = (
   }
   if (isFlowPreset(o.flow)) {
     const s = presetSettings(x.d, x.nTrain);
-    lines.push(`- preset ${o.flow} for D = ${x.d}, ${x.nTrain} training rows: ${s.layers} layers, hidden ${s.hidden.join('x')}${o.flow === 'nsf' ? `, ${s.bins} bins, bound ${s.bound}` : ''}`);
+    lines.push(
+      o.flow === 'cnf'
+        ? `- preset cnf for D = ${x.d}, ${x.nTrain} training rows: one continuous flow, field hidden ${cnfPresetHidden(x.d, x.nTrain).join('x')}, RK4 with 16 steps`
+        : `- preset ${o.flow} for D = ${x.d}, ${x.nTrain} training rows: ${s.layers} layers, hidden ${s.hidden.join('x')}${o.flow === 'nsf' ? `, ${s.bins} bins, bound ${s.bound}` : ''}`,
+    );
+  }
+  if (o.objective === 'flow-matching') {
+    lines.push(`- objective: flow matching${o.pairing === 'ot' ? ' with minibatch optimal-transport pairing' : ''} (the NLLs above are exact log-likelihoods through the solver)`);
   }
   if (x.flow !== undefined) {
     const base = o.base === 'gmm' && x.baselines !== undefined ? `a learnt Gaussian mixture of ${x.baselines.best.k} components, started at the EM fit` : o.base === 't' ? "independent Student-t's with learnt degrees of freedom" : 'N(0, I)';
