@@ -51,7 +51,10 @@ describe('typed-flows fit', () => {
     const paired = [...r.out.matchAll(/the model minus this: (-?\d+\.\d+) ± (\d+\.\d+)/g)].map((m) => Number(m[1]));
     expect(paired.length).toBe(2);
     paired.forEach((d, i) => expect(Math.abs(d - ((nlls[0] as number) - (nlls[i + 1] as number)))).toBeLessThan(2e-4));
-    for (const f of ['model.safetensors', 'report.md', 'history.json', 'density.png']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ['model.safetensors', 'report.md', 'history.json', 'density.png', 'density.svg']) expect(existsSync(join(out, f))).toBe(true);
+    // The picture is a plot with axes, a colour scale in nats, and titled panels beside the best mixture.
+    const svg = readFileSync(join(out, 'density.svg'), 'utf8');
+    for (const text of ['log p (nats)', 'data', 'model', 'samples from the model', 'best Gaussian mixture (k = ']) expect(svg).toContain(text);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toMatch(/\| train \(step \d+\) \| -?\d+\.\d{4} \|/);
     expect(report).toMatch(/\| validation \(step \d+\) \| -?\d+\.\d{4} \|/);

@@ -20,6 +20,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { disposeBaselines, fitMixtureBaselines, type MixtureBaselines } from '../../distributions/baselines.js';
 import { nllWithError } from '../../distributions/em.js';
@@ -292,7 +293,16 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
       const lp = logProb(model.dist, model.params);
       // A continuous flow solves an ODE per grid point (with the Jacobian for its log-det): a coarser grid.
       const odeFlow = flow !== undefined && (summaryRows(flow)[0]?.evaluations ?? 0) > 0;
-      await writeDensityPlot(image, { logProb: (grid) => tf.tidy(() => lp(grid as never)), data: points.values.subarray(0, shown * 2), samples, ...(odeFlow ? { size: 64 } : {}) });
+      const mixture = baselines?.best;
+      const mixtureLp = mixture === undefined || mixture === model ? undefined : logProb(mixture.dist, mixture.params);
+      await writeDensityPlot(image, {
+        logProb: (grid) => lp(grid as never),
+        data: points.values.subarray(0, shown * 2),
+        samples,
+        ...(mixtureLp === undefined ? {} : { baseline: { title: `best Gaussian mixture (k = ${(baselines as MixtureBaselines).best.k})`, logProb: (grid: tf.Tensor2D) => mixtureLp(grid as never) } }),
+        title: `${basename(o.flow)} fitted to ${basename(o.data)}`,
+        ...(odeFlow ? { size: 32 } : {}),
+      });
       files.push(image);
     }
     const report = join(o.output, 'report.md');
@@ -410,7 +420,7 @@ const renderReport = (
   }
   lines.push(`- time: ${x.seconds.toFixed(1)} s; sampling is ${x.cost}`, '');
   if (x.image !== undefined) {
-    lines.push('![learnt density, data, samples](density.png)', '', 'Left: exp(log p) on a grid; middle: the data; right: samples from the fit.', '');
+    lines.push('![data, learnt density, samples and the best Gaussian mixture](density.png)', '', 'Panels: the data; the model\'s log p (nats) on a grid; samples from the model; the best Gaussian mixture\'s log p on the same colour scale (density.svg is the same figure as SVG).', '');
   }
   if (x.flow !== undefined) lines.push('## Flow', '', '```', summary(x.flow), '```', '');
   return lines.join('\n');
