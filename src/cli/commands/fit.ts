@@ -19,8 +19,7 @@
  *   density.png        for unconditional 2-D data: exp(log p) on a grid, the data, and samples.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { disposeBaselines, fitMixtureBaselines, type MixtureBaselines } from '../../distributions/baselines.js';
 import { nllWithError } from '../../distributions/em.js';
