@@ -172,7 +172,7 @@ const densitySection = (d: DensityResult): string[] => {
     `and ${b.testRows.toLocaleString('en-US')} held-out rows per data set, generated in TypeScript from fixed seeds (\`bench/density-data.ts\`) and`,
     'written to a temp file for PyTorch. Initialisation and minibatch order come from each side\'s own generator.',
     'Unlike the workloads of section 2, these PyTorch flows are ports: given the same parameters they compute the same',
-    'log p as typed-flows (`test/bench-density.test.ts`), so the NLLs compare the two implementations\' training, not two models.',
+    'log p as typed-flows (`test/project/bench-density.test.ts`), so the NLLs compare the two implementations\' training, not two models.',
     ...(d.otherProcessesBusy !== null && d.otherProcessesBusy >= 0.1
       ? ['', `Other processes used ${pct(d.otherProcessesBusy)} of the CPUs just before: the milliseconds are inflated, the NLLs are not.`]
       : []),

@@ -1,7 +1,7 @@
 /**
  * The Python the package ships lives in real .py files (compiled and linted by the tests); core code
  * must stay browser-safe (no fs), so each folder of .py files has a generated TypeScript module
- * holding their text. `npm run gen:python` writes them; test/python-runtime.test.ts fails when one is
+ * holding their text. `npm run gen:python` writes them; test/engines/python-runtime.test.ts fails when one is
  * out of date.
  */
 import { readdirSync, readFileSync } from 'node:fs';

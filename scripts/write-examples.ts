@@ -1,4 +1,4 @@
-// Writes examples/*.json from src/cli/examples.ts (test/examples.test.ts checks they stay in sync).
+// Writes examples/*.json from src/cli/examples.ts (test/dsl/examples.test.ts checks they stay in sync).
 import { writeFileSync } from 'node:fs';
 import { encodeSpec } from '../src/dsl/codec.js';
 import { examples } from '../src/cli/examples.js';

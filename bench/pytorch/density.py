@@ -1,7 +1,7 @@
 """PyTorch side of the density-estimation benchmark (bench/density.ts runs this in its own process).
 
 Usage: /usr/bin/python3 bench/pytorch/density.py '<json config>'
-(or '{"check": "<file>"}': log p under given parameters, for test/bench-density.test.ts).
+(or '{"check": "<file>"}': log p under given parameters, for test/project/bench-density.test.ts).
 The config names a JSON file of data sets ({"datasets": [{"name", "train", "test"}]}, rows of numbers,
 written by bench/density.ts) and the budget and architecture shared with the typed-flows side.
 Prints one line of JSON: {"torch", "threads", "results": [{"dataset", "flow", "test_nll", "train_loss",
@@ -165,7 +165,7 @@ def run(name, flow_name, train, test, cfg):
 
 def check(cfg):
     """log p of cfg's rows under cfg's flow with typed-flows' parameters ("<layer>.0.net.dense<l>.kernel"
-    [in, out] and ".bias"): test/bench-density.test.ts compares it with typed-flows' own."""
+    [in, out] and ".bias"): test/project/bench-density.test.ts compares it with typed-flows' own."""
     model = AutoregressiveFlow(len(cfg["x"][0]), cfg, "affine" if cfg["flow"] == "MAF" else "spline")
     with torch.no_grad():
         for i, net in enumerate(model.nets):

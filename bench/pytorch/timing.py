@@ -1,4 +1,4 @@
-"""Timing for the PyTorch benchmarks (no torch import, so it can be tested on its own: test/bench-timing.test.ts).
+"""Timing for the PyTorch benchmarks (no torch import, so it can be tested on its own: test/project/bench-timing.test.ts).
 
 A process's first calls into PyTorch are slow for a while (oneDNN primitive creation, the thread pool
 spinning up, the allocator growing its caches, the CPU clocking up), and how long "a while" lasts

@@ -1,8 +1,8 @@
 /**
  * The tfjs engine's overrides: the kinds whose tfjs passes are hand-written rather than derived from
  * maths on the op algebra (`algebraic`), each with the reason. Every other registered kind has an
- * `algebra` (test/algebra-kinds.test.ts checks both ways), and each override is checked against its
- * own dense Jacobian by `verify` (test/properties.test.ts, test/verify-depth.test.ts).
+ * `algebra` (test/dsl/algebra-kinds.test.ts checks both ways), and each override is checked against its
+ * own dense Jacobian by `verify` (test/dsl/properties.test.ts, test/dsl/verify-depth.test.ts).
  */
 export const tfjsOverrides = {
   inv1x1LU:

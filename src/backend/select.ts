@@ -6,7 +6,7 @@
 //
 // wasm in Node: the Node build of @tensorflow/tfjs-backend-wasm (its package "main") locates its .wasm
 // binaries relative to its own file (__dirname), so no setWasmPaths call is needed and it works from any
-// cwd (checked in test/backend.test.ts). By default it runs single-threaded in Node: tfjs reports
+// cwd (checked in test/backend/backend.test.ts). By default it runs single-threaded in Node: tfjs reports
 // WASM_HAS_MULTITHREAD_SUPPORT = false under Node (tensorflow/tfjs#3830) and then loads the SIMD binary.
 // The `wasmThreads` option or TYPED_FLOWS_WASM_THREADS opts into the threaded build
 // (src/backend/wasm-threads.ts); if that fails, wasm runs single-threaded and one line says why.

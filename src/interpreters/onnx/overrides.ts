@@ -1,8 +1,8 @@
 /**
  * The ONNX engine's one table of overrides: kinds lowered by hand rather than by running their maths
  * on the op algebra (src/interpreters/onnx/primitive.ts). A kind is here only while its definition
- * has no `algebra`, or when it is listed in `keptForSpeed` with the reason (test/onnx-flows.test.ts
- * fails on a stale entry); every kind here has its parity rows in test/onnx-flows.test.ts.
+ * has no `algebra`, or when it is listed in `keptForSpeed` with the reason (test/engines/onnx-flows.test.ts
+ * fails on a stale entry); every kind here has its parity rows in test/engines/onnx-flows.test.ts.
  *
  * inv1x1LU: its tfjs passes are a listed tfjs override too (src/algebra/overrides.ts: the inverse
  * reuses a float64 W^-1 cached per set of factor tensors). Here W = P L (U + diag(sign exp(logS))) and

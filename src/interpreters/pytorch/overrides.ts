@@ -3,7 +3,7 @@
  * generated from their definition's algebra. A kind whose definition has an `algebra` is generated
  * (generated-classes.ts) unless `keptForSpeed` names it with the reason; a kind with neither is
  * refused by the exporter with its spec path. Each override is checked against tfjs by
- * test/pytorch-flows.test.ts, and test/pytorch-lowering.test.ts fails if an override shadows an algebra
+ * test/engines/pytorch-flows.test.ts, and test/engines/pytorch-lowering.test.ts fails if an override shadows an algebra
  * without a reason here.
  *
  * inv1x1LU is here because its tfjs passes are a listed override (src/algebra/overrides.ts): its

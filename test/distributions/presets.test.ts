@@ -1,0 +1,74 @@
+/**
+ * Presets and baselines: the documented sizes, flows whose signatures fit [D] (conditional when asked),
+ * and the Gaussian baseline equal to the sample Gaussian's closed-form density.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { disposeBaselines, fitMixtureBaselines, flowPresets, logProb, presetFlow, presetSettings, splineBound, tailShare } from '../../src/distributions/index.js';
+import { signature } from '../../src/dsl/signature.js';
+import { seededRandom } from '../../src/dsl/random.js';
+
+describe('presets', () => {
+  it('sizes follow the table of src/distributions/presets.ts', () => {
+    expect(presetSettings(2, 2000)).toEqual({ layers: 5, hidden: [64, 64], bins: 8, bound: 5 });
+    expect(presetSettings(2, 500)).toEqual({ layers: 5, hidden: [32, 32], bins: 8, bound: 5 });
+    expect(presetSettings(6, 5000)).toEqual({ layers: 6, hidden: [192, 192], bins: 8, bound: 5 });
+    expect(presetSettings(20, 5000).layers).toBe(8);
+    expect(presetSettings(20, 5000).hidden).toEqual([256, 256]);
+    expect(presetSettings(1, 10).hidden).toEqual([16, 16]);
+  });
+
+  it('every preset flow maps [D] to [D] for D = 1, 2, 5, and takes the context when asked', () => {
+    for (const name of flowPresets) {
+      for (const d of [1, 2, 5]) {
+        const sig = signature(presetFlow(name, d, 2000));
+        expect([sig.ins, sig.outs, sig.cond]).toEqual([[[d]], [[d]], {}]);
+        expect(signature(presetFlow(name, d, 2000, { context: [3] })).cond).toEqual({ context: [3] });
+      }
+    }
+  });
+});
+
+describe('spline tails', () => {
+  it('splineBound finds the smallest bound of coupling and autoregressive splines; tailShare counts rows with any coordinate beyond it', () => {
+    expect(splineBound(presetFlow('nsf', 2, 2000))).toBe(5);
+    expect(splineBound(presetFlow('nsf', 1, 2000))).toBe(5); // D = 1: an autoregressive spline
+    expect(splineBound(presetFlow('maf', 2, 2000))).toBeUndefined();
+    // Rows (0, 0), (6, 0), (0, -5.5), (5, 5): two beyond 5 (5 itself is inside).
+    expect(tailShare([0, 0, 6, 0, 0, -5.5, 5, 5], 2, 5)).toBe(0.5);
+  });
+});
+
+describe('fitMixtureBaselines', () => {
+  it('k = 1 is the sample Gaussian: its log p is the closed form with the training rows mean and covariance', () => {
+    const r = seededRandom(2);
+    const g = (): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    const rows = Array.from({ length: 400 }, () => {
+      const a = g();
+      return [5 + 3 * a, -1 + a + 0.5 * g()];
+    });
+    const train = tf.tensor2d(rows.slice(0, 300));
+    const validation = tf.tensor2d(rows.slice(300));
+    const before = tf.memory().numTensors;
+    const b = fitMixtureBaselines(train, validation, { kMax: 3 });
+    expect(b.validationNll.length).toBe(3);
+    const n = 300;
+    const m = [0, 1].map((j) => rows.slice(0, n).reduce((s, x) => s + (x[j] as number), 0) / n);
+    const c = (i: number, j: number): number => rows.slice(0, n).reduce((s, x) => s + ((x[i] as number) - (m[i] as number)) * ((x[j] as number) - (m[j] as number)), 0) / n;
+    const [s00, s01, s11] = [c(0, 0), c(0, 1), c(1, 1)];
+    const det = s00 * s11 - s01 * s01;
+    const closed = (x: number[]): number => {
+      const [u, v] = [(x[0] as number) - (m[0] as number), (x[1] as number) - (m[1] as number)];
+      return -Math.log(2 * Math.PI) - 0.5 * Math.log(det) - (0.5 * (s11 * u * u - 2 * s01 * u * v + s00 * v * v)) / det;
+    };
+    const lp = logProb(b.gaussian.dist, b.gaussian.params)(validation as never);
+    // float32 standardisation and EM on standardised rows (reg 1e-6 there): 1e-3 absolute.
+    Array.from(lp.dataSync()).forEach((v, i) => expect(Math.abs(v - closed(rows[300 + i] as number[]))).toBeLessThan(1e-3));
+    // The best k's validation NLL is the smallest one tried.
+    expect(b.validationNll[b.best.k - 1]).toBe(Math.min(...b.validationNll));
+    lp.dispose();
+    disposeBaselines(b);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([train, validation]);
+  });
+});
