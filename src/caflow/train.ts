@@ -47,7 +47,7 @@ export interface CaflowStepOptions {
   readonly phase: Phase;
   /** Adam's learning rate, or a schedule giving it from the step number. */
   readonly lr: number | ((step: number) => number);
-  /** Global gradient-norm bound (no clipping when undefined). */
+  /** Maximum global gradient norm; Infinity disables clipping (default: `trainStep`'s, 1). */
   readonly clipNorm?: number;
   /** Seed of this step's dequantisation noise. */
   readonly seed: number;
