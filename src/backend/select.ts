@@ -48,12 +48,15 @@ export const BACKEND_PACKAGES: Readonly<Record<BackendName, string>> = {
   cpu: '@tensorflow/tfjs',
 };
 
+/** One backend `selectBackend` tried, with why it was not used. */
 export interface BackendAttempt {
+  /** The backend tried. */
   readonly name: BackendName;
   /** Why it was not used; absent for the backend that was selected. */
   readonly error?: string;
 }
 
+/** What `selectBackend` returns: the active backend and every one tried. */
 export interface BackendSelection {
   /** The backend now active in tfjs. */
   readonly name: BackendName;
@@ -63,6 +66,7 @@ export interface BackendSelection {
   readonly wasmThreads?: number;
 }
 
+/** Options of `selectBackend`. */
 export interface SelectBackendOptions {
   /** Force a backend, or 'auto'. Wins over the TYPED_FLOWS_BACKEND environment variable. */
   readonly prefer?: BackendPreference;

@@ -17,12 +17,14 @@ import type { AdamState } from '../training/adam.js';
 import type { CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
 
+/** The parameter shapes of a CAFLOW model, as the `{ R, T, G: [G_0..G_{n-1}] }` tree its params take. */
 export const caflowShapeTree = (m: CaflowSpec): ShapeTree => ({
   R: paramShapes(m.encoderY),
   T: paramShapes(m.encoderW),
   G: m.priors.map(paramShapes),
 });
 
+/** Every parameter of a CAFLOW model with its dotted path in the `{ R, T, G }` tree (`R.0.bias`, `G.1.3.logScale`) and shape. */
 export const caflowParamInfo = (m: CaflowSpec): Array<{ path: string; shape: readonly number[] }> => [
   ...paramInfo(m.encoderY, 'R'),
   ...paramInfo(m.encoderW, 'T'),
@@ -57,6 +59,7 @@ export interface LossRecord {
   readonly loss: number;
 }
 
+/** A CAFLOW training checkpoint: the model spec, its parameters, Adam's state, the step and the run's config. */
 export interface CaflowCheckpoint {
   readonly model: CaflowSpec;
   readonly params: CaflowParams;
@@ -78,6 +81,7 @@ const decodeHistory = (u: unknown): LossRecord[] | undefined =>
     ? u.flatMap((r) => (Array.isArray(r) && typeof r[0] === 'number' && typeof r[1] === 'number' ? [{ step: r[0], loss: r[1] }] : []))
     : undefined;
 
+/** A CAFLOW checkpoint as the bytes of one safetensors file (format: docs/checkpoints.md). */
 export const encodeCaflowCheckpoint = (c: CaflowCheckpoint): Promise<Uint8Array> =>
   encodeCheckpoint({
     specJson: JSON.stringify(c.model),

@@ -13,6 +13,7 @@ import { actnorm, affineCoupling, chainOf, conditionalAffine, convNet, factorOut
 import type { AnyFlow, CondShapes, Flow, Shape3, Shapes } from '../dsl/index.js';
 import type { Variant } from './config.js';
 
+/** The sizes of the conditional flows G_i: steps per block, hidden channels, soft clamp and variant. */
 export interface ConditionalOptions {
   readonly depth: number;
   readonly hidden: number;
@@ -20,9 +21,12 @@ export interface ConditionalOptions {
   readonly variant: Variant;
 }
 
+/** The shape after one 2x2 squeeze: [C,H,W] -> [4C,H/2,W/2]. */
 export const squeezedShape = ([c, h, w]: Shape3): Shape3 => [4 * c, h / 2, w / 2];
 
+/** Name of the conditioning input holding the squeezed condition latent D_j. */
 export const dName = (j: number): string => `D${j}`;
+/** Name of the conditioning input holding the squeezed target latent L_j. */
 export const lName = (j: number): string => `L${j}`;
 
 const block = (shape: Shape3, cond: CondShapes, o: ConditionalOptions): AnyFlow => {

@@ -4,8 +4,10 @@
  */
 import type { Shape3 } from '../dsl/shape.js';
 
+/** The model family: `caflow` (G_i conditioned on every coarser scale) or `dualglow` (Dual-Glow+: each G_i on its own scale only). */
 export type Variant = 'caflow' | 'dualglow';
 
+/** The sizes and settings a CAFLOW model is built from (`caflowSpec`). */
 export interface CaflowConfig {
   /** Event shape of the target image W, [C, H, W]. */
   readonly target: Shape3;
@@ -29,6 +31,7 @@ export interface CaflowConfig {
   readonly clamp: number;
 }
 
+/** The reference settings of docs/caflow.md §3: 64x64 RGB, 4 scales, encoder depth 16, conditional depth 8, hidden 64 / 32. */
 export const referenceConfig: CaflowConfig = {
   target: [3, 64, 64],
   condition: [3, 64, 64],
@@ -43,4 +46,5 @@ export const referenceConfig: CaflowConfig = {
   clamp: 2,
 };
 
+/** The reference config with `overrides` applied. */
 export const caflowConfig = (overrides: Partial<CaflowConfig> = {}): CaflowConfig => ({ ...referenceConfig, ...overrides });

@@ -8,6 +8,7 @@
 import { actnorm, affineCoupling, chainOf, convNet, factorOut, inv1x1, logit, repeat, squeeze } from '../dsl/index.js';
 import type { AnyFlow, CondShapes, Flow, Shape3, Shapes } from '../dsl/index.js';
 
+/** The sizes of a multiscale encoder: scales, Glow steps per scale, hidden channels, logit preprocessing and soft clamp. */
 export interface EncoderOptions {
   readonly scales: number;
   readonly depth: number;

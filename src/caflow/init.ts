@@ -10,6 +10,7 @@ import { conditioningFor } from './likelihood.js';
 import { priorOf, type CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
 
+/** Parameters of every flow of a CAFLOW model, data-initialised from one batch of targets `w` and conditions `y` (NHWC). */
 export const initCaflow = (m: CaflowSpec, options: { readonly seed?: number; readonly w: tf.Tensor4D; readonly y: tf.Tensor4D }): CaflowParams => {
   const seed = options.seed ?? 0;
   const R = init(m.encoderY, { seed, data: [options.y] });

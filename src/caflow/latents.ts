@@ -14,13 +14,17 @@ import type { CaflowParams } from './params.js';
 /** z[i] are the latents of G_i, in its output order (scales i..n-1 for CAFLOW, i for Dual-Glow+). */
 export type Latents = tf.Tensor4D[][];
 
+/** What `toLatents` returns: the latents z[i][j] (component i, scale j; NHWC) and log p(W | Y). */
 export type Encoded = {
+  /** z[i][j], the latent at scale j of G_i, [N, h, w, c]. */
   readonly z: Latents;
   /** log p(W | Y) per sample (nats). */
   readonly logLikelihood: tf.Tensor1D;
 };
 
+/** What `fromLatents` returns: the generated W (NHWC) and its log p(W | Y). */
 export type Decoded = {
+  /** The generated target images, [N, H, W, C]. */
   readonly w: tf.Tensor4D;
   /** log p(W | Y) of the generated W per sample (nats), accumulated on the way. */
   readonly logLikelihood: tf.Tensor1D;
@@ -30,6 +34,7 @@ export type Decoded = {
 const encodeCondition = (m: CaflowSpec, params: CaflowParams, y: tf.Tensor4D): tf.Tensor4D[] =>
   (forward(m.encoderY, params.R)([y]).ys as tf.Tensor4D[]).map(spaceToDepth);
 
+/** W and its condition Y (both NHWC) to the latents and log p(W | Y) per sample: the density direction. */
 export const toLatents = (m: CaflowSpec, params: CaflowParams) => (w: tf.Tensor4D, y: tf.Tensor4D): Encoded =>
   tf.tidy(() => {
     const sqD = encodeCondition(m, params, y);

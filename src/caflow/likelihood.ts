@@ -26,6 +26,7 @@ export const conditioningFor = (m: CaflowSpec, i: number, sqL: readonly tf.Tenso
   return ctx;
 };
 
+/** CAFLOW's objective and its terms, per sample (nats). */
 export interface LogLikelihood {
   /** lambda * log p_R(Y) + log p(W | Y), per sample (nats). */
   readonly joint: tf.Tensor1D;
@@ -33,6 +34,7 @@ export interface LogLikelihood {
   readonly conditional: tf.Tensor1D;
   /** log p_R(Y), per sample. */
   readonly logpY: tf.Tensor1D;
+  /** log|det dT/dW|, per sample. */
   readonly logDetT: tf.Tensor1D;
   /** log p_{G_i}(L_i | ...), per component i and sample. */
   readonly priors: tf.Tensor1D[];

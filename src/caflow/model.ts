@@ -10,6 +10,7 @@ import type { CaflowConfig, Variant } from './config.js';
 import { conditionalSpec } from './conditional.js';
 import { encoderLatentShapes, encoderSpec } from './encoder.js';
 
+/** A CAFLOW model as data: the encoders R (of Y) and T (of W), the conditional flows G_i and the objective's lambda. */
 export interface CaflowSpec {
   readonly kind: 'caflow';
   readonly variant: Variant;
@@ -36,6 +37,7 @@ export const checkConfig = (c: CaflowConfig): void => {
   if (problems.length > 0) throw new SpecError(problems.map((message) => ({ path: '$.config', message })));
 };
 
+/** The CAFLOW model of a config (the config is checked first). */
 export const caflowSpec = (c: CaflowConfig): CaflowSpec => {
   checkConfig(c);
   const enc = (hidden: number) => ({ scales: c.scales, depth: c.encoderDepth, hidden, dequantize: c.dequantize, clamp: c.clamp });
@@ -62,4 +64,5 @@ export const latentShapes = (m: CaflowSpec): { L: readonly Shape3[]; D: readonly
   D: imageShapes(signature(m.encoderY).outs, 'latent of encoder R'),
 });
 
+/** The conditional flow G_i of a model. */
 export const priorOf = (m: CaflowSpec, i: number): AnyFlow => m.priors[i] as AnyFlow;

@@ -24,7 +24,9 @@ import type { CaflowParams } from './params.js';
 import type { CaflowDirection } from './directions.js';
 export { caflowDirections, type CaflowDirection } from './directions.js';
 
+/** Options of CAFLOW's ONNX export. */
 export interface CaflowOnnxOptions {
+  /** The graph to build: 'forward', 'inverse' or 'sample'. */
   readonly direction: CaflowDirection;
   /** Samples per condition of the 'sample' graph (default 8). */
   readonly k?: number;
@@ -32,6 +34,7 @@ export interface CaflowOnnxOptions {
 
 /** Name of latent j (its scale) of G_i in the forward and inverse graphs, and of its noise in 'sample'. */
 export const latentName = (i: number, scale: number): string => `z${i}_${scale}`;
+/** Name of the noise input of latent j (its scale) of G_i in the 'sample' graph. */
 export const noiseName = (i: number, scale: number): string => `noise${i}_${scale}`;
 
 /** The latents of G_i with their scales (CAFLOW: i..n-1; Dual-Glow+: i). */

@@ -14,11 +14,13 @@ import { fromLatents } from './latents.js';
 import { imageShapes, type CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
 
+/** Options of `sample`. */
 export interface SampleOptions {
   /** Samples per condition. */
   readonly k: number;
   /** One temperature, or one per scale (index = scale, fine to coarse). Default 1. */
   readonly temperature?: number | readonly number[];
+  /** Seed of the noise draws (default 0). */
   readonly seed?: number;
   /**
    * Standard normal noise to use instead of drawing it from `seed`: noise[i][j] for the j-th latent of
@@ -28,6 +30,7 @@ export interface SampleOptions {
   readonly noise?: readonly (readonly tf.Tensor4D[])[];
 }
 
+/** k samples per condition and their log-likelihoods. */
 export interface Samples {
   /** Shape [B*k, H, W, C]: the k samples of condition b at rows b*k .. b*k+k-1, best first. */
   readonly w: tf.Tensor4D;
@@ -71,6 +74,7 @@ export const sampleNoise = (m: CaflowSpec, rows: number, seed: number): tf.Tenso
 /** The temperature of each scale (index = scale), as sample() applies it. */
 export const temperatures = (m: CaflowSpec, t: SampleOptions['temperature']): number[] => m.priors.map((_, scale) => temperatureAt(t, scale));
 
+/** k samples of W for each condition Y [B, H, W, C] (NHWC), best first per condition. */
 export const sample = (m: CaflowSpec, params: CaflowParams) => (y: tf.Tensor4D, options: SampleOptions): Samples => {
   const { k } = options;
   const seed = options.seed ?? 0;

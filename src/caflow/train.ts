@@ -17,6 +17,7 @@ import type { CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
 import { dequantize } from './quantize.js';
 
+/** What a step trains: 'joint' (the whole model), 'encoders' (R and T alone) or 'priors' (the G_i, R and T frozen). */
 export type Phase = 'joint' | 'encoders' | 'priors';
 
 /** Dotted paths (in the `{ R, T, G }` tree) of the parameters a phase trains. */
@@ -40,14 +41,19 @@ export const encodersLoss = (m: CaflowSpec, params: CaflowParams, w: tf.Tensor4D
     return tf.div(tf.neg(tf.mean(logp)), dims) as tf.Scalar;
   });
 
+/** Options of one `caflowStep`. */
 export interface CaflowStepOptions {
+  /** The parameters this step trains. */
   readonly phase: Phase;
+  /** Adam's learning rate, or a schedule giving it from the step number. */
   readonly lr: number | ((step: number) => number);
+  /** Maximum global gradient norm; Infinity disables clipping (default: `trainStep`'s, 1). */
   readonly clipNorm?: number;
   /** Seed of this step's dequantisation noise. */
   readonly seed: number;
 }
 
+/** What `caflowStep` returns: the step's loss, gradient norm and new state, with CAFLOW's `{ R, T, G }` parameters. */
 export interface CaflowStepResult extends Omit<TrainStepResult, 'params'> {
   readonly params: CaflowParams;
 }

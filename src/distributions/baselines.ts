@@ -11,12 +11,14 @@ import { meanNll } from './fit.js';
 import { initDistribution } from './interpret.js';
 import { gaussianMixture, standardized, type AnyDistribution } from './spec.js';
 
+/** A fitted Gaussian mixture baseline: its distribution, parameters and number of components k. */
 export interface MixtureModel {
   readonly dist: AnyDistribution;
   readonly params: ParamTree;
   readonly k: number;
 }
 
+/** The baselines of a density fit: the maximum-likelihood Gaussian and the best Gaussian mixture. */
 export interface MixtureBaselines {
   /** k = 1: the maximum-likelihood Gaussian. */
   readonly gaussian: MixtureModel;
@@ -26,6 +28,7 @@ export interface MixtureBaselines {
   readonly validationNll: readonly number[];
 }
 
+/** Options of the mixture baselines. */
 export interface MixtureBaselineOptions {
   /** Largest k tried. Default 10. */
   readonly kMax?: number;

@@ -10,6 +10,7 @@ import { deepFreeze } from '../dsl/freeze.js';
 import { isShape } from '../dsl/shape.js';
 import { distributionSignature, type DistributionSpec } from './spec.js';
 
+/** The `format` tag of a distribution's JSON. */
 export const DISTRIBUTION_FORMAT = 'typed-flows/distribution@1';
 
 const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);

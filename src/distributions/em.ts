@@ -27,6 +27,7 @@ export interface GaussianMixtureFit {
   readonly converged: boolean;
 }
 
+/** Options of the EM fit of a Gaussian mixture. */
 export interface EmOptions {
   /** Seed of the k-means++ draws. Default 0. */
   readonly seed?: number;
@@ -247,6 +248,7 @@ export const nllWithError = (logDensities: ArrayLike<number>): { readonly nll: n
   return { nll: -mean, standardError: n > 1 ? Math.sqrt(v / (n - 1) / n) : Number.NaN, rows: n };
 };
 
+/** The Gaussian mixture chosen over k = 1..kMax on validation rows, with every k's validation NLL. */
 export interface MixtureSelection {
   readonly best: GaussianMixtureFit;
   readonly k: number;

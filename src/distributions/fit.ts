@@ -35,6 +35,7 @@ import { checkDistributionParams, type EventInputs, distributionParamInfo, initD
 import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
 import { flowMatchingLoss, flowMatchingPlan, type Pairing } from './flow-matching.js';
 
+/** One training step of a fit: its minibatch loss, gradient norm and whether it was skipped. */
 export interface TrainRecord {
   readonly step: number;
   /** The minibatch loss before the update (mean NLL in nats for `fit`; mean log q - log p~ for `fitVariational`). */
@@ -44,12 +45,14 @@ export interface TrainRecord {
   readonly skipped: boolean;
 }
 
+/** One validation of a fit: the step and the mean validation NLL. */
 export interface ValidationRecord {
   readonly step: number;
   /** Mean NLL per sample on the validation rows, in nats. */
   readonly nll: number;
 }
 
+/** A progress report of a fit, passed to its `onProgress` callback. */
 export interface FitProgress {
   readonly step: number;
   readonly steps: number;
@@ -87,6 +90,7 @@ interface CommonOptions {
   readonly maxConsecutiveSkips?: number;
 }
 
+/** Options of `fit` (maximum likelihood). */
 export interface FitOptions<C extends CondShapes> extends CommonOptions {
   /** Rows per minibatch (capped at the number of training rows). Default 256. */
   readonly batchSize?: number;
@@ -120,6 +124,7 @@ export interface FitOptions<C extends CondShapes> extends CommonOptions {
   readonly pairing?: Pairing;
 }
 
+/** What `fit` returns: the chosen parameters, the training and validation history and the chosen step. */
 export interface FitResult {
   /** The parameters with the best validation NLL (the last ones when there is no validation part). */
   readonly params: ParamTree;
@@ -409,11 +414,13 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   }
 };
 
+/** Options of `fitVariational` (reverse KL to an unnormalised target density). */
 export interface FitVariationalOptions extends CommonOptions {
   /** Draws per step. Default 256. */
   readonly samples?: number;
 }
 
+/** What `fitVariational` returns: the last parameters and the training history. */
 export interface FitVariationalResult {
   /** The last parameters. */
   readonly params: ParamTree;

@@ -292,12 +292,15 @@ export type SampleArgs<C extends CondShapes> = [keyof C] extends [never]
     ? [options?: { readonly seed?: number; readonly ctx?: { readonly [name: string]: tf.Tensor } }]
     : [options: { readonly seed?: number; readonly ctx: ContextOf<C> }];
 
+/** Draws of a distribution: the event tensors, batch first and channels last ([n, ...]). */
 export interface Samples<E extends Shapes> {
   /** The first event tensor (the only one for a single-event distribution). */
   readonly x: FirstTensorOf<E>;
+  /** Every event tensor, in the order of the distribution's events. */
   readonly xs: TensorsOf<E>;
 }
 
+/** Draws and their log-densities per sample, from one sampling pass. */
 export interface SamplesWithLogProb<E extends Shapes> extends Samples<E> {
   /** log p of each draw [n], from the sampling pass itself. */
   readonly logProb: tf.Tensor1D;
@@ -340,10 +343,13 @@ export const sampleAndLogProb = <E extends Shapes, C extends CondShapes>(dist: D
 // ---------------------------------------------------------------------------------------------
 // Initialisation
 
+/** Options of `initDistribution`. */
 export interface DistributionInitOptions<E extends Shapes, C extends CondShapes> {
+  /** Seed of the random initialisations. */
   readonly seed?: number;
   /** A batch of data for data-dependent initialisation (each ActNorm, and a diagonal normal base, fit it). */
   readonly data?: EventInputs<E>;
+  /** Context tensors for the init batch of a conditional distribution. */
   readonly ctx?: ContextOf<C>;
 }
 

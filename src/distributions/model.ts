@@ -11,6 +11,7 @@ import { encodeDistribution, parseDistribution } from './codec.js';
 import { distributionParamShapes } from './interpret.js';
 import type { AnyDistribution, DistributionSpec } from './spec.js';
 
+/** A distribution, its parameters and its stored config, as read from or written to one safetensors file. */
 export interface DistributionModel {
   readonly dist: AnyDistribution;
   readonly params: ParamTree;

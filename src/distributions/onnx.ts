@@ -21,10 +21,14 @@ import { checkDistributionParams } from './interpret.js';
 import { distributionSignature, type DistributionSpec } from './spec.js';
 import { encodeDistribution } from './codec.js';
 
+/** Which ONNX graph of a distribution to build: `logProb` (x -> log p per row) or `sample` (noise -> x, log p). */
 export type DistributionGraph = 'logProb' | 'sample';
+/** Every `DistributionGraph`, in a fixed order. */
 export const distributionGraphs: readonly DistributionGraph[] = ['logProb', 'sample'];
 
+/** Options of a distribution's ONNX export. */
 export interface DistributionOnnxOptions {
+  /** The graph to build. */
   readonly graph: DistributionGraph;
   /** Most steps of a sequential pass (a MAF's inverse) that are unrolled; default 1024 (see toOnnx). */
   readonly maxUnroll?: number;

@@ -28,6 +28,7 @@ import { made, mlp } from '../layers/spec.js';
 export { flowPresets, modelPresets, type FlowPreset, type ModelPreset } from './preset-names.js';
 import type { FlowPreset } from './preset-names.js';
 
+/** The sizes a preset flow is built with, chosen from the dimension D and the number of rows N. */
 export interface PresetSettings {
   readonly layers: number;
   readonly hidden: readonly number[];
@@ -52,6 +53,7 @@ export const cnfPresetHidden = (d: number, rows: number): number[] => {
   return [width, width, width];
 };
 
+/** The preset flow `name` on vectors [d] for `rows` training rows, optionally conditioned on `cond`. */
 export const presetFlow = (name: FlowPreset, d: number, rows: number, cond: CondShapes = {}): AnyFlow => {
   const s = presetSettings(d, rows);
   const shape = [d] as const;

@@ -73,7 +73,9 @@ export interface StandardizedSpec {
   readonly base: DistributionSpec;
 }
 
+/** The JSON spec of a distribution: the union of every distribution kind's spec. */
 export type DistributionSpec = StandardNormalSpec | DiagonalNormalSpec | GaussianMixtureSpec | StudentTSpec | TransformedSpec | StandardizedSpec;
+/** The name of a distribution kind (`standardNormal`, `gaussianMixture`, `transformed`, ...). */
 export type DistributionKind = DistributionSpec['kind'];
 
 declare const distributionTypes: unique symbol;
@@ -86,10 +88,13 @@ export type Distribution<E extends Shapes, C extends CondShapes = NoCond> = Dist
   readonly [distributionTypes]?: { readonly event: E; readonly cond: C };
 };
 
+/** A distribution with its event and conditioning shapes erased (checked at run time instead). */
 export type AnyDistribution = Distribution<Shapes, CondShapes>;
 
 // Wrapped in [] so the spec union inside Distribution does not distribute.
+/** The event shapes of a distribution type (one per tensor, channels first). */
 export type EventOf<D> = [D] extends [Distribution<infer E, CondShapes>] ? E : never;
+/** The conditioning shapes of a distribution type (`{ name: shape }`). */
 export type DistCondOf<D> = [D] extends [Distribution<Shapes, infer C>] ? C : never;
 
 /** The event shapes and conditioning of a distribution, checked at run time. */

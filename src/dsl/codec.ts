@@ -56,6 +56,7 @@ export const kinds: readonly Kind[] = Object.keys(nodeCodecs) as Kind[];
 // Compile-time checks: the combinator codecs decode exactly the combinator spec types.
 type Mutual<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type Check<T extends true> = T;
+/** Compile-time checks that the codecs and the spec types agree (a type error here is a codec that drifted). */
 export type CodecChecks = [
   Check<Mutual<keyof typeof combinatorCodecs, CombinatorKind>>,
   Check<Mutual<{ [K in CombinatorKind]: Mutual<t.TypeOf<(typeof combinatorCodecs)[K]>, Extract<FlowSpec, { kind: K }>> }[CombinatorKind], true>>,

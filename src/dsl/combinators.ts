@@ -38,6 +38,7 @@ export type CheckChain<Fs extends readonly unknown[], Prev = null, Acc extends r
       >
     : Acc;
 
+/** The type of `chain(...fs)`: the first step's inputs, the last step's outputs, every step's conditioning merged. */
 export type ChainFlow<Fs extends readonly AnyFlow[]> = Flow<InOf<Fs[0]>, OutOf<Last<Fs>>, MergeCond<Fs>>;
 
 /**
@@ -75,6 +76,7 @@ export const invert = <I extends Shapes, O extends Shapes, C extends CondShapes>
 type FlattenIns<Fs extends readonly unknown[]> = Fs extends readonly [infer F, ...infer Rest] ? readonly [...InOf<F>, ...FlattenIns<Rest>] : readonly [];
 type FlattenOuts<Fs extends readonly unknown[]> = Fs extends readonly [infer F, ...infer Rest] ? readonly [...OutOf<F>, ...FlattenOuts<Rest>] : readonly [];
 
+/** The type of `parallel(...branches)`: the branches' inputs and outputs concatenated in order, their conditioning merged. */
 export type ParallelFlow<Fs extends readonly AnyFlow[]> = Flow<FlattenIns<Fs>, FlattenOuts<Fs>, MergeCond<Fs>>;
 
 /** Branches side by side: inputs are dealt to the branches in order and their outputs concatenated. */

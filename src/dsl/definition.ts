@@ -106,7 +106,9 @@ export interface ParamsRule<S> {
 
 export type Maths<S> = (spec: S, params: ParamRecord, xs: readonly tf.Tensor[], ctx: Context) => Pass;
 
+/** Everything about one primitive kind: its codec, accepted ranks, shapes, parameters, initialisation and maths (tfjs, and optionally the op algebra). */
 export interface BijectorDefinition<S extends { readonly kind: string }> {
+  /** The kind's name, as in the spec's `kind` field. */
   readonly kind: S['kind'];
   /** The exact codec of the spec (every field, `kind` included). */
   readonly codec: t.Type<S, unknown, unknown>;

@@ -16,8 +16,10 @@ import { joinParamPath, type ParamTree } from './params.js';
 import { definitionOf, type PrimitiveSpec } from './registry.js';
 import type { ChainSpec, FlowSpec, InvertSpec, ParallelSpec, RepeatSpec } from './spec.js';
 
+/** The direction of a pass: `forward` (data -> noise) or `inverse` (noise -> data). */
 export type Direction = 'forward' | 'inverse';
 
+/** The other direction. */
 export const flip = (d: Direction): Direction => (d === 'forward' ? 'inverse' : 'forward');
 
 /** Where the fold is: handed to every table entry. */
@@ -34,17 +36,23 @@ export interface Node<V> {
   readonly ins: readonly V[] | undefined;
 }
 
+/** What a table entry returns at a primitive: its output values and its result. */
 export interface Step<V, R> {
   /** The values leaving the node in its direction (undefined in a structural fold). */
   readonly outs: readonly V[] | undefined;
+  /** The interpreter's result for this node. */
   readonly result: R;
 }
 
+/** An interpreter as the fold's table: its entry at primitives and how it combines the results of each combinator. */
 export interface FoldTable<V, R> {
+  /** A primitive node: its outputs (in the fold's direction) and result. */
   readonly primitive: (spec: PrimitiveSpec, node: Node<V>) => Step<V, R>;
   /** A chain's steps or a repeat's copies, in spec order. */
   readonly sequence: (children: readonly R[], node: Node<V>, spec: ChainSpec | RepeatSpec) => R;
+  /** A parallel's branches' results, in spec order. */
   readonly parallel: (branches: readonly R[], node: Node<V>, spec: ParallelSpec) => R;
+  /** An inverted body's result (the body was folded in the other direction). */
   readonly invert: (body: R, node: Node<V>, spec: InvertSpec) => R;
   /**
    * Fold a repeat's body once (its result the only child, at parameter path `<repeat>.i`) rather than

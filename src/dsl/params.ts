@@ -5,13 +5,17 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
+/** A flow's parameters: tensors nested in arrays (a chain's steps, a repeat's copies) and records (named tensors), mirroring the spec. */
 export type ParamTree = tf.Tensor | readonly ParamTree[] | { readonly [name: string]: ParamTree };
+/** One node's parameters by name. */
 export type ParamRecord = { readonly [name: string]: ParamTree };
 
 /** A tree of tensor shapes, mirroring a ParamTree; used to check loaded weights and count parameters. */
 export type ShapeTree = readonly number[] | readonly ShapeTree[] | { readonly [name: string]: ShapeTree };
+/** One node's parameter shapes by name. */
 export type ShapeRecord = { readonly [name: string]: ShapeTree };
 
+/** True when the value is a tfjs tensor. */
 export const isTensor = (t: unknown): t is tf.Tensor => t instanceof tf.Tensor;
 
 const isShapeLeaf = (s: ShapeTree): s is readonly number[] => Array.isArray(s) && s.every((d) => typeof d === 'number');
@@ -40,6 +44,7 @@ export const flattenParams = (tree: ParamTree, prefix = ''): Array<readonly [str
   return out;
 };
 
+/** Every leaf of a shape tree with its dotted path (prefixed by `prefix`), in tree order. */
 export const flattenShapes = (tree: ShapeTree, prefix = ''): Array<readonly [string, readonly number[]]> => {
   if (isShapeLeaf(tree) && (tree.length === 0 || typeof tree[0] === 'number')) {
     // An empty array is an empty list of children, not a scalar shape: no parameters here.
@@ -114,9 +119,11 @@ export const paramsFromFlat = (shapes: ShapeTree, flat: ReadonlyMap<string, tf.T
   return tree;
 };
 
+/** The total number of scalar parameters in a shape tree. */
 export const countParams = (shapes: ShapeTree): number =>
   flattenShapes(shapes).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
 
+/** Disposes every tensor of a parameter tree. */
 export const disposeParams = (tree: ParamTree): void => {
   for (const [, t] of flattenParams(tree)) t.dispose();
 };
@@ -129,6 +136,7 @@ export const child = (tree: ParamTree, index: number, path: string): ParamTree =
   return c;
 };
 
+/** The tensor `name` of a node's parameters; throws an error naming `path` when it is missing. */
 export const tensorAt = (tree: ParamTree, name: string, path: string): tf.Tensor => {
   const t = !isTensor(tree) && !Array.isArray(tree) ? (tree as ParamRecord)[name] : undefined;
   if (t === undefined || !isTensor(t)) throw new TypeError(`params at ${path}: missing tensor '${name}'`);

@@ -31,6 +31,7 @@ export type PrimitiveSpec =
   | CouplingSpec
   | AutoregressiveSpec;
 
+/** The name of a primitive kind (every registered bijector). */
 export type PrimitiveKind = PrimitiveSpec['kind'];
 
 /** A definition for the spec of kind K. */

@@ -26,8 +26,11 @@ export type NoCond = {};
 
 type Tail<S extends Shape> = S extends readonly [number, ...infer T extends readonly number[]] ? T : readonly number[];
 
+/** The channel count of an event shape (its first dimension). */
 export type Channels<S extends Shape> = S[0];
+/** The height of an image event shape [C,H,W]. */
 export type Height<S extends Shape3> = S[1];
+/** The width of an image event shape [C,H,W]. */
 export type Width<S extends Shape3> = S[2];
 
 /** [C, H, W] -> [4C, H/2, W/2] */
@@ -55,6 +58,7 @@ export type ChannelsDivisibleBy4<S extends Shape3> = IsEven<Divide<S[0], 2>> ext
   ? { readonly error: 'unsqueeze needs channels divisible by 4'; readonly channels: S[0] }
   : unknown;
 
+/** A shape as written in messages: `[3,32,32]`. */
 export const formatShape = (s: readonly number[]): string => `[${s.join(',')}]`;
 
 /** Number of elements of one event. */
@@ -63,6 +67,7 @@ export const sizeOf = (s: Shape): number => s.reduce((n, d) => n * d, 1);
 /** Number of elements of several events together. */
 export const sizeOfAll = (shapes: readonly Shape[]): number => shapes.reduce((n, s) => n + sizeOf(s), 0);
 
+/** True when two shapes have the same dimensions in the same order. */
 export const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
   a.length === b.length && a.every((d, i) => d === b[i]);
 

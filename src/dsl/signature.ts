@@ -93,4 +93,5 @@ export const signature = (spec: FlowSpec): Signature => {
   return result.right;
 };
 
+/** The signature (input, output and conditioning shapes) of a spec, or every shape issue found, each at its path. */
 export const inferShapes = (spec: FlowSpec): E.Either<readonly SpecIssue[], Signature> => signatureAt(spec, '$');

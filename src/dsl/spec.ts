@@ -47,10 +47,14 @@ export interface ParallelSpec {
   readonly branches: readonly FlowSpec[];
 }
 
+/** The JSON spec of a combinator node: chain, repeat, invert or parallel. */
 export type CombinatorSpec = ChainSpec | RepeatSpec | InvertSpec | ParallelSpec;
+/** The name of a combinator kind. */
 export type CombinatorKind = CombinatorSpec['kind'];
 
+/** The JSON spec of any flow node: a primitive or a combinator. */
 export type FlowSpec = PrimitiveSpec | CombinatorSpec;
+/** The name of any node kind, primitive or combinator. */
 export type Kind = FlowSpec['kind'];
 
 /** Primitives with conditioning inputs (a `cond` field). */
@@ -72,12 +76,17 @@ export type Flow<In extends Shapes, Out extends Shapes, Cond extends CondShapes 
 /** A flow from one tensor to one tensor. */
 export type Bijector<In extends Shape, Out extends Shape, Cond extends CondShapes = NoCond> = Flow<readonly [In], readonly [Out], Cond>;
 
+/** A flow with its input, output and conditioning shapes erased (checked at run time instead). */
 export type AnyFlow = Flow<Shapes, Shapes, CondShapes>;
 
 // Wrapped in [] so the FlowSpec union inside Flow does not distribute.
+/** The input event shapes of a flow type (one per tensor, channels first). */
 export type InOf<F> = [F] extends [Flow<infer I, Shapes, CondShapes>] ? I : never;
+/** The output event shapes of a flow type (one per tensor, channels first). */
 export type OutOf<F> = [F] extends [Flow<Shapes, infer O, CondShapes>] ? O : never;
+/** The conditioning shapes of a flow type (`{ name: shape }`). */
 export type CondOf<F> = [F] extends [Flow<Shapes, Shapes, infer C>] ? C : never;
 
+/** True when the spec is a combinator (chain, repeat, invert, parallel) rather than a primitive. */
 export const isCombinator = (spec: FlowSpec): spec is CombinatorSpec =>
   spec.kind === 'chain' || spec.kind === 'repeat' || spec.kind === 'invert' || spec.kind === 'parallel';

@@ -57,14 +57,17 @@ const unregistered = (kind: string): Transformer<unknown> => {
 const bound = (ts: TransformerSpecOf) => bindTransformer(transformers.get(ts.kind) ?? unregistered(String(ts.kind)), ts);
 
 const couplingCodec = nodeCodec('coupling', { shape: shapeCodec(), cond: CondCodec, net: NetSpecCodec, transformer: AnyTransformerCodec });
+/** The JSON spec of a generic `coupling` node: event shape, conditioning, net and transformer spec. */
 export type CouplingSpec = t.TypeOf<typeof couplingCodec>;
 
 const autoregressiveCodec = nodeCodec('autoregressive', { shape: shapeCodec([1]), cond: CondCodec, net: NetSpecCodec, transformer: AnyTransformerCodec });
+/** The JSON spec of a generic `autoregressive` node: vector event shape, context shapes, MADE net and transformer spec. */
 export type AutoregressiveSpec = t.TypeOf<typeof autoregressiveCodec>;
 
 export const couplingDefinition = couplingKind<CouplingSpec>('coupling', couplingCodec, (spec) => bound(spec.transformer), (path) => `${path}.transformer`);
 export const autoregressiveDefinition = autoregressiveKind<AutoregressiveSpec>('autoregressive', autoregressiveCodec, (spec) => bound(spec.transformer));
 
+/** Options of `coupling`, `autoregressive` and `inverseAutoregressiveWith`. */
 export interface TransformedOptions<C extends CondShapes> {
   /** Named conditioning inputs the net also reads. */
   readonly cond?: C;

@@ -50,7 +50,9 @@ const table = (ctx: Context, batch: number): FoldTable<tf.Tensor, Result> => ({
   invert: (body) => body,
 });
 
+/** What the training-mode forward pass returns: outputs, log-dets with batch statistics and the updated running statistics. */
 export interface TrainingForwardResult {
+  /** Every output tensor (batch first, channels last). */
   readonly ys: readonly tf.Tensor[];
   /** log|det dy/dx| per sample, with the batch statistics. */
   readonly logDet: tf.Tensor1D;

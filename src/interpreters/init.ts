@@ -17,10 +17,13 @@ import type { Flow } from '../dsl/spec.js';
 import type { ContextOf, InputsOf } from './tensors.js';
 import { checkInputs } from './transform.js';
 
+/** Options of `init`. */
 export interface InitOptions<I extends Shapes, C extends CondShapes> {
+  /** Seed of the random initialisations (default 0). */
   readonly seed?: number;
   /** A batch at the flow's input for data-dependent initialisation. */
   readonly data?: InputsOf<I>;
+  /** Context tensors for the init batch of a conditional flow. */
   readonly ctx?: ContextOf<C>;
 }
 

@@ -14,6 +14,7 @@ const shapeTable: FoldTable<never, ShapeTree> = {
   invert: (body) => body,
 };
 
+/** The shapes of a flow's parameters, as the tree `init` returns (a chain's steps, a repeat's copies, each node's named tensors). */
 export const paramShapes = (spec: FlowSpec): ShapeTree => fold(spec, shapeTable).result;
 
 const elementsOf = (shapes: ShapeTree): number => flattenShapes(shapes).reduce((n, [, s]) => n + s.reduce((a, b) => a * b, 1), 0);
@@ -30,6 +31,7 @@ const elementTable: FoldTable<never, number> = {
 /** Parameter elements of a spec, frozen ones included (what its parameters occupy), from each definition's `params.shapes`. */
 export const paramElements = (spec: FlowSpec): number => fold(spec, elementTable).result;
 
+/** One parameter of a flow: its dotted path, shape, and whether it is trained and mixes its input. */
 export interface ParamInfo {
   readonly path: string;
   readonly shape: readonly number[];

@@ -7,6 +7,7 @@ import { signature } from '../dsl/signature.js';
 import type { FlowSpec } from '../dsl/spec.js';
 import { paramInfo } from './param-shapes.js';
 
+/** One line of a flow's summary: a node, its depth, kind, input and output shapes and parameter count. */
 export interface SummaryRow {
   /** Dotted path of the node in the params tree ('' for the root). */
   readonly path: string;

@@ -73,16 +73,21 @@ const passOf = (flow: FlowSpec, params: ParamTree, dir: Direction) => {
   };
 };
 
+/** What `forward` returns: the outputs (batch first, channels last) and log|det dy/dx| per sample. */
 export interface ForwardResult<O extends Shapes> {
   /** The first output (the only one for a single-output flow). */
   readonly y: FirstTensorOf<O>;
+  /** Every output tensor, in the order of the flow's outputs. */
   readonly ys: TensorsOf<O>;
   /** log|det dy/dx| per sample. */
   readonly logDet: tf.Tensor1D;
 }
 
+/** What `inverse` returns: the inputs (batch first, channels last) and log|det dx/dy| per sample. */
 export interface InverseResult<I extends Shapes> {
+  /** The first input (the only one for a single-input flow). */
   readonly x: FirstTensorOf<I>;
+  /** Every input tensor, in the order of the flow's inputs. */
   readonly xs: TensorsOf<I>;
   /** log|det dx/dy| per sample (= -forward logDet at x). */
   readonly logDet: tf.Tensor1D;

@@ -35,6 +35,7 @@ import { referenceLogDet } from './reference.js';
 import { seededNormal } from './seeded-normal.js';
 import { forward, inverse } from './transform.js';
 
+/** The relative tolerances of `verify`'s numerical checks. */
 export interface Tolerances {
   /** |x - inverse(forward(x))| <= roundTrip * (1 + |x|), elementwise. */
   readonly roundTrip: number;
@@ -66,6 +67,7 @@ export type CheckName =
   | 'float64 reference'
   | 'tensor leak';
 
+/** One law `verify` checked: whether it held, the worst error against its tolerance, and where it first fails. */
 export interface Check {
   readonly name: CheckName;
   readonly passed: boolean;
@@ -88,6 +90,7 @@ export interface Check {
   readonly remedy?: string;
 }
 
+/** What `verify` returns: whether every check passed, each check, and the checks not run. */
 export interface VerifyReport {
   readonly passed: boolean;
   readonly checks: readonly Check[];
@@ -95,8 +98,11 @@ export interface VerifyReport {
   readonly notes: readonly string[];
 }
 
+/** Options of `verify`. */
 export interface VerifyOptions {
+  /** Seed of the inputs, initialisation and perturbation (default 0). */
   readonly seed?: number;
+  /** Samples per check (default 2). */
   readonly batch?: number;
   /** Parameters to check; by default fresh ones initialised on the inputs and perturbed (see the module comment). */
   readonly params?: ParamTree;

@@ -16,8 +16,10 @@ import { CheckpointError, decodeSafetensors, encodeSafetensors, type SafeTensor 
 
 export { CheckpointError } from './safetensors.js';
 
+/** The `format` tag in a checkpoint's metadata. */
 export const CHECKPOINT_FORMAT = 'typed-flows/checkpoint@1';
 
+/** An optimizer's state: one parameter tree per slot (Adam's `m` and `v`). */
 export type OptimizerState = { readonly [slot: string]: ParamTree };
 
 interface CheckpointBody {
@@ -33,9 +35,11 @@ interface CheckpointBody {
 /** Give `spec` for a flow, or `specJson` (any JSON text) for a composite model. */
 export type CheckpointInput = CheckpointBody & ({ readonly spec: FlowSpec; readonly specJson?: never } | { readonly specJson: string; readonly spec?: never });
 
+/** A decoded checkpoint: the spec, step, config, parameters and optimizer slots, by dotted path. */
 export interface Checkpoint {
   /** The spec as stored (JSON text); parse it with parseSpec/decodeSpecOrThrow for a flow. */
   readonly specJson: string;
+  /** The training step it was saved at. */
   readonly step: number;
   /** The parsed config, or undefined when the checkpoint has none. */
   readonly config: unknown;
@@ -47,6 +51,7 @@ export interface Checkpoint {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
+/** What the caller expects a checkpoint to hold; loading fails on any difference. */
 export interface ExpectedCheckpoint {
   /** The flow the caller is about to load into: its spec must equal the stored one (structurally). */
   readonly spec?: FlowSpec;

@@ -29,12 +29,14 @@ export class CheckpointError extends Error {
 /** float32, int32 and uint8 (8-bit image data, as in the PyTorch export's data file). */
 export type SafeDtype = 'F32' | 'I32' | 'U8';
 
+/** One tensor of a safetensors file: its dtype, shape and data (row-major). */
 export interface SafeTensor {
   readonly dtype: SafeDtype;
   readonly shape: readonly number[];
   readonly data: Float32Array | Int32Array | Uint8Array;
 }
 
+/** A decoded safetensors file: its tensors by name and its string metadata. */
 export interface DecodedSafetensors {
   /** In data-buffer order (the order the tensors are laid out in the file). */
   readonly tensors: Map<string, SafeTensor>;

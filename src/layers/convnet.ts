@@ -15,11 +15,13 @@ const layerShapes = (spec: ConvNetSpec, cIn: number, cOut: number): Array<readon
   [spec.kernels[2], spec.hidden, cOut],
 ];
 
+/** The parameter shapes of a convNet from cIn to cOut channels: `conv0..conv2`, each { kernel [k, k, in, out], bias [out] }. */
 export const convNetParamShapes = (spec: ConvNetSpec, cIn: number, cOut: number): ShapeRecord =>
   Object.fromEntries(
     layerShapes(spec, cIn, cOut).map(([k, i, o], l) => [`conv${l}`, { kernel: [k, k, i, o], bias: [o] }]),
   );
 
+/** Fresh convNet parameters: PyTorch's default uniform init for the hidden layers (seeds from `nextSeed`), the last layer zero. */
 export const initConvNet = (spec: ConvNetSpec, cIn: number, cOut: number, nextSeed: () => number): ParamRecord =>
   Object.fromEntries(
     layerShapes(spec, cIn, cOut).map(([k, i, o], l) => {

@@ -21,11 +21,13 @@ import type { Activation, MadeSpec, MlpSpec } from './spec.js';
 
 const widths = (spec: MlpSpec | MadeSpec, cIn: number, cOut: number): number[] => [cIn, ...spec.hidden, cOut];
 
+/** The parameter shapes of an mlp or made from cIn to cOut features: `dense0..`, each { kernel [in, out], bias [out] }. */
 export const mlpParamShapes = (spec: MlpSpec | MadeSpec, cIn: number, cOut: number): ShapeRecord => {
   const w = widths(spec, cIn, cOut);
   return Object.fromEntries(w.slice(1).map((o, l) => [`dense${l}`, { kernel: [w[l] as number, o], bias: [o] }]));
 };
 
+/** Fresh mlp or made parameters: U(-1/sqrt(fanIn), 1/sqrt(fanIn)) for the hidden layers (seeds from `nextSeed`), the last layer zero. */
 export const initMlp = (spec: MlpSpec | MadeSpec, cIn: number, cOut: number, nextSeed: () => number): ParamRecord => {
   const w = widths(spec, cIn, cOut);
   const last = w.length - 2;

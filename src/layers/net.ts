@@ -22,6 +22,7 @@ export const netRanks = (net: NetSpec): readonly number[] => {
   }
 };
 
+/** The parameter shapes of any conditioner network from cIn to cOut channels. */
 export const netParamShapes = (net: NetSpec, cIn: number, cOut: number): ShapeRecord => {
   switch (net.kind) {
     case 'convNet':
@@ -32,6 +33,7 @@ export const netParamShapes = (net: NetSpec, cIn: number, cOut: number): ShapeRe
   }
 };
 
+/** Fresh parameters of any conditioner network from cIn to cOut channels, the last layer zero. */
 export const initNet = (net: NetSpec, cIn: number, cOut: number, nextSeed: () => number): ParamRecord => {
   switch (net.kind) {
     case 'convNet':

@@ -22,6 +22,7 @@ export interface ConvNetSpec {
 
 /** The nonlinearity between the dense layers of an `mlp` or `made`. */
 export type Activation = 'relu' | 'tanh' | 'elu';
+/** Every `Activation`, in a fixed order. */
 export const activations: readonly Activation[] = ['relu', 'tanh', 'elu'];
 
 /**
@@ -62,19 +63,25 @@ export interface MadeSpec {
   readonly seed: number;
 }
 
+/** The JSON spec of a conditioner network: a Glow `convNet`, an `mlp` or a masked `made`. */
 export type NetSpec = ConvNetSpec | MlpSpec | MadeSpec;
 
+/** Options of `convNet`. */
 export interface ConvNetOptions {
+  /** Hidden channels h (default 64). */
   readonly hidden?: number;
+  /** Kernel sizes of the three convolutions (default [3, 1, 3]). */
   readonly kernels?: readonly [number, number, number];
 }
 
+/** Glow's three-convolution coupling network (channels-last, 'same' padding, zero last layer). */
 export const convNet = (options: ConvNetOptions = {}): ConvNetSpec => ({
   kind: 'convNet',
   hidden: options.hidden ?? 64,
   kernels: options.kernels ?? [3, 1, 3],
 });
 
+/** Options of `mlp`. */
 export interface MlpOptions {
   /** Hidden widths (default [64, 64]). */
   readonly hidden?: readonly number[];
@@ -84,6 +91,7 @@ export interface MlpOptions {
   readonly residual?: boolean;
 }
 
+/** A multilayer perceptron on vectors, with a zero output layer. */
 export const mlp = (options: MlpOptions = {}): MlpSpec => ({
   kind: 'mlp',
   hidden: options.hidden ?? [64, 64],
@@ -91,6 +99,7 @@ export const mlp = (options: MlpOptions = {}): MlpSpec => ({
   residual: options.residual ?? false,
 });
 
+/** Options of `made`. */
 export interface MadeOptions {
   /** Hidden widths (default [64, 64]); a width below D-1 leaves some degrees without units. */
   readonly hidden?: readonly number[];
@@ -102,6 +111,7 @@ export interface MadeOptions {
   readonly seed?: number;
 }
 
+/** A MADE network (masked MLP) for autoregressive layers, with a zero output layer. */
 export const made = (options: MadeOptions = {}): MadeSpec => ({
   kind: 'made',
   hidden: options.hidden ?? [64, 64],

@@ -15,12 +15,15 @@ import { onnxSession, type FloatArray, type OnnxSession } from './onnx-runtime.j
 
 const feed = (t: tf.Tensor): FloatArray => ({ data: Float32Array.from(t.dataSync()), dims: t.shape });
 
+/** k samples per condition from ONNX Runtime and their log-likelihoods. */
 export interface OnnxSamples {
   /** [B*k, H, W, C] continuous samples, the k of condition b at rows b*k.., best first. */
   readonly w: tf.Tensor4D;
+  /** log p(W | Y) of each row (nats). */
   readonly logLikelihood: tf.Tensor1D;
 }
 
+/** A CAFLOW model on ONNX Runtime: sampling, ranked sampling and likelihoods, as the tfjs functions compute them. */
 export interface OnnxCaflow {
   /** sample() on ONNX Runtime: the same noise (from `seed`) and temperatures. */
   sample(y: tf.Tensor4D, o: { readonly temperature?: number | readonly number[]; readonly seed?: number }): Promise<OnnxSamples>;
@@ -32,6 +35,7 @@ export interface OnnxCaflow {
   conditional(w: tf.Tensor4D, y: tf.Tensor4D): Promise<Float32Array>;
   /** heldOutNll on ONNX Runtime (same batches, noise and statistics). */
   heldOutNll(data: PairedData, o?: NllOptions): Promise<HeldOutNll>;
+  /** Frees both sessions; the model is unusable afterwards. */
   release(): Promise<void>;
 }
 

@@ -10,8 +10,10 @@ import { compile } from 'vega-lite';
 import type { PlotSpec } from '../plots/spec.js';
 import { PNG_SOFTWARE, withSoftware, writeFileAtomically } from './png.js';
 
+/** A rendered figure: its SVG text and PNG bytes. */
 export interface RenderedFigure {
   readonly svg: string;
+  /** The PNG bytes. */
   readonly png: Buffer;
 }
 

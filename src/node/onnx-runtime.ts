@@ -5,6 +5,7 @@
  */
 import type * as Ort from 'onnxruntime-node';
 
+/** Thrown when the optional dependency onnxruntime-node is not installed; the message says how to install it. */
 export class OnnxRuntimeMissingError extends Error {
   constructor(override readonly cause: unknown) {
     super(
@@ -40,18 +41,25 @@ export const loadOnnxRuntime = (): Promise<OnnxRuntimeApi> => {
   return loading;
 };
 
+/** A float32 tensor as ONNX Runtime takes and gives it: row-major data and its dimensions. */
 export interface FloatArray {
   readonly data: Float32Array;
   readonly dims: readonly number[];
 }
 
+/** An ONNX Runtime inference session on float32 tensors. */
 export interface OnnxSession {
+  /** The model's input names, in graph order. */
   readonly inputNames: readonly string[];
+  /** The model's output names, in graph order. */
   readonly outputNames: readonly string[];
+  /** Runs the model on one tensor per input name; resolves to every output by name. */
   run(feeds: { readonly [name: string]: FloatArray }): Promise<{ [name: string]: FloatArray }>;
+  /** Frees the session's native resources; the session is unusable afterwards. */
   release(): Promise<void>;
 }
 
+/** Options of `onnxSession`. */
 export interface SessionOptions {
   /** Threads inside one operator (default: onnxruntime's, all cores). */
   readonly intraOpThreads?: number;

@@ -34,6 +34,7 @@ const ownerOf = (name: string): number | null | undefined => {
   return LEGACY_HEX.test(name) ? null : undefined;
 };
 
+/** What `removeStaleTemporaries` removed: the files' paths and their total size in bytes. */
 export interface RemovedTemporaries {
   readonly files: readonly string[];
   readonly bytes: number;

@@ -14,6 +14,7 @@ import { flatGradients, gradientMap, type Gradients } from './clip.js';
 
 registerAdamKernel();
 
+/** Adam's state: the step count and the moment estimates of every parameter. */
 export interface AdamState {
   /** Number of updates applied so far (Adam's t of the last update; 0 when fresh). */
   readonly step: number;
@@ -26,7 +27,9 @@ export interface AdamState {
 /** Which parameters are trained: a set of dotted paths or a predicate on them. */
 export type Trainable = ReadonlySet<string> | ((path: string) => boolean);
 
+/** Options of one Adam update. */
 export interface AdamOptions {
+  /** The learning rate of this update. */
   readonly lr: number;
   readonly beta1?: number;
   readonly beta2?: number;
@@ -39,6 +42,7 @@ export interface AdamOptions {
   readonly trainable?: Trainable;
 }
 
+/** What an Adam update returns: the new parameters and the new state. */
 export interface AdamResult {
   readonly params: ParamTree;
   readonly state: AdamState;

@@ -38,6 +38,7 @@ export const normOfFlat = (flat: tf.Tensor1D): tf.Scalar => tf.tidy(() => tf.sqr
 export const clipScale = (norm: tf.Scalar, maxNorm: number): tf.Scalar =>
   maxNorm === Infinity ? tf.scalar(1) : tf.div(maxNorm, tf.maximum(norm, maxNorm));
 
+/** Gradients clipped to a global norm, with the norm before clipping. */
 export interface Clipped<G> {
   /** The gradients times maxNorm / max(norm, maxNorm): unchanged in direction, norm <= maxNorm. */
   readonly grads: G;

@@ -10,6 +10,7 @@ export interface Milestone {
   readonly factor: number;
 }
 
+/** Options of the warm-up and per-epoch exponential decay learning-rate schedule. */
 export interface ScheduleOptions {
   /** Peak learning rate. Default 1e-3. */
   readonly base?: number;
@@ -84,6 +85,7 @@ export const learningRateSchedule =
   (step) =>
     learningRate(step, options);
 
+/** Options of the warm-up and cosine-decay learning-rate schedule. */
 export interface CosineScheduleOptions {
   /** Peak learning rate. */
   readonly base: number;

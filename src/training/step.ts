@@ -20,6 +20,7 @@ import type { ParamInfo } from '../interpreters/param-shapes.js';
 import { adamUpdateFlat, type AdamState } from './adam.js';
 import { clipScale, flatGradients, normOfFlat } from './clip.js';
 
+/** Options of one `trainStep`. */
 export interface TrainStepOptions {
   /** A learning rate, or a schedule called with the 1-based Adam step (state.step + 1). */
   readonly lr: number | ((step: number) => number);
@@ -32,6 +33,7 @@ export interface TrainStepOptions {
   readonly eps?: number;
 }
 
+/** What `trainStep` returns: the new parameters and Adam state, the loss and gradient norm, and whether the step was skipped. */
 export interface TrainStepResult {
   readonly params: ParamTree;
   readonly state: AdamState;

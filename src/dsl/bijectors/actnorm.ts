@@ -15,8 +15,10 @@ import { sizeOf, spatialOf, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('actnorm', { shape: shapeCodec() });
+/** The JSON spec of an `actnorm` node: its event shape. */
 export type ActNormSpec = t.TypeOf<typeof codec>;
 
+/** ActNorm on events of `shape`: a per-channel (last tensor axis) learnt bias and log-scale, initialised from the first batch. */
 export const actnorm = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(actnormDefinition, { kind: 'actnorm', shape });
 
 /** Keeps logScale finite for a channel that is constant in the init batch. */
@@ -24,6 +26,7 @@ const MIN_STD = 1e-6;
 
 const positions = ({ shape }: ActNormSpec): number => sizeOf(spatialOf(shape));
 
+/** The `actnorm` kind: its codec, parameters (bias, logScale: one per channel), data-dependent init and maths. */
 export const actnormDefinition = defineBijector<ActNormSpec>({
   kind: 'actnorm',
   codec,

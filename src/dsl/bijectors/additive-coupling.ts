@@ -15,11 +15,14 @@ import { additiveTransformer } from '../transformers/additive.js';
 import type { CouplingOptions } from './affine-coupling.js';
 
 const codec = nodeCodec('additiveCoupling', { shape: shapeCodec(), cond: CondCodec, net: NetSpecCodec });
+/** The JSON spec of an `additiveCoupling` node: event shape, conditioning shapes and the net computing the shift. */
 export type AdditiveCouplingSpec = t.TypeOf<typeof codec>;
 
+/** Additive (NICE) coupling on events of `shape`: y2 = x2 + NN([x1, cond...]), log|det J| = 0; the net defaults to `convNet()`. */
 export const additiveCoupling = <const S extends Shape, const C extends CondShapes = NoCond>(
   shape: S,
   options: CouplingOptions<C> = {},
 ): Bijector<S, S, C> => primitive(additiveCouplingDefinition, { kind: 'additiveCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet() });
 
+/** The `additiveCoupling` kind: the generic coupling with the additive transformer. */
 export const additiveCouplingDefinition = couplingKind<AdditiveCouplingSpec>('additiveCoupling', codec, () => bindTransformer(additiveTransformer, { kind: 'additive' }));

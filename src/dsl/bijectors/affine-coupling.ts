@@ -16,23 +16,29 @@ import type { Bijector } from '../spec.js';
 import { affineTransformer } from '../transformers/affine.js';
 
 const codec = nodeCodec('affineCoupling', { shape: shapeCodec(), cond: CondCodec, net: NetSpecCodec, clamp: num });
+/** The JSON spec of an `affineCoupling` node: event shape, conditioning shapes, net and soft clamp bound. */
 export type AffineCouplingSpec = t.TypeOf<typeof codec>;
 
+/** Options every coupling layer takes: its conditioning inputs and network. */
 export interface CouplingOptions<C extends CondShapes> {
   /** Named conditioning inputs concatenated to x1 at the network's input. */
   readonly cond?: C;
+  /** The network from [x1, cond...] to the transformer's parameters (default `convNet()`). */
   readonly net?: NetSpec;
 }
 
+/** Options of `affineCoupling`: those of every coupling plus the soft clamp bound. */
 export interface AffineCouplingOptions<C extends CondShapes> extends CouplingOptions<C> {
   /** Bound on |s|; CAFLOW uses 2. */
   readonly clamp?: number;
 }
 
+/** Affine coupling on events of `shape`: y2 = x2 * exp(s) + t with |s| < clamp (default 2), (s, t) from NN([x1, cond...]); starts as the identity. */
 export const affineCoupling = <const S extends Shape, const C extends CondShapes = NoCond>(
   shape: S,
   options: AffineCouplingOptions<C> = {},
 ): Bijector<S, S, C> =>
   primitive(affineCouplingDefinition, { kind: 'affineCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet(), clamp: options.clamp ?? 2 });
 
+/** The `affineCoupling` kind: the generic coupling with the soft-clamped affine transformer. */
 export const affineCouplingDefinition = couplingKind<AffineCouplingSpec>('affineCoupling', codec, ({ clamp }) => bindTransformer(affineTransformer, { kind: 'affine', clamp }));

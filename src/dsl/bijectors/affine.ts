@@ -15,12 +15,15 @@ import type { Bijector } from '../spec.js';
 import type * as t from 'io-ts';
 
 const codec = nodeCodec('affine', { shape: shapeCodec() });
+/** The JSON spec of an `affine` node: its event shape. */
 export type AffineSpec = t.TypeOf<typeof codec>;
 
+/** Elementwise affine on events of `shape`: a learnt log-scale and shift per element, initialised to the identity. */
 export const affine = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(affineDefinition, { kind: 'affine', shape });
 
 const eventShape = ({ shape }: AffineSpec): number[] => tensorShape(shape, 1).slice(1);
 
+/** The `affine` kind: parameters logScale and shift (channels-last, the event's size each) and its maths. */
 export const affineDefinition = defineBijector<AffineSpec>({
   kind: 'affine',
   codec,

@@ -29,8 +29,10 @@ import { sizeOf, spatialOf, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('batchNorm', { shape: shapeCodec(), momentum: num, eps: num });
+/** The JSON spec of a `batchNorm` node: event shape, running-statistics momentum and variance epsilon. */
 export type BatchNormSpec = t.TypeOf<typeof codec>;
 
+/** Options of `batchNorm`. */
 export interface BatchNormOptions {
   /** Weight of the batch in the running statistics' update (default 0.1). */
   readonly momentum?: number;
@@ -38,6 +40,7 @@ export interface BatchNormOptions {
   readonly eps?: number;
 }
 
+/** Batch normalisation on events of `shape`, per channel (last tensor axis); forward and inverse use the running statistics (inference mode). */
 export const batchNorm = <const S extends Shape>(shape: S, options: BatchNormOptions = {}): Bijector<S, S> =>
   primitive(batchNormDefinition, { kind: 'batchNorm', shape, momentum: options.momentum ?? 0.1, eps: options.eps ?? 1e-5 });
 
@@ -53,6 +56,7 @@ export const channelMoments = (x: tf.Tensor): { mean: tf.Tensor1D; variance: tf.
 const logScaleOf = <T>(o: Ops<T>, spec: BatchNormSpec, p: ValueTree<T>): T =>
   o.sub(param(o, p, 'logGamma'), o.mul(o.scalar(0.5), o.log(o.add(param(o, p, 'variance'), o.scalar(spec.eps)))));
 
+/** The `batchNorm` kind: trained logGamma and beta, frozen running mean and variance (one per channel), and its maths. */
 export const batchNormDefinition = defineBijector<BatchNormSpec>({
   kind: 'batchNorm',
   codec,

@@ -40,8 +40,10 @@ const codec = nodeCodec('cnf', {
   frequencies: num,
   solver: SolverCodec,
 });
+/** The JSON spec of a `cnf` node: vector event shape, conditioning, vector field (hidden widths, activation, time frequencies) and solver. */
 export type CnfSpec = t.TypeOf<typeof codec>;
 
+/** Options of `cnf`. */
 export interface CnfOptions<C extends CondShapes> {
   /** Hidden widths of the vector field (default [64, 64]). */
   readonly hidden?: readonly number[];
@@ -121,6 +123,7 @@ const solve =
     return { outs: [x], logDet: l };
   };
 
+/** The `cnf` kind: the vector field's MLP parameters and the ODE solve with its exact-trace log-det. */
 export const cnfDefinition: BijectorDefinition<CnfSpec> = defineBijector<CnfSpec>({
   kind: 'cnf',
   codec,

@@ -29,11 +29,14 @@ const ShapePairC = new t.Type<readonly [Shape, Shape], readonly [Shape, Shape], 
 indexed.add(ShapePairC);
 
 const codec = nodeCodec('concat', { shapes: ShapePairC });
+/** The JSON spec of a `concat` node: the shapes of its two inputs. */
 export type ConcatSpec = t.TypeOf<typeof codec>;
 
+/** Concatenates an `a` and a `b` event on the channel axis into one; log|det J| = 0, the inverse of `split`. */
 export const concat = <const A extends Shape, const B extends Shape>(a: A, b: B): Flow<readonly [A, B], readonly [Concatenated<A, B>]> =>
   primitive(concatDefinition, { kind: 'concat', shapes: [a, b] });
 
+/** The `concat` kind: no parameters, a two-input one-output bijection. */
 export const concatDefinition = defineBijector<ConcatSpec>({
   kind: 'concat',
   codec,

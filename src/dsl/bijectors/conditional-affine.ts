@@ -14,18 +14,25 @@ import type { Bijector } from '../spec.js';
 import { affineTransformer } from '../transformers/affine.js';
 
 const codec = nodeCodec('conditionalAffine', { shape: shapeCodec(), cond: CondCodec, net: NetSpecCodec, clamp: num });
+/** The JSON spec of a `conditionalAffine` node: event shape, conditioning shapes, net and soft clamp bound. */
 export type ConditionalAffineSpec = t.TypeOf<typeof codec>;
 
+/** Options of `conditionalAffine`. */
 export interface ConditionalAffineOptions<C extends CondShapes> {
+  /** Named conditioning inputs, the net's only input. */
   readonly cond: C;
+  /** The network from the conditioning to (s_raw, t) (default `convNet()`). */
   readonly net?: NetSpec;
+  /** Bound on |s| (default 2). */
   readonly clamp?: number;
 }
 
+/** Affine injector on events of `shape`: y = x * exp(s) + t with (s, t) from NN(cond...) only; starts as the identity. */
 export const conditionalAffine = <const S extends Shape, const C extends CondShapes>(
   shape: S,
   options: ConditionalAffineOptions<C>,
 ): Bijector<S, S, C> =>
   primitive(conditionalAffineDefinition, { kind: 'conditionalAffine', shape, cond: options.cond, net: options.net ?? convNet(), clamp: options.clamp ?? 2 });
 
+/** The `conditionalAffine` kind: the injector with the soft-clamped affine transformer. */
 export const conditionalAffineDefinition = injectorKind<ConditionalAffineSpec>('conditionalAffine', codec, ({ clamp }) => bindTransformer(affineTransformer, { kind: 'affine', clamp }));

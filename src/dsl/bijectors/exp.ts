@@ -12,10 +12,13 @@ import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('exp', { shape: shapeCodec() });
+/** The JSON spec of an `exp` node: its event shape. */
 export type ExpSpec = t.TypeOf<typeof codec>;
 
+/** Elementwise y = exp(x) on events of `shape` (onto positive values); no parameters. */
 export const exp = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(expDefinition, { kind: 'exp', shape });
 
+/** The `exp` kind, written on the op algebra. */
 export const expDefinition = defineBijector<ExpSpec>({
   kind: 'exp',
   codec,

@@ -9,10 +9,13 @@ import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('identity', { shape: shapeCodec() });
+/** The JSON spec of an `identity` node: its event shape. */
 export type IdentitySpec = t.TypeOf<typeof codec>;
 
+/** The identity on events of `shape`: y = x, log|det J| = 0. */
 export const identity = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(identityDefinition, { kind: 'identity', shape });
 
+/** The `identity` kind: no parameters. */
 export const identityDefinition = defineBijector<IdentitySpec>({
   kind: 'identity',
   codec,

@@ -18,8 +18,10 @@ import type { Bijector } from '../spec.js';
 import { positionsOf } from './inv1x1.js';
 
 const codec = nodeCodec('inv1x1LU', { shape: shapeCodec() });
+/** The JSON spec of an `inv1x1LU` node: its event shape. */
 export type Inv1x1LUSpec = t.TypeOf<typeof codec>;
 
+/** Invertible 1x1 convolution in Glow's LU form on events of `shape` (channels mixed at every position). */
 export const inv1x1LU = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(inv1x1LUDefinition, { kind: 'inv1x1LU', shape });
 
 const mask = (c: number, keep: (i: number, j: number) => boolean): tf.Tensor2D =>
@@ -34,6 +36,7 @@ export const inv1x1LUWeight = (p: ParamRecord, c: number): tf.Tensor2D => {
   return tf.matMul(param<tf.Tensor2D>(p, 'permutation'), tf.matMul(lower, upper));
 };
 
+/** The `inv1x1LU` kind: fixed P and sign, trained L, U and logS (C x C, C the channels), and its maths. */
 export const inv1x1LUDefinition = defineBijector<Inv1x1LUSpec>({
   kind: 'inv1x1LU',
   codec,

@@ -15,13 +15,16 @@ import { sizeOf, spatialOf, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('inv1x1', { shape: shapeCodec() });
+/** The JSON spec of an `inv1x1` node: its event shape. */
 export type Inv1x1Spec = t.TypeOf<typeof codec>;
 
+/** Invertible 1x1 convolution on events of `shape`: a C x C matrix W (random orthogonal at init) applied at every position. */
 export const inv1x1 = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(inv1x1Definition, { kind: 'inv1x1', shape });
 
 /** Positions the channel mixing is applied at (H * W for an image, 1 for a vector). */
 export const positionsOf = (shape: Shape): number => sizeOf(spatialOf(shape));
 
+/** The `inv1x1` kind: one trained C x C weight and its maths (log|det| from W's determinant). */
 export const inv1x1Definition = defineBijector<Inv1x1Spec>({
   kind: 'inv1x1',
   codec,

@@ -19,8 +19,10 @@ import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('logit', { shape: shapeCodec(), alpha: num, levels: num });
+/** The JSON spec of a `logit` node: event shape, alpha and the number of levels q. */
 export type LogitSpec = t.TypeOf<typeof codec>;
 
+/** Options of `logit` and `sigmoid`. */
 export interface LogitOptions {
   /** Keeps p away from 0 and 1 (default 1e-5, as in CAFLOW). */
   readonly alpha?: number;
@@ -28,9 +30,11 @@ export interface LogitOptions {
   readonly levels?: number;
 }
 
+/** Logit preprocessing on events of `shape`: dequantised q-level data in (0, q) onto the reals; no parameters. */
 export const logit = <const S extends Shape>(shape: S, options: LogitOptions = {}): Bijector<S, S> =>
   primitive(logitDefinition, { kind: 'logit', shape, alpha: options.alpha ?? 1e-5, levels: options.levels ?? 256 });
 
+/** The inverse of `logit`: the reals onto (0, q). */
 export const sigmoid = <const S extends Shape>(shape: S, options: LogitOptions = {}): Bijector<S, S> => inverted(logit(shape, options));
 
 /** The smallest normal float32: below it (and above its reciprocal for 1/q) values lose all precision. */
@@ -60,6 +64,7 @@ const logitNearHalf = <T>(o: Ops<T>, { alpha, levels }: LogitSpec, x: T): T => {
   return o.sub(o.log1p(u), o.log1p(o.neg(u)));
 };
 
+/** The `logit` kind, written on the op algebra. */
 export const logitDefinition = defineBijector<LogitSpec>({
   kind: 'logit',
   codec,

@@ -44,11 +44,14 @@ const TransformerCodec = taggedUnion('a transformer', {
   additive: additiveTransformer.codec,
   spline: splineTransformer.codec,
 });
+/** The elementwise transformer of an autoregressive layer and its settings: affine (clamp), additive, or spline (bins, bound). */
 export type TransformerSpec = t.TypeOf<typeof TransformerCodec>;
 
 const codec = nodeCodec('maskedAutoregressive', { shape: shapeCodec([1]), cond: CondCodec, net: NetSpecCodec, transformer: TransformerCodec });
+/** The JSON spec of a `maskedAutoregressive` node: vector event shape, context shapes, MADE net and transformer. */
 export type MaskedAutoregressiveSpec = t.TypeOf<typeof codec>;
 
+/** Options of `maskedAutoregressive` and `inverseAutoregressive`. */
 export interface AutoregressiveOptions<C extends CondShapes> {
   /** 'affine' (default), 'additive' or 'spline' (NSF). */
   readonly transformer?: TransformerSpec['kind'];
@@ -89,6 +92,7 @@ export const inverseAutoregressive = <const S extends Shape1, const C extends Co
   options: AutoregressiveOptions<C> = {},
 ): Flow<readonly [S], readonly [S], C> => inverted(maskedAutoregressive(shape, options));
 
+/** The `maskedAutoregressive` kind: the generic autoregressive layer with the transformer its spec names. */
 export const maskedAutoregressiveDefinition = autoregressiveKind<MaskedAutoregressiveSpec>('maskedAutoregressive', codec, (spec) =>
   bindTransformer(transformers[spec.transformer.kind] as Transformer<TransformerSpec>, spec.transformer),
 );

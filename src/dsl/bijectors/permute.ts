@@ -13,8 +13,10 @@ import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('permute', { shape: shapeCodec(), perm: listOf('a list of channel indices', num) });
+/** The JSON spec of a `permute` node: event shape and the channel permutation. */
 export type PermuteSpec = t.TypeOf<typeof codec>;
 
+/** Permutes the channels of events of `shape`: y[c] = x[perm[c]], `perm` a permutation of 0..C-1. */
 export const permute = <const S extends Shape>(shape: S, perm: readonly number[]): Bijector<S, S> => primitive(permuteDefinition, { kind: 'permute', shape, perm: [...perm] });
 
 /** Reverses the channel order (RealNVP's alternation). */
@@ -31,6 +33,7 @@ const inversePermutation = (perm: readonly number[]): number[] => {
   return inv;
 };
 
+/** The `permute` kind: no parameters (the permutation is in the spec). */
 export const permuteDefinition = defineBijector<PermuteSpec>({
   kind: 'permute',
   codec,

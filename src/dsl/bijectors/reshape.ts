@@ -16,6 +16,7 @@ import { formatShape, sizeOf, tensorShape, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('reshape', { shape: shapeCodec(), to: shapeCodec() });
+/** The JSON spec of a `reshape` node: the input event shape and the output one (`to`). */
 export type ReshapeSpec = t.TypeOf<typeof codec>;
 
 /** The number of elements of a shape, computed on literal dimensions (`number` otherwise). */
@@ -25,6 +26,7 @@ export type Size<S extends Shape> = S extends readonly [infer A extends number]
     ? Multiply<A, Size<R>>
     : number;
 
+/** Reshapes events of `shape` to `to` (as many elements), keeping the channels-last element order. */
 export const reshape = <const S extends Shape, const T extends Shape>(shape: S, to: T): Bijector<S, T> => primitive(reshapeDefinition, { kind: 'reshape', shape, to });
 
 /** [C, ...] -> [C * ...]: the event as a vector (channels-last element order). */
@@ -36,6 +38,7 @@ export const unflatten = <const T extends Shape>(to: T): Bijector<readonly [Size
 /** The tensor dimensions of an event without the batch axis (channels last). */
 const dimsOf = (s: Shape): number[] => tensorShape(s, 1).slice(1);
 
+/** The `reshape` kind: no parameters. */
 export const reshapeDefinition = defineBijector<ReshapeSpec>({
   kind: 'reshape',
   codec,

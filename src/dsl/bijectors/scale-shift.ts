@@ -23,8 +23,10 @@ import { sizeOf, spatialOf, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('scaleShift', { shape: shapeCodec(), scale: num, shift: num, learnable: t.boolean });
+/** The JSON spec of a `scaleShift` node: event shape, scale, shift and whether they are trained. */
 export type ScaleShiftSpec = t.TypeOf<typeof codec>;
 
+/** Options of `scaleShift`. */
 export interface ScaleShiftOptions {
   /** Default 1; non-zero. */
   readonly scale?: number;
@@ -34,6 +36,7 @@ export interface ScaleShiftOptions {
   readonly learnable?: boolean;
 }
 
+/** y = scale * x + shift on events of `shape`: fixed scalars, or per-channel trained ones when `learnable`. */
 export const scaleShift = <const S extends Shape>(shape: S, options: ScaleShiftOptions = {}): Bijector<S, S> =>
   primitive(scaleShiftDefinition, { kind: 'scaleShift', shape, scale: options.scale ?? 1, shift: options.shift ?? 0, learnable: options.learnable ?? false });
 
@@ -53,6 +56,7 @@ const scaleOf = <T>(o: Ops<T>, spec: ScaleShiftSpec, p: ValueTree<T>, x: T): { s
   };
 };
 
+/** The `scaleShift` kind: no parameters when fixed; logScale and shift per channel when learnable. */
 export const scaleShiftDefinition = defineBijector<ScaleShiftSpec>({
   kind: 'scaleShift',
   codec,

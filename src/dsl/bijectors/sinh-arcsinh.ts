@@ -24,8 +24,10 @@ import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('sinhArcsinh', { shape: shapeCodec(), skew: num, tailweight: num });
+/** The JSON spec of a `sinhArcsinh` node: event shape, skew s and tailweight w. */
 export type SinhArcsinhSpec = t.TypeOf<typeof codec>;
 
+/** Options of `sinhArcsinh`. */
 export interface SinhArcsinhOptions {
   /** s (default 0). */
   readonly skew?: number;
@@ -33,6 +35,7 @@ export interface SinhArcsinhOptions {
   readonly tailweight?: number;
 }
 
+/** Elementwise y = sinh(w (asinh(x) + s)) on events of `shape`, with fixed skew s and tailweight w (defaults 0 and 1: the identity). */
 export const sinhArcsinh = <const S extends Shape>(shape: S, options: SinhArcsinhOptions = {}): Bijector<S, S> =>
   primitive(sinhArcsinhDefinition, { kind: 'sinhArcsinh', shape, skew: options.skew ?? 0, tailweight: options.tailweight ?? 1 });
 
@@ -57,6 +60,7 @@ const sinhArcsinhOn = <T>(o: Ops<T>, z: T, skew: T, logTailweight: T, inverse: b
 const inverseOf = ({ skew, tailweight }: SinhArcsinhSpec, y: number): number => Math.sinh(Math.asinh(y) / tailweight - skew);
 const forwardOf = ({ skew, tailweight }: SinhArcsinhSpec, x: number): number => Math.sinh((Math.asinh(x) + skew) * tailweight);
 
+/** The `sinhArcsinh` kind: no parameters (s and w are in the spec). */
 export const sinhArcsinhDefinition = defineBijector<SinhArcsinhSpec>({
   kind: 'sinhArcsinh',
   codec,
@@ -84,6 +88,7 @@ const onRaw =
     return sinhArcsinhOn(o, z, skew, logTailweight, inverse);
   };
 
+/** The sinh-arcsinh transformer (`{ kind: 'sinhArcsinh' }`): 2 conditioner values per element, s and log w in blocks; zero outputs give the identity. */
 export const sinhArcsinhTransformer = defineTransformer({
   kind: 'sinhArcsinh',
   codec: strictObject("a 'sinhArcsinh' transformer", { kind: tag('sinhArcsinh') }),

@@ -14,13 +14,16 @@ import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('softplus', { shape: shapeCodec() });
+/** The JSON spec of a `softplus` node: its event shape. */
 export type SoftplusSpec = t.TypeOf<typeof codec>;
 
+/** Elementwise y = log(1 + e^x) on events of `shape` (onto positive values); no parameters. */
 export const softplus = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(softplusDefinition, { kind: 'softplus', shape });
 
 const softplusOf = (x: number): number => (x > 30 ? x : Math.log1p(Math.exp(x)));
 const inverseOf = (y: number): number => (y <= 0 ? -Infinity : y > 30 ? y : Math.log(Math.expm1(y)));
 
+/** The `softplus` kind. */
 export const softplusDefinition = defineBijector<SoftplusSpec>({
   kind: 'softplus',
   codec,

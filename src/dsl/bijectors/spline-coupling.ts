@@ -24,8 +24,10 @@ import { splineTransformer } from '../transformers/spline.js';
 import type { CouplingOptions } from './affine-coupling.js';
 
 const codec = nodeCodec('splineCoupling', { shape: shapeCodec(), cond: CondCodec, net: NetSpecCodec, bins: num, bound: num });
+/** The JSON spec of a `splineCoupling` node: event shape, conditioning shapes, net, bins K and bound B. */
 export type SplineCouplingSpec = t.TypeOf<typeof codec>;
 
+/** Options of `splineCoupling`: those of every coupling plus the spline's bins and interval. */
 export interface SplineCouplingOptions<C extends CondShapes> extends CouplingOptions<C> {
   /** Number of bins K (default 8). */
   readonly bins?: number;
@@ -33,10 +35,12 @@ export interface SplineCouplingOptions<C extends CondShapes> extends CouplingOpt
   readonly bound?: number;
 }
 
+/** Rational-quadratic spline coupling (NSF) on events of `shape`: x2 through a spline on [-B, B] from NN([x1, cond...]); starts as the identity. */
 export const splineCoupling = <const S extends Shape, const C extends CondShapes = NoCond>(
   shape: S,
   options: SplineCouplingOptions<C> = {},
 ): Bijector<S, S, C> =>
   primitive(splineCouplingDefinition, { kind: 'splineCoupling', shape, cond: options.cond ?? {}, net: options.net ?? convNet(), bins: options.bins ?? 8, bound: options.bound ?? 3 });
 
+/** The `splineCoupling` kind: the generic coupling with the spline transformer. */
 export const splineCouplingDefinition = couplingKind<SplineCouplingSpec>('splineCoupling', codec, ({ bins, bound }) => bindTransformer(splineTransformer, { kind: 'spline', bins, bound }));

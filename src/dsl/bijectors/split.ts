@@ -13,8 +13,10 @@ import type { HalfChannels, Shape, SplitAt } from '../shape.js';
 import type { AnyFlow, Flow } from '../spec.js';
 
 const codec = nodeCodec('split', { shape: shapeCodec(), at: num });
+/** The JSON spec of a `split` node: event shape and the channel `at` which it splits. */
 export type SplitSpec = t.TypeOf<typeof codec>;
 
+/** Splits events of `shape` on the channel axis into channels [0, at) and [at, C) (`at` defaults to C/2); the inverse of `concat`. */
 export function split<const S extends Shape>(shape: S): Flow<readonly [S], SplitAt<S, HalfChannels<S>>>;
 export function split<const S extends Shape, const At extends number>(shape: S, at: At): Flow<readonly [S], SplitAt<S, At>>;
 export function split(shape: Shape, at?: number): AnyFlow {
@@ -23,6 +25,7 @@ export function split(shape: Shape, at?: number): AnyFlow {
   return primitive(splitDefinition, { kind: 'split', shape, at: at ?? c / 2 });
 }
 
+/** The `split` kind: no parameters, a one-input two-output bijection. */
 export const splitDefinition = defineBijector<SplitSpec>({
   kind: 'split',
   codec,

@@ -18,8 +18,10 @@ import { formatShape, type EvenSpatial, type Shape3, type Squeezed } from '../sh
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('squeeze', { shape: shapeCodec([3]) });
+/** The JSON spec of a `squeeze` node: its image event shape [C,H,W]. */
 export type SqueezeSpec = t.TypeOf<typeof codec>;
 
+/** 2x2 space-to-depth on image events: [C,H,W] -> [4C,H/2,W/2] (H and W even); log|det J| = 0. */
 export const squeeze = <const S extends Shape3>(shape: S & EvenSpatial<S>): Bijector<S, Squeezed<S>> => primitive(squeezeDefinition, { kind: 'squeeze', shape });
 
 /** Space-to-depth of an image [C,H,W] (tensor [N,H,W,C]) on the algebra. */
@@ -36,6 +38,7 @@ export const spaceToDepth = (x: tf.Tensor4D): tf.Tensor4D => spaceToDepthOn(tfjs
 /** Depth-to-space of an NHWC tensor. */
 export const depthToSpace = (y: tf.Tensor4D): tf.Tensor4D => depthToSpaceOn(tfjsOps, y, [y.shape[3], y.shape[1], y.shape[2]]) as tf.Tensor4D;
 
+/** The `squeeze` kind, written on the op algebra. */
 export const squeezeDefinition = defineBijector<SqueezeSpec>({
   kind: 'squeeze',
   codec,

@@ -15,10 +15,13 @@ import type { Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
 const codec = nodeCodec('tanh', { shape: shapeCodec() });
+/** The JSON spec of a `tanh` node: its event shape. */
 export type TanhSpec = t.TypeOf<typeof codec>;
 
+/** Elementwise y = tanh(x) on events of `shape` (onto (-1, 1)); no parameters. */
 export const tanh = <const S extends Shape>(shape: S): Bijector<S, S> => primitive(tanhDefinition, { kind: 'tanh', shape });
 
+/** The `tanh` kind. */
 export const tanhDefinition = defineBijector<TanhSpec>({
   kind: 'tanh',
   codec,

@@ -11,11 +11,14 @@ import type { Bijector } from '../spec.js';
 import { depthToSpaceOn, spaceToDepthOn } from './squeeze.js';
 
 const codec = nodeCodec('unsqueeze', { shape: shapeCodec([3]) });
+/** The JSON spec of an `unsqueeze` node: its image event shape [C,H,W]. */
 export type UnsqueezeSpec = t.TypeOf<typeof codec>;
 
+/** 2x2 depth-to-space on image events: [C,H,W] -> [C/4,2H,2W] (C divisible by 4); the inverse of `squeeze`. */
 export const unsqueeze = <const S extends Shape3>(shape: S & ChannelsDivisibleBy4<S>): Bijector<S, Unsqueezed<S>> =>
   primitive(unsqueezeDefinition, { kind: 'unsqueeze', shape });
 
+/** The `unsqueeze` kind, written on the op algebra. */
 export const unsqueezeDefinition = defineBijector<UnsqueezeSpec>({
   kind: 'unsqueeze',
   codec,

@@ -6,6 +6,7 @@ import { zeroLogDet } from '../../algebra/ops.js';
 import { strictObject, tag } from '../codec-parts.js';
 import { defineTransformer } from '../maths/elementwise.js';
 
+/** The additive transformer (`{ kind: 'additive' }`): 1 conditioner value per element, the shift t. */
 export const additiveTransformer = defineTransformer({
   kind: 'additive',
   codec: strictObject("an 'additive' transformer", { kind: tag('additive') }),

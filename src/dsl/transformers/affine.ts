@@ -24,6 +24,7 @@ const scaleAndShift = <T>(o: Ops<T>, { clamp }: AffineFields, raw: T, dims: read
   return [softClamp(o, sRaw, clamp), t];
 };
 
+/** The soft-clamped affine transformer (`{ kind: 'affine', clamp }`): 2 conditioner values per element, s_raw and t in blocks. */
 export const affineTransformer = defineTransformer({
   kind: 'affine',
   codec: strictObject("an 'affine' transformer", { kind: tag('affine'), clamp: num }),

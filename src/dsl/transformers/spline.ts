@@ -139,6 +139,7 @@ const apply = <T>(o: Ops<T>, { bins, bound }: SplineFields, z: T, raw: T, dims: 
   return { out, logDet: o.sumEvent(logDet) };
 };
 
+/** The rational-quadratic spline transformer (`{ kind: 'spline', bins, bound }`): 3K - 1 conditioner values per element, element-major. */
 export const splineTransformer = defineTransformer({
   kind: 'spline',
   codec: strictObject("a 'spline' transformer", { kind: tag('spline'), bins: num, bound: num }),

@@ -21,7 +21,9 @@ import { sumLogDets, total, type LogDet } from './logdet.js';
 import { DEFAULT_MAX_UNROLL, type ContextValues, type LoweringOptions } from './lowering.js';
 import { lowerPrimitive } from './primitive.js';
 
+/** Options of `toOnnx`. */
 export interface ToOnnxOptions {
+  /** The pass to export: 'forward' (data -> noise) or 'inverse'. */
   readonly direction: Direction;
   /** Most steps of a sequential pass (a MAF's inverse, an IAF's forward: one per element) that are unrolled; default 1024. */
   readonly maxUnroll?: number;

@@ -79,6 +79,7 @@ export const pythonModule = (contents: ModuleContents): string => {
   return `"""${contents.docstring}"""\n${importsFor(body)}\n\n\n${body}\n`;
 };
 
+/** Options of `toPyTorch`. */
 export interface ToPyTorchOptions {
   /** Name of the build function (default 'build_flow'). */
   readonly name?: string;
