@@ -27,8 +27,10 @@ export interface PointsPanel {
   readonly points: ArrayLike<number>;
 }
 
+/** One panel of a density figure: a log-density grid or a cloud of points. */
 export type Panel = DensityPanel | PointsPanel;
 
+/** Options of `densityFigureSpec`: a title, the panels' size and how deep the colour scale reaches. */
 export interface DensityFigureOptions {
   readonly title?: string;
   /** Pixels per side of each panel (default 200). */

@@ -13,6 +13,7 @@ export interface CurveSeries {
   readonly points: ReadonlyArray<readonly [number, number]>;
 }
 
+/** Options of `learningCurveSpec`: titles, the y range (values outside it are clipped and marked) and the size. */
 export interface LearningCurveOptions {
   readonly title: string;
   /** A second title line (what was smoothed, which runs). */
@@ -31,6 +32,7 @@ export interface LearningCurveOptions {
 
 /** Legend entries of the clipping marks. */
 export const CLIPPED_ABOVE = 'clipped: above the axis';
+/** The legend entry of points below the y axis's range (drawn at its bottom edge). */
 export const CLIPPED_BELOW = 'clipped: below the axis';
 
 /** A moving average over `window` points (the first points average what there is). */

@@ -12,6 +12,7 @@ export interface ModelNll {
   readonly standardError: number;
 }
 
+/** Options of `nllComparisonSpec`: its title and what the NLL is measured on. */
 export interface NllComparisonOptions {
   /** Default "Held-out NLL by model". */
   readonly title?: string;

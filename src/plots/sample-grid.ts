@@ -5,6 +5,7 @@
  */
 import { PLOT_CONFIG, VEGA_LITE_SCHEMA, type PlotSpec } from './spec.js';
 
+/** One row of a sample grid: the condition, the samples best first and the ground truth, as images. */
 export interface SampleGridRow {
   /** Row label, e.g. "held-out pair 3". */
   readonly label: string;
@@ -12,6 +13,7 @@ export interface SampleGridRow {
   readonly images: readonly string[];
 }
 
+/** Options of `sampleGridSpec`: the title, what ranked the samples and the cell size. */
 export interface SampleGridOptions {
   readonly title?: string;
   /** What ranked the samples, for the column axis title; default "log p(W | Y)". */
