@@ -3,7 +3,8 @@
  * section 8, times it): the modules src/cli/main.ts imports statically, and theirs in turn, import no
  * tfjs, ONNX or io-ts-heavy spec code. Each command loads its modules when it runs (dynamic imports).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -52,5 +53,17 @@ describe('start-up of the command line', () => {
     expect(help.stdout).toContain('Usage: typed-flows');
     const bad = spawnSync(process.execPath, ['bin/typed-flows.js', 'sample', '--k', '0', '--name', 'x'], { encoding: 'utf8' });
     expect(bad.status).toBe(2);
+  });
+});
+
+describe('the demo finds the CLI it runs its steps with', () => {
+  it('from the sources and from the compiled dist/ alike', async () => {
+    const { demoCli } = await import('../../src/cli/commands/demo.js');
+    expect(demoCli).toBe(join(process.cwd(), 'bin', 'typed-flows.js'));
+    const compiled = join(process.cwd(), 'dist', 'src', 'cli', 'commands', 'demo.js');
+    // npm ci builds dist/ (the prepare script); a checkout without it has nothing compiled to check.
+    if (!existsSync(compiled)) return;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import { demoCli } from ${JSON.stringify(pathToFileURL(compiled).href)}; console.log(demoCli);`], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe(join(process.cwd(), 'bin', 'typed-flows.js'));
   });
 });

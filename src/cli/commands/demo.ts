@@ -24,12 +24,15 @@ import { seedRunName, sweepSeeds } from '../../experiments/seeds.js';
 import type { TrainSummary } from './train.js';
 import { writeFile } from 'node:fs/promises';
 
-const cli = fileURLToPath(new URL('../../../bin/typed-flows.js', import.meta.url));
+// The package's bin/typed-flows.js: three folders up from src/cli/commands (run through tsx), four from
+// dist/src/cli/commands (the compiled CLI).
+/** The CLI the demo runs its steps with, in child processes. */
+export const demoCli = ['../../../bin/typed-flows.js', '../../../../bin/typed-flows.js'].map((u) => fileURLToPath(new URL(u, import.meta.url))).find((p) => existsSync(p)) ?? fileURLToPath(new URL('../../../bin/typed-flows.js', import.meta.url));
 
 /** Runs the CLI in a child process, prefixing its output lines; rejects on a non-zero exit. */
 const child = (args: readonly string[], label: string): Promise<void> =>
   new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    const p = spawn(process.execPath, [demoCli, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     const relay = (stream: NodeJS.ReadableStream, out: NodeJS.WritableStream): void => {
       let rest = '';
       stream.on('data', (chunk: Buffer) => {
