@@ -102,7 +102,14 @@ export const logitDefinition = defineBijector<LogitSpec>({
       return {
         // sigmoid(y) - alpha/2 = tanh(y/2)/2 + (1 - alpha)/2: near p = 1/2 (all of (0, q) when alpha -> 1),
         // sigmoid(y) rounds to the nearest ulp of 1/2 before the subtraction, tanh(y/2) keeps its digits.
-        out: o.mul(o.add(o.mul(o.tanh(o.mul(y, o.scalar(0.5))), o.scalar(0.5)), o.scalar((1 - spec.alpha) / 2)), o.scalar(spec.levels / (1 - spec.alpha))),
+        // Below NEAR_HALF_ALPHA that costs x at most q ulp(1/2) (1.5e-5 for 8-bit data) and the sigmoid
+        // form is kept, as in the forward pass, so CAFLOW's samples are what they were.
+        out: o.mul(
+          spec.alpha < NEAR_HALF_ALPHA
+            ? o.sub(o.sigmoid(y), o.scalar(spec.alpha / 2))
+            : o.add(o.mul(o.tanh(o.mul(y, o.scalar(0.5))), o.scalar(0.5)), o.scalar((1 - spec.alpha) / 2)),
+          o.scalar(spec.levels / (1 - spec.alpha)),
+        ),
         logDet: o.sumEvent(o.add(o.add(o.scalar(-constantTerm(spec)), logP), log1mP)),
       };
     }),
