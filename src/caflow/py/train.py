@@ -1,7 +1,8 @@
 """Trains the exported CAFLOW model with its typed-flows run config, on one or more processes.
 
-    torchrun --standalone --nproc_per_node=2 train.py            # 2 processes: CPU (gloo) or 2 GPUs (nccl)
-    torchrun --nnodes=2 --nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint=HOST:29400 train.py
+    torchrun --standalone --nproc_per_node=2 --redirects 1 --tee 1 train.py    # 2 processes: CPU (gloo) or 2 GPUs (nccl)
+    torchrun --nnodes=2 --nproc_per_node=8 --rdzv_backend=c10d --rdzv_endpoint=HOST:29400 --redirects 1 --tee 1 train.py
+    (--redirects 1 --tee 1: Debian's torch 1.13 fails to start without them; they are harmless elsewhere)
     python3 train.py                                               # one process
 
 Reads config.json (the run config), checkpoint.safetensors (where the run is: weights, Adam moments,
