@@ -134,7 +134,10 @@ export const tfjsOps: Ops<tf.Tensor> = {
     for (let i = 0; i < n; i++) {
       // One host read a step, and only for loops that can end early (adaptive solvers).
       if (until !== undefined && tf.tidy(() => tf.all(until(s)).dataSync()[0]) === 1) break;
-      s = body(tf.scalar(i), s);
+      // Each step's intermediates are freed as it ends (a solve keeps 4 field evaluations a step, each
+      // with its Jacobian): tensors a gradient needs are kept by the tape, so this is safe under tf.grad.
+      const state = s;
+      s = tf.tidy(() => [...body(tf.scalar(i), state)]);
     }
     return s;
   },

@@ -216,6 +216,7 @@ describe('typed-flows fit --objective flow-matching', () => {
     expect(Number.isFinite(val)).toBe(true);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toContain('preset cnf for D = 2');
+    expect(report).toContain('Flow matching (NLLs by exact likelihood); ');
     expect(report).toContain('objective: flow matching with minibatch optimal-transport pairing');
     // The model file holds a cnf whose log-density (an ODE solve) scores the validation rows as reported:
     // `logprob` on the model equals fit's number to its 4 printed decimals only if the same rows are used,

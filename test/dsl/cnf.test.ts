@@ -200,6 +200,22 @@ describe('cnf', () => {
     expect(roundTrip?.remedy).toMatch(/more steps/);
   });
 
+  it("keeps one solver step's tensors alive at a time: peak memory does not grow with the steps", async () => {
+    const peak = async (steps: number): Promise<number> => {
+      const flow = cnf([6], { hidden: [32, 32], solver: { kind: 'rk4', steps } });
+      const params = perturbedParams(flow, 1, 0.3);
+      const x = tf.randomNormal([256, 6], 0, 1, 'float32', 3) as tf.Tensor2D;
+      const info = await tf.profile(() => tf.tidy(() => forward(flow, params)(x).logDet));
+      tf.dispose(x);
+      disposeParams(params);
+      return info.peakBytes;
+    };
+    const few = await peak(4);
+    const many = await peak(32);
+    // Without freeing each step, 8x the steps held 8x the Jacobians; 1.5x leaves room for the loop's state.
+    expect(many).toBeLessThan(1.5 * few);
+  });
+
   it('states its cost: evaluations per pass', () => {
     expect(cnfEvaluations(cnf([2], { solver: { kind: 'rk4', steps: 10 } }) as unknown as CnfSpec)).toBe(40);
     expect(cnfEvaluations(cnf([2], { solver: { kind: 'euler', steps: 10 } }) as unknown as CnfSpec)).toBe(10);

@@ -368,7 +368,7 @@ const renderReport = (
   const lines = [
     `# Density fit: ${o.flow} on ${o.data}${x.contextName === undefined ? '' : ` given ${o.context}`}`,
     '',
-    `Maximum likelihood; ${x.rows} rows of event shape [${x.d}], ${x.nTrain} for training and ${x.nVal} for validation (seed ${o.seed}); ` +
+    `${o.objective === 'flow-matching' ? 'Flow matching (NLLs by exact likelihood)' : 'Maximum likelihood'}; ${x.rows} rows of event shape [${x.d}], ${x.nTrain} for training and ${x.nVal} for validation (seed ${o.seed}); ` +
       (o.standardize ? 'standardised (location and scale of the training rows, frozen, part of the saved model: log-densities are in the data\'s units).' : 'not standardised (--no-standardize).'),
     '',
     `## Held-out NLL (${x.heldOut === 'test' ? `the ${x.heldOutRows} rows of ${o.test}` : `the ${x.heldOutRows} validation rows, which also chose the checkpoint and k: slightly optimistic; pass --test for an unbiased score`})`,
