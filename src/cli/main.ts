@@ -424,12 +424,12 @@ program
   .option('--test <file>', 'held-out rows to score the model and the baselines on (default: the validation rows)')
   .option('--context <file>', 'context rows aligned with --data: fit p(x | context) (a flow preset or a spec with one conditioning input)')
   .option('--test-context <file>', 'context rows aligned with --test (a conditional fit)')
-  .option('--steps <n>', 'maximum training steps', integer('steps', 1), 3000)
+  .option('--steps <n>', 'maximum training steps (default 3000; 10000 with --objective flow-matching)', integer('steps', 1))
   .option('--batch <n>', 'rows per step', integer('batch', 1), 256)
   .option('--lr <rate>', 'peak Adam learning rate (linear warm-up, then cosine decay)', positive, 2e-3)
   .option('--seed <n>', 'seed of the initialisation, split, batches, EM and samples', integer('seed', 0), 0)
   .option('--validation <fraction>', 'fraction of rows held out for validation and early stopping (default 20%, at least min(100, n/2) rows, at most 10,000)', fraction)
-  .option('--patience <n>', 'evaluations without improvement before stopping', integer('patience', 1), 10)
+  .option('--patience <n>', 'evaluations without improvement before stopping (default 10; 1000 with --objective flow-matching, whose validation NLL is noisy: docs/continuous.md)', integer('patience', 1))
   .option('--eval-every <n>', 'steps between validation evaluations', integer('eval-every', 1), 50)
   .option('--no-standardize', 'fit the rows as they are (default: a frozen per-column location and scale from the training rows, saved in the model)')
   .addOption(
@@ -453,12 +453,12 @@ program
       test?: string;
       context?: string;
       testContext?: string;
-      steps: number;
+      steps?: number;
       batch: number;
       lr: number;
       seed: number;
       validation?: number;
-      patience: number;
+      patience?: number;
       evalEvery: number;
       standardize: boolean;
       base: 'normal' | 'gmm' | 't';
@@ -472,7 +472,9 @@ program
       const [{ fitCommand }, { TrainingDivergedError }] = await Promise.all([import('./commands/fit.js'), import('../training/step.js')]);
       let done;
       try {
-        done = await fitCommand({ ...o, quiet: o.quiet === true });
+        // Flow matching improves the likelihood slowly and noisily: a longer budget, and early stopping all but off (docs/continuous.md, measured).
+        const matching = o.objective === 'flow-matching';
+        done = await fitCommand({ ...o, steps: o.steps ?? (matching ? 10_000 : 3000), patience: o.patience ?? (matching ? 1000 : 10), quiet: o.quiet === true });
       } catch (e) {
         if (!(e instanceof TrainingDivergedError)) throw e;
         console.error(`typed-flows: ${e.message}`);
