@@ -149,7 +149,7 @@ describe('paths are compared after resolving ., .. and symbolic links', () => {
   const alias = join(tmp, 'alias-of-mine');
   symlinkSync(run, alias);
   const checkpointSpellings = fc
-    .tuple(fc.constantFrom(run, alias, join(runs, '.', 'mine'), join(runs, 'other', '..', 'mine')), fc.constantFrom('', '../', 'sub/../'), fc.boolean())
+    .tuple(fc.constantFrom(run, alias, join(runs, '.', 'mine'), join(runs, 'other', '..', 'mine')), fc.constantFrom('', './', 'sub/../'), fc.boolean())
     .map(([dir, detour, relativeToCwd]) => {
       const p = `${dir}/${detour}checkpoint.safetensors`;
       return relativeToCwd ? relative(process.cwd(), p) : p;

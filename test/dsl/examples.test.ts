@@ -8,7 +8,7 @@ import { verifyFlow } from '../../src/interpreters/index.js';
 
 describe('examples/', () => {
   it.each(Object.keys(examples))('%s is the JSON of the DSL example and decodes to it', (name) => {
-    const text = readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8');
+    const text = readFileSync(new URL(`../../examples/${name}`, import.meta.url), 'utf8');
     const make = examples[name as keyof typeof examples];
     expect(text).toBe(`${encodeSpec(make())}\n`);
     const decoded = parseSpec(text);
@@ -16,7 +16,7 @@ describe('examples/', () => {
   });
 
   it.each(['long-caflow-sr.json', 'long-dualglow-sr.json'])('the 3,000-step run config %s of docs/experiments.md is the mnist-sr preset with 3,000 steps', (name) => {
-    const decoded = decodeRunConfig(JSON.parse(readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8')));
+    const decoded = decodeRunConfig(JSON.parse(readFileSync(new URL(`../../examples/${name}`, import.meta.url), 'utf8')));
     expect(E.isRight(decoded) && decoded.right.train.steps).toBe(3000);
     expect(E.isRight(decoded) && decoded.right.task).toBe('sr');
     expect(E.isRight(decoded) && decoded.right.model.variant).toBe(name.includes('dualglow') ? 'dualglow' : 'caflow');

@@ -50,7 +50,11 @@ const sweep = fc
     // initialisation keeps in range (learnable ones) or that only move elements: a fixed map repeated
     // (exp of exp of a coupling's output, a scale of 2.5 32 times) overflows float32 for real, and
     // verify says so (test/dsl/verify-depth.test.ts); fixed maps alone are in the property table.
-    const makers = primitiveMakers(shape).filter((m) => m.out(shape).every((d, i) => d === shape[i]) && learnableOrMoving(m.make(shape)));
+    // Nor sinhArcsinh transformers: their tail weights compound (x^(w^n) for n copies), so 32 copies with
+    // perturbed nets overflow float32 for real (verify says so); the property table checks them alone.
+    const makers = primitiveMakers(shape).filter(
+      (m) => m.out(shape).every((d, i) => d === shape[i]) && learnableOrMoving(m.make(shape)) && !m.name.includes('sinhArcsinh'),
+    );
     const maker = makers[pick % makers.length] as (typeof makers)[number];
     const steps = [conditioned(shape, names[0]), repeat(maker.make(shape), depth), conditioned(shape, names[1])].filter((s): s is AnyFlow => s !== undefined);
     return { flow: chainOf(steps), name: `${maker.name} x${depth} on [${shape.join(',')}] with ${names.join('/')}`, depth, seed };

@@ -24,7 +24,7 @@ describe('documented imports', () => {
   it.each(imports.filter((i) => i.from.startsWith('typed-flows')).map((i) => [i.file, i.from, i] as const))('%s: %s', async (_file, from, i) => {
     const entry = pkg.exports[from === 'typed-flows' ? '.' : `./${from.slice('typed-flows/'.length)}`];
     expect(entry, `package.json has no export for '${from}'`).toBeDefined();
-    const source = `../${(entry as { default: string }).default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')}`;
+    const source = `../../${(entry as { default: string }).default.replace(/^\.\/dist\//, '').replace(/\.js$/, '.ts')}`;
     const mod = (await import(source)) as Record<string, unknown>;
     expect(i.names.filter((n) => !(n in mod))).toEqual([]);
   });
