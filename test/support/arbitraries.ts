@@ -189,7 +189,24 @@ const onto = new Set(['exp', 'softplus', 'tanh']);
  * image compositions: a run with them failed a round trip at 1.6e-4 (> 1e-4) and the counterexample
  * was not pinned down in time (see the report of the 'vector' branch).
  */
-const notComposed = new Set(['tanh', 'softplus', 'scaleShift', 'scaleShift+learnable', 'batchNorm']);
+/*
+ * Nor the sinh-arcsinh rows: a heavy-tail map whose tail weight (exp of a perturbed net output, or the
+ * spec's) compounds through a composition, x^(w^n), so a composition of several, or one after a
+ * repeat, reaches float32's limits for real (seen: a NaN round trip at a later spline coupling in about
+ * one run in eight). Their rows test them alone, on every engine.
+ */
+const notComposed = new Set([
+  'tanh',
+  'softplus',
+  'scaleShift',
+  'scaleShift+learnable',
+  'batchNorm',
+  'sinhArcsinh',
+  'maf-sinhArcsinh',
+  'maf-sinhArcsinh+cond',
+  'coupling-sinhArcsinh+mlp',
+  'coupling-sinhArcsinh+cond',
+]);
 
 /** A chain of 1..maxSteps primitives (some inverted, some repeated), built step by step so shapes line up. */
 export const flowArb = (maxSteps = 4): fc.Arbitrary<{ flow: AnyFlow; names: string[] }> =>
