@@ -33,7 +33,7 @@ type Found =
 /** Each output folder's own files: only the command that made the folder writes them (for a run: train, eval and import). */
 export const OWN_FILES: { readonly [k in OutputKind]: readonly string[] } = {
   run: ['config.json', 'checkpoint.safetensors', 'history.json', 'train-summary.json', 'metrics.json'],
-  'fit folder': ['model.safetensors', 'history.json', 'report.md', 'density.png', 'density.svg'],
+  'fit folder': ['model.safetensors', 'history.json', 'report.md', 'density.png', 'density.svg', 'baselines.png', 'baselines.svg'],
   'PyTorch export': ['model.py', 'train.py', 'config.json', 'checkpoint.safetensors', 'data.safetensors', 'README.md'],
   'demo folder': ['report.md', 'metrics.json'],
   'sample grid': [],

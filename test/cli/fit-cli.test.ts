@@ -55,6 +55,10 @@ describe('typed-flows fit', () => {
     // The picture is a plot with axes, a colour scale in nats, and titled panels beside the best mixture.
     const svg = readFileSync(join(out, 'density.svg'), 'utf8');
     for (const text of ['log p (nats)', 'data', 'model', 'samples from the model', 'best Gaussian mixture (k = ']) expect(svg).toContain(text);
+    // The baseline comparison: one row per model, its axis in nats per row.
+    const comparison = readFileSync(join(out, 'baselines.svg'), 'utf8');
+    for (const text of ['held-out NLL (nats per row)', 'Gaussian (full covariance)', 'best Gaussian mixture', 'lower is better']) expect(comparison).toContain(text);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('![held-out NLL of the model and its baselines](baselines.png)');
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     expect(report).toMatch(/\| train \(step \d+\) \| -?\d+\.\d{4} \|/);
     expect(report).toMatch(/\| validation \(step \d+\) \| -?\d+\.\d{4} \|/);

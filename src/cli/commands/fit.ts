@@ -38,6 +38,8 @@ import type { AnyFlow } from '../../dsl/spec.js';
 import { summary } from '../../interpreters/summary.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
 import { writeDensityPlot } from '../../node/density-plot.js';
+import { writeFigure } from '../../node/figure.js';
+import { nllComparisonSpec } from '../../plots/nll-comparison.js';
 import { CouldNotRunError, readSpecFile, UsageError } from '../io.js';
 import { checkOutput } from '../output-rule.js';
 import { readPointsFile, type Points } from '../points.js';
@@ -304,6 +306,20 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
       });
       files.push(image);
     }
+    // The held-out comparison as a figure: the model beside its baselines, each with its standard error.
+    let comparison: string | undefined;
+    if (scores.length >= 2) {
+      comparison = join(o.output, 'baselines.png');
+      const set = test === undefined ? 'validation' : 'test';
+      await writeFigure(
+        comparison,
+        nllComparisonSpec(
+          scores.map((sc) => ({ model: sc.name, nll: sc.nll, standardError: sc.standardError })),
+          { title: `Held-out NLL on the ${set} rows`, xTitle: 'held-out NLL (nats per row)' },
+        ),
+      );
+      files.push(comparison);
+    }
     const report = join(o.output, 'report.md');
     await writeFile(
       report,
@@ -316,6 +332,7 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
         result: r === undefined ? undefined : (result as Omit<FitResult, 'params' | 'split'>),
         seconds,
         image,
+        comparison,
         cost: samplingCost(model.dist),
         scores,
         heldOut: test === undefined ? 'validation' : 'test',
@@ -354,6 +371,7 @@ const renderReport = (
     result: Omit<FitResult, 'params' | 'split'> | undefined;
     seconds: number;
     image: string | undefined;
+    comparison: string | undefined;
     cost: string;
     scores: readonly HeldOutScore[];
     heldOut: 'test' | 'validation';
@@ -418,6 +436,7 @@ const renderReport = (
     );
   }
   lines.push(`- time: ${x.seconds.toFixed(1)} s; sampling is ${x.cost}`, '');
+  if (x.comparison !== undefined) lines.push('![held-out NLL of the model and its baselines](baselines.png)', '');
   if (x.image !== undefined) {
     lines.push('![data, learnt density, samples and the best Gaussian mixture](density.png)', '', 'Panels: the data; the model\'s log p (nats) on a grid; samples from the model; the best Gaussian mixture\'s log p on the same colour scale (density.svg is the same figure as SVG).', '');
   }
