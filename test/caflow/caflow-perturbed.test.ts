@@ -26,6 +26,8 @@ import {
 import { forward, mapParams, paramInfo, type ParamTree } from '../../src/interpreters/index.js';
 import { slogdet } from '../../src/dsl/maths/linalg.js';
 import type { FlowSpec } from '../../src/dsl/index.js';
+import { spaceToDepth } from '../../src/dsl/bijectors/squeeze.js';
+import { dName, lName } from '../../src/caflow/conditional.js';
 
 const tiny = (overrides: Partial<CaflowConfig> = {}): CaflowConfig =>
   caflowConfig({ target: [1, 8, 8], condition: [1, 8, 8], scales: 2, encoderDepth: 1, conditionalDepth: 1, encoderHidden: 4, conditionalHidden: 4, ...overrides });
@@ -146,5 +148,40 @@ describe.each(['caflow', 'dualglow'] as const)('%s with perturbed parameters', (
       expect(Math.abs((joint[b] as number) - (m.lambda * expected + (cond[b] as number)))).toBeLessThan(1e-3);
       tf.dispose([yb, d]);
     }
+  });
+
+  // Conditioning that reaches the wrong latent is a valid bijection too, so the change-of-variables
+  // checks above cannot see it. Here each prior's term is recomputed with its conditioning built from
+  // the design's statement (docs/caflow.md: G_i reads D_i and, in CAFLOW, L_j and D_j for every j > i),
+  // by name, in a configuration where L_j and D_j have the same shape ([1,8,8] target and condition):
+  // a prior fed D_j where it should read L_j gives other numbers.
+  it("each prior's term uses the conditioning the design states (L_j, not D_j, where both have one shape)", () => {
+    const ll = logLikelihood(m, params)(w, y);
+    const D = forward(m.encoderY, params.R)([y]).ys as tf.Tensor4D[];
+    const L = forward(m.encoderW, params.T)([w]).ys as tf.Tensor4D[];
+    m.priors.forEach((_, i) => {
+      const ctx: Record<string, tf.Tensor> = { [dName(i)]: spaceToDepth(D[i] as tf.Tensor4D) };
+      if (variant === 'caflow') {
+        for (let j = i + 1; j < m.priors.length; j++) {
+          expect((L[j] as tf.Tensor4D).shape).toEqual((D[j] as tf.Tensor4D).shape); // the swap would type-check
+          ctx[lName(j)] = spaceToDepth(L[j] as tf.Tensor4D);
+          ctx[dName(j)] = spaceToDepth(D[j] as tf.Tensor4D);
+        }
+      }
+      const g = forward(priorOf(m, i), params.G[i] as ParamTree)([L[i] as tf.Tensor4D], ctx as never);
+      // sum_j log N(z_i^j) over the prior's outputs, plus its log-det.
+      const termOf = (out: { ys: readonly tf.Tensor[]; logDet: tf.Tensor }): tf.Tensor =>
+        tf.tidy(() => tf.addN([out.logDet, ...out.ys.map((z) => tf.sum(tf.reshape(tf.sub(tf.mul(-0.5, tf.square(z)), 0.5 * Math.log(2 * Math.PI)), [w.shape[0], -1]), 1))]));
+      const expected = termOf(g as never);
+      // float32 sums of a few hundred terms of O(1): 1e-3 nats.
+      expect(maxAbs(ll.priors[i] as tf.Tensor, expected)).toBeLessThan(1e-3);
+      if (variant === 'caflow' && i + 1 < m.priors.length) {
+        // And the check can fail: the same prior fed D_j in L_j's place is off by far more.
+        const swapped = { ...ctx, [lName(i + 1)]: ctx[dName(i + 1)] as tf.Tensor };
+        const wrong = forward(priorOf(m, i), params.G[i] as ParamTree)([L[i] as tf.Tensor4D], swapped as never);
+        const wrongTerm = termOf(wrong as never);
+        expect(maxAbs(ll.priors[i] as tf.Tensor, wrongTerm)).toBeGreaterThan(1e-2);
+      }
+    });
   });
 });
