@@ -15,10 +15,10 @@ import * as t from 'io-ts';
 import { algebraic } from '../../algebra/define.js';
 import type { Context, Ops } from '../../algebra/ops.js';
 import { primitive } from '../primitive.js';
-import { CondCodec, hasOwn, listOf, nodeCodec, num, oneOf, shapeCodec, strictObject, tag, taggedUnion } from '../codec-parts.js';
+import { CondCodec, listOf, nodeCodec, num, oneOf, shapeCodec, strictObject, tag, taggedUnion } from '../codec-parts.js';
 import { checkShape, defineBijector, one, ontoReals, type BijectorDefinition } from '../definition.js';
 import type { SpecIssue } from '../errors.js';
-import { checkCond, conditioningChannels } from '../maths/conditioning.js';
+import { checkCond, conditioningChannels, conditioningValues } from '../maths/conditioning.js';
 import { adaptiveEvaluations, EVALUATIONS_PER_STEP, integrate, integrateAdaptive } from '../maths/ode.js';
 import { field, fieldActivations, fieldParamShapes, initField, type FieldActivation } from '../maths/vector-field.js';
 import { isDim, type CondShapes, type NoCond, type Shape1 } from '../shape.js';
@@ -74,17 +74,8 @@ export const cnfEvaluations = (spec: CnfSpec): number =>
   spec.solver.kind === 'dopri5' ? adaptiveEvaluations(spec.solver.maxSteps) : spec.solver.steps * EVALUATIONS_PER_STEP[spec.solver.kind];
 
 /** The context vectors of the spec's conditioning, concatenated in spec order (undefined without any). */
-export const cnfContext = <T>(o: Ops<T>, cond: CondShapes, ctx: Context<T>): T | undefined => {
-  const names = Object.keys(cond);
-  if (names.length === 0) return undefined;
-  return o.concatLast(
-    names.map((name) => {
-      const v = hasOwn(ctx, name) ? ctx[name] : undefined;
-      if (v === undefined) throw new TypeError(`missing conditioning input '${name}'; given: ${Object.keys(ctx).join(', ') || 'none'}`);
-      return v;
-    }),
-  );
-};
+export const cnfContext = <T>(o: Ops<T>, cond: CondShapes, ctx: Context<T>): T | undefined =>
+  Object.keys(cond).length === 0 ? undefined : o.concatLast(conditioningValues(cond, ctx));
 
 const solverChecks = (solver: SolverSpec, path: string): SpecIssue[] => {
   if (solver.kind !== 'dopri5') return isDim(solver.steps) ? [] : [{ path: `${path}.steps`, message: `expected a positive integer number of steps, got ${solver.steps}` }];
