@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { HALF_LOG_2PI } from '../algebra/normal.js';
+import { standardNormalLogProb as onAlgebra } from '../algebra/normal.js';
+import { tfjsOps } from '../algebra/tfjs.js';
 
-/** log N(z; 0, I) per sample, summed over the event. */
-export const standardNormalLogProb = (z: tf.Tensor4D): tf.Tensor1D =>
-  tf.tidy(() => tf.neg(tf.sum(tf.add(tf.mul(tf.square(z), 0.5), HALF_LOG_2PI), [1, 2, 3])) as tf.Tensor1D);
+/** Elements per sample of a batch tensor. */
+const perSample = (z: tf.Tensor): number => z.shape.slice(1).reduce((n, d) => n * d, 1);
+
+/** log N(z; 0, I) per sample, summed over the event (the algebra's standard normal, src/algebra/normal.ts). */
+export const standardNormalLogProb = (z: tf.Tensor4D): tf.Tensor1D => latentsLogProb([z]);
 
 /** Sum of per-sample log-probs of several latents. */
 export const latentsLogProb = (zs: readonly tf.Tensor4D[]): tf.Tensor1D =>
-  tf.tidy(() => zs.map(standardNormalLogProb).reduce((a, b) => tf.add(a, b)));
+  tf.tidy(() => onAlgebra(tfjsOps, zs, zs.reduce((n, z) => n + perSample(z), 0)) as tf.Tensor1D);

@@ -3,7 +3,9 @@ export * from './model.js';
 export * from './params.js';
 export { encoderSpec, encoderLatentShapes, type EncoderOptions } from './encoder.js';
 export { conditionalSpec, squeezedShape, dName, lName, type ConditionalOptions } from './conditional.js';
-export { logLikelihood, caflowLoss, conditionalBitsPerDim, conditioningFor, type LogLikelihood } from './likelihood.js';
+export { logLikelihood, caflowLoss, conditionalBitsPerDim, type LogLikelihood } from './likelihood.js';
+export { conditioningFor, likelihoodTerms, encodeCondition, conditionLogProb, encodersLogProb, flowPart, type CaflowEngine, type CaflowFlow, type CaflowFlowPart, type FlowPass, type LikelihoodTerms, type EncodedCondition, type ToLatents, type FromLatents } from './maths.js';
+export { tfjsCaflowEngine } from './tfjs-engine.js';
 export { sample, sampleNoise, temperatures, repeatEach, type SampleOptions, type Samples } from './sample.js';
 export { initCaflow } from './init.js';
 export { dequantize, quantize } from './quantize.js';
@@ -25,3 +27,4 @@ export {
 export { caflowToOnnx, caflowDirections, latentName, noiseName, priorLatents, type CaflowDirection, type CaflowOnnxOptions } from './onnx.js';
 export { caflowToPyTorch } from './pytorch.js';
 export { trainScript } from './train-script.js';
+export { float64CaflowEngine, float64LikelihoodTerms, float64FromLatents } from './reference.js';

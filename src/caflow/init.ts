@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { init } from '../interpreters/init.js';
 import { spaceToDepth } from '../dsl/bijectors/squeeze.js';
 import { forward } from '../interpreters/transform.js';
-import { conditioningFor } from './likelihood.js';
+import { conditioningFor } from './maths.js';
 import { priorOf, type CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
 

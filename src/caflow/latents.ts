@@ -4,12 +4,10 @@
  * coarse to fine, and is what sampling runs on random z.
  */
 import * as tf from '@tensorflow/tfjs';
-import { spaceToDepth } from '../dsl/bijectors/squeeze.js';
-import { forward, inverse } from '../interpreters/transform.js';
-import { latentsLogProb } from './gaussian.js';
-import { conditioningFor } from './likelihood.js';
-import { priorOf, type CaflowSpec } from './model.js';
+import { encodeCondition, fromLatents as generate, toLatents as encode } from './maths.js';
+import type { CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
+import { tfjsCaflowEngine } from './tfjs-engine.js';
 
 /** z[i] are the latents of G_i, in its output order (scales i..n-1 for CAFLOW, i for Dual-Glow+). */
 export type Latents = tf.Tensor4D[][];
@@ -30,42 +28,18 @@ export type Decoded = {
   readonly logLikelihood: tf.Tensor1D;
 };
 
-/** D = R(Y), squeezed once for conditioning. */
-const encodeCondition = (m: CaflowSpec, params: CaflowParams, y: tf.Tensor4D): tf.Tensor4D[] =>
-  (forward(m.encoderY, params.R)([y]).ys as tf.Tensor4D[]).map(spaceToDepth);
-
 /** W and its condition Y (both NHWC) to the latents and log p(W | Y) per sample: the density direction. */
 export const toLatents = (m: CaflowSpec, params: CaflowParams) => (w: tf.Tensor4D, y: tf.Tensor4D): Encoded =>
   tf.tidy(() => {
-    const sqD = encodeCondition(m, params, y);
-    const t = forward(m.encoderW, params.T)([w]);
-    const L = t.ys as tf.Tensor4D[];
-    const sqL = L.map(spaceToDepth);
-    let logLik = t.logDet;
-    const z = m.priors.map((_, i) => {
-      const g = forward(priorOf(m, i), params.G[i] as CaflowParams['R'])([L[i] as tf.Tensor4D], conditioningFor(m, i, sqL, sqD));
-      logLik = tf.add(logLik, tf.add(latentsLogProb(g.ys as tf.Tensor4D[]), g.logDet));
-      return [...(g.ys as tf.Tensor4D[])];
-    });
-    return { z, logLikelihood: logLik };
+    const e = tfjsCaflowEngine(m, params);
+    const t = encode(e, m, w, encodeCondition(e, m, y).sqD);
+    return { z: t.z.map((zi) => [...zi] as tf.Tensor4D[]), logLikelihood: t.logp as tf.Tensor1D };
   });
 
 /** Generates W from latents z given Y, coarse component first (G_{n-1}, then G_{n-2}, ...). */
 export const fromLatents = (m: CaflowSpec, params: CaflowParams) => (z: Latents, y: tf.Tensor4D): Decoded =>
   tf.tidy(() => {
-    const n = m.priors.length;
-    const sqD = encodeCondition(m, params, y);
-    const L: tf.Tensor4D[] = new Array<tf.Tensor4D>(n);
-    const sqL: tf.Tensor4D[] = new Array<tf.Tensor4D>(n);
-    let logLik = tf.zeros([y.shape[0]]) as tf.Tensor1D;
-    for (let i = n - 1; i >= 0; i--) {
-      const zi = z[i] as tf.Tensor4D[];
-      const back = inverse(priorOf(m, i), params.G[i] as CaflowParams['R'])(zi, conditioningFor(m, i, sqL, sqD));
-      L[i] = back.x as tf.Tensor4D;
-      sqL[i] = spaceToDepth(back.x as tf.Tensor4D);
-      // log p_G(L_i) = log N(z) + log|det dG/dL| = log N(z) - log|det dL/dz|.
-      logLik = tf.add(logLik, tf.sub(latentsLogProb(zi), back.logDet));
-    }
-    const t = inverse(m.encoderW, params.T)(L);
-    return { w: t.x as tf.Tensor4D, logLikelihood: tf.sub(logLik, t.logDet) as tf.Tensor1D };
+    const e = tfjsCaflowEngine(m, params);
+    const out = generate(e, m, z, encodeCondition(e, m, y).sqD);
+    return { w: out.w as tf.Tensor4D, logLikelihood: out.logp as tf.Tensor1D };
   });

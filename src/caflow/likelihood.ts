@@ -5,26 +5,10 @@
  * The conditional log-likelihood log p(W | Y) is everything but the lambda term.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Context } from '../dsl/definition.js';
-import { spaceToDepth } from '../dsl/bijectors/squeeze.js';
-import { forward } from '../interpreters/transform.js';
-import { dName, lName } from './conditional.js';
-import { latentsLogProb } from './gaussian.js';
+import { likelihoodTerms } from './maths.js';
 import type { CaflowSpec } from './model.js';
-import { priorOf } from './model.js';
 import type { CaflowParams } from './params.js';
-
-/** The named, squeezed conditioning of G_i: D_i, and L_j, D_j for j > i (CAFLOW only). */
-export const conditioningFor = (m: CaflowSpec, i: number, sqL: readonly tf.Tensor4D[], sqD: readonly tf.Tensor4D[]): Context => {
-  const ctx: Record<string, tf.Tensor4D> = { [dName(i)]: sqD[i] as tf.Tensor4D };
-  if (m.variant === 'caflow') {
-    for (let j = i + 1; j < m.priors.length; j++) {
-      ctx[lName(j)] = sqL[j] as tf.Tensor4D;
-      ctx[dName(j)] = sqD[j] as tf.Tensor4D;
-    }
-  }
-  return ctx;
-};
+import { tfjsCaflowEngine } from './tfjs-engine.js';
 
 /** CAFLOW's objective and its terms, per sample (nats). */
 export interface LogLikelihood {
@@ -40,23 +24,11 @@ export interface LogLikelihood {
   readonly priors: tf.Tensor1D[];
 }
 
-/** All terms of the objective for a batch of targets W and conditions Y (NHWC). */
+/** All terms of the objective for a batch of targets W and conditions Y (NHWC), from CAFLOW's maths (src/caflow/maths.ts). */
 export const logLikelihood = (m: CaflowSpec, params: CaflowParams) => (w: tf.Tensor4D, y: tf.Tensor4D): LogLikelihood =>
   tf.tidy(() => {
-    const r = forward(m.encoderY, params.R)([y]);
-    const t = forward(m.encoderW, params.T)([w]);
-    const D = r.ys as tf.Tensor4D[];
-    const L = t.ys as tf.Tensor4D[];
-    const sqD = D.map(spaceToDepth);
-    const sqL = L.map(spaceToDepth);
-    const priors = m.priors.map((_, i) => {
-      const g = forward(priorOf(m, i), params.G[i] as CaflowParams['R'])([L[i] as tf.Tensor4D], conditioningFor(m, i, sqL, sqD));
-      return tf.add(latentsLogProb(g.ys as tf.Tensor4D[]), g.logDet) as tf.Tensor1D;
-    });
-    const logpY = tf.add(latentsLogProb(D), r.logDet) as tf.Tensor1D;
-    const conditional = priors.reduce((a, b) => tf.add(a, b), t.logDet) as tf.Tensor1D;
-    const joint = tf.add(tf.mul(logpY, m.lambda), conditional) as tf.Tensor1D;
-    return { joint, conditional, logpY, logDetT: t.logDet, priors };
+    const t = likelihoodTerms(tfjsCaflowEngine(m, params), m, w, y);
+    return { joint: t.joint as tf.Tensor1D, conditional: t.conditional as tf.Tensor1D, logpY: t.logpY as tf.Tensor1D, logDetT: t.logDetT as tf.Tensor1D, priors: t.priors as tf.Tensor1D[] };
   });
 
 /** Training loss: -joint log-likelihood per dimension of W, averaged over the batch (nats/dim). */

@@ -11,16 +11,11 @@
  * Tensors are NHWC with a symbolic batch; log-likelihoods are in nats per sample.
  */
 import { signature } from '../dsl/signature.js';
-import { sizeOfAll, type Shape } from '../dsl/shape.js';
-import { standardNormalLogProb } from '../algebra/normal.js';
-import { spaceToDepthOn } from '../dsl/bijectors/squeeze.js';
-import { BATCH, encodeModel, Graph, graphOps, lowerFlow, onnxOps, tensorDims, total, type ContextValues, type LogDet } from '../interpreters/onnx/index.js';
-import type { ParamTree } from '../dsl/params.js';
-import { dName, lName } from './conditional.js';
+import type { Shape } from '../dsl/shape.js';
+import { BATCH, encodeModel, Graph, graphOps, lowerFlow, onnxOps, tensorDims, total, type LogDet } from '../interpreters/onnx/index.js';
+import { encodeCondition, flowPart, fromLatents, likelihoodTerms, toLatents, type CaflowEngine } from './maths.js';
 import { imageShapes, type CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
-
-
 import type { CaflowDirection } from './directions.js';
 export { caflowDirections, type CaflowDirection } from './directions.js';
 
@@ -41,73 +36,15 @@ export const noiseName = (i: number, scale: number): string => `noise${i}_${scal
 export const priorLatents = (m: CaflowSpec, i: number): Array<{ scale: number; shape: Shape }> =>
   imageShapes(signature(m.priors[i] as CaflowSpec['priors'][number]).outs, 'latent of a prior').map((shape, j) => ({ scale: i + j, shape }));
 
-/** log N(z; 0, I) per sample, summed over the latents: -0.5 sum z^2 - D log(2 pi)/2. */
-const latentsLogProb = (g: Graph, zs: readonly string[], shapes: readonly Shape[]): string => standardNormalLogProb(graphOps(g), zs, sizeOfAll(shapes));
-
-/** The named, squeezed conditioning of G_i (src/caflow/likelihood.ts conditioningFor). */
-const conditioningFor = (m: CaflowSpec, i: number, sqL: readonly string[], sqD: readonly string[]): ContextValues => {
-  const ctx: Record<string, string> = { [dName(i)]: sqD[i] as string };
-  if (m.variant === 'caflow') {
-    for (let j = i + 1; j < m.priors.length; j++) {
-      ctx[lName(j)] = sqL[j] as string;
-      ctx[dName(j)] = sqD[j] as string;
-    }
-  }
-  return ctx;
-};
-
-const squeezeAll = (g: Graph, xs: readonly string[], shapes: readonly Shape[]): string[] =>
-  xs.map((x, i) => {
-    return spaceToDepthOn(graphOps(g), x, shapes[i] as Shape);
-  });
-
-interface Pass {
-  readonly outs: string[];
-  readonly logDet: string;
-}
-
-const pass = (g: Graph, flow: CaflowSpec['encoderY'], params: ParamTree, dir: 'forward' | 'inverse', ins: readonly string[], ctx: ContextValues, path: string, paramPath: string): Pass => {
-  const { outs, logDet } = lowerFlow(g, flow, params, dir, ins, ctx, {}, { path, paramPath });
-  return { outs, logDet: total(g, logDet as LogDet, ins[0] as string) };
-};
-
-/** D = R(Y), squeezed. */
-const encodeCondition = (g: Graph, m: CaflowSpec, params: CaflowParams, y: string): { sqD: string[]; r: Pass } => {
-  const r = pass(g, m.encoderY, params.R, 'forward', [y], {}, '$.encoderY', 'R');
-  return { sqD: squeezeAll(g, r.outs, signature(m.encoderY).outs), r };
-};
-
-/** G_{n-1}^-1, ..., G_0^-1 then T^-1: W and log p(W | Y) from latents z[i] (in G_i's output order). */
-const fromLatents = (g: Graph, m: CaflowSpec, params: CaflowParams, z: readonly (readonly string[])[], sqD: readonly string[]): { w: string; logp: string } => {
-  const n = m.priors.length;
-  const lShapes = signature(m.encoderW).outs;
-  const L: string[] = new Array<string>(n);
-  const sqL: string[] = new Array<string>(n);
-  const terms: string[] = [];
-  for (let i = n - 1; i >= 0; i--) {
-    const zi = z[i] as readonly string[];
-    const back = pass(g, m.priors[i] as CaflowSpec['encoderY'], params.G[i] as ParamTree, 'inverse', zi, conditioningFor(m, i, sqL, sqD), `$.priors[${i}]`, `G.${i}`);
-    L[i] = back.outs[0] as string;
-    sqL[i] = spaceToDepthOn(graphOps(g), L[i] as string, lShapes[i] as Shape);
-    terms.push(onnxOps.sub(g, latentsLogProb(g, zi, priorLatents(m, i).map((l) => l.shape)), back.logDet));
-  }
-  const t = pass(g, m.encoderW, params.T, 'inverse', L, {}, '$.encoderW', 'T');
-  const sum = terms.length === 1 ? (terms[0] as string) : g.op('Sum', terms);
-  return { w: t.outs[0] as string, logp: onnxOps.sub(g, sum, t.logDet) };
-};
-
-/** T, then G_0..G_{n-1} forward: latents and log p(W | Y). */
-const toLatents = (g: Graph, m: CaflowSpec, params: CaflowParams, w: string, sqD: readonly string[]): { z: string[][]; logp: string } => {
-  const t = pass(g, m.encoderW, params.T, 'forward', [w], {}, '$.encoderW', 'T');
-  const sqL = squeezeAll(g, t.outs, signature(m.encoderW).outs);
-  const terms = [t.logDet];
-  const z = m.priors.map((prior, i) => {
-    const f = pass(g, prior, params.G[i] as ParamTree, 'forward', [t.outs[i] as string], conditioningFor(m, i, sqL, sqD), `$.priors[${i}]`, `G.${i}`);
-    terms.push(onnxOps.add(g, latentsLogProb(g, f.outs, priorLatents(m, i).map((l) => l.shape)), f.logDet));
-    return f.outs;
-  });
-  return { z, logp: g.op('Sum', terms) };
-};
+/** CAFLOW's maths (src/caflow/maths.ts) as graph nodes: each flow lowered at its spec and parameter path. */
+const graphEngine = (g: Graph, m: CaflowSpec, params: CaflowParams): CaflowEngine<string> => ({
+  ops: graphOps(g),
+  pass: (flow, dir, ins, ctx) => {
+    const part = flowPart(m, params, flow);
+    const { outs, logDet } = lowerFlow(g, part.spec, part.params, dir, ins, ctx, {}, { path: part.path, paramPath: part.paramPath });
+    return { outs, logDet: total(g, logDet as LogDet, ins[0] as string) };
+  },
+});
 
 /** [B, ...] -> [B*k, ...], each row repeated k times in place (src/caflow/sample.ts repeatEach). */
 const repeatEach = (g: Graph, x: string, dims: readonly number[], k: number): string => {
@@ -128,6 +65,7 @@ const rank = (g: Graph, w: string, logp: string, k: number): { w: string; logp: 
 /** The ONNX model of one of CAFLOW's graphs (see the module comment). */
 export const caflowToOnnx = (m: CaflowSpec, params: CaflowParams, options: CaflowOnnxOptions): Uint8Array => {
   const g = new Graph(`caflow-${options.direction}`);
+  const engine = graphEngine(g, m, params);
   const [wShape] = signature(m.encoderW).ins as [Shape];
   const [yShape] = signature(m.encoderY).ins as [Shape];
   const n = m.priors.length;
@@ -138,26 +76,23 @@ export const caflowToOnnx = (m: CaflowSpec, params: CaflowParams, options: Caflo
     case 'likelihood': {
       const w = g.input('W', tensorDims(wShape));
       const y = g.input('Y', tensorDims(yShape));
-      const { sqD, r } = encodeCondition(g, m, params, y);
-      const { z, logp } = toLatents(g, m, params, w, sqD);
       if (options.direction === 'forward') {
+        const { z, logp } = toLatents(engine, m, w, encodeCondition(engine, m, y).sqD);
         z.forEach((zi, i) => priorLatents(m, i).forEach(({ scale, shape }, j) => g.output(latentName(i, scale), zi[j] as string, tensorDims(shape))));
         g.output('logp', logp, [BATCH]);
         break;
       }
-      const dShapes = signature(m.encoderY).outs;
-      const logpY = onnxOps.add(g, latentsLogProb(g, r.outs, dShapes), r.logDet);
-      g.output('logp', logp, [BATCH]);
-      g.output('logpY', logpY, [BATCH]);
-      g.output('joint', onnxOps.add(g, onnxOps.scale(g, logpY, m.lambda), logp), [BATCH]);
+      const terms = likelihoodTerms(engine, m, w, y);
+      g.output('logp', terms.conditional, [BATCH]);
+      g.output('logpY', terms.logpY, [BATCH]);
+      g.output('joint', terms.joint, [BATCH]);
       props['lambda'] = String(m.lambda);
       break;
     }
     case 'inverse': {
       const z = m.priors.map((_, i) => priorLatents(m, i).map(({ scale, shape }) => g.input(latentName(i, scale), tensorDims(shape))));
       const y = g.input('Y', tensorDims(yShape));
-      const { sqD } = encodeCondition(g, m, params, y);
-      const out = fromLatents(g, m, params, z, sqD);
+      const out = fromLatents(engine, m, z, encodeCondition(engine, m, y).sqD);
       g.output('W', out.w, tensorDims(wShape));
       g.output('logp', out.logp, [BATCH]);
       break;
@@ -169,14 +104,14 @@ export const caflowToOnnx = (m: CaflowSpec, params: CaflowParams, options: Caflo
       const noise = m.priors.map((_, i) => priorLatents(m, i).map(({ scale, shape }) => ({ scale, value: g.input(noiseName(i, scale), tensorDims(shape)) })));
       const temperature = g.input('temperature', [n]);
       // R runs once per condition; its squeezed latents are repeated for the k samples.
-      const { sqD } = encodeCondition(g, m, params, y);
+      const { sqD } = encodeCondition(engine, m, y);
       const dShapes = signature(m.encoderY).outs;
       const sqDk = sqD.map((d, j) => {
         const [c, h, w] = dShapes[j] as [number, number, number];
         return repeatEach(g, d, [h / 2, w / 2, 4 * c], k);
       });
       const z = noise.map((latents) => latents.map(({ scale, value }) => onnxOps.mul(g, value, g.op('Gather', [temperature, g.ints([scale])], { axis: 0 }))));
-      const out = fromLatents(g, m, params, z, sqDk);
+      const out = fromLatents(engine, m, z, sqDk);
       const ranked = rank(g, out.w, out.logp, k);
       g.output('W', ranked.w, tensorDims(wShape));
       g.output('logp', ranked.logp, [BATCH]);

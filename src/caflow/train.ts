@@ -8,14 +8,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { paramInfo } from '../interpreters/param-shapes.js';
 import type { ParamTree } from '../dsl/params.js';
-import { forward } from '../interpreters/transform.js';
 import type { AdamState } from '../training/adam.js';
 import { trainStep, type TrainStepResult } from '../training/step.js';
-import { latentsLogProb } from './gaussian.js';
 import { caflowLoss } from './likelihood.js';
+import { encodersLogProb } from './maths.js';
 import type { CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
 import { dequantize } from './quantize.js';
+import { tfjsCaflowEngine } from './tfjs-engine.js';
 
 /** What a step trains: 'joint' (the whole model), 'encoders' (R and T alone) or 'priors' (the G_i, R and T frozen). */
 export type Phase = 'joint' | 'encoders' | 'priors';
@@ -34,9 +34,7 @@ export const trainableFor = (m: CaflowSpec, phase: Phase): Set<string> => {
 /** -(log p_R(Y) + log p_T(W)) per dimension: the unconditional pretraining objective. */
 export const encodersLoss = (m: CaflowSpec, params: CaflowParams, w: tf.Tensor4D, y: tf.Tensor4D): tf.Scalar =>
   tf.tidy(() => {
-    const r = forward(m.encoderY, params.R)([y]);
-    const t = forward(m.encoderW, params.T)([w]);
-    const logp = tf.add(tf.add(latentsLogProb(r.ys as tf.Tensor4D[]), r.logDet), tf.add(latentsLogProb(t.ys as tf.Tensor4D[]), t.logDet));
+    const logp = encodersLogProb(tfjsCaflowEngine(m, params), m, w, y);
     const dims = w.shape[1] * w.shape[2] * w.shape[3] + y.shape[1] * y.shape[2] * y.shape[3];
     return tf.div(tf.neg(tf.mean(logp)), dims) as tf.Scalar;
   });

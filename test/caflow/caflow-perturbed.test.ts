@@ -28,6 +28,7 @@ import { slogdet } from '../../src/dsl/maths/linalg.js';
 import type { FlowSpec } from '../../src/dsl/index.js';
 import { spaceToDepth } from '../../src/dsl/bijectors/squeeze.js';
 import { dName, lName } from '../../src/caflow/conditional.js';
+import { float64FromLatents, float64LikelihoodTerms } from '../../src/caflow/reference.js';
 
 const tiny = (overrides: Partial<CaflowConfig> = {}): CaflowConfig =>
   caflowConfig({ target: [1, 8, 8], condition: [1, 8, 8], scales: 2, encoderDepth: 1, conditionalDepth: 1, encoderHidden: 4, conditionalHidden: 4, ...overrides });
@@ -148,6 +149,34 @@ describe.each(['caflow', 'dualglow'] as const)('%s with perturbed parameters', (
       expect(Math.abs((joint[b] as number) - (m.lambda * expected + (cond[b] as number)))).toBeLessThan(1e-3);
       tf.dispose([yb, d]);
     }
+  });
+
+  // CAFLOW's maths is written once (src/caflow/maths.ts); tfjs and the float64 reference are two engines
+  // of it. Their agreement is float32's error, not a shared mistake: the dense-Jacobian tests above check
+  // the formula itself.
+  it('the tfjs engine agrees with the float64 reference on every term, and on generation', () => {
+    const ll = logLikelihood(m, params)(w, y);
+    const ref = float64LikelihoodTerms(m, params, w, y);
+    const gap = (a: tf.Tensor, b: { data: ArrayLike<number> }): number => {
+      const got = a.dataSync();
+      return Math.max(...Array.from(got, (v, k) => Math.abs(v - (b.data[k] as number))));
+    };
+    const worst = {
+      joint: gap(ll.joint, ref.joint),
+      conditional: gap(ll.conditional, ref.conditional),
+      logpY: gap(ll.logpY, ref.logpY),
+      logDetT: gap(ll.logDetT, ref.logDetT),
+      priors: Math.max(...ll.priors.map((p, i) => gap(p, ref.priors[i] as { data: ArrayLike<number> }))),
+    };
+    // |log p| is a few hundred nats from sums of ~10^3 float32 terms: 1e-3 nats is a relative 5e-6.
+    for (const [term, v] of Object.entries(worst)) expect(v, term).toBeLessThan(1e-3);
+    const z = toLatents(m, params)(w, y).z;
+    const gen = fromLatents(m, params)(z, y);
+    const gen64 = float64FromLatents(m, params, z, y);
+    // Pixels up to 256 through the inverse logit: as the round trip above, 5e-3 absolute.
+    expect(gap(gen.w, gen64.w)).toBeLessThan(5e-3);
+    expect(gap(gen.logLikelihood, gen64.logp)).toBeLessThan(1e-3);
+    console.log(`${variant}: tfjs vs float64, worst |difference| per term (nats): ${Object.entries(worst).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', ')}; generated W ${gap(gen.w, gen64.w).toExponential(1)}`);
   });
 
   // Conditioning that reaches the wrong latent is a valid bijection too, so the change-of-variables
