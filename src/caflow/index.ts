@@ -4,7 +4,7 @@ export * from './params.js';
 export { encoderSpec, encoderLatentShapes, type EncoderOptions } from './encoder.js';
 export { conditionalSpec, squeezedShape, dName, lName, type ConditionalOptions } from './conditional.js';
 export { logLikelihood, caflowLoss, conditionalBitsPerDim, type LogLikelihood } from './likelihood.js';
-export { conditioningFor, likelihoodTerms, encodeCondition, conditionLogProb, encodersLogProb, flowPart, type CaflowEngine, type CaflowFlow, type CaflowFlowPart, type FlowPass, type LikelihoodTerms, type EncodedCondition, type ToLatents, type FromLatents } from './maths.js';
+export { conditioningFor, likelihoodTerms, encodeCondition, conditionLogProb, encodersLogProb, flowSite, flowParams, type CaflowEngine, type CaflowFlow, type CaflowFlowSite, type FlowPass, type LikelihoodTerms, type EncodedCondition, type ToLatents, type FromLatents } from './maths.js';
 export { tfjsCaflowEngine } from './tfjs-engine.js';
 export { sample, sampleNoise, temperatures, repeatEach, type SampleOptions, type Samples } from './sample.js';
 export { initCaflow } from './init.js';

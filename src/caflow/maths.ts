@@ -24,30 +24,35 @@ import type { CaflowParams } from './params.js';
 /** One of the model's flows: the encoder R of the condition Y, the encoder T of the target W, or the prior G_i. */
 export type CaflowFlow = { readonly name: 'R' } | { readonly name: 'T' } | { readonly name: 'G'; readonly index: number };
 
-/** A model flow's spec, parameters and where it sits (spec path and parameter path, for errors and graphs). */
-export interface CaflowFlowPart {
+/** Where one of the model's flows sits: its spec, JSON path in the model spec and dotted parameter path. */
+export interface CaflowFlowSite {
   readonly spec: FlowSpec;
-  readonly params: ParamTree;
   /** JSON path of the flow in the model spec, e.g. `$.priors[1]`. */
   readonly path: string;
   /** Dotted parameter path of the flow in the model's parameters, e.g. `G.1`. */
   readonly paramPath: string;
 }
 
-/** The spec, parameters and paths of one of the model's flows. */
-export const flowPart = (m: CaflowSpec, params: CaflowParams, flow: CaflowFlow): CaflowFlowPart => {
+/** The spec and paths of one of the model's flows. */
+export const flowSite = (m: CaflowSpec, flow: CaflowFlow): CaflowFlowSite => {
   switch (flow.name) {
     case 'R':
-      return { spec: m.encoderY, params: params.R, path: '$.encoderY', paramPath: 'R' };
+      return { spec: m.encoderY, path: '$.encoderY', paramPath: 'R' };
     case 'T':
-      return { spec: m.encoderW, params: params.T, path: '$.encoderW', paramPath: 'T' };
+      return { spec: m.encoderW, path: '$.encoderW', paramPath: 'T' };
     case 'G': {
       const spec = m.priors[flow.index];
-      const own = params.G[flow.index];
-      if (spec === undefined || own === undefined) throw new RangeError(`CAFLOW has ${m.priors.length} priors; there is no G_${flow.index}`);
-      return { spec, params: own, path: `$.priors[${flow.index}]`, paramPath: `G.${flow.index}` };
+      if (spec === undefined) throw new RangeError(`CAFLOW has ${m.priors.length} priors; there is no G_${flow.index}`);
+      return { spec, path: `$.priors[${flow.index}]`, paramPath: `G.${flow.index}` };
     }
   }
+};
+
+/** The parameters of one of the model's flows. */
+export const flowParams = (params: CaflowParams, flow: CaflowFlow): ParamTree => {
+  const own = flow.name === 'G' ? params.G[flow.index] : params[flow.name];
+  if (own === undefined) throw new RangeError(`CAFLOW's parameters have ${params.G.length} priors; there is no G_${flow.name === 'G' ? flow.index : ''}`);
+  return own;
 };
 
 /** One pass of a flow on an engine: its outputs and log|det| per sample ([N]). */
@@ -84,6 +89,9 @@ export const conditioningFor = <T>(m: CaflowSpec, i: number, sqL: readonly (T | 
   }
   return ctx;
 };
+
+/** Whether the target latent L_j conditions a finer prior: in CAFLOW, every L_j but the finest. */
+const conditionsOn = (m: CaflowSpec, j: number): boolean => m.variant === 'caflow' && j > 0;
 
 /** The squeezed (2x2 space-to-depth) latents, conditioning of the priors. */
 const squeezed = <T>(o: Ops<T>, xs: readonly T[], shapes: readonly Shape[]): T[] => xs.map((x, j) => spaceToDepthOn(o, x, shapes[j] as Shape));
@@ -124,7 +132,8 @@ export interface ToLatents<T> {
 export const toLatents = <T>(e: CaflowEngine<T>, m: CaflowSpec, w: T, sqD: readonly T[]): ToLatents<T> => {
   const o = e.ops;
   const t = e.pass({ name: 'T' }, 'forward', [w], {});
-  const sqL = squeezed(o, t.outs, signature(m.encoderW).outs);
+  const lShapes = signature(m.encoderW).outs;
+  const sqL = t.outs.map((l, j) => (conditionsOn(m, j) ? spaceToDepthOn(o, l, lShapes[j] as Shape) : undefined));
   const z: (readonly T[])[] = [];
   const priors = m.priors.map((spec, i) => {
     const g = e.pass(prior(i), 'forward', [t.outs[i] as T], conditioningFor(m, i, sqL, sqD));
@@ -155,7 +164,7 @@ export const fromLatents = <T>(e: CaflowEngine<T>, m: CaflowSpec, z: readonly (r
     const back = e.pass(prior(i), 'inverse', zi, conditioningFor(m, i, sqL, sqD));
     const li = back.outs[0] as T;
     L[i] = li;
-    sqL[i] = spaceToDepthOn(o, li, lShapes[i] as Shape);
+    if (conditionsOn(m, i)) sqL[i] = spaceToDepthOn(o, li, lShapes[i] as Shape);
     // log p_G(L_i) = log N(z) + log|det dG/dL| = log N(z) - log|det dL/dz|.
     const term = o.sub(latentsLogProb(o, zi, signature(m.priors[i] as FlowSpec).outs), back.logDet);
     logp = logp === undefined ? term : o.add(logp, term);
@@ -191,7 +200,9 @@ export const likelihoodTerms = <T>(e: CaflowEngine<T>, m: CaflowSpec, w: T, y: T
 /** log p_R(Y) + log p_T(W) per sample: the encoders as unconditional flows (the pretraining objective). */
 export const encodersLogProb = <T>(e: CaflowEngine<T>, m: CaflowSpec, w: T, y: T): T => {
   const o = e.ops;
-  const logpY = conditionLogProb(o, m, encodeCondition(e, m, y));
-  const t = e.pass({ name: 'T' }, 'forward', [w], {});
-  return o.add(logpY, o.add(latentsLogProb(o, t.outs, signature(m.encoderW).outs), t.logDet));
+  const logProb = (flow: CaflowFlow, x: T): T => {
+    const p = e.pass(flow, 'forward', [x], {});
+    return o.add(latentsLogProb(o, p.outs, signature(flowSite(m, flow).spec).outs), p.logDet);
+  };
+  return o.add(logProb({ name: 'R' }, y), logProb({ name: 'T' }, w));
 };

@@ -13,7 +13,7 @@
 import { signature } from '../dsl/signature.js';
 import type { Shape } from '../dsl/shape.js';
 import { BATCH, encodeModel, Graph, graphOps, lowerFlow, onnxOps, tensorDims, total, type LogDet } from '../interpreters/onnx/index.js';
-import { encodeCondition, flowPart, fromLatents, likelihoodTerms, toLatents, type CaflowEngine } from './maths.js';
+import { encodeCondition, flowParams, flowSite, fromLatents, likelihoodTerms, toLatents, type CaflowEngine } from './maths.js';
 import { imageShapes, type CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
 import type { CaflowDirection } from './directions.js';
@@ -40,8 +40,8 @@ export const priorLatents = (m: CaflowSpec, i: number): Array<{ scale: number; s
 const graphEngine = (g: Graph, m: CaflowSpec, params: CaflowParams): CaflowEngine<string> => ({
   ops: graphOps(g),
   pass: (flow, dir, ins, ctx) => {
-    const part = flowPart(m, params, flow);
-    const { outs, logDet } = lowerFlow(g, part.spec, part.params, dir, ins, ctx, {}, { path: part.path, paramPath: part.paramPath });
+    const site = flowSite(m, flow);
+    const { outs, logDet } = lowerFlow(g, site.spec, flowParams(params, flow), dir, ins, ctx, {}, { path: site.path, paramPath: site.paramPath });
     return { outs, logDet: total(g, logDet as LogDet, ins[0] as string) };
   },
 });

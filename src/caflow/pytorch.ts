@@ -7,15 +7,62 @@
  * stored as `params.<key>`).
  */
 import { signature } from '../dsl/signature.js';
-import { pythonLibrary, pythonModule } from '../interpreters/pytorch/index.js';
+import { pythonLibrary, pythonModule, pythonOps, PythonWriter } from '../interpreters/pytorch/index.js';
 import { runtimeFiles } from '../interpreters/pytorch/py/files.js';
 import { pyNumber, pyString } from '../interpreters/pytorch/python.js';
+import { encodeCondition, encodersLogProb, flowSite, fromLatents, likelihoodTerms, type CaflowEngine } from './maths.js';
 import type { CaflowSpec } from './model.js';
 import { caflowFiles } from './py/files.js';
 
 const caflowLibrary = pythonLibrary(runtimeFiles, caflowFiles);
 
 const title = (m: CaflowSpec): string => (m.variant === 'caflow' ? 'CAFLOW' : 'Dual-Glow+');
+
+/**
+ * CAFLOW's maths (src/caflow/maths.ts) written as Python lines: the algebra's PyTorch engine, and each
+ * flow pass one call of the module's flow (`(t3, t4), t5 = self.G[0]([t2], {'D0': t1})`).
+ */
+const pythonEngine = (m: CaflowSpec, w: PythonWriter): CaflowEngine<string> => ({
+  ops: pythonOps(w),
+  pass: (flow, dir, ins, ctx) => {
+    const sig = signature(flowSite(m, flow).spec);
+    const outs = (dir === 'forward' ? sig.outs : sig.ins).map(() => w.fresh());
+    const logDet = w.fresh();
+    const module = flow.name === 'G' ? `self.G[${flow.index}]` : `self.${flow.name}`;
+    const context = Object.entries(ctx).map(([name, v]) => `${pyString(name)}: ${v}`);
+    const args = `[${ins.join(', ')}]${context.length > 0 ? `, {${context.join(', ')}}` : ''}`;
+    // A tuple target: pyflakes exempts unpacked names that go unused (R's log-det in from_latents).
+    w.line(`(${outs.join(', ')}${outs.length === 1 ? ',' : ''}), ${logDet} = ${dir === 'inverse' ? `${module}.inverse` : module}(${args})`);
+    return { outs, logDet };
+  },
+});
+
+/** One method of `Caflow` whose body is written from CAFLOW's maths. */
+const method = (m: CaflowSpec, signatureLine: string, doc: string, body: (e: CaflowEngine<string>) => string): string => {
+  const w = new PythonWriter();
+  const result = body(pythonEngine(m, w));
+  const lines = [...w.take(), `return ${result}`];
+  return [`    def ${signatureLine}:`, `        """${doc}"""`, ...lines.map((l) => `        ${l}`)].join('\n');
+};
+
+/** The latents of G_i as Python expressions: z[i][j]. */
+const latentArgs = (m: CaflowSpec): string[][] => m.priors.map((g, i) => signature(g).outs.map((_, j) => `z[${i}][${j}]`));
+
+/** CAFLOW's maths as methods of `Caflow`: the objective's terms, the encoders' objective, generation. */
+const caflowMethods = (m: CaflowSpec): string[] => [
+  method(m, 'log_likelihood(self, w, y)', `Every term of the objective per sample, in nats (written from src/caflow/maths.ts):
+        joint = lam * log p_R(Y) + log p(W | Y), conditional = log|det dT/dW| + sum_i log p_G_i(L_i | ...).`, (e) => {
+    const t = likelihoodTerms(e, m, 'w', 'y');
+    return `{'joint': ${t.joint}, 'conditional': ${t.conditional}, 'log_p_y': ${t.logpY}, 'log_det_t': ${t.logDetT}, 'priors': [${t.priors.join(', ')}]}`;
+  }),
+  method(m, 'encoders_log_prob(self, w, y)', 'log p_R(Y) + log p_T(W) per sample: the encoders as unconditional flows (written from src/caflow/maths.ts).', (e) =>
+    encodersLogProb(e, m, 'w', 'y'),
+  ),
+  method(m, 'from_latents(self, z, y)', 'W from latents z[i][j] given Y, coarse component first, and log p(W | Y) per sample (written from src/caflow/maths.ts).', (e) => {
+    const out = fromLatents(e, m, latentArgs(m), encodeCondition(e, m, 'y').sqD);
+    return `${out.w}, ${out.logp}`;
+  }),
+];
 
 /** The `Caflow` class: CaflowModel with this model's variant, lambda, latent shapes and flows. */
 const caflowClass = (m: CaflowSpec): string => {
@@ -34,7 +81,9 @@ const caflowClass = (m: CaflowSpec): string => {
             R=build_R(),
             T=build_T(),
             G=[${m.priors.map((_, i) => `build_G${i}()`).join(', ')}],
-        )`;
+        )
+
+${caflowMethods(m).join('\n\n')}`;
 };
 
 /** The Python module of a CAFLOW (or Dual-Glow+) model: its flows, the Caflow class, safetensors I/O. */

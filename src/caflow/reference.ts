@@ -8,7 +8,7 @@ import { paramsToFloat64, toFloat64 } from '../algebra/float64-tfjs.js';
 import { float64Ops, isFloat64Tensor, type Float64Tensor, type Float64Value } from '../algebra/float64.js';
 import type { ValueNode } from '../algebra/ops.js';
 import { algebraRun } from '../interpreters/algebra-run.js';
-import { encodeCondition, flowPart, fromLatents, likelihoodTerms, type CaflowEngine, type LikelihoodTerms } from './maths.js';
+import { encodeCondition, flowParams, flowSite, fromLatents, likelihoodTerms, type CaflowEngine, type LikelihoodTerms } from './maths.js';
 import type { CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
 
@@ -23,10 +23,10 @@ export const float64CaflowEngine = (m: CaflowSpec, params: CaflowParams): Caflow
   return {
     ops: float64Ops,
     pass: (flow, dir, ins, ctx) => {
-      const part = flowPart(m, params, flow);
-      let tree = trees.get(part.paramPath);
-      if (tree === undefined) trees.set(part.paramPath, (tree = paramsToFloat64(part.params)));
-      return algebraRun(float64Ops, part.spec, tree, ins, ctx, dir);
+      const site = flowSite(m, flow);
+      let tree = trees.get(site.paramPath);
+      if (tree === undefined) trees.set(site.paramPath, (tree = paramsToFloat64(flowParams(params, flow))));
+      return algebraRun(float64Ops, site.spec, tree, ins, ctx, dir);
     },
   };
 };

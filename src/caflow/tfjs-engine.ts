@@ -7,7 +7,7 @@ import { tfjsOps } from '../algebra/tfjs.js';
 import type { Context } from '../dsl/definition.js';
 import type { AnyFlow } from '../dsl/spec.js';
 import { forward, inverse } from '../interpreters/transform.js';
-import { flowPart, type CaflowEngine } from './maths.js';
+import { flowParams, flowSite, type CaflowEngine } from './maths.js';
 import type { CaflowSpec } from './model.js';
 import type { CaflowParams } from './params.js';
 
@@ -15,13 +15,13 @@ import type { CaflowParams } from './params.js';
 export const tfjsCaflowEngine = (m: CaflowSpec, params: CaflowParams): CaflowEngine<tf.Tensor> => ({
   ops: tfjsOps,
   pass: (flow, dir, ins, ctx) => {
-    const part = flowPart(m, params, flow);
-    const spec = part.spec as AnyFlow;
+    const spec = flowSite(m, flow).spec as AnyFlow;
+    const own = flowParams(params, flow);
     if (dir === 'forward') {
-      const r = forward(spec, part.params)(ins as tf.Tensor[], ctx as Context);
+      const r = forward(spec, own)(ins as tf.Tensor[], ctx as Context);
       return { outs: r.ys as readonly tf.Tensor[], logDet: r.logDet };
     }
-    const r = inverse(spec, part.params)(ins as tf.Tensor[], ctx as Context);
+    const r = inverse(spec, own)(ins as tf.Tensor[], ctx as Context);
     return { outs: r.xs as readonly tf.Tensor[], logDet: r.logDet };
   },
 });

@@ -1,19 +1,11 @@
-"""CAFLOW and Dual-Glow+ in PyTorch: the joint objective, the conditional log-likelihood, generation from
-latents, sampling with a temperature (one, or one per scale) and ranking of the k samples per condition.
-The exported model.py defines `Caflow`, a CaflowModel with the model's flows and constants."""
+"""CAFLOW and Dual-Glow+ in PyTorch: the training losses, sampling with a temperature (one, or one per
+scale) and ranking of the k samples per condition. The exported model.py defines `Caflow`, a CaflowModel
+with the model's flows and constants, whose `log_likelihood`, `encoders_log_prob` and `from_latents` are
+written from CAFLOW's maths (src/caflow/maths.ts) for that model, as typed-flows' other engines run it."""
 import math
 
 import torch
 import torch.nn as nn
-
-from interpreters.pytorch.py.space_to_depth import space_to_depth  # with src/ on sys.path; model.py holds it
-
-HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
-
-
-def normal_log_prob(zs):
-    """log N(z; 0, I) per sample, summed over every latent in zs."""
-    return sum(-(0.5 * z * z + HALF_LOG_2PI).reshape(z.shape[0], -1).sum(1) for z in zs)
 
 
 def temperature_at(temperature, scale):
@@ -41,44 +33,14 @@ class CaflowModel(nn.Module):
         self.T = T
         self.G = nn.ModuleList(G)
 
-    def conditioning(self, i, sq_l, sq_d):
-        """The named conditioning of G_i: D<i>, and L<j>, D<j> for j > i (CAFLOW only), squeezed."""
-        ctx = {f'D{i}': sq_d[i]}
-        if self.variant == 'caflow':
-            for j in range(i + 1, len(self.G)):
-                ctx[f'L{j}'] = sq_l[j]
-                ctx[f'D{j}'] = sq_d[j]
-        return ctx
-
-    def log_likelihood(self, w, y):
-        """Every term of the objective, per sample, in nats:
-        joint = lam * log p_R(Y) + log p(W | Y), conditional = log|det dT/dW| + sum_i log p_G_i(L_i | ...)."""
-        d, log_det_r = self.R([y])
-        l_, log_det_t = self.T([w])
-        sq_d = [space_to_depth(t) for t in d]
-        sq_l = [space_to_depth(t) for t in l_]
-        priors = []
-        for i, g in enumerate(self.G):
-            z, log_det = g([l_[i]], self.conditioning(i, sq_l, sq_d))
-            priors.append(normal_log_prob(z) + log_det)
-        log_p_y = normal_log_prob(d) + log_det_r
-        conditional = log_det_t
-        for p in priors:
-            conditional = conditional + p
-        joint = self.lam * log_p_y + conditional
-        return {'joint': joint, 'conditional': conditional, 'log_p_y': log_p_y, 'log_det_t': log_det_t, 'priors': priors}
-
     def loss(self, w, y):
         """The training loss: -joint log-likelihood per dimension of W, batch mean (nats/dim)."""
         return -self.log_likelihood(w, y)['joint'].mean() / (w.shape[1] * w.shape[2] * w.shape[3])
 
     def encoders_loss(self, w, y):
         """-(log p_R(Y) + log p_T(W)) per dimension: the unconditional pretraining objective."""
-        d, log_det_r = self.R([y])
-        l_, log_det_t = self.T([w])
-        log_p = normal_log_prob(d) + log_det_r + normal_log_prob(l_) + log_det_t
         dims = w.shape[1] * w.shape[2] * w.shape[3] + y.shape[1] * y.shape[2] * y.shape[3]
-        return -log_p.mean() / dims
+        return -self.encoders_log_prob(w, y).mean() / dims
 
     def forward(self, w, y, phase='joint'):
         """The loss of a training phase ('joint', 'encoders' or 'priors'), for DistributedDataParallel."""
@@ -87,21 +49,6 @@ class CaflowModel(nn.Module):
     def conditional_bits_per_dim(self, w, y):
         """-log p(W | Y) in bits per dimension of W, per sample."""
         return -self.log_likelihood(w, y)['conditional'] / (w.shape[1] * w.shape[2] * w.shape[3] * math.log(2))
-
-    def from_latents(self, z, y):
-        """W from latents z[i][j] given Y, coarse component first; and log p(W | Y) per sample."""
-        n = len(self.G)
-        d, _ = self.R([y])
-        sq_d = [space_to_depth(t) for t in d]
-        l_, sq_l = [None] * n, [None] * n
-        log_lik = y.new_zeros(y.shape[0])
-        for i in range(n - 1, -1, -1):
-            x, log_det = self.G[i].inverse(z[i], self.conditioning(i, sq_l, sq_d))
-            l_[i], sq_l[i] = x[0], space_to_depth(x[0])
-            # log p_G(L_i) = log N(z) + log|det dG/dL| = log N(z) - log|det dL/dz|.
-            log_lik = log_lik + (normal_log_prob(z[i]) - log_det)
-        w, log_det_t = self.T.inverse(l_)
-        return w[0], log_lik - log_det_t
 
     def sample(self, y, k, temperature=1.0, noise=None, generator=None):
         """k samples per condition Y, ranked: rows b*k .. b*k+k-1 hold condition b's samples, best
