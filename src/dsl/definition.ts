@@ -178,8 +178,8 @@ export const unary =
 
 export const fail = (path: string, message: string): SignatureResult => E.left([{ path, message }]);
 
-/** A one-tensor signature. */
-export const one = (input: Shape, output: Shape, cond: CondShapes = {}): SignatureResult => E.right({ ins: [input], outs: [output], cond });
+/** The signature of a node with one input and one output tensor (and optional conditioning). */
+export const singleTensor = (input: Shape, output: Shape, cond: CondShapes = {}): SignatureResult => E.right({ ins: [input], outs: [output], cond });
 
 /** Issues for a shape that is not an event shape of the accepted ranks. */
 export const checkShape = (s: unknown, path: string, ranks?: readonly number[]): SpecIssue[] =>
@@ -191,7 +191,7 @@ export const shapePreserving =
   (spec: S, path: string): SignatureResult => {
     const issues = [...checkShape(spec.shape, `${path}.shape`, ranks)];
     if (issues.length === 0) issues.push(...fields(spec, path));
-    return issues.length > 0 ? E.left(issues) : one(spec.shape, spec.shape);
+    return issues.length > 0 ? E.left(issues) : singleTensor(spec.shape, spec.shape);
   };
 
 /** A message naming a shape and what was wrong with it. */

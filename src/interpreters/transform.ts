@@ -18,7 +18,7 @@ import type { ContextArg, FirstTensorOf, InputsOf, TensorsOf } from './tensors.j
 
 export type { Direction } from '../dsl/fold.js';
 
-type Step = {
+type PassResult = {
   readonly outs: tf.Tensor[];
   readonly logDet: tf.Tensor1D;
 };
@@ -37,7 +37,7 @@ const passTable = (ctx: Context, batch: number): FoldTable<tf.Tensor, tf.Tensor1
 });
 
 /** One node in one direction; xs are the node's inputs in that direction. Not tidied: callers tidy. */
-export const run = (spec: FlowSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context, dir: Direction): Step => {
+export const run = (spec: FlowSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context, dir: Direction): PassResult => {
   const step = fold(spec, passTable(ctx, xs[0]?.shape[0] ?? 0), { dir, ins: xs, params });
   return { outs: [...(step.outs ?? [])], logDet: step.result };
 };
@@ -66,7 +66,7 @@ export const checkInputs = (xs: readonly tf.Tensor[], shapes: readonly Shape[], 
 const passOf = (flow: FlowSpec, params: ParamTree, dir: Direction) => {
   const sig = signature(flow);
   checkParams(flow, params);
-  return (input: tf.Tensor | readonly tf.Tensor[], ctx: Context = {}): Step => {
+  return (input: tf.Tensor | readonly tf.Tensor[], ctx: Context = {}): PassResult => {
     const xs = asList(input);
     checkInputs(xs, dir === 'forward' ? sig.ins : sig.outs, dir);
     return tf.tidy(() => run(flow, params, xs, ctx, dir));

@@ -16,7 +16,7 @@ import { algebraic } from '../../algebra/define.js';
 import type { Context, Ops } from '../../algebra/ops.js';
 import { primitive } from '../primitive.js';
 import { CondCodec, listOf, nodeCodec, num, oneOf, shapeCodec, strictObject, tag, taggedUnion } from '../codec-parts.js';
-import { checkShape, defineBijector, one, ontoReals, type BijectorDefinition } from '../definition.js';
+import { checkShape, defineBijector, singleTensor, ontoReals, type BijectorDefinition } from '../definition.js';
 import type { SpecIssue } from '../errors.js';
 import { checkCond, conditioningChannels, conditioningValues } from '../maths/conditioning.js';
 import { adaptiveEvaluations, EVALUATIONS_PER_STEP, integrate, integrateAdaptive } from '../maths/ode.js';
@@ -123,7 +123,7 @@ export const cnfDefinition: BijectorDefinition<CnfSpec> = defineBijector<CnfSpec
     const shapeIssues = checkShape(spec.shape, `${path}.shape`, [1]);
     if (shapeIssues.length > 0) return E.left(shapeIssues);
     const issues = [...checkCond(spec.cond, spec.shape, path), ...fieldChecks(spec, path)];
-    return issues.length > 0 ? E.left(issues) : one(spec.shape, spec.shape, spec.cond);
+    return issues.length > 0 ? E.left(issues) : singleTensor(spec.shape, spec.shape, spec.cond);
   },
   domain: ontoReals,
   params: {

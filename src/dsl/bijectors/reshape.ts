@@ -11,7 +11,7 @@ import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { zeroLogDet } from '../../algebra/ops.js';
 import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { checkShape, defineBijector, fail, movesElements, noParams, one } from '../definition.js';
+import { checkShape, defineBijector, fail, movesElements, noParams, singleTensor } from '../definition.js';
 import { formatShape, sizeOf, tensorShape, type Shape } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
@@ -47,7 +47,7 @@ export const reshapeDefinition = defineBijector<ReshapeSpec>({
     const bad = [...checkShape(spec.shape, `${path}.shape`), ...checkShape(spec.to, `${path}.to`)];
     if (bad.length > 0) return E.left(bad);
     return sizeOf(spec.shape) === sizeOf(spec.to)
-      ? one(spec.shape, spec.to)
+      ? singleTensor(spec.shape, spec.to)
       : fail(`${path}.to`, `cannot reshape ${formatShape(spec.shape)} (${sizeOf(spec.shape)} elements) to ${formatShape(spec.to)} (${sizeOf(spec.to)})`);
   },
   domain: movesElements,

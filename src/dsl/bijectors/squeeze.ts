@@ -13,7 +13,7 @@ import { zeroLogDet, type Ops } from '../../algebra/ops.js';
 import { tfjsOps } from '../../algebra/tfjs.js';
 import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { checkShape, defineBijector, fail, movesElements, noParams, one } from '../definition.js';
+import { checkShape, defineBijector, fail, movesElements, noParams, singleTensor } from '../definition.js';
 import { formatShape, type EvenSpatial, type Shape3, type Squeezed } from '../shape.js';
 import type { Bijector } from '../spec.js';
 
@@ -48,7 +48,7 @@ export const squeezeDefinition = defineBijector<SqueezeSpec>({
     if (bad.length > 0) return E.left(bad);
     const [c, h, w] = spec.shape;
     if (h % 2 !== 0 || w % 2 !== 0) return fail(`${path}.shape`, `squeeze needs an even height and width, got ${formatShape(spec.shape)}`);
-    return one(spec.shape, [4 * c, h / 2, w / 2]);
+    return singleTensor(spec.shape, [4 * c, h / 2, w / 2]);
   },
   domain: movesElements,
   params: noParams,

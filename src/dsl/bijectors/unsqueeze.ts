@@ -5,7 +5,7 @@ import { algebraic, unaryAlgebra } from '../../algebra/define.js';
 import { zeroLogDet } from '../../algebra/ops.js';
 import { primitive } from '../primitive.js';
 import { nodeCodec, shapeCodec } from '../codec-parts.js';
-import { checkShape, defineBijector, fail, movesElements, noParams, one } from '../definition.js';
+import { checkShape, defineBijector, fail, movesElements, noParams, singleTensor } from '../definition.js';
 import { formatShape, type ChannelsDivisibleBy4, type Shape3, type Unsqueezed } from '../shape.js';
 import type { Bijector } from '../spec.js';
 import { depthToSpaceOn, spaceToDepthOn } from './squeeze.js';
@@ -28,7 +28,7 @@ export const unsqueezeDefinition = defineBijector<UnsqueezeSpec>({
     if (bad.length > 0) return E.left(bad);
     const [c, h, w] = spec.shape;
     if (c % 4 !== 0) return fail(`${path}.shape`, `unsqueeze needs channels divisible by 4, got ${formatShape(spec.shape)}`);
-    return one(spec.shape, [c / 4, 2 * h, 2 * w]);
+    return singleTensor(spec.shape, [c / 4, 2 * h, 2 * w]);
   },
   domain: movesElements,
   params: noParams,

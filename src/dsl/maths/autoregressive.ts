@@ -10,7 +10,7 @@ import type * as t from 'io-ts';
 import { branch, inputsOf, zeroLogDet, type AlgebraMaths, type Context, type Ops, type ValueTree } from '../../algebra/ops.js';
 import type { NetWidths } from '../../layers/net.js';
 import { netOn } from '../../layers/net.js';
-import { checkShape, defineBijector, ontoReals, one, type BijectorDefinition } from '../definition.js';
+import { checkShape, defineBijector, ontoReals, singleTensor, type BijectorDefinition } from '../definition.js';
 import { checkCond, checkNet, conditioningChannels, conditioningValues } from './conditioning.js';
 import { conditionedPasses, netParams, runTransformer, valuesPerElement, type CouplingFields, type TransformerOf } from './coupling.js';
 
@@ -58,7 +58,7 @@ export const autoregressiveKind = <S extends CouplingFields & { readonly kind: s
       if (shapeIssues.length > 0) return E.left(shapeIssues);
       const { transformer, fields } = transformerOf(spec);
       const issues = [...checkCond(spec.cond, spec.shape, path), ...checkNet(spec.net, spec.shape, path, 'autoregressive'), ...transformer.checks(fields, `${path}.transformer`)];
-      return issues.length > 0 ? E.left(issues) : one(spec.shape, spec.shape, spec.cond);
+      return issues.length > 0 ? E.left(issues) : singleTensor(spec.shape, spec.shape, spec.cond);
     },
     domain: ontoReals,
     params: netParams<S>(widths),

@@ -17,7 +17,7 @@ import { algebraic } from '../../algebra/define.js';
 import { branch, inputsOf, type AlgebraMaths, type Context, type Ops, type ValueTree } from '../../algebra/ops.js';
 import { initNet, netOn, netParamShapes, type NetWidths } from '../../layers/net.js';
 import type { NetSpec } from '../../layers/spec.js';
-import { checkShape, defineBijector, ontoReals, one, type BijectorDefinition, type Maths, type SignatureResult } from '../definition.js';
+import { checkShape, defineBijector, ontoReals, singleTensor, type BijectorDefinition, type Maths, type SignatureResult } from '../definition.js';
 import type { SpecIssue } from '../errors.js';
 import { formatShape, tensorShape, type CondShapes, type Shape } from '../shape.js';
 import { checkCond, checkNet, conditioningChannels, conditioningTensors, conditioningValues, passThroughChannels } from './conditioning.js';
@@ -86,7 +86,7 @@ const conditionedSignature =
     if (shapeIssues.length > 0) return E.left(shapeIssues);
     const { transformer, fields } = transformerOf(spec);
     const issues = [...checkCond(spec.cond, spec.shape, path), ...checkNet(spec.net, spec.shape, path), ...transformer.checks(fields, transformerAt(path)), ...extra(spec, path)];
-    return issues.length > 0 ? E.left(issues) : one(spec.shape, spec.shape, spec.cond);
+    return issues.length > 0 ? E.left(issues) : singleTensor(spec.shape, spec.shape, spec.cond);
   };
 
 /** The tensor dimensions (no batch axis, channels last) of an event with `c` channels and the spatial size of `shape`. */

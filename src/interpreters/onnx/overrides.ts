@@ -26,7 +26,7 @@ import { computed, recordAt, sum, tensorAt, transposed, valuesOf, type At } from
  */
 export const keptForSpeed: { readonly [K in PrimitiveKind]?: string } = {};
 
-const one = (out: string, logDet: LogDet): Lowered => ({ outs: [out], result: logDet });
+const singleOutput = (out: string, logDet: LogDet): Lowered => ({ outs: [out], result: logDet });
 
 const positions = (shape: Shape): number => sizeOf(spatialOf(shape));
 
@@ -41,8 +41,8 @@ export const overrides: Overrides = {
     const p = recordAt(node.params, at);
     const c = spec.shape[0] as number;
     const logDet = positions(spec.shape) * sum(valuesOf(tensorAt(p, 'logS', at)));
-    if (node.dir === 'forward') return one(mix(g, input(node), computed(() => inv1x1LUWeight(p, c)), c, at, 'weight'), constantLogDet(logDet));
+    if (node.dir === 'forward') return singleOutput(mix(g, input(node), computed(() => inv1x1LUWeight(p, c)), c, at, 'weight'), constantLogDet(logDet));
     const keys: tf.Tensor[] = ['lower', 'upper', 'logS', 'permutation', 'sign'].map((k) => tensorAt(p, k, at));
-    return one(mix(g, input(node), computed(() => inverseMatrixOf(keys, () => inv1x1LUWeight(p, c), c)), c, at, 'inverseWeight'), constantLogDet(-logDet));
+    return singleOutput(mix(g, input(node), computed(() => inverseMatrixOf(keys, () => inv1x1LUWeight(p, c), c)), c, at, 'inverseWeight'), constantLogDet(-logDet));
   },
 };
