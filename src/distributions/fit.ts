@@ -25,6 +25,7 @@ import type { Context } from '../dsl/definition.js';
 import { ShapeMismatchError } from '../dsl/errors.js';
 import { disposeParams, mapParams, type ParamTree } from '../dsl/params.js';
 import { seededRandom, shuffledIndices } from '../dsl/random.js';
+import { updateAverage } from '../training/average.js';
 import type { CondShapes, Shapes } from '../dsl/shape.js';
 import type { ContextOf, FirstTensorOf, TensorsOf } from '../interpreters/tensors.js';
 import { checkInputs } from '../interpreters/transform.js';
@@ -110,6 +111,11 @@ export interface FitOptions<C extends CondShapes> extends CommonOptions {
   readonly patience?: number;
   /** Smallest decrease of the validation NLL that counts as an improvement. Default 1e-4. */
   readonly minDelta?: number;
+  /**
+   * Decay of an exponential moving average of the parameters (src/training/average.ts), which is then
+   * what is validated, chosen and returned instead of the last iterate; 0 turns it off. Default 0.
+   */
+  readonly averaging?: number;
   /** The conditioning of each row, for a conditional distribution (split and batched with the rows). */
   readonly ctx?: ContextOf<C>;
   /** Rows used for data-dependent initialisation (when `params` is not given). Default 1024. */
@@ -293,7 +299,8 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   }
   const steps = positiveInt('fit: steps', options.steps ?? 1000);
   const evalEvery = positiveInt('fit: evalEvery', options.evalEvery ?? 50);
-  const { seed = 0, lr = 1e-3, clipNorm = 10, validationFraction, patience = 10, minDelta = 1e-4, initRows = 1024, schedule = 'cosine' } = options;
+  const { seed = 0, lr = 1e-3, clipNorm = 10, validationFraction, patience = 10, minDelta = 1e-4, initRows = 1024, schedule = 'cosine', averaging = 0 } = options;
+  if (!(averaging >= 0 && averaging < 1)) throw new RangeError(`fit: averaging must be in [0, 1), got ${averaging}`);
   if (validationFraction !== undefined && !(validationFraction >= 0 && validationFraction < 1)) throw new RangeError(`fit: validationFraction must be in [0, 1), got ${validationFraction}`);
   if (!(patience >= 1)) throw new RangeError(`fit: patience must be >= 1, got ${patience}`);
   if (schedule !== 'cosine' && schedule !== 'constant') throw new RangeError(`fit: schedule must be 'cosine' or 'constant', got ${JSON.stringify(schedule)}`);
@@ -340,13 +347,17 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   let cursor = 0;
   let stoppedEarly = false;
 
+  // The parameters validated and returned: the last iterate, or its running average.
+  let average: ParamTree | undefined = averaging > 0 ? copyParams(loop.params) : undefined;
+  let averaged = 0;
+  const current = (): ParamTree => average ?? loop.params;
   const evaluate = (): boolean => {
-    const nll = nVal > 0 ? meanNll(dist, loop.params, valX, valCtx) : undefined;
+    const nll = nVal > 0 ? meanNll(dist, current(), valX, valCtx) : undefined;
     if (nll !== undefined) validation.push({ step: loop.step, nll });
     let improved = false;
     if (nll !== undefined && Number.isFinite(nll) && (best === undefined || nll < best.nll - minDelta)) {
       if (best !== undefined) disposeParams(best.params);
-      best = { params: copyParams(loop.params), step: loop.step, nll };
+      best = { params: copyParams(current()), step: loop.step, nll };
       sinceBest = 0;
       improved = true;
     } else if (nll !== undefined) sinceBest += 1;
@@ -376,6 +387,11 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
       const cb = gatherContext(trainCtx, idx);
       try {
         advance(loop, (p) => lossOf(p, xb, cb), { lr: rate, clipNorm, trainable });
+        if (average !== undefined && loop.train[loop.train.length - 1]?.skipped === false) {
+          const next = updateAverage(average, loop.params, trainable, averaging, ++averaged);
+          disposeParams(average);
+          average = next;
+        }
       } finally {
         xb.forEach((t) => t.dispose());
         disposeContext(cb);
@@ -387,9 +403,9 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
         }
       }
     }
-    const chosen = best ?? { params: loop.params, step: loop.step, nll: Number.NaN };
+    const chosen = best ?? { params: current(), step: loop.step, nll: Number.NaN };
     const result: FitResult = {
-      params: chosen === best ? chosen.params : copyParams(loop.params),
+      params: chosen === best ? chosen.params : copyParams(current()),
       history: { train: loop.train, validation },
       bestStep: chosen.step,
       validationNll: nVal > 0 ? chosen.nll : undefined,
@@ -405,6 +421,7 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
     return result;
   } finally {
     if (best !== undefined) disposeParams(best.params);
+    if (average !== undefined) disposeParams(average);
     disposeParams(loop.params);
     disposeParams(loop.state.m);
     disposeParams(loop.state.v);
