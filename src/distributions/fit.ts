@@ -26,6 +26,7 @@ import { ShapeMismatchError } from '../dsl/errors.js';
 import { disposeParams, mapParams, type ParamTree } from '../dsl/params.js';
 import { seededRandom, shuffledIndices } from '../dsl/random.js';
 import { updateAverage } from '../training/average.js';
+import { elementScales, withNoise } from './training-noise.js';
 import type { CondShapes, Shapes } from '../dsl/shape.js';
 import type { ContextOf, FirstTensorOf, TensorsOf } from '../interpreters/tensors.js';
 import { checkInputs } from '../interpreters/transform.js';
@@ -116,6 +117,12 @@ export interface FitOptions<C extends CondShapes> extends CommonOptions {
    * what is validated, chosen and returned instead of the last iterate; 0 turns it off. Default 0.
    */
   readonly averaging?: number;
+  /**
+   * Gaussian noise added to every training minibatch, in standard deviations of each element over the
+   * training rows (noise regularisation: src/distributions/training-noise.ts); validation rows get
+   * none. 0 turns it off. Default 0.
+   */
+  readonly noise?: number;
   /** The conditioning of each row, for a conditional distribution (split and batched with the rows). */
   readonly ctx?: ContextOf<C>;
   /** Rows used for data-dependent initialisation (when `params` is not given). Default 1024. */
@@ -299,7 +306,8 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   }
   const steps = positiveInt('fit: steps', options.steps ?? 1000);
   const evalEvery = positiveInt('fit: evalEvery', options.evalEvery ?? 50);
-  const { seed = 0, lr = 1e-3, clipNorm = 10, validationFraction, patience = 10, minDelta = 1e-4, initRows = 1024, schedule = 'cosine', averaging = 0 } = options;
+  const { seed = 0, lr = 1e-3, clipNorm = 10, validationFraction, patience = 10, minDelta = 1e-4, initRows = 1024, schedule = 'cosine', averaging = 0, noise = 0 } = options;
+  if (!(Number.isFinite(noise) && noise >= 0)) throw new RangeError(`fit: noise must be a finite number >= 0, got ${noise}`);
   if (!(averaging >= 0 && averaging < 1)) throw new RangeError(`fit: averaging must be in [0, 1), got ${averaging}`);
   if (validationFraction !== undefined && !(validationFraction >= 0 && validationFraction < 1)) throw new RangeError(`fit: validationFraction must be in [0, 1), got ${validationFraction}`);
   if (!(patience >= 1)) throw new RangeError(`fit: patience must be >= 1, got ${patience}`);
@@ -324,6 +332,9 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   const trainX = gatherRows(all, trainIdx);
   const trainCtx = gatherContext(allCtx, trainIdx);
   const valX = nVal > 0 ? gatherRows(all, valIdx) : [];
+  // Noise regularisation: the training rows' scales once, and a seed stream of its own.
+  const noiseScales = noise > 0 ? elementScales(trainX) : [];
+  const noiseSeeds = seedStream(seed + 104729);
   const valCtx = nVal > 0 ? gatherContext(allCtx, valIdx) : {};
 
   const initialParams = (): ParamTree => {
@@ -383,7 +394,9 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
       }
       const idx = epoch.subarray(cursor, cursor + batchSize);
       cursor += batchSize;
-      const xb = gatherRows(trainX, idx);
+      const rows = gatherRows(trainX, idx);
+      const xb = noise > 0 ? withNoise(rows, noiseScales, noise, noiseSeeds()) : rows;
+      if (xb !== rows) rows.forEach((t) => t.dispose());
       const cb = gatherContext(trainCtx, idx);
       try {
         advance(loop, (p) => lossOf(p, xb, cb), { lr: rate, clipNorm, trainable });
@@ -425,7 +438,7 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
     disposeParams(loop.params);
     disposeParams(loop.state.m);
     disposeParams(loop.state.v);
-    [...trainX, ...valX].forEach((t) => t.dispose());
+    [...trainX, ...valX, ...noiseScales].forEach((t) => t.dispose());
     disposeContext(trainCtx);
     disposeContext(valCtx);
   }
