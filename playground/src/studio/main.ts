@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { errorText } from '../session.js';
 import { MIN_ROWS, parseCsv, rowsAt, splitOf, toyRows, toys } from './data.js';
 import { clear, colours, drawCurves, drawHeat, drawPoints, extentOf, fromPixel, type Series } from './render.js';
-import { checkSpec, layerTable, presetObjective, presetText, studioPresets, type StudioPreset } from './spec.js';
+import { checkSpec, layerTable, presetObjective, presetText, studioPresets, studioSettings, type StudioPreset } from './spec.js';
 import type { ExportFormat, Extent, FitRequest, ModelView, StudioModel, ToolReply, ToolRequest, ToolResults, TrainerMessage, WorkerReady } from './protocol.js';
 
 const byId = <T extends HTMLElement>(id: string): T => {
@@ -415,14 +415,13 @@ const start = (): void => {
     type: 'fit',
     specJson: ui.spec.value,
     rows: Float32Array.from(state.rows),
-    settings: {
-      steps: state.steps,
-      seed: seedValue(),
-      lr: Number(ui.lr.value) || 3e-3,
-      batchSize: Math.max(1, Math.trunc(Number(ui.batch.value)) || 256),
-      evalEvery: Math.max(1, Math.min(25, Math.round(state.steps / 40))),
-      objective: ui.objective.value === 'flow-matching' ? 'flow-matching' : 'likelihood',
-    },
+    settings: studioSettings(
+      state.steps,
+      seedValue(),
+      ui.objective.value === 'flow-matching' ? 'flow-matching' : 'likelihood',
+      Number(ui.lr.value) || undefined,
+      Math.max(1, Math.trunc(Number(ui.batch.value)) || 256),
+    ),
     extent: state.extent,
     control,
   };

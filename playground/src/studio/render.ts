@@ -103,7 +103,8 @@ export const drawCurves = (canvas: HTMLCanvasElement, series: readonly Series[],
   const left = 44;
   const bottom = canvas.height - 18;
   const x = (step: number): number => left + (step / Math.max(1, steps)) * (canvas.width - left - 8);
-  const y = (v: number): number => 8 + ((y1 - Math.min(Math.max(v, y0), y1)) / (y1 - y0)) * (bottom - 8);
+  const top = 14 + 13 * Math.ceil(series.length / 2); // the legend's rows above the plot
+  const y = (v: number): number => top + ((y1 - Math.min(Math.max(v, y0), y1)) / (y1 - y0)) * (bottom - top);
   ctx.strokeStyle = '#c9ced6';
   ctx.fillStyle = '#5b6470';
   ctx.font = '11px system-ui, sans-serif';
@@ -127,7 +128,7 @@ export const drawCurves = (canvas: HTMLCanvasElement, series: readonly Series[],
     ctx.stroke();
     ctx.setLineDash([]);
     ctx.fillStyle = s.colour;
-    ctx.fillText(s.label, left + 6 + 150 * (k % 2), 20 + 13 * Math.floor(k / 2));
+    ctx.fillText(s.label, left + 6 + 150 * (k % 2), 12 + 13 * Math.floor(k / 2));
   });
   ctx.lineWidth = 1;
 };

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
 import { distributions, flattenParams, paramsFromFlat, signature, summaryRows, type ParamTree, type SpecIssue, type SummaryRow } from '../../../src/index.js';
-import type { FlatParams, StudioModel } from './protocol.js';
+import type { FitSettings, FlatParams, StudioModel } from './protocol.js';
 
 type AnyDistribution = distributions.AnyDistribution;
 
@@ -31,6 +31,31 @@ export const presetDistribution = (name: StudioPreset, trainRows: number): AnyDi
 
 /** The objective a preset trains with: a continuous flow by flow matching (the CLI's advice), the rest by likelihood. */
 export const presetObjective = (name: StudioPreset): 'likelihood' | 'flow-matching' => (name === 'cnf' ? 'flow-matching' : 'likelihood');
+
+/**
+ * The page's fit settings for a number of steps: fit's defaults except a peak learning rate of 3e-3
+ * (a few hundred steps, not fit's thousand) and an evaluation every steps/40 steps (at most 25), so the
+ * curves have about 40 points.
+ */
+export const studioSettings = (steps: number, seed: number, objective: FitSettings['objective'], lr = 3e-3, batchSize = 256): FitSettings => ({
+  steps,
+  seed,
+  lr,
+  batchSize,
+  evalEvery: Math.max(1, Math.min(25, Math.round(steps / 40))),
+  objective,
+});
+
+/** fit's options for the studio's settings: no early stop (the page shows the whole run; fit keeps the best step). */
+export const fitOptionsOf = (s: FitSettings): distributions.FitOptions<Record<string, never>> => ({
+  steps: s.steps,
+  seed: s.seed,
+  lr: s.lr,
+  batchSize: s.batchSize,
+  evalEvery: s.evalEvery,
+  objective: s.objective,
+  patience: Infinity,
+});
 
 /** The spec text the editor starts with for a preset. */
 export const presetText = (name: StudioPreset, trainRows: number): string => distributions.encodeDistribution(presetDistribution(name, trainRows));

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { distributions, verifyFlow, disposeParams, type ParamTree } from '../../../src/index.js';
 import { chooseBackend, isBrowserBackend } from '../backend.js';
 import { errorText } from '../session.js';
-import { decodeChecked, flatParams, flowsWithPaths, modelOf } from './spec.js';
+import { decodeChecked, fitOptionsOf, flatParams, flowsWithPaths, modelOf } from './spec.js';
 import { GRID, type Extent, type FitRequest, type ModelView, type StudioModel, type ToolReply, type ToolRequest, type ToolResults, type TrainerMessage, type VerifyVerdict, type WorkerReady } from './protocol.js';
 
 type AnyDistribution = distributions.AnyDistribution;
@@ -75,13 +75,7 @@ const runFit = (req: FitRequest): void => {
     let lastView = -Infinity;
     const msPerStep = (step: number): number => (performance.now() - start - outside) / Math.max(1, step);
     const result = distributions.fit(dist, data, {
-      steps: s.steps,
-      seed: s.seed,
-      lr: s.lr,
-      batchSize: s.batchSize,
-      evalEvery: s.evalEvery,
-      objective: s.objective,
-      patience: Infinity,
+      ...fitOptionsOf(s),
       onProgress: (p) => {
         const entered = performance.now();
         const pausing = control !== undefined && Atomics.load(control, 0) === 1;
