@@ -283,14 +283,15 @@ ui.verify.addEventListener('click', async () => {
     const { verdicts, notes } = await ask({ type: 'verify', specJson: ui.spec.value });
     const fmtErr = (x: number): string => (x === 0 ? '0' : Math.abs(x) < 1e-3 || Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toPrecision(3));
     const passed = verdicts.every((v) => v.passed);
-    ui.verifyReport.innerHTML = `<p class="${passed ? 'ok' : 'issues'}" data-testid="verify-verdict" data-passed="${passed}">${
-      verdicts.length === 0 ? 'nothing to verify' : passed ? `✓ verify: all ${verdicts.length} checks passed` : `verify: ${verdicts.filter((v) => !v.passed).length} check(s) FAILED`
-    }</p><table class="verdicts"><thead><tr><th>flow</th><th>law</th><th></th><th>worst</th><th>tolerance</th><th>first failing layer</th></tr></thead><tbody>${verdicts
+    const table = verdicts.length === 0 ? '' : `<table class="verdicts"><thead><tr><th>flow</th><th>law</th><th></th><th>worst</th><th>tolerance</th><th>first failing layer</th></tr></thead><tbody>${verdicts
       .map(
         (v) =>
           `<tr class="${v.passed ? '' : 'fail'}" data-testid="verdict" title="${escape(v.detail)}"><td>${escape(v.flow)}</td><td>${escape(v.law)}</td><td>${v.passed ? 'ok' : 'FAIL'}</td><td class="num">${fmtErr(v.worst)}</td><td class="num">${fmtErr(v.tolerance)}</td><td>${escape(v.layer ?? '')}</td></tr>`,
       )
-      .join('')}</tbody></table>${notes.map((n) => `<p class="muted">${escape(n)}</p>`).join('')}`;
+      .join('')}</tbody></table>`;
+    ui.verifyReport.innerHTML = `<p class="${passed ? 'ok' : 'issues'}" data-testid="verify-verdict" data-passed="${passed}">${
+      verdicts.length === 0 ? 'nothing to verify' : passed ? `✓ verify: all ${verdicts.length} checks passed` : `verify: ${verdicts.filter((v) => !v.passed).length} check(s) FAILED`
+    }</p>${table}${notes.map((n) => `<p class="muted">${escape(n)}</p>`).join('')}`;
   } catch (e) {
     ui.verifyReport.innerHTML = `<p class="issues">verify: ${escape(errorText(e))}</p>`;
   } finally {
@@ -349,6 +350,7 @@ const onTrainer = (msg: TrainerMessage | WorkerReady): void => {
       ui.backend.textContent = msg.backend;
       document.body.dataset['backend'] = msg.backend;
       ui.backendNote.textContent =
+        (msg.features === '' ? '' : `wasm here is ${msg.features}. `) +
         (msg.skipped.length === 0 ? '' : `Passed over: ${msg.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}. `) +
         'Training runs in a Web Worker, so the page stays responsive; a second worker runs verify, the exports and model files. ' +
         'Force a backend with ?backend=webgl, ?backend=wasm or ?backend=cpu in the address.';

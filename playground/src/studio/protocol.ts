@@ -117,5 +117,7 @@ export type ToolReply = { readonly id: number; readonly ok: true; readonly resul
 export interface WorkerReady {
   readonly type: 'ready';
   readonly backend: string;
+  /** For wasm: whether it runs threaded and with SIMD here. */
+  readonly features: string;
   readonly skipped: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
 }

@@ -177,13 +177,20 @@ const tool = async (req: ToolRequest): Promise<unknown> => {
   }
 };
 
+/** "threaded SIMD", "SIMD", ... for wasm (threads need a cross-origin isolated page); "" for the others. */
+const wasmFeatures = async (backend: string): Promise<string> => {
+  if (backend !== 'wasm') return '';
+  const [threads, simd] = [await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'), await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')];
+  return [threads === true ? 'threaded' : 'single-threaded', simd === true ? 'SIMD' : 'no SIMD'].join(' ');
+};
+
 let ready: Promise<void> | undefined;
 
 scope.onmessage = (e: MessageEvent): void => {
   const msg = e.data as { type: 'init'; backend: string | null } | FitRequest | { type: 'tool'; id: number; request: ToolRequest };
   if (msg.type === 'init') {
     ready = chooseBackend(isBrowserBackend(msg.backend) ? msg.backend : undefined).then(
-      (choice) => scope.postMessage({ type: 'ready', backend: choice.name, skipped: choice.skipped } satisfies WorkerReady),
+      async (choice) => scope.postMessage({ type: 'ready', backend: choice.name, features: await wasmFeatures(choice.name), skipped: choice.skipped } satisfies WorkerReady),
       (err: unknown) => post({ type: 'failed', message: errorText(err) }),
     );
     return;
