@@ -33,36 +33,49 @@ const ARTIFACTS = 'test-artifacts';
 // Without the networking flags Chromium keeps dialling out, and this machine refuses every connection.
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
+/** A preview server of the build and a headless Chromium on one of its pages; `close` ends both. */
+interface Session {
+  readonly url: string;
+  readonly page: Page;
+  readonly pageErrors: string[];
+  readonly close: () => Promise<void>;
+}
+
+const openPage = async (path: string, viewport: { width: number; height: number }): Promise<Session> => {
+  if (!available) throw new Error(`TYPED_FLOWS_E2E=required but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+  const server: PreviewServer = await preview({ configFile: CONFIG, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' } });
+  const url = server.resolvedUrls?.local[0] ?? '';
+  const userDataDir = mkdtempSync(join(tmpdir(), 'typed-flows-chromium-'));
+  const context: BrowserContext = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport, acceptDownloads: true });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const pageErrors: string[] = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(`${url}${path}`);
+  const close = async (): Promise<void> => {
+    await context.close();
+    await server.close();
+    rmSync(userDataDir, { recursive: true, force: true });
+  };
+  return { url, page, pageErrors, close };
+};
+
 // One build for both pages (the CAFLOW playground and the density studio).
 beforeAll(async () => {
   if (available) await build({ configFile: CONFIG, logLevel: 'warn' });
 }, 180_000);
 
 describe.skipIf(!available && !required)('playground in headless Chromium', () => {
-  let server: PreviewServer;
-  let context: BrowserContext;
+  let session: Session | undefined;
   let page: Page;
   let url: string;
-  let userDataDir: string;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!available) throw new Error(`TYPED_FLOWS_E2E=required but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-    server = await preview({ configFile: CONFIG, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' } });
-    url = server.resolvedUrls?.local[0] ?? '';
-    userDataDir = mkdtempSync(join(tmpdir(), 'typed-flows-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1200, height: 1000 } });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(url);
+    session = await openPage('', { width: 1200, height: 1000 });
+    ({ page, url } = session);
     await page.waitForSelector('body[data-ready="true"][data-model="sr"]', { timeout: 60_000 });
   }, 180_000);
 
-  afterAll(async () => {
-    await context?.close();
-    await server?.close();
-    if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
-  });
+  afterAll(() => session?.close());
 
   it('explains itself: a glossary with links to the docs, a placeholder where samples will appear, the NLL convention', async () => {
     const glossary = page.locator('[data-testid="glossary"]');
@@ -188,37 +201,25 @@ describe.skipIf(!available && !required)('playground in headless Chromium', () =
   }, 180_000);
 
   it('raised no uncaught errors in the page', () => {
-    expect(pageErrors).toEqual([]);
+    expect(session?.pageErrors).toEqual([]);
   });
 });
 
 describe.skipIf(!available && !required)('density studio in headless Chromium', () => {
-  let server: PreviewServer;
-  let context: BrowserContext;
+  let session: Session | undefined;
   let page: Page;
-  let userDataDir: string;
-  const pageErrors: string[] = [];
   const STEPS = 120;
   /** Points the page computed log p at (pointing at the heatmap), with its values. */
   const probes: Array<{ x: number; y: number; logDensity: number }> = [];
   let modelBytes: Buffer;
 
   beforeAll(async () => {
-    if (!available) throw new Error(`TYPED_FLOWS_E2E=required but there is no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-    server = await preview({ configFile: CONFIG, logLevel: 'warn', preview: { port: 0, host: '127.0.0.1' } });
-    userDataDir = mkdtempSync(join(tmpdir(), 'typed-flows-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1240, height: 1400 }, acceptDownloads: true });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(`${server.resolvedUrls?.local[0] ?? ''}studio.html`);
+    session = await openPage('studio.html', { width: 1240, height: 1400 });
+    page = session.page;
     await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
   }, 180_000);
 
-  afterAll(async () => {
-    await context?.close();
-    await server?.close();
-    if (userDataDir !== undefined) rmSync(userDataDir, { recursive: true, force: true });
-  });
+  afterAll(() => session?.close());
 
   it("shows the data with fit's split, and the preset's spec checked, with its layer table", async () => {
     expect(['webgl', 'wasm', 'cpu']).toContain(await page.textContent('[data-testid="backend"]'));
@@ -383,6 +384,6 @@ describe.skipIf(!available && !required)('density studio in headless Chromium', 
   });
 
   it('raised no uncaught errors in the page', () => {
-    expect(pageErrors).toEqual([]);
+    expect(session?.pageErrors).toEqual([]);
   });
 });

@@ -10,12 +10,7 @@ import { MIN_ROWS, parseCsv, rowsAt, splitOf, toyRows, toys } from './data.js';
 import { clear, colours, drawCurves, drawHeat, drawPoints, extentOf, fromPixel, type Series } from './render.js';
 import { checkSpec, layerTable, presetObjective, presetText, studioPresets, studioSettings, type StudioPreset } from './spec.js';
 import type { ExportFormat, Extent, FitRequest, ModelView, StudioModel, ToolReply, ToolRequest, ToolResults, TrainerMessage, WorkerReady } from './protocol.js';
-
-const byId = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (el === null) throw new Error(`the page has no #${id}`);
-  return el as T;
-};
+import { byId } from '../dom.js';
 
 const ui = {
   backend: byId<HTMLElement>('backend'),
