@@ -328,7 +328,7 @@ describe.skipIf(!available && !required)('density studio in headless Chromium', 
     };
     modelBytes = await download('download-model');
     const onnxBytes = await download('download-logprob');
-    expect((await download('download-sample')).length).toBeGreaterThan(0);
+    const samplingBytes = await download('download-sample');
     expect(JSON.parse((await download('download-spec')).toString('utf8'))).toMatchObject({ format: 'typed-flows/distribution@1', kind: 'standardized' });
 
     const model = distributions.decodeDistributionModel(new Uint8Array(modelBytes));
@@ -343,6 +343,14 @@ describe.skipIf(!available && !required)('density studio in headless Chromium', 
         expect(Math.abs(p.logDensity - node[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(node[i]!)));
         expect(Math.abs(p.logDensity - onnx[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(node[i]!)));
       });
+      // The sampling graph's draws carry their own log p: the library's log p at those points. The
+      // draw goes through the flow's inverse and back, so rounding of both passes: 1e-4 relative.
+      const noise = tf.randomNormal([16, 2], 0, 1, 'float32', 7);
+      const drawn = await runOnnx(new Uint8Array(samplingBytes), { noise });
+      const xs = tf.tensor2d(drawn['x']!.data as Float32Array, [16, 2]);
+      const again = Array.from(distributions.logProbRows(model.dist, model.params, [xs]));
+      Array.from(drawn['logp']!.data).forEach((lp, i) => expect(Math.abs(lp - again[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(again[i]!))));
+      tf.dispose([noise, xs]);
     } finally {
       x.dispose();
       disposeParams(model.params);
@@ -360,6 +368,16 @@ describe.skipIf(!available && !required)('density studio in headless Chromium', 
     await page.mouse.move(box.x + 0.5 * box.width, box.y + 0.5 * box.height);
     await page.mouse.move(box.x + 0.3 * box.width, box.y + 0.3 * box.height);
     await expect.poll(async () => Number(await page.getAttribute('[data-testid="probe"]', 'data-log-density')), { timeout: 30_000 }).toBeCloseTo(probes[0]!.logDensity, 5);
+    // Dropped on the page, it loads too.
+    await page.click('[data-testid="reset"]');
+    await page.evaluate((b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([bytes], 'dropped.safetensors'));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    }, modelBytes.toString('base64'));
+    await expect.poll(() => page.textContent('[data-testid="model-status"]'), { timeout: 30_000 }).toContain('dropped.safetensors: loaded');
+    expect(await page.getAttribute('body', 'data-fit')).toBe('loaded');
     await page.setInputFiles('[data-testid="model-file"]', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model') });
     await expect.poll(() => page.textContent('[data-testid="model-status"]'), { timeout: 30_000 }).toMatch(/broken\.safetensors is not a typed-flows distribution model/);
   }, 120_000);

@@ -375,7 +375,7 @@ const onTrainer = (msg: TrainerMessage | WorkerReady): void => {
       }
       drawHistory();
       if (state.fit === 'running') setFitState('running', `step ${msg.step} of ${msg.steps}`);
-      else if (state.fit === 'paused') setFitState('paused', `paused at step ${msg.step} of ${msg.steps}`);
+      else if (state.fit === 'paused' && msg.paused) setFitState('paused', `paused at step ${msg.step} of ${msg.steps}`);
       return;
     case 'done':
       state.model = msg.model;
@@ -456,24 +456,31 @@ ui.pause.addEventListener('click', () => {
 });
 ui.reset.addEventListener('click', resetFit);
 
-// Point at the density for log p there, computed exactly by the tools worker (not read off the picture).
+// Point at the density for log p there, computed exactly by the tools worker (not read off the
+// picture). Moves made while one is computed collapse into the last, so the readout ends where the pointer stops.
+let probeNext: Float32Array | undefined;
 let probing = false;
-ui.heatmap.addEventListener('pointermove', async (e) => {
-  if (state.model === undefined || state.viewExtent === undefined || probing) return;
+const probe = async (): Promise<void> => {
   probing = true;
-  const [x, y] = fromPixel(ui.heatmap, state.viewExtent, e.offsetX, e.offsetY);
-  const point = Float32Array.from([x, y]);
-  try {
-    const [lp] = await ask({ type: 'logDensity', model: state.model, points: point });
-    ui.probe.textContent = `log p(${(point[0] as number).toFixed(2)}, ${(point[1] as number).toFixed(2)}) = ${fmt(lp)} nats`;
-    ui.probe.dataset['x'] = String(point[0]);
-    ui.probe.dataset['y'] = String(point[1]);
-    ui.probe.dataset['logDensity'] = String(lp);
-  } catch (err) {
-    ui.probe.textContent = errorText(err);
-  } finally {
-    probing = false;
+  while (probeNext !== undefined && state.model !== undefined) {
+    const point = probeNext;
+    probeNext = undefined;
+    try {
+      const [lp] = await ask({ type: 'logDensity', model: state.model, points: point });
+      ui.probe.textContent = `log p(${(point[0] as number).toFixed(2)}, ${(point[1] as number).toFixed(2)}) = ${fmt(lp)} nats`;
+      ui.probe.dataset['x'] = String(point[0]);
+      ui.probe.dataset['y'] = String(point[1]);
+      ui.probe.dataset['logDensity'] = String(lp);
+    } catch (err) {
+      ui.probe.textContent = errorText(err);
+    }
   }
+  probing = false;
+};
+ui.heatmap.addEventListener('pointermove', (e) => {
+  if (state.model === undefined || state.viewExtent === undefined) return;
+  probeNext = Float32Array.from(fromPixel(ui.heatmap, state.viewExtent, e.offsetX, e.offsetY));
+  if (!probing) void probe();
 });
 
 // ----------------------------------------------------------------------------------------------

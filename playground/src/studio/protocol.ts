@@ -63,6 +63,8 @@ export type TrainerMessage =
       readonly validationNll: number | undefined;
       /** Wall time per training step so far (validation included, drawing and pauses left out). */
       readonly msPerStep: number;
+      /** Whether the worker waits after this report (it saw the pause flag). */
+      readonly paused: boolean;
       /** The current model and its picture (sent a few times a second, and when pausing). */
       readonly snapshot: { readonly model: StudioModel; readonly view: ModelView } | undefined;
     }

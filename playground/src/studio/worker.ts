@@ -82,11 +82,12 @@ const runFit = (req: FitRequest): void => {
         const snapshot = pausing || entered - lastView >= VIEW_EVERY_MS ? { model: { specJson: req.specJson, params: flatParams(p.params), step: p.step }, view: viewOf(dist, p.params, grid) } : undefined;
         if (snapshot !== undefined) lastView = performance.now();
         post(
-          { type: 'progress', step: p.step, steps: p.steps, trainLoss: p.trainLoss, validationNll: p.validationNll, msPerStep: msPerStep(p.step), snapshot },
+          { type: 'progress', step: p.step, steps: p.steps, trainLoss: p.trainLoss, validationNll: p.validationNll, msPerStep: msPerStep(p.step), paused: pausing, snapshot },
           snapshot === undefined ? [] : transfers(snapshot.model, snapshot.view),
         );
         // Paused: wait here, between two steps, until the page clears the flag (Reset ends the worker).
-        while (control !== undefined && Atomics.load(control, 0) === 1) Atomics.wait(control, 0, 1);
+        // A pause asked for after the check above waits for the next report, which then says so.
+        while (pausing && control !== undefined && Atomics.load(control, 0) === 1) Atomics.wait(control, 0, 1);
         outside += performance.now() - entered;
       },
     });
