@@ -9,7 +9,9 @@ import { errorText } from '../session.js';
 import { MIN_ROWS, parseCsv, rowsAt, splitOf, toyRows, toys } from './data.js';
 import { clear, colours, drawCurves, drawHeat, drawPoints, extentOf, fromPixel, type Series } from './render.js';
 import { checkSpec, layerTable, presetObjective, presetText, studioPresets, studioSettings, type StudioPreset } from './spec.js';
-import type { ExportFormat, Extent, FitRequest, ModelView, StudioModel, ToolReply, ToolRequest, ToolResults, TrainerMessage, WorkerReady } from './protocol.js';
+import type { ExportFormat, Extent, FitRequest, ModelView, StudioModel, TrainerMessage, WorkerReady } from './protocol.js';
+import { startWorker, toolsClient } from './client.js';
+import { escape, issuesHtml, layerTableHtml, verdictsHtml } from './tables.js';
 import { byId } from '../dom.js';
 
 const ui = {
@@ -90,33 +92,12 @@ const trainRows = (): number => state.train.length / 2;
 // ----------------------------------------------------------------------------------------------
 // Workers
 
-const newWorker = (): Worker => new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+const ask = toolsClient(startWorker(backendParam));
 
-const tools = newWorker();
-const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-let nextId = 0;
-tools.onmessage = (e: MessageEvent<ToolReply | WorkerReady>): void => {
-  const msg = e.data;
-  if ('type' in msg) return;
-  const job = pending.get(msg.id);
-  pending.delete(msg.id);
-  if (msg.ok) job?.resolve(msg.result);
-  else job?.reject(new Error(msg.message));
-};
-tools.postMessage({ type: 'init', backend: backendParam });
-
-/** Runs one job on the tools worker. */
-const ask = <K extends ToolRequest['type']>(request: Extract<ToolRequest, { type: K }>): Promise<ToolResults[K]> =>
-  new Promise((resolve, reject) => {
-    const id = nextId++;
-    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    tools.postMessage({ type: 'tool', id, request });
-  });
-
-let trainer = newWorker();
+let trainer: Worker;
 const startTrainer = (): void => {
+  trainer = startWorker(backendParam);
   trainer.onmessage = (e: MessageEvent<TrainerMessage | WorkerReady>) => onTrainer(e.data);
-  trainer.postMessage({ type: 'init', backend: backendParam });
 };
 
 // ----------------------------------------------------------------------------------------------
@@ -221,32 +202,19 @@ ui.csvFile.addEventListener('change', async () => {
 // ----------------------------------------------------------------------------------------------
 // The spec: checked as it is typed, its layer table beside it
 
-const escape = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
-
 const checkEditor = (): boolean => {
   const checked = checkSpec(ui.spec.value);
   ui.spec.classList.toggle('bad', E.isLeft(checked));
   if (E.isLeft(checked)) {
-    ui.specCheck.innerHTML = `<div class="issues" data-testid="spec-issues">${checked.left
-      .map((i) => `<div data-testid="spec-issue" data-path="${escape(i.path)}"><code>${escape(i.path)}</code>: ${escape(i.message)}</div>`)
-      .join('')}</div>`;
+    ui.specCheck.innerHTML = issuesHtml(checked.left);
     ui.summary.innerHTML = '';
     ui.start.disabled = true;
     ui.verify.disabled = true;
     return false;
   }
-  const table = layerTable(checked.right);
-  ui.specCheck.innerHTML = `<p class="ok" data-testid="spec-ok">✓ a valid distribution: ${table.params.toLocaleString('en-US')} trainable parameters over ${escape(table.base)}</p>`;
-  const cost = (c: string, evaluations: number): string => (c === 'analytic' ? 'one pass' : c === 'sequential' ? 'sequential' : `ODE, ${evaluations} evals`);
-  ui.summary.innerHTML =
-    table.rows.length === 0
-      ? '<p class="muted">No flow: the model is its base alone (fitted from EM\'s start by gradient steps).</p>'
-      : `<table class="layers"><thead><tr><th>layer</th><th>kind</th><th>in</th><th>out</th><th>params</th><th>density</th><th>sampling</th></tr></thead><tbody>${table.rows
-          .map(
-            (r) =>
-              `<tr><td>${escape(r.path === '' ? r.flow : `${r.flow}.${r.path}`)}</td><td>${'&nbsp;&nbsp;'.repeat(r.depth)}${escape(r.kind)}</td><td>${escape(r.input)}</td><td>${escape(r.output)}</td><td class="num">${r.params.toLocaleString('en-US')}</td><td>${cost(r.forwardCost, r.evaluations)}</td><td>${cost(r.inverseCost, r.evaluations)}</td></tr>`,
-          )
-          .join('')}</tbody></table>`;
+  const html = layerTableHtml(layerTable(checked.right));
+  ui.specCheck.innerHTML = html.check;
+  ui.summary.innerHTML = html.summary;
   ui.start.disabled = state.fit === 'running' || state.rows.length / 2 < MIN_ROWS;
   ui.verify.disabled = false;
   return true;
@@ -276,17 +244,7 @@ ui.verify.addEventListener('click', async () => {
   ui.verifyReport.innerHTML = '<p class="muted">verifying…</p>';
   try {
     const { verdicts, notes } = await ask({ type: 'verify', specJson: ui.spec.value });
-    const fmtErr = (x: number): string => (x === 0 ? '0' : Math.abs(x) < 1e-3 || Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toPrecision(3));
-    const passed = verdicts.every((v) => v.passed);
-    const table = verdicts.length === 0 ? '' : `<table class="verdicts"><thead><tr><th>flow</th><th>law</th><th></th><th>worst</th><th>tolerance</th><th>first failing layer</th></tr></thead><tbody>${verdicts
-      .map(
-        (v) =>
-          `<tr class="${v.passed ? '' : 'fail'}" data-testid="verdict" title="${escape(v.detail)}"><td>${escape(v.flow)}</td><td>${escape(v.law)}</td><td>${v.passed ? 'ok' : 'FAIL'}</td><td class="num">${fmtErr(v.worst)}</td><td class="num">${fmtErr(v.tolerance)}</td><td>${escape(v.layer ?? '')}</td></tr>`,
-      )
-      .join('')}</tbody></table>`;
-    ui.verifyReport.innerHTML = `<p class="${passed ? 'ok' : 'issues'}" data-testid="verify-verdict" data-passed="${passed}">${
-      verdicts.length === 0 ? 'nothing to verify' : passed ? `✓ verify: all ${verdicts.length} checks passed` : `verify: ${verdicts.filter((v) => !v.passed).length} check(s) FAILED`
-    }</p>${table}${notes.map((n) => `<p class="muted">${escape(n)}</p>`).join('')}`;
+    ui.verifyReport.innerHTML = verdictsHtml(verdicts, notes);
   } catch (e) {
     ui.verifyReport.innerHTML = `<p class="issues">verify: ${escape(errorText(e))}</p>`;
   } finally {
@@ -431,7 +389,6 @@ const start = (): void => {
 function resetFit(): void {
   if (state.fit === 'running' || state.fit === 'paused') {
     trainer.terminate();
-    trainer = newWorker();
     startTrainer();
   }
   state.history = { train: [], validation: [] };
