@@ -1,8 +1,8 @@
 /**
  * The density studio's DOM-free parts in Node (the page itself: playground.e2e.test.ts): CSV text read
  * back exactly or refused at its line, an edited spec's issue at the path of the node changed, the
- * split the page shows is the one `fit` makes, and parameters through their flat form unchanged and
- * without leaks.
+ * split the page shows is the one `fit` makes, parameters through their flat form unchanged and
+ * without leaks, and the panels' HTML (a failing verdict marked with its layer; text escaped).
  */
 import * as tf from '@tensorflow/tfjs';
 import * as E from 'fp-ts/lib/Either.js';
@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { distributions, disposeParams, flattenParams, mlp, affineCoupling } from '../../src/index.js';
 import { parseCsv, splitOf, toyRows, toys } from '../../playground/src/studio/data.js';
 import { checkSpec, flatParams, layerTable, presetDistribution, presetText, studioPresets, treeOf } from '../../playground/src/studio/spec.js';
+import { issuesHtml, verdictsHtml } from '../../playground/src/studio/tables.js';
 
 const rows = fc.array(fc.tuple(fc.float({ noNaN: true, noDefaultInfinity: true }), fc.float({ noNaN: true, noDefaultInfinity: true })), { minLength: 10, maxLength: 60 });
 
@@ -113,5 +114,18 @@ describe('studio spec', () => {
       }),
       { numRuns: 12 },
     );
+  });
+});
+
+describe('studio panels', () => {
+  it("marks a failing law with its layer, and escapes the spec's text", () => {
+    const ok = { flow: '$.base.flow', law: 'round trip', passed: true, worst: 1e-7, tolerance: 1e-4, layer: undefined, detail: '' };
+    const bad = { flow: '$.base.flow', law: 'log-det inverse', passed: false, worst: 0.3, tolerance: 1e-4, layer: '2', detail: 'at <x>' };
+    const html = verdictsHtml([ok, bad], []);
+    expect(html).toContain('data-passed="false"');
+    expect(html).toContain('verify: 1 check(s) FAILED');
+    expect(html).toContain('<tr class="fail" data-testid="verdict" title="at &lt;x&gt;"><td>$.base.flow</td><td>log-det inverse</td><td>FAIL</td><td class="num">0.300</td><td class="num">1.00e-4</td><td>2</td></tr>');
+    expect(verdictsHtml([ok], [])).toContain('✓ verify: all 1 checks passed');
+    expect(issuesHtml([{ path: '$.a', message: 'got "<b>"' }])).toContain('<code>$.a</code>: got &quot;&lt;b&gt;&quot;');
   });
 });
