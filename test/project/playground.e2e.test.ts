@@ -397,6 +397,10 @@ describe.skipIf(!available && !required)('density studio in headless Chromium', 
     await page.fill('[data-testid="csv"]', `x,y\n${Array.from({ length: 40 }, (_, i) => `${Math.cos(i)},${Math.sin(i)}`).join('\n')}`);
     await page.click('[data-testid="use-csv"]');
     expect(await page.getAttribute('body', 'data-rows')).toBe('40');
+    // An uploaded file too.
+    const uploaded = `x,y\n${Array.from({ length: 25 }, (_, i) => `${i},${i % 7}`).join('\n')}\n`;
+    await page.setInputFiles('[data-testid="csv-file"]', { name: 'points.csv', mimeType: 'text/csv', buffer: Buffer.from(uploaded) });
+    await page.waitForSelector('body[data-rows="25"]', { timeout: 10_000 });
     await page.fill('[data-testid="csv"]', 'x,y\n1,2\n3,oops');
     await page.click('[data-testid="use-csv"]');
     expect(await page.textContent('[data-testid="data-error"]')).toContain('line 3 is not two numbers');
