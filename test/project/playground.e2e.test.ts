@@ -385,6 +385,7 @@ describe.skipIf(!available && !required)('density studio in headless Chromium', 
   it('takes points drawn with the mouse and pasted CSV', async () => {
     await page.selectOption('[data-testid="source"]', 'draw your own');
     expect(await page.getAttribute('body', 'data-rows')).toBe('0');
+    expect(await page.isDisabled('[data-testid="start"]')).toBe(true); // nothing to fit yet
     await page.locator('[data-testid="data-canvas"]').scrollIntoViewIfNeeded();
     const box = (await page.locator('[data-testid="data-canvas"]').boundingBox())!;
     await page.mouse.move(box.x + 0.2 * box.width, box.y + 0.5 * box.height);

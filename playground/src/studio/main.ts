@@ -260,7 +260,7 @@ const setFitState = (s: FitState, text: string): void => {
   document.body.dataset['fit'] = s;
   ui.fitStatus.textContent = text;
   ui.start.textContent = s === 'paused' ? 'resume' : 'start';
-  ui.start.disabled = s === 'running' || !checkEditor();
+  ui.start.disabled = s === 'running' || !checkEditor() || state.rows.length / 2 < MIN_ROWS;
   ui.pause.disabled = s !== 'running' || state.control === undefined;
   const haveModel = state.model !== undefined;
   ui.downloads.safetensors.disabled = !haveModel;
@@ -306,7 +306,8 @@ const onTrainer = (msg: TrainerMessage | WorkerReady): void => {
         (msg.features === '' ? '' : `wasm here is ${msg.features}. `) +
         (msg.skipped.length === 0 ? '' : `Passed over: ${msg.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}. `) +
         'Training runs in a Web Worker, so the page stays responsive; a second worker runs verify, the exports and model files. ' +
-        'Force a backend with ?backend=webgl, ?backend=wasm or ?backend=cpu in the address.';
+        'Force a backend with ?backend=webgl, ?backend=wasm or ?backend=cpu in the address.' +
+        (crossOriginIsolated ? '' : ' This page is not cross-origin isolated (its host sends no COOP/COEP headers): wasm runs on one thread, and Pause, which waits on shared memory, is off (Reset still stops a fit).');
       document.body.dataset['ready'] = 'true';
       return;
     case 'baselines':
