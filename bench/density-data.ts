@@ -8,6 +8,10 @@
  *   entropy log 8 exactly);
  * - rings: four concentric circles of radii 0.5, 1, 1.5, 2 (points in proportion to the
  *   circumference), Gaussian noise of std 0.08;
+ * - spirals: two interleaved arms r = t, t uniform on [0.25, 3pi] (angle t, the second arm turned by pi),
+ *   scaled by 2 / (3pi), Gaussian noise of std 0.06;
+ * - Student-t: the bivariate Student-t with 2 degrees of freedom (identity scale): heavy tails, density
+ *   closed form;
  * - a Gaussian mixture in D dimensions (default 8) with K components (default 6): weights 0.5 + U(0, 1)
  *   normalised, means N(0, 1.5^2 I), covariances L L^T with L lower triangular, diagonal
  *   exp(U(-1.2, -0.3)), below it N(0, 0.3^2) (density known).
@@ -133,6 +137,41 @@ export const rings: Toy = {
       return [r * Math.cos(t) + 0.08 * normal(), r * Math.sin(t) + 0.08 * normal()];
     });
   },
+};
+
+const SPIRAL_TURNS = 3 * Math.PI;
+
+export const spirals: Toy = {
+  name: 'spirals',
+  dims: 2,
+  description: 'two interleaved spiral arms, noise std 0.06',
+  sample: (n, seed) => {
+    const random = seededRandom(seed);
+    const normal = normals(random);
+    return Array.from({ length: n }, () => {
+      const t = 0.25 + (SPIRAL_TURNS - 0.25) * random();
+      const turn = random() < 0.5 ? 0 : Math.PI;
+      const r = (2 * t) / SPIRAL_TURNS;
+      return [r * Math.cos(t + turn) + 0.06 * normal(), r * Math.sin(t + turn) + 0.06 * normal()];
+    });
+  },
+};
+
+export const studentT: Toy = {
+  name: 'Student-t',
+  dims: 2,
+  description: 'bivariate Student-t with 2 degrees of freedom: heavy tails',
+  // x = z / sqrt(w), z ~ N(0, I), w ~ chi^2_2 / 2 = -log U.
+  sample: (n, seed) => {
+    const random = seededRandom(seed);
+    const normal = normals(random);
+    return Array.from({ length: n }, () => {
+      const w = -Math.log(1 - random());
+      return [normal() / Math.sqrt(w), normal() / Math.sqrt(w)];
+    });
+  },
+  // Gamma((nu + d)/2) / (Gamma(nu/2) nu pi) (1 + |x|^2/nu)^-((nu + d)/2) with nu = d = 2.
+  logDensity: (x) => -Math.log(2 * Math.PI) - 2 * Math.log(1 + ((x[0] as number) ** 2 + (x[1] as number) ** 2) / 2),
 };
 
 export interface MixtureOptions {

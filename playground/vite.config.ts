@@ -1,5 +1,6 @@
 /**
- * Builds the playground (index.html + src/main.ts, the library's src/ bundled in) into
+ * Builds the playground (index.html + src/main.ts, and the density studio, studio.html +
+ * src/studio/, with its workers; the library's src/ bundled in) into
  * dist/playground, relative paths throughout so it can be hosted under any path.
  * Cross-origin isolation (the two headers) lets tfjs's wasm backend use threads in the browser; a
  * host that cannot send them still works, on single-threaded SIMD wasm.
@@ -27,10 +28,13 @@ export default defineConfig({
     outDir,
     emptyOutDir: true,
     chunkSizeWarningLimit: 4000,
+    rollupOptions: { input: { main: fileURLToPath(new URL('index.html', import.meta.url)), studio: fileURLToPath(new URL('studio.html', import.meta.url)) } },
     // Minifying breaks tfjs-backend-wasm's pthread worker (its source is shipped as a string and
     // refers to names the minifier renames: "e is not defined"), and with it threaded wasm.
     minify: false,
   },
+  // The studio's workers import the library as modules (the same chunks as the pages).
+  worker: { format: 'es' },
   server: { headers: isolation },
   preview: { headers: isolation, port: 4173 },
 });

@@ -10,12 +10,12 @@
  * - moons: scikit-learn's make_moons with noise 0.1 (t uniform on [0, pi], not scaled), density by
  *   numerical integration over the arcs (4,000-point midpoint rule);
  * - rings, checkerboard: bench/density-data.ts (rings' density by integration over the angle);
- * - student-t: the bivariate Student-t with 2 degrees of freedom (identity scale), density closed form;
+ * - student-t: bench/density-data.ts (the bivariate Student-t with 2 degrees of freedom, density closed form);
  * - mixture-6d: bench/density-data.ts's random 6-D Gaussian mixture (6 components), density closed form.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkerboard, gaussianMixture, normals, rings, type Rows } from '../bench/density-data.js';
+import { checkerboard, gaussianMixture, normals, rings, studentT, type Rows } from '../bench/density-data.js';
 import { seededRandom } from '../src/dsl/random.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -67,27 +67,13 @@ const ringsToy: Toy = {
   logDensity: (x) => logSumExp(RADII.map((r) => Math.log(r / ringTotal) + curveLogDensity(x, (u) => [r * Math.cos(2 * Math.PI * u), r * Math.sin(2 * Math.PI * u)], RING_NOISE, 2000))),
 };
 
-const studentT: Toy = {
-  // x = z / sqrt(w), z ~ N(0, I), w ~ chi^2_2 / 2 = -log U.
-  sample: (n, seed) => {
-    const random = seededRandom(seed);
-    const normal = normals(random);
-    return Array.from({ length: n }, () => {
-      const w = -Math.log(1 - random());
-      return [normal() / Math.sqrt(w), normal() / Math.sqrt(w)];
-    });
-  },
-  // Gamma((nu + d)/2) / (Gamma(nu/2) nu pi) (1 + |x|^2/nu)^-((nu + d)/2) with nu = d = 2.
-  logDensity: (x) => -Math.log(2 * Math.PI) - 2 * Math.log(1 + ((x[0] as number) ** 2 + (x[1] as number) ** 2) / 2),
-};
-
 const mixture = gaussianMixture({ dims: 6, components: 6 });
 
 const toys: Record<string, Toy> = {
   moons,
   rings: ringsToy,
   checkerboard: { sample: checkerboard.sample, logDensity: checkerboard.logDensity as (x: readonly number[]) => number },
-  'student-t': studentT,
+  'student-t': { sample: studentT.sample, logDensity: studentT.logDensity as (x: readonly number[]) => number },
   'mixture-6d': { sample: mixture.sample, logDensity: mixture.logDensity as (x: readonly number[]) => number },
 };
 

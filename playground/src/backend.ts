@@ -39,7 +39,9 @@ const computesCorrectly = (): boolean =>
 
 /** The WebGL renderer's name, e.g. "ANGLE (..., SwiftShader Device ...)"; undefined without WebGL. */
 const webglRenderer = (): string | undefined => {
-  const gl = document.createElement('canvas').getContext('webgl2') ?? document.createElement('canvas').getContext('webgl');
+  // A worker (the studio trains in one) has no document: an OffscreenCanvas there.
+  const canvas = (): HTMLCanvasElement | OffscreenCanvas => (typeof document === 'undefined' ? new OffscreenCanvas(1, 1) : document.createElement('canvas'));
+  const gl = (canvas().getContext('webgl2') ?? canvas().getContext('webgl')) as WebGLRenderingContext | null;
   if (gl === null) return undefined;
   const debug = gl.getExtension('WEBGL_debug_renderer_info');
   return String(gl.getParameter(debug === null ? gl.RENDERER : debug.UNMASKED_RENDERER_WEBGL));

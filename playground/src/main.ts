@@ -9,16 +9,11 @@ import { chooseBackend, isBrowserBackend } from './backend.js';
 import { isEngineName, loadEngine } from './onnx-engine.js';
 import { boundingBox, boxDownsample, centreLikeMnist } from './digit.js';
 import { conditionOf, disposeModel, errorText, readModelFile, sampleRanked, type PlaygroundModel, type RankedSample, type SampleEngine } from './session.js';
+import { byId } from './dom.js';
 
 const SIZE = 32;
 const PAD = 256;
 const BRUSH = 20; // MNIST strokes are ~2.5 px wide at 32 px: 20 px on the 256 px pad.
-
-const byId = <T extends HTMLElement>(id: string): T => {
-  const el = document.getElementById(id);
-  if (el === null) throw new Error(`the page has no #${id}`);
-  return el as T;
-};
 
 const ui = {
   backend: byId<HTMLElement>('backend'),

@@ -68,6 +68,11 @@ export interface FitProgress {
   /** The learning rate of the last step (undefined before the first). */
   readonly lr: number | undefined;
   readonly skipped: number;
+  /**
+   * The parameters at this step, valid during the callback only (the next step disposes them): read
+   * or clone what you keep. A live view (a density drawn as it trains) reads them here.
+   */
+  readonly params: ParamTree;
 }
 
 interface CommonOptions {
@@ -381,6 +386,7 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
       bestStep: best?.step,
       lr: loop.step > 0 ? rate(loop.step) : undefined,
       skipped: loop.guard.totalSkipped,
+      params: loop.params,
     });
     return !improved && sinceBest >= patience;
   };
@@ -511,6 +517,7 @@ export const fitVariational = <E extends Shapes>(dist: Distribution<E>, logDensi
           bestStep: undefined,
           lr: typeof lr === 'function' ? lr(loop.step) : lr,
           skipped: loop.guard.totalSkipped,
+          params: loop.params,
         });
       }
     }
