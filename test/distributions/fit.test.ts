@@ -9,6 +9,7 @@ import { disposeParams, type ParamTree } from '../../src/dsl/params.js';
 import fc from 'fast-check';
 import { cosineLearningRate } from '../../src/training/schedule.js';
 import { updateAverage } from '../../src/training/average.js';
+import { elementScales, withNoise } from '../../src/distributions/training-noise.js';
 import { defaultValidationRows, diagonalNormal, fit, fitVariational, logProb, meanNll, sample, standardNormal, transformed } from '../../src/distributions/index.js';
 
 const MU = [1.5, -2];
@@ -152,6 +153,36 @@ describe("fit's split, schedule and returned parameters", () => {
     tf.dispose([rows, data]);
     disposeParams(plain.params);
     disposeParams(averaged.params);
+  });
+
+  it('with noise, training minibatches get noise of the stated size per element, validation rows none, and nothing leaks', () => {
+    const data = gaussianRows(2000, 13);
+    // The noise itself: zero mean and amount x each column's standard deviation (SIGMA), checked on
+    // 2,000 rows x 20 draws: the sample std of 40,000 normals is within 2% of its value (> 5 sigma).
+    const scales = elementScales([data]);
+    expect(Array.from((scales[0] as tf.Tensor).dataSync()).map((v, i) => v / (SIGMA[i] as number))).toEqual([expect.closeTo(1, 1), expect.closeTo(1, 1)]);
+    const draws = Array.from({ length: 20 }, (_, k) => tf.tidy(() => tf.sub(withNoise([data], scales, 0.3, 100 + k)[0] as tf.Tensor, data)));
+    const all = tf.concat(draws, 0);
+    const { mean, variance } = tf.moments(all, 0);
+    const std = Array.from(tf.sqrt(variance).dataSync());
+    std.forEach((sd, i) => expect(Math.abs(sd / (0.3 * (scales[0] as tf.Tensor).dataSync()[i]!) - 1)).toBeLessThan(0.02));
+    Array.from(mean.dataSync()).forEach((m, i) => expect(Math.abs(m)).toBeLessThan(5 * (0.3 * SIGMA[i]!) / Math.sqrt(40000)));
+    tf.dispose([...draws, all, mean, variance, ...scales]);
+
+    const dist = transformed(standardNormal([2]), affine([2]));
+    const before = tf.memory().numTensors;
+    const r = fit(dist, data, { steps: 600, batchSize: 256, lr: 0.05, seed: 2, noise: 0.5 });
+    expect(tf.memory().numTensors).toBe(before + 2);
+    // Validation is scored on the clean rows: recomputing it on them gives the reported number.
+    const rows = tf.gather(data, tf.tensor1d(r.split.validation, 'int32'));
+    const recomputed = meanNll(dist, r.params, [rows]);
+    expect(Math.abs(recomputed - (r.validationNll as number))).toBeLessThan(1e-6 * (1 + Math.abs(recomputed)));
+    // And training saw the noise: the fitted std is sigma sqrt(1 + 0.5^2) = 1.118 sigma, not sigma
+    // (the MLE of a Gaussian on the noised rows; 5% tolerance as in the first test).
+    impliedGaussian(r.params).std.forEach((sd, i) => expect(Math.abs(sd / (SIGMA[i]! * Math.sqrt(1.25)) - 1)).toBeLessThan(0.05));
+    expect(() => fit(dist, data, { steps: 1, noise: -1 })).toThrow(/noise must be a finite number >= 0/);
+    tf.dispose([rows, data]);
+    disposeParams(r.params);
   });
 
   it('updateAverage is the recurrence avg <- d avg + (1 - d) p with the ramped decay, and copies frozen parameters (generated sequences)', () => {
