@@ -1,11 +1,13 @@
 /**
  * distributionToOnnx on onnxruntime-node against the tfjs interpreters, for fitted-style distributions
- * over vectors (MAF, NSF, RealNVP-style, a multi-output flow, a nested IAF, a conditional MAF) with
+ * over vectors (MAF, NSF, RealNVP-style, a multi-output flow, a nested IAF, a conditional MAF, Gaussian-mixture
+ * and Student-t bases) with
  * perturbed, non-trivial parameters and a few seeds each:
  *
  * - 'logProb' on the tfjs draws equals `logProb`;
- * - 'sample' fed the very noise `sampleAndLogProb` draws (its seed stream, regenerated here) gives the
- *   same draws and log p;
+ * - 'sample' fed the very noise `sampleAndLogProb` draws (its seed stream, regenerated here by the same
+ *   drawNoise) gives the same draws and log p; for a Gaussian-mixture base that noise includes the
+ *   one-hot component choice, for a Student-t base the gamma precisions;
  * - `typed-flows fit` then `export --model ... --format onnx` writes files that do the same, and the
  *   export's option mistakes are usage errors.
  */
@@ -19,8 +21,9 @@ import { checkModelExport, exportDistributionCommand } from '../../src/cli/comma
 import { UsageError } from '../../src/cli/io.js';
 import { encodeSpec } from '../../src/dsl/codec.js';
 import { distributionToOnnx } from '../../src/distributions/onnx.js';
-import { OnnxExportError } from '../../src/interpreters/onnx/index.js';
-import { seedStream } from '../../src/distributions/interpret.js';
+import { seedStream, tfjsDistributionEngine } from '../../src/distributions/interpret.js';
+import { noiseOf as noiseSpecsOf, noiseSourceOn } from '../../src/distributions/fold.js';
+import { drawNoise } from '../../src/distributions/noise.js';
 import {
   decodeDistributionModel,
   diagonalNormal,
@@ -93,6 +96,10 @@ const cases: Case[] = [
   { name: 'nested: RealNVP over an IAF over a standard normal', dist: transformed(transformed(standardNormal([D]), iafFlow), realNvpFlow) },
   { name: 'a conditional MAF + coupling', dist: transformed(standardNormal([D]), condFlow), cond: { ctx: [3] } },
   { name: 'standardized NSF (frozen location and scale)', dist: standardized(transformed(standardNormal([D]), nsfFlow)) },
+  { name: 'RealNVP-style on a 3-component Gaussian mixture', dist: transformed(gaussianMixture([D], 3), realNvpFlow) },
+  { name: 'a 1-component Gaussian mixture alone', dist: gaussianMixture([D], 1) },
+  { name: 'standardized NSF on a Student-t (learnt tails)', dist: standardized(transformed(studentT([D]), nsfFlow)) },
+  { name: 'a conditional MAF on a Student-t', dist: transformed(studentT([D]), condFlow), cond: { ctx: [3] } },
 ];
 
 /** Random non-trivial params: each flow's perturbed params, a diagonal normal's mean and log std ~ N(0, 0.3). */
@@ -107,9 +114,22 @@ const paramsOf = (dist: DistributionSpec, seed: number): ParamTree => {
       }));
     case 'transformed':
       return { base: paramsOf(dist.base, seed + 100), flow: perturbedParams(dist.flow as AnyFlow, seed, 0.3) };
-    case 'gaussianMixture':
+    case 'gaussianMixture': {
+      // Unequal weights, means of order 1, precision factors off the identity (diagonal logs ~ N(0, 0.3)).
+      const { components: k, shape: [d] } = dist;
+      return {
+        logits: tf.randomNormal([k], 0, 1, 'float32', seed * 19),
+        means: tf.randomNormal([k, d], 0, 1, 'float32', seed * 23),
+        precisionFactor: tf.randomNormal([k, d, d], 0, 0.3, 'float32', seed * 29),
+      };
+    }
     case 'studentT':
-      throw new Error('no ONNX export of a mixture or a Student-t: see the refusal test');
+      // nu = 0.5 + softplus(rawDf) between about 1 and 2.5: heavy tails, draws far out.
+      return {
+        location: tf.randomNormal([...dist.shape], 0, 1, 'float32', seed * 31),
+        logScale: tf.randomNormal([...dist.shape], 0, 0.3, 'float32', seed * 37),
+        rawDf: tf.randomNormal([...dist.shape], 1, 0.5, 'float32', seed * 41),
+      };
     case 'standardized':
       // Locations of order 2 and scales between about 0.4 and 2.7: far from the identity.
       return {
@@ -119,13 +139,21 @@ const paramsOf = (dist: DistributionSpec, seed: number): ParamTree => {
   }
 };
 
-const noiseShapes = (dist: DistributionSpec): readonly Shape[] =>
-  dist.kind === 'transformed' || dist.kind === 'standardized' ? noiseShapes(dist.base) : dist.kind === 'gaussianMixture' || dist.kind === 'studentT' ? [dist.shape] : dist.shapes;
-
-/** The noise `sampleAndLogProb(dist, params)(n, { seed })` draws: one seed of the stream per base tensor. */
-const noiseOf = (dist: DistributionSpec, n: number, seed: number): tf.Tensor[] => {
-  const next = seedStream(seed);
-  return noiseShapes(dist).map((s) => seededNormal(tensorShape(s, n), 1, next()));
+/** The noise `sampleAndLogProb(dist, params)(n, { seed })` draws, by the same drawNoise from the same seed stream, with the ONNX input names. */
+const noiseOf = (dist: DistributionSpec, params: ParamTree, n: number, seed: number): { readonly tensors: tf.Tensor[]; readonly inputs: { [name: string]: tf.Tensor }; readonly normal: tf.Tensor[] } => {
+  const source = noiseSourceOn(tfjsDistributionEngine, dist, params);
+  const tensors = tf.tidy(() => drawNoise(source.spec, source.noise, source.values, n, seedStream(seed)));
+  const specs = noiseSpecsOf(dist);
+  const count = (name: string) => specs.filter((s) => s.name === name).length;
+  const seen = new Map<string, number>();
+  const inputs = Object.fromEntries(
+    specs.map((s, i) => {
+      const j = seen.get(s.name) ?? 0;
+      seen.set(s.name, j + 1);
+      return [count(s.name) === 1 ? s.name : `${s.name}${j}`, tensors[i] as tf.Tensor];
+    }),
+  );
+  return { tensors, inputs, normal: tensors.filter((_, i) => specs[i]?.name === 'noise') };
 };
 
 const named = (stem: string, ts: readonly tf.Tensor[]): { [name: string]: tf.Tensor } =>
@@ -141,41 +169,27 @@ const record = (what: string, got: FloatArray | undefined, want: tf.Tensor, wher
 
 afterEach(() => expect(tf.memory().numTensors).toBe(0));
 
-describe('distributionToOnnx refuses what it cannot lower', () => {
-  it('a Gaussian-mixture or Student-t base: both graphs throw an OnnxExportError that names it', () => {
-    for (const [base, name] of [[gaussianMixture([2], 3), 'gaussianMixture'], [studentT([2]), 'studentT']] as const) {
-      const dist = standardized(transformed(base, reverse([2])));
-      const params = initDistribution(dist, { seed: 1 });
-      for (const graph of ['logProb', 'sample'] as const) {
-        expect(() => distributionToOnnx(dist, params, { graph })).toThrow(OnnxExportError);
-        expect(() => distributionToOnnx(dist, params, { graph })).toThrow(new RegExp(`${name} distribution has no ONNX export`));
-      }
-      disposeParams(params);
-    }
-  });
-});
-
 describe('distributionToOnnx matches the tfjs interpreters', () => {
   it.each(cases)('$name', async ({ name, dist, cond }) => {
     for (const seed of SEEDS) {
       const params = paramsOf(dist, seed);
       const ctx = Object.fromEntries(Object.entries(cond ?? {}).map(([k, s], i) => [k, tf.randomNormal(tensorShape(s, N), 0, 1, 'float32', seed + 50 + i)]));
-      const noise = noiseOf(dist, N, seed);
+      const noise = noiseOf(dist, params, N, seed);
       const drawn = sampleAndLogProb(dist as AnyDistribution, params)(N, { seed, ctx });
       const density = logProb(dist as AnyDistribution, params)(drawn.xs, ctx);
       try {
-        // Non-trivial: the draws are far from the noise they came from.
-        const moved = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.concat(drawn.xs.map((x) => x.reshape([N, -1])), 1), tf.concat(noise.map((z) => z.reshape([N, -1])), 1)))).dataSync()[0] as number);
+        // Non-trivial: the draws are far from the normal noise they came from.
+        const moved = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.concat(drawn.xs.map((x) => x.reshape([N, -1])), 1), tf.concat(noise.normal.map((z) => z.reshape([N, -1])), 1)))).dataSync()[0] as number);
         expect(moved, 'the flow moves its noise').toBeGreaterThan(0.1);
 
-        const s = await runOnnx(distributionToOnnx(dist, params, { graph: 'sample' }), { ...named('noise', noise), ...ctx });
+        const s = await runOnnx(distributionToOnnx(dist, params, { graph: 'sample' }), { ...noise.inputs, ...ctx });
         drawn.xs.forEach((x, i) => expect(record('sample x', s[drawn.xs.length === 1 ? 'x' : `x${i}`], x, `${name}, seed ${seed}`)).toBeLessThan(TOL));
         expect(record('sample logp', s['logp'], drawn.logProb, `${name}, seed ${seed}`)).toBeLessThan(TOL);
 
         const l = await runOnnx(distributionToOnnx(dist, params, { graph: 'logProb' }), { ...named('x', drawn.xs), ...ctx });
         expect(record('logProb', l['logp'], density, `${name}, seed ${seed}`)).toBeLessThan(TOL);
       } finally {
-        tf.dispose([...noise, ...drawn.xs, drawn.logProb, density, ...Object.values(ctx)]);
+        tf.dispose([...noise.tensors, ...drawn.xs, drawn.logProb, density, ...Object.values(ctx)]);
         disposeParams(params);
       }
     }
@@ -216,16 +230,16 @@ describe('typed-flows export --model (a fitted distribution)', () => {
     const model = decodeDistributionModel(new Uint8Array(readFileSync(modelFile)));
     const x = tf.tensor2d(rows);
     const want = logProb(model.dist, model.params)(x);
-    const noise = noiseOf(model.dist, 50, 9);
+    const noise = noiseOf(model.dist, model.params, 50, 9);
     const drawn = sampleAndLogProb(model.dist, model.params)(50, { seed: 9 });
     try {
       const l = await runOnnx(new Uint8Array(readFileSync(lpFile)), { x });
       expect(record('logProb', l['logp'], want, 'fitted by the CLI')).toBeLessThan(TOL);
-      const s = await runOnnx(new Uint8Array(readFileSync(spFile)), { noise: noise[0] as tf.Tensor });
+      const s = await runOnnx(new Uint8Array(readFileSync(spFile)), noise.inputs);
       expect(record('sample x', s['x'], drawn.x, 'fitted by the CLI')).toBeLessThan(TOL);
       expect(record('sample logp', s['logp'], drawn.logProb, 'fitted by the CLI')).toBeLessThan(TOL);
     } finally {
-      tf.dispose([x, want, ...noise, ...drawn.xs, drawn.logProb]);
+      tf.dispose([x, want, ...noise.tensors, ...drawn.xs, drawn.logProb]);
       disposeParams(model.params);
     }
   });
