@@ -21,9 +21,7 @@ import { checkModelExport, exportDistributionCommand } from '../../src/cli/comma
 import { UsageError } from '../../src/cli/io.js';
 import { encodeSpec } from '../../src/dsl/codec.js';
 import { distributionToOnnx } from '../../src/distributions/onnx.js';
-import { seedStream, tfjsDistributionEngine } from '../../src/distributions/interpret.js';
-import { noiseOf as noiseSpecsOf, noiseSourceOn } from '../../src/distributions/fold.js';
-import { drawNoise } from '../../src/distributions/noise.js';
+import { randomDistributionParams as paramsOf, drawnNoise as noiseOf } from '../support/distribution-params.js';
 import {
   decodeDistributionModel,
   diagonalNormal,
@@ -50,12 +48,9 @@ import {
   mlp,
   reverse,
   splineCoupling,
-  type AnyFlow,
 } from '../../src/dsl/index.js';
 import { disposeParams, type ParamTree } from '../../src/dsl/params.js';
 import { tensorShape, type Shape } from '../../src/dsl/shape.js';
-import { perturbedParams } from '../../src/interpreters/verify.js';
-import { seededNormal } from '../../src/interpreters/seeded-normal.js';
 import { absoluteError, normalisedError, runOnnx } from '../support/onnx-helpers.js';
 import type { FloatArray } from '../../src/node/onnx-runtime.js';
 
@@ -101,60 +96,6 @@ const cases: Case[] = [
   { name: 'standardized NSF on a Student-t (learnt tails)', dist: standardized(transformed(studentT([D]), nsfFlow)) },
   { name: 'a conditional MAF on a Student-t', dist: transformed(studentT([D]), condFlow), cond: { ctx: [3] } },
 ];
-
-/** Random non-trivial params: each flow's perturbed params, a diagonal normal's mean and log std ~ N(0, 0.3). */
-const paramsOf = (dist: DistributionSpec, seed: number): ParamTree => {
-  switch (dist.kind) {
-    case 'standardNormal':
-      return {};
-    case 'diagonalNormal':
-      return dist.shapes.map((s, i) => ({
-        mean: tf.randomNormal(tensorShape(s, 1).slice(1), 0, 0.3, 'float32', seed * 7 + i),
-        logStd: tf.randomNormal(tensorShape(s, 1).slice(1), 0, 0.3, 'float32', seed * 11 + i),
-      }));
-    case 'transformed':
-      return { base: paramsOf(dist.base, seed + 100), flow: perturbedParams(dist.flow as AnyFlow, seed, 0.3) };
-    case 'gaussianMixture': {
-      // Unequal weights, means of order 1, precision factors off the identity (diagonal logs ~ N(0, 0.3)).
-      const { components: k, shape: [d] } = dist;
-      return {
-        logits: tf.randomNormal([k], 0, 1, 'float32', seed * 19),
-        means: tf.randomNormal([k, d], 0, 1, 'float32', seed * 23),
-        precisionFactor: tf.randomNormal([k, d, d], 0, 0.3, 'float32', seed * 29),
-      };
-    }
-    case 'studentT':
-      // nu = 0.5 + softplus(rawDf) between about 1 and 2.5: heavy tails, draws far out.
-      return {
-        location: tf.randomNormal([...dist.shape], 0, 1, 'float32', seed * 31),
-        logScale: tf.randomNormal([...dist.shape], 0, 0.3, 'float32', seed * 37),
-        rawDf: tf.randomNormal([...dist.shape], 1, 0.5, 'float32', seed * 41),
-      };
-    case 'standardized':
-      // Locations of order 2 and scales between about 0.4 and 2.7: far from the identity.
-      return {
-        events: [{ location: tf.randomNormal([D], 0, 2, 'float32', seed * 13), scale: tf.tidy(() => tf.exp(tf.randomNormal([D], 0, 0.5, 'float32', seed * 17))) }],
-        base: paramsOf(dist.base, seed + 200),
-      };
-  }
-};
-
-/** The noise `sampleAndLogProb(dist, params)(n, { seed })` draws, by the same drawNoise from the same seed stream, with the ONNX input names. */
-const noiseOf = (dist: DistributionSpec, params: ParamTree, n: number, seed: number): { readonly tensors: tf.Tensor[]; readonly inputs: { [name: string]: tf.Tensor }; readonly normal: tf.Tensor[] } => {
-  const source = noiseSourceOn(tfjsDistributionEngine, dist, params);
-  const tensors = tf.tidy(() => drawNoise(source.spec, source.noise, source.values, n, seedStream(seed)));
-  const specs = noiseSpecsOf(dist);
-  const count = (name: string) => specs.filter((s) => s.name === name).length;
-  const seen = new Map<string, number>();
-  const inputs = Object.fromEntries(
-    specs.map((s, i) => {
-      const j = seen.get(s.name) ?? 0;
-      seen.set(s.name, j + 1);
-      return [count(s.name) === 1 ? s.name : `${s.name}${j}`, tensors[i] as tf.Tensor];
-    }),
-  );
-  return { tensors, inputs, normal: tensors.filter((_, i) => specs[i]?.name === 'noise') };
-};
 
 const named = (stem: string, ts: readonly tf.Tensor[]): { [name: string]: tf.Tensor } =>
   Object.fromEntries(ts.map((t, i) => [ts.length === 1 ? stem : `${stem}${i}`, t]));
