@@ -23,6 +23,7 @@ export {
 export * from './fit.js';
 export * from './model.js';
 export { distributionToOnnx, distributionGraphs, type DistributionGraph, type DistributionOnnxOptions } from './onnx.js';
+export { distributionToPyTorch } from './pytorch.js';
 export * from './baselines.js';
 export * from './presets.js';
 export { fitGaussianMixture, selectGaussianMixture, mixtureLogDensities, nllWithError, type GaussianMixtureFit, type EmOptions, type MixtureSelection } from './em.js';

@@ -194,12 +194,14 @@ describe('typed-flows export --model (a fitted distribution)', () => {
     expect(both.err).toContain('give exactly one of --name');
     await expect(exportDistributionCommand(join(tmp, 'missing.safetensors'), join(tmp, 'x.onnx'))).rejects.toThrow(/the model file '.*missing.safetensors' does not exist/);
     const base = { model: 'm.safetensors', output: 'm.onnx' };
-    expect(() => checkModelExport({ ...base, format: 'safetensors' })).toThrow(/--model exports a fitted distribution as ONNX only; pass --format onnx/);
+    expect(() => checkModelExport({ ...base, format: 'safetensors' })).toThrow(/--model exports a fitted distribution as ONNX \(--format onnx\) or as PyTorch code \(--format pytorch\)/);
+    expect(() => checkModelExport({ ...base, format: 'pytorch', direction: 'logprob' })).toThrow(/--direction applies to --format onnx only/);
+    expect(checkModelExport({ ...base, format: 'pytorch' })).toEqual({ format: 'pytorch' });
     expect(() => checkModelExport({ ...base, format: 'onnx', direction: 'likelihood' })).toThrow(/with --model, --direction is logprob or sample \(got 'likelihood'/);
     expect(() => checkModelExport({ ...base, format: 'onnx', k: 4 })).toThrow(UsageError);
     expect(() => checkModelExport({ ...base, format: 'onnx', output: './m.safetensors' })).toThrow(/is the model file itself/);
-    expect(checkModelExport({ ...base, format: 'onnx' })).toBe('sample');
-    expect(checkModelExport({ ...base, format: 'onnx', direction: 'logprob' })).toBe('logprob');
+    expect(checkModelExport({ ...base, format: 'onnx' })).toEqual({ format: 'onnx', direction: 'sample' });
+    expect(checkModelExport({ ...base, format: 'onnx', direction: 'logprob' })).toEqual({ format: 'onnx', direction: 'logprob' });
   });
 });
 

@@ -6,7 +6,9 @@
  *
  * - log_prob(x, context) equals `logProb` at tfjs's draws;
  * - sample_from_noise(noise, context) fed the very noise `sampleAndLogProb` draws gives its draws and log p;
- * - sample(n) gives n finite draws of the event shapes (torch's own noise).
+ * - sample(n) gives n finite draws of the event shapes (torch's own noise);
+ * - `typed-flows export --model <file> --format pytorch --output <dir>` writes model.py and
+ *   model.safetensors that give the same log p, and the output rule holds for that folder.
  *
  * Tolerance: max |torch - tfjs| / (1 + |tfjs|) <= 1e-4, the budget of the flows' PyTorch parity tests
  * (test/engines/pytorch-flows.test.ts): both sides run the same float32 formulas, differing in the
@@ -152,5 +154,44 @@ describe.skipIf(!torch.ok)(`distributionToPyTorch agrees with tfjs${torch.ok ? '
       });
     });
     expect(failures, failures.join('\n')).toEqual([]);
+  }, 120_000);
+});
+
+describe.skipIf(!torch.ok)('typed-flows export --model --format pytorch', () => {
+  const cli = (...args: string[]) => {
+    const r = spawnSync(process.execPath, ['bin/typed-flows.js', ...args], { encoding: 'utf8', env: { ...process.env, TYPED_FLOWS_BACKEND: 'cpu' } });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+
+  it('writes model.py and model.safetensors that give the model file\'s log p; an earlier export is replaced only with --force', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'typed-flows-export-pytorch-dist-'));
+    const dist = standardized(transformed(gaussianMixture([3], 2), nsf(3)));
+    const params = randomDistributionParams(dist, 5);
+    const modelFile = join(tmp, 'model.safetensors');
+    writeFileSync(modelFile, await encodeDistributionModel({ dist, params, step: 12 }));
+    const x = tf.randomNormal([N, 3], 0, 2, 'float32', 3);
+    const want = logProb(dist as AnyDistribution, params)(x);
+    const out = join(tmp, 'torch');
+    try {
+      const e = cli('export', '--model', modelFile, '--format', 'pytorch', '--output', out);
+      expect(e.code, e.err).toBe(0);
+      expect(e.out).toMatch(/the distribution fitted in '.*model\.safetensors', PyTorch code \(model\.py, model\.safetensors\) \(parameters of step 12\)/);
+      writeFileSync(join(tmp, 'x.safetensors'), encodeSafetensors([['x', safeTensor(x)]]));
+      const script = 'import sys, torch; sys.path.insert(0, sys.argv[1]); import model; d = model.Distribution(); model.load_params(d, sys.argv[1] + "/model.safetensors"); t, _ = model.read_safetensors(sys.argv[2]); model.write_safetensors(sys.argv[3], {"log_p": d.log_prob(t["x"]).detach()})';
+      const r = spawnSync(SYSTEM_PYTHON, ['-c', script, out, join(tmp, 'x.safetensors'), join(tmp, 'out.safetensors')], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      const got = decodeSafetensors(new Uint8Array(readFileSync(join(tmp, 'out.safetensors')))).tensors.get('log_p')?.data as Float32Array;
+      expect(maxNormalisedError(got, Float32Array.from(want.dataSync()))).toBeLessThan(TOLERANCE);
+      const again = cli('export', '--model', modelFile, '--format', 'pytorch', '--output', out);
+      expect(again.code).toBe(2);
+      expect(again.err).toContain('Pass --force to replace it');
+      expect(cli('export', '--model', modelFile, '--format', 'pytorch', '--output', out, '--force').code).toBe(0);
+      const direction = cli('export', '--model', modelFile, '--format', 'pytorch', '--direction', 'sample', '--output', join(tmp, 'other'));
+      expect(direction.code).toBe(2);
+      expect(direction.err).toContain('--direction applies to --format onnx only');
+    } finally {
+      tf.dispose([x, want]);
+      disposeParams(params);
+    }
   }, 120_000);
 });
