@@ -336,7 +336,7 @@ program
     new Option(
       '--direction <graph>',
       'with --format onnx: for --name, sample (Y + noise -> k ranked samples and log p(W|Y)), likelihood (W, Y -> log p(W|Y)), forward (W, Y -> latents) or inverse (latents, Y -> W); ' +
-        'for --model, logprob (x -> log p(x)) or sample (standard-normal noise -> x and log p(x)); default sample',
+        'for --model, logprob (x -> log p(x)) or sample (the base\'s noise -> x and log p(x)); default sample',
     ).choices([...new Set([...caflowDirections, ...distributionDirections])]),
   )
   .option('--k <n>', "with --format onnx --direction sample: samples per condition (default: the run's eval.samples)", integer('k', 1))

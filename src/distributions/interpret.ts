@@ -21,7 +21,7 @@ import { tfjsOps } from '../algebra/tfjs.js';
 import type { Context } from '../dsl/definition.js';
 import { ShapeMismatchError } from '../dsl/errors.js';
 import { fold, type FoldTable } from '../dsl/fold.js';
-import { flattenShapes, paramProblems, type ParamRecord, type ParamTree, type ShapeTree } from '../dsl/params.js';
+import { flattenShapes, joinParamPath, paramProblems, type ParamRecord, type ParamTree, type ShapeTree } from '../dsl/params.js';
 import { seededRandom } from '../dsl/random.js';
 import { definitionOf } from '../dsl/registry.js';
 import { formatShape, sameShape, tensorShape, type CondShapes, type Shapes } from '../dsl/shape.js';
@@ -38,7 +38,7 @@ import { distributionSignature, type Distribution, type DistributionSpec, type S
 const childOf = (params: ParamTree, key: string, at: DistributionAt): ParamTree => {
   if (params instanceof tf.Tensor || Array.isArray(params) || typeof params !== 'object') throw new TypeError(`distribution params at '${at.paramPath || '$'}': expected a record`);
   const p = (params as ParamRecord)[key];
-  if (p === undefined) throw new TypeError(`distribution params: missing '${at.paramPath === '' ? key : `${at.paramPath}.${key}`}'`);
+  if (p === undefined) throw new TypeError(`distribution params: missing '${joinParamPath(at.paramPath, key)}'`);
   return p;
 };
 
