@@ -99,7 +99,7 @@ export const standardizeOn = <T, P>(engine: DistributionEngine<T, P>, spec: Stan
 type LogProbPass<T, P> = (params: P, xs: readonly T[], ctx: Context<T>) => T;
 
 /** log p(xs) per sample [N], on any engine. */
-export const logProbOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec): LogProbPass<T, P> => {
+export const logProbOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec, at: DistributionAt = rootAt): LogProbPass<T, P> => {
   const o = engine.ops;
   return foldDistribution<LogProbPass<T, P>>(dist, {
     base: (spec, definition, at) => (params, xs) => definition.logProb(o, spec, engine.values(params, definition.params.shapes(spec), at), xs),
@@ -111,7 +111,7 @@ export const logProbOn = <T, P>(engine: DistributionEngine<T, P>, dist: Distribu
       const zs = standardizeOn(engine, spec, params, xs, at);
       return o.sub(base(engine.child(params, 'base', at), zs, ctx), standardizerOf(engine, spec, params, at).sumLogScale);
     },
-  });
+  }, at);
 };
 
 /** Draws and their log p. */
@@ -123,7 +123,7 @@ export interface Draws<T> {
 type DrawPass<T, P> = (params: P, noise: readonly T[], ctx: Context<T>) => Draws<T>;
 
 /** Draws from the innermost base's noise (see `noiseOf`) and their log p, on any engine. */
-export const drawOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec): DrawPass<T, P> => {
+export const drawOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec, at: DistributionAt = rootAt): DrawPass<T, P> => {
   const o = engine.ops;
   return foldDistribution<DrawPass<T, P>>(dist, {
     base: (spec, definition, at) => (params, noise) => {
@@ -141,7 +141,7 @@ export const drawOn = <T, P>(engine: DistributionEngine<T, P>, dist: Distributio
       const { events, sumLogScale } = standardizerOf(engine, spec, params, at);
       return { xs: z.xs.map((v, i) => o.add(o.mul(v, events[i]?.scale as T), events[i]?.location as T)), logProb: o.sub(z.logProb, sumLogScale) };
     },
-  });
+  }, at);
 };
 
 /** The innermost base of a distribution: what draws start from. */
@@ -156,12 +156,12 @@ export interface NoiseSource<T> {
 }
 
 /** The innermost base of `dist` with its parameters, read from the whole distribution's `params`. */
-export const noiseSourceOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec, params: P): NoiseSource<T> =>
+export const noiseSourceOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec, params: P, at: DistributionAt = rootAt): NoiseSource<T> =>
   foldDistribution<(p: P) => NoiseSource<T>>(dist, {
     base: (spec, definition, at) => (p) => ({ spec, definition, at, noise: definition.noise(spec), values: engine.values(p, definition.params.shapes(spec), at) }),
     transformed: (_spec, base, at) => (p) => base(engine.child(p, 'base', at)),
     standardized: (_spec, base, at) => (p) => base(engine.child(p, 'base', at)),
-  })(params);
+  }, at)(params);
 
 /** The noise tensors a draw of `dist` takes (its innermost base's). */
 export const noiseOf = (dist: DistributionSpec): readonly NoiseSpec<BaseSpec>[] =>

@@ -130,15 +130,25 @@ const checkContext = (cond: CondShapes, ctx: Context, batch: number, what: strin
   }
 };
 
-/** log p(xs) per sample, not tidied: for use inside a tidy or a loss. */
-export const logProbRaw = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context = {}): tf.Tensor1D =>
-  logProbOn(tfjsDistributionEngine, dist)(params, xs, ctx) as tf.Tensor1D;
+/** Where a distribution's params sit in a larger tree (`path`, '' for the root): for messages. */
+const atParams = (path: string): DistributionAt => ({ path: '$', paramPath: path });
+
+/** log p(xs) per sample, not tidied: for use inside a tidy or a loss. `path`: where `params` sit, for messages. */
+export const logProbRaw = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context = {}, path = ''): tf.Tensor1D =>
+  logProbOn(tfjsDistributionEngine, dist, atParams(path))(params, xs, ctx) as tf.Tensor1D;
 
 /** n draws and their log p, not tidied (reparameterised: differentiable in the params). */
-export const sampleRaw = (dist: DistributionSpec, params: ParamTree, n: number, nextSeed: () => number, ctx: Context = {}): { readonly xs: tf.Tensor[]; readonly logProb: tf.Tensor1D } => {
-  const source = noiseSourceOn(tfjsDistributionEngine, dist, params);
+export const sampleRaw = (
+  dist: DistributionSpec,
+  params: ParamTree,
+  n: number,
+  nextSeed: () => number,
+  ctx: Context = {},
+  path = '',
+): { readonly xs: tf.Tensor[]; readonly logProb: tf.Tensor1D } => {
+  const source = noiseSourceOn(tfjsDistributionEngine, dist, params, atParams(path));
   const noise = drawNoise(source.spec, source.noise, source.values, n, nextSeed);
-  const { xs, logProb: lp } = drawOn(tfjsDistributionEngine, dist)(params, noise, ctx);
+  const { xs, logProb: lp } = drawOn(tfjsDistributionEngine, dist, atParams(path))(params, noise, ctx);
   return { xs: [...xs], logProb: lp as tf.Tensor1D };
 };
 
