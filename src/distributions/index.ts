@@ -28,3 +28,7 @@ export * from './baselines.js';
 export * from './presets.js';
 export { fitGaussianMixture, selectGaussianMixture, mixtureLogDensities, nllWithError, type GaussianMixtureFit, type EmOptions, type MixtureSelection } from './em.js';
 export * from './tails.js';
+// One definition per base kind, and the one fold over distributions that every engine's passes use.
+export { defineDistribution, type DistributionDefinition, type NoiseSpec, type NoiseLaw, type NoiseName, type BaseInitArgs } from './kinds/definition.js';
+export { baseDefinitions, baseDefinitionOf, baseKinds } from './kinds/index.js';
+export { foldDistribution, logProbOn, drawOn, noiseOf, noiseSourceOn, rootAt, type DistributionFoldTable, type DistributionEngine, type DistributionAt, type Draws, type NoiseSource } from './fold.js';
