@@ -13,17 +13,15 @@
  *   draw:      noise -> z = the base's fromNoise(noise), then x = flow^-1(z) / location + scale z, with
  *              log p(x) = log p_base(z) - log|det dx/dz| (no second, forward pass)
  */
-import type { Context, Ops, ValueNode } from '../algebra/ops.js';
+import { param, type Context, type Ops, type ValueNode } from '../algebra/ops.js';
 import type { Direction } from '../dsl/fold.js';
 import { joinParamPath, type ShapeTree } from '../dsl/params.js';
 import type { Shape } from '../dsl/shape.js';
 import type { FlowSpec } from '../dsl/spec.js';
-import type { DistributionDefinition, NoiseSpec } from './kinds/definition.js';
-import { recordOf, listOf } from './kinds/definition.js';
+import { listOf, recordOf, type DistributionDefinition, type NoiseSpec } from './kinds/definition.js';
 import { eventTensorShape } from './kinds/diagonal-normal.js';
 import { baseDefinitionOf, type BaseSpec } from './kinds/index.js';
 import { distributionSignature, type DistributionSpec, type StandardizedSpec, type TransformedSpec } from './spec.js';
-import { param } from '../algebra/ops.js';
 
 /** Where a node is: its spec path ($.base.flow) and its params path (base.flow). */
 export interface DistributionAt {
@@ -98,20 +96,24 @@ export const standardizeOn = <T, P>(engine: DistributionEngine<T, P>, spec: Stan
 
 type LogProbPass<T, P> = (params: P, xs: readonly T[], ctx: Context<T>) => T;
 
-/** log p(xs) per sample [N], on any engine. */
-export const logProbOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec, at: DistributionAt = rootAt): LogProbPass<T, P> => {
+/** log p(xs) per sample [N], on any engine; `start`: where the distribution sits in a larger params tree (for messages). */
+export const logProbOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec, start: DistributionAt = rootAt): LogProbPass<T, P> => {
   const o = engine.ops;
-  return foldDistribution<LogProbPass<T, P>>(dist, {
-    base: (spec, definition, at) => (params, xs) => definition.logProb(o, spec, engine.values(params, definition.params.shapes(spec), at), xs),
-    transformed: (spec, base, at) => (params, xs, ctx) => {
-      const { outs, logDet } = engine.flow(spec.flow, engine.child(params, 'flow', at), 'forward', xs, ctx, childAt(at, 'flow'));
-      return o.add(base(engine.child(params, 'base', at), outs, ctx), logDet);
+  return foldDistribution<LogProbPass<T, P>>(
+    dist,
+    {
+      base: (spec, definition, at) => (params, xs) => definition.logProb(o, spec, engine.values(params, definition.params.shapes(spec), at), xs),
+      transformed: (spec, base, at) => (params, xs, ctx) => {
+        const { outs, logDet } = engine.flow(spec.flow, engine.child(params, 'flow', at), 'forward', xs, ctx, childAt(at, 'flow'));
+        return o.add(base(engine.child(params, 'base', at), outs, ctx), logDet);
+      },
+      standardized: (spec, base, at) => (params, xs, ctx) => {
+        const zs = standardizeOn(engine, spec, params, xs, at);
+        return o.sub(base(engine.child(params, 'base', at), zs, ctx), standardizerOf(engine, spec, params, at).sumLogScale);
+      },
     },
-    standardized: (spec, base, at) => (params, xs, ctx) => {
-      const zs = standardizeOn(engine, spec, params, xs, at);
-      return o.sub(base(engine.child(params, 'base', at), zs, ctx), standardizerOf(engine, spec, params, at).sumLogScale);
-    },
-  }, at);
+    start,
+  );
 };
 
 /** Draws and their log p. */
@@ -122,26 +124,30 @@ export interface Draws<T> {
 
 type DrawPass<T, P> = (params: P, noise: readonly T[], ctx: Context<T>) => Draws<T>;
 
-/** Draws from the innermost base's noise (see `noiseOf`) and their log p, on any engine. */
-export const drawOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec, at: DistributionAt = rootAt): DrawPass<T, P> => {
+/** Draws from the innermost base's noise (see `noiseOf`) and their log p, on any engine; `start` as for `logProbOn`. */
+export const drawOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec, start: DistributionAt = rootAt): DrawPass<T, P> => {
   const o = engine.ops;
-  return foldDistribution<DrawPass<T, P>>(dist, {
-    base: (spec, definition, at) => (params, noise) => {
-      const values = engine.values(params, definition.params.shapes(spec), at);
-      const xs = definition.fromNoise(o, spec, values, noise);
-      return { xs, logProb: definition.logProb(o, spec, values, xs) };
+  return foldDistribution<DrawPass<T, P>>(
+    dist,
+    {
+      base: (spec, definition, at) => (params, noise) => {
+        const values = engine.values(params, definition.params.shapes(spec), at);
+        const xs = definition.fromNoise(o, spec, values, noise);
+        return { xs, logProb: definition.logProb(o, spec, values, xs) };
+      },
+      transformed: (spec, base, at) => (params, noise, ctx) => {
+        const z = base(engine.child(params, 'base', at), noise, ctx);
+        const { outs, logDet } = engine.flow(spec.flow, engine.child(params, 'flow', at), 'inverse', z.xs, ctx, childAt(at, 'flow'));
+        return { xs: outs, logProb: o.sub(z.logProb, logDet) };
+      },
+      standardized: (spec, base, at) => (params, noise, ctx) => {
+        const z = base(engine.child(params, 'base', at), noise, ctx);
+        const { events, sumLogScale } = standardizerOf(engine, spec, params, at);
+        return { xs: z.xs.map((v, i) => o.add(o.mul(v, events[i]?.scale as T), events[i]?.location as T)), logProb: o.sub(z.logProb, sumLogScale) };
+      },
     },
-    transformed: (spec, base, at) => (params, noise, ctx) => {
-      const z = base(engine.child(params, 'base', at), noise, ctx);
-      const { outs, logDet } = engine.flow(spec.flow, engine.child(params, 'flow', at), 'inverse', z.xs, ctx, childAt(at, 'flow'));
-      return { xs: outs, logProb: o.sub(z.logProb, logDet) };
-    },
-    standardized: (spec, base, at) => (params, noise, ctx) => {
-      const z = base(engine.child(params, 'base', at), noise, ctx);
-      const { events, sumLogScale } = standardizerOf(engine, spec, params, at);
-      return { xs: z.xs.map((v, i) => o.add(o.mul(v, events[i]?.scale as T), events[i]?.location as T)), logProb: o.sub(z.logProb, sumLogScale) };
-    },
-  }, at);
+    start,
+  );
 };
 
 /** The innermost base of a distribution: what draws start from. */
@@ -156,12 +162,16 @@ export interface NoiseSource<T> {
 }
 
 /** The innermost base of `dist` with its parameters, read from the whole distribution's `params`. */
-export const noiseSourceOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec, params: P, at: DistributionAt = rootAt): NoiseSource<T> =>
-  foldDistribution<(p: P) => NoiseSource<T>>(dist, {
-    base: (spec, definition, at) => (p) => ({ spec, definition, at, noise: definition.noise(spec), values: engine.values(p, definition.params.shapes(spec), at) }),
-    transformed: (_spec, base, at) => (p) => base(engine.child(p, 'base', at)),
-    standardized: (_spec, base, at) => (p) => base(engine.child(p, 'base', at)),
-  }, at)(params);
+export const noiseSourceOn = <T, P>(engine: DistributionEngine<T, P>, dist: DistributionSpec, params: P, start: DistributionAt = rootAt): NoiseSource<T> =>
+  foldDistribution<(p: P) => NoiseSource<T>>(
+    dist,
+    {
+      base: (spec, definition, at) => (p) => ({ spec, definition, at, noise: definition.noise(spec), values: engine.values(p, definition.params.shapes(spec), at) }),
+      transformed: (_spec, base, at) => (p) => base(engine.child(p, 'base', at)),
+      standardized: (_spec, base, at) => (p) => base(engine.child(p, 'base', at)),
+    },
+    start,
+  )(params);
 
 /** The noise tensors a draw of `dist` takes (its innermost base's). */
 export const noiseOf = (dist: DistributionSpec): readonly NoiseSpec<BaseSpec>[] =>

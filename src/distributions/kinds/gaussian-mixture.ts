@@ -16,8 +16,8 @@ import { LOG_2PI } from '../../algebra/normal.js';
 import { param, type Ops, type ValueNode } from '../../algebra/ops.js';
 import { initMixture } from '../mixture.js';
 import { defineDistribution, recordOf } from './definition.js';
-import { positiveIntegerIssues, vectorEvent, vectorIssues } from './fields.js';
 import { SpecError } from '../../dsl/errors.js';
+import { positiveIntegerIssues, vectorEvent, vectorIssues } from './fields.js';
 
 /**
  * A mixture of `components` full-covariance Gaussians over one vector event [D]:
