@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import onnxProto from 'onnx-proto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { checkModelExport, exportDistributionCommand } from '../../src/cli/commands/export-distribution.js';
 import { UsageError } from '../../src/cli/io.js';
@@ -74,6 +75,7 @@ const nsfFlow = chain(actnorm([D]), splineCoupling([D], { net, bins: 5, bound: 3
 const realNvpFlow = chain(affineCoupling([D], { net }), reverse([D]), affineCoupling([D], { net }), actnorm([D]));
 const multiFlow = factorOut([4], chain(affineCoupling([2], { net }), maskedAutoregressive([2], { net: ar })));
 const iafFlow = chain(inverseAutoregressive([D], { net: ar }), reverse([D]));
+const realNvp3 = chain(affineCoupling([3], { net }), reverse([3]));
 const condFlow = chain(maskedAutoregressive([D], { net: ar, cond: { ctx: [3] } }), reverse([D]), affineCoupling([D], { net, cond: { ctx: [3] } }));
 
 interface Case {
@@ -131,6 +133,36 @@ describe('distributionToOnnx matches the tfjs interpreters', () => {
         expect(record('logProb', l['logp'], density, `${name}, seed ${seed}`)).toBeLessThan(TOL);
       } finally {
         tf.dispose([...noise.tensors, ...drawn.xs, drawn.logProb, density, ...Object.values(ctx)]);
+        disposeParams(params);
+      }
+    }
+  });
+});
+
+describe("the sampling graph's noise inputs", () => {
+  it('are named after the base, with their laws and the laws\' parameters at export in the metadata', () => {
+    const softplus = (v: number) => Math.log1p(Math.exp(v));
+    for (const dist of [transformed(gaussianMixture([3], 4), realNvp3), standardized(studentT([3]))] as DistributionSpec[]) {
+      const params = paramsOf(dist, 4);
+      try {
+        const model = onnxProto.onnx.ModelProto.decode(distributionToOnnx(dist, params, { graph: 'sample' }));
+        const inputs = (model.graph?.input ?? []).map((i) => i.name);
+        const laws = JSON.parse(model.metadataProps?.find((p) => p.key === 'noise')?.value ?? '[]') as Array<{ input: string; law: string; probabilities?: number[]; concentration?: number[]; rate?: number[] }>;
+        expect(laws.map((l) => l.input)).toEqual(inputs);
+        const base = (params as { base: ParamTree }).base as { [k: string]: tf.Tensor };
+        if (dist.kind === 'transformed') {
+          expect(inputs).toEqual(['component', 'noise']);
+          const logits = Array.from(base['logits']!.dataSync());
+          const z = logits.reduce((a, l) => a + Math.exp(l), 0);
+          laws[0]!.probabilities!.forEach((p, k) => expect(p).toBeCloseTo(Math.exp(logits[k]!) / z, 6));
+          expect(laws[1]!.law).toBe('standard normal');
+        } else {
+          expect(inputs).toEqual(['noise', 'precision']);
+          const rawDf = Array.from(base['rawDf']!.dataSync());
+          laws[1]!.concentration!.forEach((c, i) => expect(c).toBeCloseTo((0.5 + softplus(rawDf[i]!)) / 2, 5));
+          expect(laws[1]!.rate).toEqual(laws[1]!.concentration);
+        }
+      } finally {
         disposeParams(params);
       }
     }
