@@ -1,5 +1,5 @@
-// Distributions as values (browser-safe): standard and diagonal normals, flows pushed through them,
-// their log-density, sampling and fitting.
+// Distributions as values (browser-safe): base kinds (normals, Gaussian mixtures, Student-t's), flows
+// pushed through them, standardization; their log-density, sampling, fitting and exports.
 export * from './spec.js';
 export * from './codec.js';
 export {

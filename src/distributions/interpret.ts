@@ -14,6 +14,10 @@
  * `{ events: [{ location, scale }, ...], base }` for a standardized one (frozen: never trained).
  * Every pass runs under tf.tidy and returns only its outputs. Sampling is differentiable in the
  * params (reparameterised: the noise is drawn first, then mapped), which `fitVariational` relies on.
+ *
+ * Each of these is a table for the one fold over distributions (./fold.ts), and the passes are the
+ * fold's, run on the tfjs engine (`tfjsDistributionEngine`) with the noise drawn by ./noise.ts: the
+ * ONNX and PyTorch exports run the same passes on their engines.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ValueNode } from '../algebra/ops.js';
