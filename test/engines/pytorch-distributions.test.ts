@@ -7,6 +7,8 @@
  * - log_prob(x, context) equals `logProb` at tfjs's draws;
  * - sample_from_noise(noise, context) fed the very noise `sampleAndLogProb` draws gives its draws and log p;
  * - sample(n) gives n finite draws of the event shapes (torch's own noise);
+ * - its nn.Parameters are the trainable parameters (not the standardizer's location and scale, which
+ *   are buffers), and the NLL's gradient reaches each of them, finite;
  * - `typed-flows export --model <file> --format pytorch --output <dir>` writes model.py and
  *   model.safetensors that give the same log p, and the output rule holds for that folder.
  *
@@ -25,6 +27,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { SYSTEM_PYTHON } from '../../bench/pytorch.js';
 import {
   diagonalNormal,
+  distributionParamInfo,
   distributionSignature,
   encodeDistributionModel,
   gaussianMixture,
@@ -92,7 +95,12 @@ for case in json.loads(sys.argv[1]):
         drawn, drawn_log_p = dist.sample_from_noise(noise, ctx)
         own = dist.sample(case['n'], ctx or None)
     own = own if isinstance(own, list) else [own]
-    out = {'log_p': log_p, 'sample.log_p': drawn_log_p}
+    # Trainable as an nn.Module: the NLL's gradient reaches every parameter, finite.
+    dist.zero_grad()
+    (-dist.log_prob(xs, ctx).mean()).backward()
+    params = list(dist.parameters())
+    finite = all(q.grad is not None and bool(torch.isfinite(q.grad).all()) for q in params)
+    out = {'log_p': log_p, 'sample.log_p': drawn_log_p, 'grads_finite': torch.tensor([1.0 if finite else 0.0]), 'trainable': torch.tensor([float(sum(q.numel() for q in params))])}
     out.update({f'sample.{i}': t for i, t in enumerate(drawn)})
     out.update({f'own.{i}': t.contiguous() for i, t in enumerate(own)})
     mod.write_safetensors(case['dir'] + '/out.safetensors', out)
@@ -103,9 +111,9 @@ afterAll(() => console.log(`pytorch vs tfjs distributions, worst normalised erro
 afterEach(() => expect(tf.memory().numTensors).toBe(0));
 
 describe.skipIf(!torch.ok)(`distributionToPyTorch agrees with tfjs${torch.ok ? '' : ` (skipped: ${torch.note})`}`, () => {
-  it('log_prob, sample_from_noise and sample, for every base kind under flows (generated sizes, random parameters)', async () => {
+  it('log_prob, sample_from_noise, sample and gradients, for every base kind under flows (generated sizes, random parameters)', async () => {
     const root = mkdtempSync(join(tmpdir(), 'typed-flows-pytorch-dist-'));
-    const expected: Array<{ logProb: Float32Array; xs: Float32Array[]; sampleLogProb: Float32Array; events: readonly Shape[] }> = [];
+    const expected: Array<{ logProb: Float32Array; xs: Float32Array[]; sampleLogProb: Float32Array; events: readonly Shape[]; trainable: number }> = [];
     const described = [];
     for (const [i, c] of cases.entries()) {
       const dir = join(root, `case${i}`);
@@ -116,7 +124,10 @@ describe.skipIf(!torch.ok)(`distributionToPyTorch agrees with tfjs${torch.ok ? '
       const drawn = sampleAndLogProb(c.dist as AnyDistribution, params)(N, { seed: c.seed, ctx });
       const density = logProb(c.dist as AnyDistribution, params)(drawn.xs, ctx);
       const read = (t: tf.Tensor) => Float32Array.from(t.dataSync());
-      expected.push({ logProb: read(density), xs: drawn.xs.map(read), sampleLogProb: read(drawn.logProb), events: distributionSignature(c.dist).event });
+      const trainable = distributionParamInfo(c.dist)
+        .filter((p) => p.trainable)
+        .reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);
+      expected.push({ logProb: read(density), xs: drawn.xs.map(read), sampleLogProb: read(drawn.logProb), events: distributionSignature(c.dist).event, trainable });
       writeFileSync(join(dir, 'model.py'), distributionToPyTorch(c.dist));
       writeFileSync(join(dir, 'model.safetensors'), await encodeDistributionModel({ dist: c.dist, params }));
       const named: Array<[string, SafeTensor]> = [
@@ -146,6 +157,8 @@ describe.skipIf(!torch.ok)(`distributionToPyTorch agrees with tfjs${torch.ok ? '
         if (!(e <= (worst[what]?.error ?? -1))) worst[what] = { error: e, where: name };
         if (!(e <= TOLERANCE)) failures.push(`${name}: ${what} error ${e}`);
       }
+      if (got('trainable')[0] !== want.trainable) failures.push(`${name}: ${got('trainable')[0]} parameters in torch, ${want.trainable} trainable in typed-flows`);
+      if (got('grads_finite')[0] !== 1) failures.push(`${name}: a parameter has no finite gradient`);
       // Torch's own draws: n rows of each event tensor, all finite.
       want.events.forEach((s, j) => {
         const own = got(`own.${j}`);
