@@ -4,6 +4,7 @@
  * Decoding checks every field and the shapes, and reports each issue at its path.
  */
 import * as E from 'fp-ts/lib/Either.js';
+import { isRecord } from '../dsl/codec-parts.js';
 import { decodeSpec, encodeSpecJson, withoutFormatTag } from '../dsl/codec.js';
 import { SpecError, type SpecIssue } from '../dsl/errors.js';
 import { deepFreeze } from '../dsl/freeze.js';
@@ -14,7 +15,6 @@ import { distributionSignature, unknownKindMessage, type DistributionSpec } from
 /** The `format` tag of a distribution's JSON. */
 export const DISTRIBUTION_FORMAT = 'typed-flows/distribution@1';
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
 const toJson = (dist: DistributionSpec): Record<string, unknown> => {
   switch (dist.kind) {

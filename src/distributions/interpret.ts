@@ -33,7 +33,7 @@ import type { FlowSpec } from '../dsl/spec.js';
 import { init as initFlow } from '../interpreters/init.js';
 import { checkParams, paramInfo, paramShapes, type ParamInfo } from '../interpreters/param-shapes.js';
 import type { ContextArg, ContextOf, FirstTensorOf, InputsOf, TensorsOf } from '../interpreters/tensors.js';
-import { checkInputs, run } from '../interpreters/transform.js';
+import { asList, checkInputs, run } from '../interpreters/transform.js';
 import { childAt, drawOn, eventsOf, foldDistribution, logProbOn, noiseSourceOn, rootAt, standardizeOn, standardizerShapes, type DistributionAt, type DistributionEngine } from './fold.js';
 import { drawNoise } from './noise.js';
 import { distributionSignature, type Distribution, type DistributionSpec, type StandardizedSpec } from './spec.js';
@@ -172,7 +172,6 @@ export const seedStream = (seed: number): (() => number) => {
  */
 export type EventInputs<E extends Shapes> = number extends E['length'] ? tf.Tensor | readonly tf.Tensor[] : InputsOf<E>;
 
-const asList = (xs: tf.Tensor | readonly tf.Tensor[]): tf.Tensor[] => (xs instanceof tf.Tensor ? [xs] : [...xs]);
 
 /** logProb(dist, params)(x, ctx) -> log p(x) per sample [N], in nats. */
 export const logProb = <E extends Shapes, C extends CondShapes>(dist: Distribution<E, C>, params: ParamTree) => {
