@@ -4,8 +4,11 @@
  */
 import type { Ops } from './ops.js';
 
+/** log(2 pi): a D-dimensional normal's log-density has -D log(2 pi) / 2. */
+export const LOG_2PI = Math.log(2 * Math.PI);
+
 /** log sqrt(2 pi): log N(z; 0, 1) = -z^2 / 2 - HALF_LOG_2PI. */
-export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+export const HALF_LOG_2PI = 0.5 * LOG_2PI;
 
 /**
  * log N(z; 0, I) per sample ([N]) of the tensors `zs` together ([N, ...] each, `size` elements per

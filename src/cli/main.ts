@@ -322,10 +322,10 @@ program
   .description(
     "write a run's trained model: by default the model file without optimizer state (a third of the size: what eval, sample and the browser playground need); " +
       'with --format onnx one of its CAFLOW graphs as an ONNX model (docs/export.md); with --format pytorch a folder that trains and evaluates the run in PyTorch (docs/scale-out.md). ' +
-      'With --model instead of --name: a distribution fitted by `typed-flows fit` as an ONNX graph (--format onnx, --direction logprob or sample)',
+      'With --model instead of --name: a distribution fitted by `typed-flows fit` as an ONNX graph (--format onnx, --direction logprob or sample) or as PyTorch code (--format pytorch: a folder with model.py and model.safetensors)',
   )
   .option('--name <name>', 'the run to export (give --name or --model)')
-  .option('--model <model.safetensors>', 'a fitted distribution (the model.safetensors of `typed-flows fit`) to export with --format onnx')
+  .option('--model <model.safetensors>', 'a fitted distribution (the model.safetensors of `typed-flows fit`) to export with --format onnx or pytorch')
   .requiredOption('--output <path>', 'where to write: the model file (.safetensors, or .onnx with --format onnx), or the folder for --format pytorch')
   .addOption(
     new Option('--format <format>', 'safetensors: the model file; onnx: an ONNX graph (opset 17); pytorch: model.py, train.py (torchrun), checkpoint, config and data')
@@ -336,7 +336,7 @@ program
     new Option(
       '--direction <graph>',
       'with --format onnx: for --name, sample (Y + noise -> k ranked samples and log p(W|Y)), likelihood (W, Y -> log p(W|Y)), forward (W, Y -> latents) or inverse (latents, Y -> W); ' +
-        'for --model, logprob (x -> log p(x)) or sample (standard-normal noise -> x and log p(x)); default sample',
+        'for --model, logprob (x -> log p(x)) or sample (the base\'s noise -> x and log p(x)); default sample',
     ).choices([...new Set([...caflowDirections, ...distributionDirections])]),
   )
   .option('--k <n>', "with --format onnx --direction sample: samples per condition (default: the run's eval.samples)", integer('k', 1))
@@ -347,10 +347,11 @@ program
     if ((o.name === undefined) === (o.model === undefined))
       throw new UsageError('export: give exactly one of --name <run> (a CAFLOW run) or --model <model.safetensors> (a distribution fitted by typed-flows fit).');
     if (o.model !== undefined) {
-      const { checkModelExport, exportDistributionCommand } = await import('./commands/export-distribution.js');
-      const direction = checkModelExport({ ...o, model: o.model });
+      const { checkModelExport, exportDistributionCommand, exportDistributionPyTorchCommand } = await import('./commands/export-distribution.js');
+      const chosen = checkModelExport({ ...o, model: o.model });
       await backendOf(true);
-      const r = await exportDistributionCommand(o.model, o.output, direction, o.force === true);
+      const r =
+        chosen.format === 'onnx' ? await exportDistributionCommand(o.model, o.output, chosen.direction, o.force === true) : await exportDistributionPyTorchCommand(o.model, o.output, o.force === true);
       console.log(`${o.output}: the distribution fitted in '${o.model}', ${r.what} (parameters of step ${r.step}), ${(r.bytes / 1e6).toFixed(2)} MB`);
       return;
     }

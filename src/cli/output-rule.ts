@@ -21,7 +21,7 @@ import { PNG_SOFTWARE } from '../node/png.js';
 import { CouldNotRunError, UsageError } from './io.js';
 
 /** What a command writes. */
-export type OutputKind = 'sample grid' | 'table' | 'model file' | 'ONNX graph' | 'report' | 'fit folder' | 'PyTorch export' | 'run' | 'demo folder';
+export type OutputKind = 'sample grid' | 'table' | 'model file' | 'ONNX graph' | 'report' | 'fit folder' | 'PyTorch export' | 'PyTorch distribution' | 'run' | 'demo folder';
 
 /** What a path holds already. */
 type Found =
@@ -35,6 +35,7 @@ export const OWN_FILES: { readonly [k in OutputKind]: readonly string[] } = {
   run: ['config.json', 'checkpoint.safetensors', 'history.json', 'train-summary.json', 'metrics.json'],
   'fit folder': ['model.safetensors', 'history.json', 'report.md', 'density.png', 'density.svg', 'baselines.png', 'baselines.svg'],
   'PyTorch export': ['model.py', 'train.py', 'config.json', 'checkpoint.safetensors', 'data.safetensors', 'README.md'],
+  'PyTorch distribution': ['model.py', 'model.safetensors'],
   'demo folder': ['report.md', 'metrics.json'],
   'sample grid': [],
   table: [],
@@ -75,6 +76,7 @@ export const folderKind = (dir: string): OutputKind | undefined => {
   if (has(dir, 'train.py') && has(dir, 'model.py') && has(dir, 'checkpoint.safetensors')) return 'PyTorch export';
   if (has(dir, 'config.json') && (has(dir, 'checkpoint.safetensors') || has(dir, 'history.json'))) return 'run';
   if (has(dir, 'model.safetensors') && has(dir, 'history.json') && has(dir, 'report.md')) return 'fit folder';
+  if (has(dir, 'model.py') && has(dir, 'model.safetensors')) return 'PyTorch distribution';
   if (has(dir, 'report.md') && has(dir, 'metrics.json') && readdirSync(dir).some((f) => f.endsWith('.config.json'))) return 'demo folder';
   return undefined;
 };
@@ -158,7 +160,7 @@ export interface OutputRequest {
   readonly twin?: string;
 }
 
-const isFolderKind = (k: OutputKind): boolean => k === 'fit folder' || k === 'PyTorch export' || k === 'run' || k === 'demo folder';
+const isFolderKind = (k: OutputKind): boolean => k === 'fit folder' || k === 'PyTorch export' || k === 'PyTorch distribution' || k === 'run' || k === 'demo folder';
 
 /** Pseudo-filesystems (statfs f_type) that cannot hold a command's files. */
 const PSEUDO_FILESYSTEMS: ReadonlyMap<number, string> = new Map([

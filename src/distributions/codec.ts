@@ -4,30 +4,26 @@
  * Decoding checks every field and the shapes, and reports each issue at its path.
  */
 import * as E from 'fp-ts/lib/Either.js';
+import { isRecord } from '../dsl/codec-parts.js';
 import { decodeSpec, encodeSpecJson, withoutFormatTag } from '../dsl/codec.js';
 import { SpecError, type SpecIssue } from '../dsl/errors.js';
 import { deepFreeze } from '../dsl/freeze.js';
-import { isShape } from '../dsl/shape.js';
-import { distributionSignature, type DistributionSpec } from './spec.js';
+import type { DistributionDefinition } from './kinds/definition.js';
+import { baseDefinitionOf, baseDefinitions, isBaseKind, type BaseSpec } from './kinds/index.js';
+import { distributionSignature, unknownKindMessage, type DistributionSpec } from './spec.js';
 
 /** The `format` tag of a distribution's JSON. */
 export const DISTRIBUTION_FORMAT = 'typed-flows/distribution@1';
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
 const toJson = (dist: DistributionSpec): Record<string, unknown> => {
   switch (dist.kind) {
-    case 'standardNormal':
-    case 'diagonalNormal':
-      return { kind: dist.kind, shapes: dist.shapes.map((s) => [...s]) };
     case 'transformed':
       return { kind: 'transformed', base: toJson(dist.base), flow: withoutFormatTag(encodeSpecJson(dist.flow)) };
     case 'standardized':
       return { kind: 'standardized', base: toJson(dist.base) };
-    case 'gaussianMixture':
-      return { kind: 'gaussianMixture', shape: [...dist.shape], components: dist.components };
-    case 'studentT':
-      return { kind: 'studentT', shape: [...dist.shape] };
+    default:
+      return { kind: dist.kind, ...baseDefinitionOf(dist).encode(dist) };
   }
 };
 
@@ -44,15 +40,8 @@ const fromJson = (u: unknown, path: string): E.Either<SpecIssue[], DistributionS
     Object.keys(u)
       .filter((k) => !allowed.includes(k))
       .map((k) => ({ path: `${path}.${k}`, message: 'unexpected field' }));
-  switch (u['kind']) {
-    case 'standardNormal':
-    case 'diagonalNormal': {
-      const issues = extra(['kind', 'shapes', ...(path === '$' ? ['format'] : [])]);
-      const shapes = u['shapes'];
-      if (!Array.isArray(shapes) || shapes.length === 0) issues.push({ path: `${path}.shapes`, message: 'expected a non-empty list of event shapes' });
-      else shapes.forEach((s, i) => isShape(s) || issues.push({ path: `${path}.shapes[${i}]`, message: `expected an event shape of positive integers, got ${JSON.stringify(s)}` }));
-      return issues.length > 0 ? E.left(issues) : E.right({ kind: u['kind'], shapes: (shapes as number[][]).map((s) => [...s]) });
-    }
+  const kind = u['kind'];
+  switch (kind) {
     case 'transformed': {
       const issues = extra(['kind', 'base', 'flow', ...(path === '$' ? ['format'] : [])]);
       const base = fromJson(u['base'], `${path}.base`);
@@ -62,20 +51,6 @@ const fromJson = (u: unknown, path: string): E.Either<SpecIssue[], DistributionS
       if (issues.length > 0 || E.isLeft(base) || E.isLeft(flow)) return E.left(issues);
       return E.right({ kind: 'transformed', base: base.right, flow: flow.right });
     }
-    case 'gaussianMixture': {
-      const issues = extra(['kind', 'shape', 'components', ...(path === '$' ? ['format'] : [])]);
-      const shape = u['shape'];
-      const components = u['components'];
-      if (!(isShape(shape) && shape.length === 1)) issues.push({ path: `${path}.shape`, message: `expected a vector event shape [D], got ${JSON.stringify(shape)}` });
-      if (!(typeof components === 'number' && Number.isInteger(components) && components >= 1)) issues.push({ path: `${path}.components`, message: `expected a positive integer, got ${JSON.stringify(components)}` });
-      return issues.length > 0 ? E.left(issues) : E.right({ kind: 'gaussianMixture', shape: [(shape as number[])[0] as number], components: components as number });
-    }
-    case 'studentT': {
-      const issues = extra(['kind', 'shape', ...(path === '$' ? ['format'] : [])]);
-      const shape = u['shape'];
-      if (!(isShape(shape) && shape.length === 1)) issues.push({ path: `${path}.shape`, message: `expected a vector event shape [D], got ${JSON.stringify(shape)}` });
-      return issues.length > 0 ? E.left(issues) : E.right({ kind: 'studentT', shape: [(shape as number[])[0] as number] });
-    }
     case 'standardized': {
       const issues = extra(['kind', 'base', ...(path === '$' ? ['format'] : [])]);
       const base = fromJson(u['base'], `${path}.base`);
@@ -83,8 +58,14 @@ const fromJson = (u: unknown, path: string): E.Either<SpecIssue[], DistributionS
       if (issues.length > 0 || E.isLeft(base)) return E.left(issues);
       return E.right({ kind: 'standardized', base: base.right });
     }
-    default:
-      return E.left([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify(u['kind'])}; expected standardNormal, diagonalNormal, gaussianMixture, studentT, transformed or standardized` }]);
+    default: {
+      if (!isBaseKind(kind)) return E.left([{ path: `${path}.kind`, message: unknownKindMessage(kind) }]);
+      const definition = baseDefinitions[kind] as DistributionDefinition<BaseSpec>;
+      const issues = extra(['kind', ...definition.fields, ...(path === '$' ? ['format'] : [])]);
+      const decoded = definition.decode(u, path);
+      if (E.isLeft(decoded)) issues.push(...decoded.left);
+      return issues.length > 0 || E.isLeft(decoded) ? E.left(issues) : E.right(decoded.right);
+    }
   }
 };
 

@@ -14,6 +14,7 @@
  *
  * Rows are one Float64Array (n * d, row-major). Log-densities are in nats.
  */
+import { LOG_2PI } from '../algebra/normal.js';
 import { seededRandom } from '../dsl/random.js';
 
 /** A fitted mixture: weights [k], means [k][d], covariances [k][d*d] (row-major). */
@@ -38,8 +39,6 @@ export interface EmOptions {
   /** Added to each covariance's diagonal (in the data's squared units). Default 1e-6. */
   readonly reg?: number;
 }
-
-const LOG_2PI = Math.log(2 * Math.PI);
 
 /** The lower Cholesky factor of a symmetric positive-definite d x d matrix (row-major); throws if not positive definite. */
 export const cholesky = (a: Float64Array, d: number): Float64Array => {

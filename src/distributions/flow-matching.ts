@@ -39,7 +39,7 @@ interface Plan {
 
 /** A standardized distribution's inner one, its parameters, and its rows as the inner one sees them. */
 const unwrapped = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[]): { dist: DistributionSpec; params: ParamTree; xs: readonly tf.Tensor[] } =>
-  dist.kind === 'standardized' ? { dist: dist.base, params: (params as ParamRecord)['base'] as ParamTree, xs: standardizedRows(params, xs) } : { dist, params, xs };
+  dist.kind === 'standardized' ? { dist: dist.base, params: (params as ParamRecord)['base'] as ParamTree, xs: standardizedRows(dist, params, xs) } : { dist, params, xs };
 
 /** Why flow matching cannot train this distribution, or its plan. A standardized wrapper is looked through. */
 export const flowMatchingPlan = (outer: DistributionSpec): Plan => {

@@ -14,114 +14,76 @@
  * `{ events: [{ location, scale }, ...], base }` for a standardized one (frozen: never trained).
  * Every pass runs under tf.tidy and returns only its outputs. Sampling is differentiable in the
  * params (reparameterised: the noise is drawn first, then mapped), which `fitVariational` relies on.
+ *
+ * Each of these is a table for the one fold over distributions (./fold.ts), and the passes are the
+ * fold's, run on the tfjs engine (`tfjsDistributionEngine`) with the noise drawn by ./noise.ts: the
+ * ONNX and PyTorch exports run the same passes on their engines.
  */
 import * as tf from '@tensorflow/tfjs';
-import { HALF_LOG_2PI } from '../algebra/normal.js';
+import type { ValueNode } from '../algebra/ops.js';
+import { tfjsOps } from '../algebra/tfjs.js';
 import type { Context } from '../dsl/definition.js';
 import { ShapeMismatchError } from '../dsl/errors.js';
 import { fold, type FoldTable } from '../dsl/fold.js';
-import { joinParamPath, paramProblems, type ParamRecord, type ParamTree } from '../dsl/params.js';
+import { flattenShapes, joinParamPath, paramProblems, type ParamRecord, type ParamTree, type ShapeTree } from '../dsl/params.js';
 import { seededRandom } from '../dsl/random.js';
 import { definitionOf } from '../dsl/registry.js';
-import { formatShape, sameShape, tensorShape, type CondShapes, type Shape, type Shapes } from '../dsl/shape.js';
+import { formatShape, sameShape, tensorShape, type CondShapes, type Shapes } from '../dsl/shape.js';
 import type { FlowSpec } from '../dsl/spec.js';
 import { init as initFlow } from '../interpreters/init.js';
 import { checkParams, paramInfo, paramShapes, type ParamInfo } from '../interpreters/param-shapes.js';
-import { seededNormal } from '../interpreters/seeded-normal.js';
 import type { ContextArg, ContextOf, FirstTensorOf, InputsOf, TensorsOf } from '../interpreters/tensors.js';
-import { checkInputs, run } from '../interpreters/transform.js';
-import type { ShapeRecord, ShapeTree } from '../dsl/params.js';
-import { initMixture, mixtureLogProb, mixtureParamShapes, mixtureSample } from './mixture.js';
-import { initStudentT, studentTLogProb, studentTParamShapes, studentTSample } from './student-t.js';
-import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
+import { asList, checkInputs, run } from '../interpreters/transform.js';
+import { childAt, drawOn, eventsOf, foldDistribution, logProbOn, noiseSourceOn, rootAt, standardizeOn, standardizerShapes, type DistributionAt, type DistributionEngine } from './fold.js';
+import { drawNoise } from './noise.js';
+import { distributionSignature, type Distribution, type DistributionSpec, type StandardizedSpec } from './spec.js';
 
-/** The channels-last shape of one event's parameters: [H,W,C] for [C,H,W], [D] for [D]. */
-const eventTensorShape = (s: Shape): number[] => tensorShape(s, 1).slice(1);
-
-/** Sum over every axis but the batch axis. */
-const perSampleSum = (t: tf.Tensor): tf.Tensor1D => (t.rank === 1 ? (t as tf.Tensor1D) : (tf.sum(t, Array.from({ length: t.rank - 1 }, (_, i) => i + 1)) as tf.Tensor1D));
-
-const record = (params: ParamTree, path: string): ParamRecord => {
-  if (params instanceof tf.Tensor || Array.isArray(params) || typeof params !== 'object') throw new TypeError(`distribution params at '${path}': expected a record`);
-  return params as ParamRecord;
+/** The params subtree `key`, with a message naming its path when the tree is not a record. */
+const childOf = (params: ParamTree, key: string, at: DistributionAt): ParamTree => {
+  if (params instanceof tf.Tensor || Array.isArray(params) || typeof params !== 'object') throw new TypeError(`distribution params at '${at.paramPath || '$'}': expected a record`);
+  const p = (params as ParamRecord)[key];
+  if (p === undefined) throw new TypeError(`distribution params: missing '${joinParamPath(at.paramPath, key)}'`);
+  return p;
 };
 
-const tensorAt = (params: ParamTree, name: string, path: string): tf.Tensor => {
-  const t = record(params, path)[name];
-  if (!(t instanceof tf.Tensor)) throw new TypeError(`distribution params: missing tensor '${path === '' ? name : `${path}.${name}`}'`);
-  return t;
-};
-
-const listAt = (params: ParamTree, path: string, length: number): readonly ParamTree[] => {
-  if (!Array.isArray(params) || params.length !== length) throw new TypeError(`distribution params at '${path || '$'}': expected an array of ${length}`);
-  return params as readonly ParamTree[];
-};
-
-/** The event shapes of a distribution. */
-const eventsOf = (dist: DistributionSpec): readonly Shape[] => distributionSignature(dist).event;
-
-/** The frozen location and scale of event i of a standardized distribution. */
-const standardizerAt = (params: ParamTree, i: number, path: string): { location: tf.Tensor; scale: tf.Tensor } => {
-  const events = record(params, path)['events'] as ParamTree;
-  const p = (Array.isArray(events) ? (events as readonly ParamTree[])[i] : undefined) as ParamTree;
-  const at = joinParamPath(joinParamPath(path, 'events'), i);
-  return { location: tensorAt(p, 'location', at), scale: tensorAt(p, 'scale', at) };
+/** The tfjs engine of the distribution passes (./fold.ts): tensors, the params tree as is, flows by `run`. */
+export const tfjsDistributionEngine: DistributionEngine<tf.Tensor, ParamTree> = {
+  ops: tfjsOps,
+  child: childOf,
+  values: (params) => params as ValueNode<tf.Tensor>,
+  flow: (flow, params, dir, ins, ctx) => {
+    checkParams(flow, params);
+    return run(flow, params, ins, ctx as Context, dir);
+  },
 };
 
 /** The rows of a standardized distribution as its base sees them: (x - location) / scale, per event tensor. Not tidied. */
-export const standardizedRows = (params: ParamTree, xs: readonly tf.Tensor[], path = ''): tf.Tensor[] =>
-  xs.map((x, i) => {
-    const { location, scale } = standardizerAt(params, i, path);
-    return tf.div(tf.sub(x, location), scale);
-  });
-
-/** sum log scale over every event tensor: the log|det| of x -> (x - location) / scale is minus this. */
-const sumLogScale = (dist: DistributionSpec, params: ParamTree, path: string): tf.Scalar =>
-  tf.addN(eventsOf(dist).map((_, i) => tf.sum(tf.log(standardizerAt(params, i, path).scale)))) as tf.Scalar;
+export const standardizedRows = (dist: StandardizedSpec, params: ParamTree, xs: readonly tf.Tensor[]): tf.Tensor[] => standardizeOn(tfjsDistributionEngine, dist, params, xs);
 
 // ---------------------------------------------------------------------------------------------
 // Parameter shapes and info
 
 /** The shapes of a distribution's params (the tree `initDistribution` returns). */
-export const distributionParamShapes = (dist: DistributionSpec): ShapeTree => {
-  switch (dist.kind) {
-    case 'standardNormal':
-      return {};
-    case 'diagonalNormal':
-      return dist.shapes.map((s): ShapeRecord => ({ mean: eventTensorShape(s), logStd: eventTensorShape(s) }));
-    case 'gaussianMixture':
-      return mixtureParamShapes(dist);
-    case 'studentT':
-      return studentTParamShapes(dist);
-    case 'transformed':
-      return { base: distributionParamShapes(dist.base), flow: paramShapes(dist.flow) };
-    case 'standardized':
-      return { events: eventsOf(dist).map((s): ShapeRecord => ({ location: eventTensorShape(s), scale: eventTensorShape(s) })), base: distributionParamShapes(dist.base) };
-  }
-};
+export const distributionParamShapes = (dist: DistributionSpec): ShapeTree =>
+  foldDistribution<ShapeTree>(dist, {
+    base: (spec, definition) => definition.params.shapes(spec),
+    transformed: (spec, base) => ({ base, flow: paramShapes(spec.flow) }),
+    standardized: (spec, base) => ({ events: standardizerShapes(spec), base }),
+  });
 
 /** Every parameter with its dotted path ('flow.0.logScale', 'base.0.mean'), shape and trainability. */
 export const distributionParamInfo = (dist: DistributionSpec, prefix = ''): ParamInfo[] => {
-  switch (dist.kind) {
-    case 'standardNormal':
-      return [];
-    case 'diagonalNormal':
-      return dist.shapes.flatMap((s, i) =>
-        ['mean', 'logStd'].map((name) => ({ path: joinParamPath(joinParamPath(prefix, i), name), shape: eventTensorShape(s), trainable: true, mixing: false })),
-      );
-    case 'studentT':
-    case 'gaussianMixture':
-      return Object.entries(dist.kind === 'studentT' ? studentTParamShapes(dist) : mixtureParamShapes(dist)).map(([name, shape]) => ({ path: joinParamPath(prefix, name), shape, trainable: true, mixing: false }));
-    case 'transformed':
-      return [...distributionParamInfo(dist.base, joinParamPath(prefix, 'base')), ...paramInfo(dist.flow, joinParamPath(prefix, 'flow'))];
-    case 'standardized':
-      return [
-        ...eventsOf(dist).flatMap((s, i) =>
-          ['location', 'scale'].map((name) => ({ path: joinParamPath(joinParamPath(joinParamPath(prefix, 'events'), i), name), shape: eventTensorShape(s), trainable: false, mixing: false })),
-        ),
-        ...distributionParamInfo(dist.base, joinParamPath(prefix, 'base')),
-      ];
-  }
+  const leaves = (shapes: ShapeTree, at: string, trainable: boolean): ParamInfo[] => flattenShapes(shapes, at).map(([path, shape]) => ({ path, shape, trainable, mixing: false }));
+  return foldDistribution<ParamInfo[]>(
+    dist,
+    {
+      base: (spec, definition, at) => leaves(definition.params.shapes(spec), at.paramPath, true),
+      transformed: (spec, base, at) => [...base, ...paramInfo(spec.flow, childAt(at, 'flow').paramPath)],
+      // The standardizer is frozen: set from the data at initialisation, never trained.
+      standardized: (spec, base, at) => [...leaves(standardizerShapes(spec), childAt(at, 'events').paramPath, false), ...base],
+    },
+    { path: '$', paramPath: prefix },
+  );
 };
 
 /** Throws a TypeError listing every missing, extra or mis-shaped tensor by path. */
@@ -144,16 +106,12 @@ const costTable: FoldTable<never, Cost> = {
   invert: (body) => body,
 };
 
-const flowCost = (flow: FlowSpec, dir: 'forward' | 'inverse'): Cost => fold(flow, costTable, { dir }).result;
-
 const costOf = (dist: DistributionSpec, dir: 'forward' | 'inverse'): Cost =>
-  dist.kind === 'standardized'
-    ? costOf(dist.base, dir)
-    : dist.kind !== 'transformed'
-      ? 'analytic'
-      : flowCost(dist.flow, dir) === 'sequential'
-        ? 'sequential'
-        : costOf(dist.base, dir);
+  foldDistribution<Cost>(dist, {
+    base: () => 'analytic',
+    transformed: (spec, base) => (fold(spec.flow as FlowSpec, costTable, { dir }).result === 'sequential' ? 'sequential' : base),
+    standardized: (_spec, base) => base,
+  });
 
 /**
  * 'sequential' when drawing a sample runs some bijector's inverse that is autoregressive (D passes,
@@ -176,39 +134,12 @@ const checkContext = (cond: CondShapes, ctx: Context, batch: number, what: strin
   }
 };
 
-/** log p(xs) per sample, not tidied: for use inside a tidy or a loss. */
-export const logProbRaw = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context = {}, path = ''): tf.Tensor1D => {
-  switch (dist.kind) {
-    case 'standardNormal':
-      return tf.addN(xs.map((x) => tf.neg(perSampleSum(tf.add(tf.mul(tf.square(x), 0.5), HALF_LOG_2PI))))) as tf.Tensor1D;
-    case 'diagonalNormal': {
-      const ps = listAt(params, path, dist.shapes.length);
-      return tf.addN(
-        xs.map((x, i) => {
-          const mean = tensorAt(ps[i] as ParamTree, 'mean', joinParamPath(path, i));
-          const logStd = tensorAt(ps[i] as ParamTree, 'logStd', joinParamPath(path, i));
-          const z = tf.mul(tf.sub(x, mean), tf.exp(tf.neg(logStd)));
-          return tf.neg(perSampleSum(tf.add(tf.add(tf.mul(tf.square(z), 0.5), logStd), HALF_LOG_2PI)));
-        }),
-      ) as tf.Tensor1D;
-    }
-    case 'gaussianMixture':
-      return mixtureLogProb(dist, record(params, path), xs[0] as tf.Tensor, path);
-    case 'studentT':
-      return studentTLogProb(record(params, path), xs[0] as tf.Tensor, path);
-    case 'transformed': {
-      const p = record(params, path);
-      const flowParams = p['flow'] as ParamTree;
-      checkParams(dist.flow, flowParams);
-      const { outs, logDet } = run(dist.flow, flowParams, xs, ctx, 'forward');
-      return tf.add(logProbRaw(dist.base, p['base'] as ParamTree, outs, ctx, joinParamPath(path, 'base')), logDet);
-    }
-    case 'standardized': {
-      const zs = standardizedRows(params, xs, path);
-      return tf.sub(logProbRaw(dist.base, record(params, path)['base'] as ParamTree, zs, ctx, joinParamPath(path, 'base')), sumLogScale(dist, params, path));
-    }
-  }
-};
+/** Where a distribution's params sit in a larger tree (`path`, '' for the root): for messages. */
+const atParams = (path: string): DistributionAt => ({ path: '$', paramPath: path });
+
+/** log p(xs) per sample, not tidied: for use inside a tidy or a loss. `path`: where `params` sit, for messages. */
+export const logProbRaw = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context = {}, path = ''): tf.Tensor1D =>
+  logProbOn(tfjsDistributionEngine, dist, atParams(path))(params, xs, ctx) as tf.Tensor1D;
 
 /** n draws and their log p, not tidied (reparameterised: differentiable in the params). */
 export const sampleRaw = (
@@ -219,39 +150,10 @@ export const sampleRaw = (
   ctx: Context = {},
   path = '',
 ): { readonly xs: tf.Tensor[]; readonly logProb: tf.Tensor1D } => {
-  switch (dist.kind) {
-    case 'standardNormal': {
-      const xs = dist.shapes.map((s) => seededNormal(tensorShape(s, n), 1, nextSeed()));
-      return { xs, logProb: logProbRaw(dist, params, xs, ctx, path) };
-    }
-    case 'diagonalNormal': {
-      const ps = listAt(params, path, dist.shapes.length);
-      const eps = dist.shapes.map((s) => seededNormal(tensorShape(s, n), 1, nextSeed()));
-      const xs = eps.map((e, i) => tf.add(tf.mul(e, tf.exp(tensorAt(ps[i] as ParamTree, 'logStd', joinParamPath(path, i)))), tensorAt(ps[i] as ParamTree, 'mean', joinParamPath(path, i))));
-      return { xs, logProb: logProbRaw(dist, params, xs, ctx, path) };
-    }
-    case 'gaussianMixture':
-    case 'studentT': {
-      const xs = [dist.kind === 'studentT' ? studentTSample(dist, record(params, path), n, nextSeed, path) : mixtureSample(dist, record(params, path), n, nextSeed, path)];
-      return { xs, logProb: logProbRaw(dist, params, xs, ctx, path) };
-    }
-    case 'transformed': {
-      const p = record(params, path);
-      const flowParams = p['flow'] as ParamTree;
-      checkParams(dist.flow, flowParams);
-      const base = sampleRaw(dist.base, p['base'] as ParamTree, n, nextSeed, ctx, joinParamPath(path, 'base'));
-      const { outs, logDet } = run(dist.flow, flowParams, base.xs, ctx, 'inverse');
-      return { xs: outs, logProb: tf.sub(base.logProb, logDet) };
-    }
-    case 'standardized': {
-      const base = sampleRaw(dist.base, record(params, path)['base'] as ParamTree, n, nextSeed, ctx, joinParamPath(path, 'base'));
-      const xs = base.xs.map((z, i) => {
-        const { location, scale } = standardizerAt(params, i, path);
-        return tf.add(tf.mul(z, scale), location);
-      });
-      return { xs, logProb: tf.sub(base.logProb, sumLogScale(dist, params, path)) };
-    }
-  }
+  const source = noiseSourceOn(tfjsDistributionEngine, dist, params, atParams(path));
+  const noise = drawNoise(source.spec, source.noise, source.values, n, nextSeed);
+  const { xs, logProb: lp } = drawOn(tfjsDistributionEngine, dist, atParams(path))(params, noise, ctx);
+  return { xs: [...xs], logProb: lp as tf.Tensor1D };
 };
 
 /** A stream of integer seeds from one seed: the noise of every event tensor and nested base. */
@@ -270,7 +172,6 @@ export const seedStream = (seed: number): (() => number) => {
  */
 export type EventInputs<E extends Shapes> = number extends E['length'] ? tf.Tensor | readonly tf.Tensor[] : InputsOf<E>;
 
-const asList = (xs: tf.Tensor | readonly tf.Tensor[]): tf.Tensor[] => (xs instanceof tf.Tensor ? [xs] : [...xs]);
 
 /** logProb(dist, params)(x, ctx) -> log p(x) per sample [N], in nats. */
 export const logProb = <E extends Shapes, C extends CondShapes>(dist: Distribution<E, C>, params: ParamTree) => {
@@ -339,7 +240,6 @@ export const sampleAndLogProb = <E extends Shapes, C extends CondShapes>(dist: D
     return { x: xs[0] as FirstTensorOf<E>, xs: xs as unknown as TensorsOf<E>, logProb: lp };
   };
 };
-
 // ---------------------------------------------------------------------------------------------
 // Initialisation
 
@@ -352,44 +252,29 @@ export interface DistributionInitOptions<E extends Shapes, C extends CondShapes>
   /** Context tensors for the init batch of a conditional distribution. */
   readonly ctx?: ContextOf<C>;
 }
+type Init = (seed: number, data: readonly tf.Tensor[] | undefined, ctx: Context) => ParamTree;
 
-const initRaw = (dist: DistributionSpec, seed: number, data: tf.Tensor[] | undefined, ctx: Context): ParamTree => {
-  switch (dist.kind) {
-    case 'standardNormal':
-      return {};
-    case 'diagonalNormal':
-      return dist.shapes.map((s, i): ParamTree => {
-        const x = data?.[i];
-        if (x === undefined || x.shape[0] === 0) return { mean: tf.zeros(eventTensorShape(s)), logStd: tf.zeros(eventTensorShape(s)) };
-        const { mean, variance } = tf.moments(x, 0);
-        return { mean, logStd: tf.mul(tf.log(tf.add(variance, 1e-12)), 0.5) };
-      });
-    case 'gaussianMixture':
-      return initMixture(dist, seed, data?.[0]);
-    case 'studentT':
-      return initStudentT(dist, data?.[0]);
-    case 'transformed': {
-      const flow = initFlow(dist.flow, { seed, ...(data === undefined ? {} : { data: data as never }), ctx: ctx as never });
-      const zs = data === undefined ? undefined : run(dist.flow, flow, data, ctx, 'forward').outs;
-      return { base: initRaw(dist.base, seed + 1, zs, ctx), flow };
-    }
-    case 'standardized': {
-      const events = eventsOf(dist).map((s, i): ParamTree => {
-        const x = data?.[i];
-        if (x === undefined || x.shape[0] === 0) return { location: tf.zeros(eventTensorShape(s)), scale: tf.ones(eventTensorShape(s)) };
-        const { mean, variance } = tf.moments(x, 0);
-        // A constant column keeps scale 1: dividing by 0 would put the whole density on a point.
-        const std = tf.sqrt(variance);
-        return { location: mean, scale: tf.where(tf.greater(std, 0), std, tf.onesLike(std)) };
-      });
-      const zs = data?.map((x, i) => {
-        const { location, scale } = events[i] as { location: tf.Tensor; scale: tf.Tensor };
-        return tf.div(tf.sub(x, location), scale);
-      });
-      return { events, base: initRaw(dist.base, seed, zs, ctx) };
-    }
-  }
-};
+const initTable = {
+  base: (spec, definition) => (seed, data) => definition.params.init(spec, { seed, ...(data === undefined ? {} : { data }) }),
+  transformed: (spec, base) => (seed, data, ctx) => {
+    const flow = initFlow(spec.flow, { seed, ...(data === undefined ? {} : { data: data as never }), ctx: ctx as never });
+    const zs = data === undefined ? undefined : run(spec.flow, flow, data, ctx, 'forward').outs;
+    return { base: base(seed + 1, zs, ctx), flow };
+  },
+  standardized: (spec, base) => (seed, data, ctx) => {
+    const events = eventsOf(spec).map((s, i): ParamTree => {
+      const x = data?.[i];
+      const shape = tensorShape(s, 1).slice(1);
+      if (x === undefined || x.shape[0] === 0) return { location: tf.zeros(shape), scale: tf.ones(shape) };
+      const { mean, variance } = tf.moments(x, 0);
+      // A constant column keeps scale 1: dividing by 0 would put the whole density on a point.
+      const std = tf.sqrt(variance);
+      return { location: mean, scale: tf.where(tf.greater(std, 0), std, tf.onesLike(std)) };
+    });
+    const zs = data === undefined ? undefined : standardizeOn(tfjsDistributionEngine, spec, { events }, data, rootAt);
+    return { events, base: base(seed, zs, ctx) };
+  },
+} satisfies Parameters<typeof foldDistribution<Init>>[1];
 
 /**
  * Fresh parameters for `dist`, deterministic in `seed` (default 0). Given `data` (and its context),
@@ -405,5 +290,5 @@ export const initDistribution = <E extends Shapes, C extends CondShapes>(dist: D
     checkInputs(data, sig.event, 'init data');
     checkContext(sig.cond, ctx, data[0]?.shape[0] ?? 0, 'init data');
   }
-  return tf.tidy(() => initRaw(dist, options.seed ?? 0, data, ctx) as tf.TensorContainer) as ParamTree;
+  return tf.tidy(() => foldDistribution<Init>(dist, initTable)(options.seed ?? 0, data, ctx) as tf.TensorContainer) as ParamTree;
 };

@@ -19,41 +19,9 @@ import { deepFreeze } from '../dsl/freeze.js';
 import { formatShape, isShape, sameShape, type CondShapes, type NoCond, type Shape, type Shapes } from '../dsl/shape.js';
 import { signature } from '../dsl/signature.js';
 import type { Flow, FlowSpec } from '../dsl/spec.js';
+import { baseDefinitionOf, baseKinds, isBaseKind, type BaseSpec } from './kinds/index.js';
 
-/** N(0, I) over each event tensor; no parameters. */
-export interface StandardNormalSpec {
-  readonly kind: 'standardNormal';
-  readonly shapes: readonly Shape[];
-}
-
-/** N(mean, diag(exp(logStd))^2) over each event tensor; `mean` and `logStd` are learnt, per element. */
-export interface DiagonalNormalSpec {
-  readonly kind: 'diagonalNormal';
-  readonly shapes: readonly Shape[];
-}
-
-/**
- * A mixture of `components` full-covariance Gaussians over one vector event [D]:
- * p(x) = sum_k softmax(logits)_k N(x; means_k, (U_k U_k^T)^-1), each U_k upper triangular with a
- * positive diagonal (its precision's Cholesky factor, scikit-learn's precisions_cholesky). Learnt:
- * `logits` [K], `means` [K,D], `precisionFactor` [K,D,D] (U's strict upper triangle as is, its
- * diagonal as logs; the lower triangle is ignored). Initialised on data by EM (src/distributions/em.ts).
- */
-export interface GaussianMixtureSpec {
-  readonly kind: 'gaussianMixture';
-  readonly shape: readonly [number];
-  readonly components: number;
-}
-
-/**
- * Independent Student-t's over one vector event [D], each with a learnt location, scale and degrees
- * of freedom (nu = 0.5 + softplus(rawDf)): a heavy-tailed base whose tails are learnt per dimension.
- * Params `location`, `logScale`, `rawDf`, each [D] (src/distributions/student-t.ts).
- */
-export interface StudentTSpec {
-  readonly kind: 'studentT';
-  readonly shape: readonly [number];
-}
+export type { StandardNormalSpec, DiagonalNormalSpec, GaussianMixtureSpec, StudentTSpec, BaseSpec } from './kinds/index.js';
 
 /** x = flow^-1(z), z ~ base (see the file comment). */
 export interface TransformedSpec {
@@ -74,7 +42,7 @@ export interface StandardizedSpec {
 }
 
 /** The JSON spec of a distribution: the union of every distribution kind's spec. */
-export type DistributionSpec = StandardNormalSpec | DiagonalNormalSpec | GaussianMixtureSpec | StudentTSpec | TransformedSpec | StandardizedSpec;
+export type DistributionSpec = BaseSpec | TransformedSpec | StandardizedSpec;
 /** The name of a distribution kind (`standardNormal`, `gaussianMixture`, `transformed`, ...). */
 export type DistributionKind = DistributionSpec['kind'];
 
@@ -110,28 +78,12 @@ const checkShapes = (shapes: readonly unknown[], what: string): void => {
   });
 };
 
+/** The message for a `kind` that names no distribution kind. */
+export const unknownKindMessage = (kind: unknown): string => `unknown distribution kind ${JSON.stringify(kind)}; expected ${[...baseKinds, 'transformed'].join(', ')} or standardized`;
+
 /** Event shapes and conditioning of `dist`; throws a SpecError naming the path of a bad node. */
 export const distributionSignature = (dist: DistributionSpec, path = '$'): DistributionSignature => {
   switch (dist.kind) {
-    case 'standardNormal':
-    case 'diagonalNormal':
-      if (!Array.isArray(dist.shapes) || dist.shapes.length === 0 || !dist.shapes.every((s) => isShape(s))) {
-        throw new SpecError([{ path: `${path}.shapes`, message: `expected a non-empty list of event shapes of positive integers, got ${JSON.stringify(dist.shapes)}` }]);
-      }
-      return { event: dist.shapes, cond: {} };
-    case 'gaussianMixture':
-      if (!Array.isArray(dist.shape) || dist.shape.length !== 1 || !isShape(dist.shape)) {
-        throw new SpecError([{ path: `${path}.shape`, message: `expected a vector event shape [D], got ${JSON.stringify(dist.shape)}` }]);
-      }
-      if (!(Number.isInteger(dist.components) && dist.components >= 1)) {
-        throw new SpecError([{ path: `${path}.components`, message: `expected a positive integer number of components, got ${JSON.stringify(dist.components)}` }]);
-      }
-      return { event: [dist.shape], cond: {} };
-    case 'studentT':
-      if (!Array.isArray(dist.shape) || dist.shape.length !== 1 || !isShape(dist.shape)) {
-        throw new SpecError([{ path: `${path}.shape`, message: `expected a vector event shape [D], got ${JSON.stringify(dist.shape)}` }]);
-      }
-      return { event: [dist.shape], cond: {} };
     case 'transformed': {
       const base = distributionSignature(dist.base, `${path}.base`);
       let flow;
@@ -161,7 +113,8 @@ export const distributionSignature = (dist: DistributionSpec, path = '$'): Distr
     case 'standardized':
       return distributionSignature(dist.base, `${path}.base`);
     default:
-      throw new SpecError([{ path: `${path}.kind`, message: `unknown distribution kind ${JSON.stringify((dist as { kind?: unknown }).kind)}; expected standardNormal, diagonalNormal, gaussianMixture, studentT, transformed or standardized` }]);
+      if (!isBaseKind((dist as { kind?: unknown }).kind)) throw new SpecError([{ path: `${path}.kind`, message: unknownKindMessage((dist as { kind?: unknown }).kind) }]);
+      return { event: baseDefinitionOf(dist).events(dist, path), cond: {} };
   }
 };
 

@@ -6,8 +6,8 @@
  * layers see transformed values, so this is what the first spline sees.
  */
 import type { FlowSpec } from '../dsl/spec.js';
+import { isRecord } from '../dsl/codec-parts.js';
 
-const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === 'object' && u !== null && !Array.isArray(u);
 
 /** The smallest spline bound anywhere in a flow spec, or undefined when it has no spline layer. */
 export const splineBound = (flow: FlowSpec): number | undefined => {

@@ -42,7 +42,8 @@ export const run = (spec: FlowSpec, params: ParamTree, xs: readonly tf.Tensor[],
   return { outs: [...(step.outs ?? [])], logDet: step.result };
 };
 
-const asList = (xs: tf.Tensor | readonly tf.Tensor[]): tf.Tensor[] => (xs instanceof tf.Tensor ? [xs] : [...xs]);
+/** A bare tensor as a list of one; a list as a copy. */
+export const asList = (xs: tf.Tensor | readonly tf.Tensor[]): tf.Tensor[] => (xs instanceof tf.Tensor ? [xs] : [...xs]);
 
 /** Checks that tensors are channels-last batches of the declared event shapes, with one batch size. */
 export const checkInputs = (xs: readonly tf.Tensor[], shapes: readonly Shape[], what: string): void => {

@@ -17,7 +17,7 @@ import { caflowDirections, caflowToOnnx } from '../../src/caflow/onnx.js';
 import { chain, concat, factorOut, actnorm, affineCoupling, mlp, split, type AnyFlow } from '../../src/dsl/index.js';
 import { disposeParams, perturbedParams, type ParamTree } from '../../src/interpreters/index.js';
 import { toOnnx } from '../../src/interpreters/onnx/index.js';
-import { diagonalNormal, standardNormals, transformed } from '../../src/distributions/index.js';
+import { diagonalNormal, gaussianMixture, standardized, standardNormals, studentT, transformed, type DistributionSpec } from '../../src/distributions/index.js';
 import { distributionGraphs, distributionToOnnx } from '../../src/distributions/onnx.js';
 import { primitiveMakers } from '../support/arbitraries.js';
 import { caseArb, opsModel, rowsFor, tfjsResults } from '../support/onnx-op-rows.js';
@@ -88,12 +88,14 @@ describe('the ONNX checker', () => {
     const params: CaflowParams = { R: perturbedParams(m.encoderY, 1, 0.2), T: perturbedParams(m.encoderW, 2, 0.2), G: m.priors.map((p, i) => perturbedParams(p, 3 + i, 0.2)) };
     for (const direction of caflowDirections) write(`caflow-${direction}`, caflowToOnnx(m, params, { direction, k: 4 }));
     [params.R, params.T, ...params.G].forEach((p) => disposeParams(p as ParamTree));
-    // Distributions: several standard-normal factors, and a learnt diagonal normal base.
+    // Distributions: several standard-normal factors, a learnt diagonal normal base, a Gaussian-mixture and a Student-t base.
     const multi = factorOut([4], chain(actnorm([2]), affineCoupling([2], { net: mlp({ hidden: [4] }) })));
     const coupled = chain(actnorm([4]), affineCoupling([4], { net: mlp({ hidden: [4] }) }));
-    const dists = [
+    const dists: Array<{ dist: DistributionSpec; params: ParamTree }> = [
       { dist: transformed(standardNormals([[2], [2]]), multi), params: { base: {}, flow: perturbedParams(multi, 5, 0.2) } },
       { dist: transformed(diagonalNormal([4]), coupled), params: { base: [{ mean: tf.fill([4], 0.3), logStd: tf.fill([4], -0.2) }], flow: perturbedParams(coupled, 6, 0.2) } },
+      { dist: transformed(gaussianMixture([4], 3), coupled), params: { base: { logits: tf.tensor1d([0.1, -0.4, 0.3]), means: tf.randomNormal([3, 4], 0, 1, 'float32', 8), precisionFactor: tf.randomNormal([3, 4, 4], 0, 0.3, 'float32', 9) }, flow: perturbedParams(coupled, 7, 0.2) } },
+      { dist: standardized(studentT([4])), params: { events: [{ location: tf.fill([4], 0.5), scale: tf.fill([4], 2) }], base: { location: tf.fill([4], 0.1), logScale: tf.fill([4], -0.3), rawDf: tf.fill([4], 1.2) } } },
     ];
     dists.forEach(({ dist, params: p }, i) => {
       for (const graph of distributionGraphs) write(`distribution${i}-${graph}`, distributionToOnnx(dist, p, { graph }));

@@ -1,11 +1,13 @@
 /**
  * distributionToOnnx on onnxruntime-node against the tfjs interpreters, for fitted-style distributions
- * over vectors (MAF, NSF, RealNVP-style, a multi-output flow, a nested IAF, a conditional MAF) with
+ * over vectors (MAF, NSF, RealNVP-style, a multi-output flow, a nested IAF, a conditional MAF, Gaussian-mixture
+ * and Student-t bases) with
  * perturbed, non-trivial parameters and a few seeds each:
  *
  * - 'logProb' on the tfjs draws equals `logProb`;
- * - 'sample' fed the very noise `sampleAndLogProb` draws (its seed stream, regenerated here) gives the
- *   same draws and log p;
+ * - 'sample' fed the very noise `sampleAndLogProb` draws (its seed stream, regenerated here by the same
+ *   drawNoise) gives the same draws and log p; for a Gaussian-mixture base that noise includes the
+ *   one-hot component choice, for a Student-t base the gamma precisions;
  * - `typed-flows fit` then `export --model ... --format onnx` writes files that do the same, and the
  *   export's option mistakes are usage errors.
  */
@@ -14,13 +16,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import onnxProto from 'onnx-proto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { checkModelExport, exportDistributionCommand } from '../../src/cli/commands/export-distribution.js';
 import { UsageError } from '../../src/cli/io.js';
 import { encodeSpec } from '../../src/dsl/codec.js';
 import { distributionToOnnx } from '../../src/distributions/onnx.js';
-import { OnnxExportError } from '../../src/interpreters/onnx/index.js';
-import { seedStream } from '../../src/distributions/interpret.js';
+import { randomDistributionParams as paramsOf, drawnNoise as noiseOf } from '../support/distribution-params.js';
 import {
   decodeDistributionModel,
   diagonalNormal,
@@ -47,12 +49,9 @@ import {
   mlp,
   reverse,
   splineCoupling,
-  type AnyFlow,
 } from '../../src/dsl/index.js';
 import { disposeParams, type ParamTree } from '../../src/dsl/params.js';
 import { tensorShape, type Shape } from '../../src/dsl/shape.js';
-import { perturbedParams } from '../../src/interpreters/verify.js';
-import { seededNormal } from '../../src/interpreters/seeded-normal.js';
 import { absoluteError, normalisedError, runOnnx } from '../support/onnx-helpers.js';
 import type { FloatArray } from '../../src/node/onnx-runtime.js';
 
@@ -76,6 +75,7 @@ const nsfFlow = chain(actnorm([D]), splineCoupling([D], { net, bins: 5, bound: 3
 const realNvpFlow = chain(affineCoupling([D], { net }), reverse([D]), affineCoupling([D], { net }), actnorm([D]));
 const multiFlow = factorOut([4], chain(affineCoupling([2], { net }), maskedAutoregressive([2], { net: ar })));
 const iafFlow = chain(inverseAutoregressive([D], { net: ar }), reverse([D]));
+const realNvp3 = chain(affineCoupling([3], { net }), reverse([3]));
 const condFlow = chain(maskedAutoregressive([D], { net: ar, cond: { ctx: [3] } }), reverse([D]), affineCoupling([D], { net, cond: { ctx: [3] } }));
 
 interface Case {
@@ -93,40 +93,11 @@ const cases: Case[] = [
   { name: 'nested: RealNVP over an IAF over a standard normal', dist: transformed(transformed(standardNormal([D]), iafFlow), realNvpFlow) },
   { name: 'a conditional MAF + coupling', dist: transformed(standardNormal([D]), condFlow), cond: { ctx: [3] } },
   { name: 'standardized NSF (frozen location and scale)', dist: standardized(transformed(standardNormal([D]), nsfFlow)) },
+  { name: 'RealNVP-style on a 3-component Gaussian mixture', dist: transformed(gaussianMixture([D], 3), realNvpFlow) },
+  { name: 'a 1-component Gaussian mixture alone', dist: gaussianMixture([D], 1) },
+  { name: 'standardized NSF on a Student-t (learnt tails)', dist: standardized(transformed(studentT([D]), nsfFlow)) },
+  { name: 'a conditional MAF on a Student-t', dist: transformed(studentT([D]), condFlow), cond: { ctx: [3] } },
 ];
-
-/** Random non-trivial params: each flow's perturbed params, a diagonal normal's mean and log std ~ N(0, 0.3). */
-const paramsOf = (dist: DistributionSpec, seed: number): ParamTree => {
-  switch (dist.kind) {
-    case 'standardNormal':
-      return {};
-    case 'diagonalNormal':
-      return dist.shapes.map((s, i) => ({
-        mean: tf.randomNormal(tensorShape(s, 1).slice(1), 0, 0.3, 'float32', seed * 7 + i),
-        logStd: tf.randomNormal(tensorShape(s, 1).slice(1), 0, 0.3, 'float32', seed * 11 + i),
-      }));
-    case 'transformed':
-      return { base: paramsOf(dist.base, seed + 100), flow: perturbedParams(dist.flow as AnyFlow, seed, 0.3) };
-    case 'gaussianMixture':
-    case 'studentT':
-      throw new Error('no ONNX export of a mixture or a Student-t: see the refusal test');
-    case 'standardized':
-      // Locations of order 2 and scales between about 0.4 and 2.7: far from the identity.
-      return {
-        events: [{ location: tf.randomNormal([D], 0, 2, 'float32', seed * 13), scale: tf.tidy(() => tf.exp(tf.randomNormal([D], 0, 0.5, 'float32', seed * 17))) }],
-        base: paramsOf(dist.base, seed + 200),
-      };
-  }
-};
-
-const noiseShapes = (dist: DistributionSpec): readonly Shape[] =>
-  dist.kind === 'transformed' || dist.kind === 'standardized' ? noiseShapes(dist.base) : dist.kind === 'gaussianMixture' || dist.kind === 'studentT' ? [dist.shape] : dist.shapes;
-
-/** The noise `sampleAndLogProb(dist, params)(n, { seed })` draws: one seed of the stream per base tensor. */
-const noiseOf = (dist: DistributionSpec, n: number, seed: number): tf.Tensor[] => {
-  const next = seedStream(seed);
-  return noiseShapes(dist).map((s) => seededNormal(tensorShape(s, n), 1, next()));
-};
 
 const named = (stem: string, ts: readonly tf.Tensor[]): { [name: string]: tf.Tensor } =>
   Object.fromEntries(ts.map((t, i) => [ts.length === 1 ? stem : `${stem}${i}`, t]));
@@ -141,41 +112,57 @@ const record = (what: string, got: FloatArray | undefined, want: tf.Tensor, wher
 
 afterEach(() => expect(tf.memory().numTensors).toBe(0));
 
-describe('distributionToOnnx refuses what it cannot lower', () => {
-  it('a Gaussian-mixture or Student-t base: both graphs throw an OnnxExportError that names it', () => {
-    for (const [base, name] of [[gaussianMixture([2], 3), 'gaussianMixture'], [studentT([2]), 'studentT']] as const) {
-      const dist = standardized(transformed(base, reverse([2])));
-      const params = initDistribution(dist, { seed: 1 });
-      for (const graph of ['logProb', 'sample'] as const) {
-        expect(() => distributionToOnnx(dist, params, { graph })).toThrow(OnnxExportError);
-        expect(() => distributionToOnnx(dist, params, { graph })).toThrow(new RegExp(`${name} distribution has no ONNX export`));
-      }
-      disposeParams(params);
-    }
-  });
-});
-
 describe('distributionToOnnx matches the tfjs interpreters', () => {
   it.each(cases)('$name', async ({ name, dist, cond }) => {
     for (const seed of SEEDS) {
       const params = paramsOf(dist, seed);
       const ctx = Object.fromEntries(Object.entries(cond ?? {}).map(([k, s], i) => [k, tf.randomNormal(tensorShape(s, N), 0, 1, 'float32', seed + 50 + i)]));
-      const noise = noiseOf(dist, N, seed);
+      const noise = noiseOf(dist, params, N, seed);
       const drawn = sampleAndLogProb(dist as AnyDistribution, params)(N, { seed, ctx });
       const density = logProb(dist as AnyDistribution, params)(drawn.xs, ctx);
       try {
-        // Non-trivial: the draws are far from the noise they came from.
-        const moved = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.concat(drawn.xs.map((x) => x.reshape([N, -1])), 1), tf.concat(noise.map((z) => z.reshape([N, -1])), 1)))).dataSync()[0] as number);
+        // Non-trivial: the draws are far from the normal noise they came from.
+        const moved = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.concat(drawn.xs.map((x) => x.reshape([N, -1])), 1), tf.concat(noise.normal.map((z) => z.reshape([N, -1])), 1)))).dataSync()[0] as number);
         expect(moved, 'the flow moves its noise').toBeGreaterThan(0.1);
 
-        const s = await runOnnx(distributionToOnnx(dist, params, { graph: 'sample' }), { ...named('noise', noise), ...ctx });
+        const s = await runOnnx(distributionToOnnx(dist, params, { graph: 'sample' }), { ...noise.inputs, ...ctx });
         drawn.xs.forEach((x, i) => expect(record('sample x', s[drawn.xs.length === 1 ? 'x' : `x${i}`], x, `${name}, seed ${seed}`)).toBeLessThan(TOL));
         expect(record('sample logp', s['logp'], drawn.logProb, `${name}, seed ${seed}`)).toBeLessThan(TOL);
 
         const l = await runOnnx(distributionToOnnx(dist, params, { graph: 'logProb' }), { ...named('x', drawn.xs), ...ctx });
         expect(record('logProb', l['logp'], density, `${name}, seed ${seed}`)).toBeLessThan(TOL);
       } finally {
-        tf.dispose([...noise, ...drawn.xs, drawn.logProb, density, ...Object.values(ctx)]);
+        tf.dispose([...noise.tensors, ...drawn.xs, drawn.logProb, density, ...Object.values(ctx)]);
+        disposeParams(params);
+      }
+    }
+  });
+});
+
+describe("the sampling graph's noise inputs", () => {
+  it('are named after the base, with their laws and the laws\' parameters at export in the metadata', () => {
+    const softplus = (v: number) => Math.log1p(Math.exp(v));
+    for (const dist of [transformed(gaussianMixture([3], 4), realNvp3), standardized(studentT([3]))] as DistributionSpec[]) {
+      const params = paramsOf(dist, 4);
+      try {
+        const model = onnxProto.onnx.ModelProto.decode(distributionToOnnx(dist, params, { graph: 'sample' }));
+        const inputs = (model.graph?.input ?? []).map((i) => i.name);
+        const laws = JSON.parse(model.metadataProps?.find((p) => p.key === 'noise')?.value ?? '[]') as Array<{ input: string; law: string; probabilities?: number[]; concentration?: number[]; rate?: number[] }>;
+        expect(laws.map((l) => l.input)).toEqual(inputs);
+        const base = (params as { base: ParamTree }).base as { [k: string]: tf.Tensor };
+        if (dist.kind === 'transformed') {
+          expect(inputs).toEqual(['component', 'noise']);
+          const logits = Array.from(base['logits']!.dataSync());
+          const z = logits.reduce((a, l) => a + Math.exp(l), 0);
+          laws[0]!.probabilities!.forEach((p, k) => expect(p).toBeCloseTo(Math.exp(logits[k]!) / z, 6));
+          expect(laws[1]!.law).toBe('standard normal');
+        } else {
+          expect(inputs).toEqual(['noise', 'precision']);
+          const rawDf = Array.from(base['rawDf']!.dataSync());
+          laws[1]!.concentration!.forEach((c, i) => expect(c).toBeCloseTo((0.5 + softplus(rawDf[i]!)) / 2, 5));
+          expect(laws[1]!.rate).toEqual(laws[1]!.concentration);
+        }
+      } finally {
         disposeParams(params);
       }
     }
@@ -216,16 +203,16 @@ describe('typed-flows export --model (a fitted distribution)', () => {
     const model = decodeDistributionModel(new Uint8Array(readFileSync(modelFile)));
     const x = tf.tensor2d(rows);
     const want = logProb(model.dist, model.params)(x);
-    const noise = noiseOf(model.dist, 50, 9);
+    const noise = noiseOf(model.dist, model.params, 50, 9);
     const drawn = sampleAndLogProb(model.dist, model.params)(50, { seed: 9 });
     try {
       const l = await runOnnx(new Uint8Array(readFileSync(lpFile)), { x });
       expect(record('logProb', l['logp'], want, 'fitted by the CLI')).toBeLessThan(TOL);
-      const s = await runOnnx(new Uint8Array(readFileSync(spFile)), { noise: noise[0] as tf.Tensor });
+      const s = await runOnnx(new Uint8Array(readFileSync(spFile)), noise.inputs);
       expect(record('sample x', s['x'], drawn.x, 'fitted by the CLI')).toBeLessThan(TOL);
       expect(record('sample logp', s['logp'], drawn.logProb, 'fitted by the CLI')).toBeLessThan(TOL);
     } finally {
-      tf.dispose([x, want, ...noise, ...drawn.xs, drawn.logProb]);
+      tf.dispose([x, want, ...noise.tensors, ...drawn.xs, drawn.logProb]);
       disposeParams(model.params);
     }
   });
@@ -239,12 +226,14 @@ describe('typed-flows export --model (a fitted distribution)', () => {
     expect(both.err).toContain('give exactly one of --name');
     await expect(exportDistributionCommand(join(tmp, 'missing.safetensors'), join(tmp, 'x.onnx'))).rejects.toThrow(/the model file '.*missing.safetensors' does not exist/);
     const base = { model: 'm.safetensors', output: 'm.onnx' };
-    expect(() => checkModelExport({ ...base, format: 'safetensors' })).toThrow(/--model exports a fitted distribution as ONNX only; pass --format onnx/);
+    expect(() => checkModelExport({ ...base, format: 'safetensors' })).toThrow(/--model exports a fitted distribution as ONNX \(--format onnx\) or as PyTorch code \(--format pytorch\)/);
+    expect(() => checkModelExport({ ...base, format: 'pytorch', direction: 'logprob' })).toThrow(/--direction applies to --format onnx only/);
+    expect(checkModelExport({ ...base, format: 'pytorch' })).toEqual({ format: 'pytorch' });
     expect(() => checkModelExport({ ...base, format: 'onnx', direction: 'likelihood' })).toThrow(/with --model, --direction is logprob or sample \(got 'likelihood'/);
     expect(() => checkModelExport({ ...base, format: 'onnx', k: 4 })).toThrow(UsageError);
     expect(() => checkModelExport({ ...base, format: 'onnx', output: './m.safetensors' })).toThrow(/is the model file itself/);
-    expect(checkModelExport({ ...base, format: 'onnx' })).toBe('sample');
-    expect(checkModelExport({ ...base, format: 'onnx', direction: 'logprob' })).toBe('logprob');
+    expect(checkModelExport({ ...base, format: 'onnx' })).toEqual({ format: 'onnx', direction: 'sample' });
+    expect(checkModelExport({ ...base, format: 'onnx', direction: 'logprob' })).toEqual({ format: 'onnx', direction: 'logprob' });
   });
 });
 

@@ -16,10 +16,11 @@ const defineLazy = (target: object, key: string | number, value: () => ValueNode
   Object.defineProperty(target, key, { enumerable: true, get: () => (cached ??= value()) });
 };
 
-const node = (g: Graph, p: ParamTree, name: string): ValueNode<string> => {
+/** A params subtree (a tensor, a list or a record) as initializer names under `name`, each created on first read. */
+export const paramNode = (g: Graph, p: ParamTree, name: string): ValueNode<string> => {
   if (p instanceof tf.Tensor) return g.floats(name, valuesOf(p), p.shape);
   const out: object = Array.isArray(p) ? new Array<ValueNode<string>>(p.length) : {};
-  for (const [key, child] of Object.entries(p as object) as [string, ParamTree][]) defineLazy(out, key, () => node(g, child, joinParamPath(name, key)));
+  for (const [key, child] of Object.entries(p as object) as [string, ParamTree][]) defineLazy(out, key, () => paramNode(g, child, joinParamPath(name, key)));
   return out as ValueNode<string>;
 };
 
@@ -28,5 +29,5 @@ export const paramValues = (g: Graph, params: ParamTree | undefined, at: At): Va
   if (params === undefined) return {};
   if (params instanceof tf.Tensor || Array.isArray(params))
     throw new OnnxExportError(at.path, `expected the parameters of this layer at '${at.paramPath}' to be a record, found ${params instanceof tf.Tensor ? 'a tensor' : 'a list'}`);
-  return node(g, params, at.paramPath) as ValueTree<string>;
+  return paramNode(g, params, at.paramPath) as ValueTree<string>;
 };

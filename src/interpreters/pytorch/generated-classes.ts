@@ -23,7 +23,7 @@ const isShapeLeaf = (s: ShapeTree): s is readonly number[] => Array.isArray(s) &
  * The parameter tree as Python expressions (`self.logScale`, `self.net.conv0.kernel`), and the
  * __init__ lines that create it: containers are nn.Modules, leaves under a frozen name buffers.
  */
-const parameterTree = (shapes: ShapeTree, base: string, frozen: ReadonlySet<string>, init: string[], inFrozen: boolean): ValueNode<string> => {
+export const parameterTree = (shapes: ShapeTree, base: string, frozen: ReadonlySet<string>, init: string[], inFrozen: boolean): ValueNode<string> => {
   const entries: Array<readonly [string, ShapeTree]> = Array.isArray(shapes)
     ? (shapes as readonly ShapeTree[]).map((s, i) => [String(i), s] as const)
     : Object.entries(shapes as { readonly [k: string]: ShapeTree });
