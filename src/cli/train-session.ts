@@ -86,14 +86,14 @@ export const trainProgress = (config: RunConfig, startStep: number, quiet: boole
 
 /**
  * Listens for a stop request: the first Ctrl-C or SIGTERM calls `onStop` (training stops after its
- * current step and saves a checkpoint); a second Ctrl-C calls `onQuit` (default: exit 130 at once).
+ * current step and saves a checkpoint); a second one calls `onQuit` (default: exit 130 at once).
  * Returns the function that stops listening.
  */
 export const listenForStop = (onStop: () => void, onQuit: () => void = () => process.exit(130)): (() => void) => {
   let requested = false;
-  const handler = (signal: NodeJS.Signals): void => {
+  const handler = (): void => {
     if (requested) {
-      if (signal === 'SIGINT') onQuit();
+      onQuit();
       return;
     }
     requested = true;

@@ -128,7 +128,11 @@ export const trainPyTorchCommand = async (config: RunConfig, o: PyTorchTrainOpti
   const stopListening = listenForStop(
     () => writeFileSync(stopFile, 'stop\n'),
     () => {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // The processes have ended already.
+      }
       process.exit(130);
     },
   );
