@@ -84,6 +84,11 @@ const tailOf = (lines: readonly string[]): string => lines.slice(-12).join('\n')
 const launchCommand = (python: TorchPython, processes: number, script: string, args: readonly string[]): [string, string[]] =>
   processes === 1 ? [python.path, [script, ...args]] : [python.path, ['-m', 'torch.distributed.run', ...torchrunArgs(processes), script, ...args]];
 
+/**
+ * Trains the run `config` describes with the exported train.py (see the file comment): a new run is
+ * initialised by tfjs and saved at step 0 first; `resume` continues a run either engine wrote. Returns
+ * what `trainCommand` returns, and writes the same run files.
+ */
 export const trainPyTorchCommand = async (config: RunConfig, o: PyTorchTrainOptions): Promise<TrainSummary & { readonly nothingToDo?: true }> => {
   const model = caflowSpec(modelConfigOf(config));
   checkPyTorchTrain(model, config, o);
