@@ -7,8 +7,11 @@
  * - the command: `typed-flows train --preset mnist-sr --resume --steps 201 --engine pytorch --quiet` on a
  *   copy of the run, first without its cache folder (it loads the pairs and writes data.safetensors),
  *   then with it.
- * Rounds alternate the two, so machine load falls on both alike. Needs torch under /usr/bin/python3; the
- * compiled CLI (dist/) is built first when missing.
+ * Rounds alternate the two, so machine load falls on both alike. The command starts train.py in a session
+ * of its own (detached, so that a terminal's Ctrl-C reaches the command only); where the kernel groups
+ * processes by session for scheduling (Linux autogroup), that session gets its own share of a busy
+ * machine, so train.py by hand runs in a new session too (setsid), or the comparison would favour the
+ * command. Needs torch under /usr/bin/python3; the compiled CLI (dist/) is built first when missing.
  */
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -59,6 +62,7 @@ export const runTrainEngine = (quick: boolean, command: string, otherProcessesBu
     return { ...base, byHandSeconds: NaN, commandColdSeconds: NaN, commandCachedSeconds: NaN, overheadCold: NaN, overheadCached: NaN, note: `${SYSTEM_PYTHON} cannot import torch` };
   }
   if (!existsSync(join(root, 'dist', 'src', 'cli', 'main.js'))) timed('npx', ['tsc', '-p', join(root, 'tsconfig.build.json')]);
+  const setsid = spawnSync('setsid', ['--version'], { encoding: 'utf8' }).status === 0;
   const dir = mkdtempSync(join(tmpdir(), 'typed-flows-bench-train-'));
   try {
     const runs = join(dir, 'runs');
@@ -69,7 +73,7 @@ export const runTrainEngine = (quick: boolean, command: string, otherProcessesBu
     const cold: number[] = [];
     const cached: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      byHand.push(timed(SYSTEM_PYTHON, [join(dir, 'hand', 'train.py'), '--steps', String(steps + 1), '--no-eval', '--checkpoint', join(runs, 'base', 'checkpoint.safetensors'), '--output', join(dir, 'hand', `out-${r}.safetensors`)]));
+      byHand.push(timed(setsid ? 'setsid' : SYSTEM_PYTHON, [...(setsid ? ['-w', SYSTEM_PYTHON] : []), join(dir, 'hand', 'train.py'), '--steps', String(steps + 1), '--no-eval', '--checkpoint', join(runs, 'base', 'checkpoint.safetensors'), '--output', join(dir, 'hand', `out-${r}.safetensors`)]));
       const coldRun = `cold-${r}`;
       cpSync(join(runs, 'base'), join(runs, coldRun), { recursive: true });
       cold.push(cli('train', '--preset', 'mnist-sr', '--name', coldRun, '--resume', '--steps', String(steps + 1), '--engine', 'pytorch', '--quiet'));
