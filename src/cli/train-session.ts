@@ -9,7 +9,8 @@ import type { RunConfig } from '../experiments/config.js';
 import { removeStaleTemporaries } from '../node/temp-files.js';
 import { UsageError } from './io.js';
 import { checkOutput } from './output-rule.js';
-import { runDir, type RunDir } from './run-dir.js';
+import { readJson, runDir, writeJson, type RunDir } from './run-dir.js';
+import type { LossRecord } from '../caflow/checkpoint.js';
 
 /** What a train invocation did (train-summary.json). */
 export interface TrainSummary {
@@ -55,9 +56,30 @@ export const openTrainRun = async (config: RunConfig, o: { readonly out: string;
   return { dir, resuming };
 };
 
-/** The message of a run already past the steps asked for (nothing is changed). */
-export const pastTargetMessage = (config: RunConfig, step: number): string =>
-  `--resume: the run '${config.name}' is at step ${step} already, past the ${config.train.steps} steps asked for; nothing was changed. Pass --steps above ${step} to train further.`;
+/**
+ * A resume of a run at `step` that has nothing to train: the summary to return when it is at the target
+ * already, a UsageError when it is past it (nothing is changed); undefined when there are steps to train.
+ */
+export const nothingToTrain = (config: RunConfig, step: number): (TrainSummary & { readonly nothingToDo: true }) | undefined => {
+  if (config.train.steps < step) {
+    throw new UsageError(
+      `--resume: the run '${config.name}' is at step ${step} already, past the ${config.train.steps} steps asked for; nothing was changed. Pass --steps above ${step} to train further.`,
+    );
+  }
+  return config.train.steps === step ? { nothingToDo: true, steps: step, stepsThisRun: 0, totalSteps: config.train.steps, seconds: 0, finalLoss: NaN, skipped: 0, stopped: false } : undefined;
+};
+
+/**
+ * The losses of a resumed run up to its checkpoint's step, written to history.json. The checkpoint holds
+ * them; history.json may lag behind it (a kill between the two writes) or run ahead of it. Checkpoints of
+ * earlier versions have no history: the file's, up to the step, is taken.
+ */
+export const historyAtCheckpoint = async (dir: RunDir, ckpt: { readonly step: number; readonly history?: readonly LossRecord[] }): Promise<LossRecord[]> => {
+  const history =
+    ckpt.history !== undefined ? [...ckpt.history] : existsSync(dir.history) ? ((await readJson(dir.history, 'History')) as LossRecord[]).filter((h) => h.step <= ckpt.step) : [];
+  await writeJson(dir.history, history);
+  return history;
+};
 
 /** A progress bar on a terminal, else a log line every 10 s and at the last step; nothing with quiet. */
 export const trainProgress = (config: RunConfig, startStep: number, quiet: boolean): { readonly report: (p: StepProgress) => void; readonly close: () => void } => {

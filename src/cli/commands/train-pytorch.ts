@@ -30,7 +30,7 @@ import { modelConfigOf } from '../model-config.js';
 import { readJson, writeJson, type RunDir } from '../run-dir.js';
 import { loadRunData, type RunData } from '../run-data.js';
 import { parseEvent, type TrainEvent } from '../train-events.js';
-import { listenForStop, openTrainRun, pastTargetMessage, trainProgress, type TrainSummary } from '../train-session.js';
+import { historyAtCheckpoint, listenForStop, nothingToTrain, openTrainRun, trainProgress, type TrainSummary } from '../train-session.js';
 import { checkCuda, findTorchPython, PYTHON_ENV_VAR, type TorchPython } from '../torch-python.js';
 import { writePyTorchCode, writePyTorchData } from './export-pytorch.js';
 import { initialState, saveRunState, type TrainCommandOptions } from './train.js';
@@ -103,12 +103,10 @@ export const trainPyTorchCommand = async (config: RunConfig, o: PyTorchTrainOpti
     // Decoded in full against the model (Adam state included), so a checkpoint that cannot resume is refused here.
     const ckpt = decodeCaflowCheckpoint(new Uint8Array(await readFile(dir.checkpoint)), model);
     disposeParams([ckpt.params, ckpt.adam.m, ckpt.adam.v]);
-    if (config.train.steps < ckpt.step) throw new UsageError(pastTargetMessage(config, ckpt.step));
-    if (config.train.steps === ckpt.step) return { nothingToDo: true, steps: ckpt.step, stepsThisRun: 0, totalSteps: config.train.steps, seconds: 0, finalLoss: NaN, skipped: 0, stopped: false };
+    const done = nothingToTrain(config, ckpt.step);
+    if (done !== undefined) return done;
     startStep = ckpt.step;
-    if (ckpt.history !== undefined) history = [...ckpt.history];
-    else if (existsSync(dir.history)) history = ((await readJson(dir.history, 'History')) as LossRecord[]).filter((h) => h.step <= ckpt.step);
-    await writeJson(dir.history, history);
+    history = await historyAtCheckpoint(dir, ckpt);
   } else {
     loaded = await loadRunData(config);
     const state = initialState(model, config, loaded);

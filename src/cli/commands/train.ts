@@ -2,7 +2,6 @@
  * `typed-flows train`: trains a CAFLOW (or Dual-Glow+) model from a config, with a progress bar,
  * periodic atomic checkpoints, Ctrl-C saving a checkpoint, and --resume continuing from one.
  */
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import { caflowSpec, type CaflowSpec } from '../../caflow/model.js';
@@ -17,12 +16,11 @@ import { createAdamState, type AdamState } from '../../training/adam.js';
 import type { LossRecord } from '../../caflow/checkpoint.js';
 import { disposeParams } from '../../dsl/params.js';
 import { writeCheckpointFile } from '../../node/checkpoint-file.js';
-import { UsageError } from '../io.js';
 import { checkTrain } from '../limits.js';
 import { modelConfigOf } from '../model-config.js';
-import { readJson, writeJson, type RunDir } from '../run-dir.js';
+import { writeJson, type RunDir } from '../run-dir.js';
 import { loadRunData, type RunData } from '../run-data.js';
-import { listenForStop, openTrainRun, pastTargetMessage, trainProgress, type TrainSummary } from '../train-session.js';
+import { historyAtCheckpoint, listenForStop, nothingToTrain, openTrainRun, trainProgress, type TrainSummary } from '../train-session.js';
 
 export type { TrainSummary } from '../train-session.js';
 
@@ -66,19 +64,15 @@ export const trainCommand = async (config: RunConfig, o: TrainCommandOptions): P
   let history: LossRecord[] = [];
   if (resuming) {
     const ckpt = decodeCaflowCheckpoint(new Uint8Array(await readFile(dir.checkpoint)), model);
-    if (config.train.steps <= ckpt.step) {
-      disposeParams([ckpt.params, ckpt.adam.m, ckpt.adam.v]);
-      if (config.train.steps < ckpt.step) {
-        throw new UsageError(pastTargetMessage(config, ckpt.step));
-      }
-      return { nothingToDo: true, steps: ckpt.step, stepsThisRun: 0, totalSteps: config.train.steps, seconds: 0, finalLoss: NaN, skipped: 0, stopped: false };
+    let done: ReturnType<typeof nothingToTrain>;
+    try {
+      done = nothingToTrain(config, ckpt.step);
+    } finally {
+      if (config.train.steps <= ckpt.step) disposeParams([ckpt.params, ckpt.adam.m, ckpt.adam.v]);
     }
+    if (done !== undefined) return done;
     start = { params: ckpt.params, adam: ckpt.adam, step: ckpt.step };
-    // The checkpoint holds the losses up to its step; history.json may lag behind it (a kill between
-    // the two writes) or run ahead of it. Checkpoints of earlier versions have no history: use the file.
-    if (ckpt.history !== undefined) history = [...ckpt.history];
-    else if (existsSync(dir.history)) history = ((await readJson(dir.history, 'History')) as LossRecord[]).filter((h) => h.step <= ckpt.step);
-    await writeJson(dir.history, history);
+    history = await historyAtCheckpoint(dir, ckpt);
   } else {
     start = initialState(model, config, data);
     await writeJson(dir.config, config);
