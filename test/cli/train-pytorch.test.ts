@@ -18,7 +18,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunConfig } from '../../src/experiments/config.js';
@@ -221,7 +221,8 @@ describe.skipIf(skipTorch)(`train --engine pytorch with torch${skipTorch ? ' (sk
 
   it('SIGTERM stops after the current step with a checkpoint that --resume continues (here on tfjs)', async () => {
     const out = join(root, 'stopped');
-    const child = spawn(process.execPath, ['bin/typed-flows.js', 'train', '--config', configFile, '--out', out, '--engine', 'pytorch', '--python', '/usr/bin/python3'], {
+    // --out relative to the working directory (train.py runs in the cache folder: its paths must not be).
+    const child = spawn(process.execPath, ['bin/typed-flows.js', 'train', '--config', configFile, '--out', relative(process.cwd(), out), '--engine', 'pytorch', '--python', '/usr/bin/python3'], {
       env: { ...process.env, TYPED_FLOWS_BACKEND: 'wasm' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -15,7 +15,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { decodeCaflowCheckpoint, type LossRecord } from '../../caflow/checkpoint.js';
 import { caflowSpec, type CaflowSpec } from '../../caflow/model.js';
@@ -45,8 +45,8 @@ export interface PyTorchTrainOptions extends TrainCommandOptions {
   readonly python?: string;
 }
 
-/** The cache folder of a run: model.py, train.py, config.json, data.safetensors. */
-export const pytorchCacheOf = (dir: RunDir): string => join(dir.path, 'pytorch');
+/** The cache folder of a run (absolute: train.py runs in it): model.py, train.py, config.json, data.safetensors. */
+export const pytorchCacheOf = (dir: RunDir): string => resolve(dir.path, 'pytorch');
 
 /**
  * What the exporter and train.py cannot take, refused before any work (exit 2): a model the PyTorch
@@ -122,7 +122,7 @@ export const trainPyTorchCommand = async (config: RunConfig, o: PyTorchTrainOpti
   rmSync(stopFile, { force: true });
 
   const args = [
-    ...['--config', join(cache, 'config.json'), '--data', join(cache, 'data.safetensors'), '--checkpoint', dir.checkpoint, '--steps', String(config.train.steps)],
+    ...['--config', join(cache, 'config.json'), '--data', join(cache, 'data.safetensors'), '--checkpoint', resolve(dir.checkpoint), '--steps', String(config.train.steps)],
     ...['--device', o.device, '--no-eval', '--events', '--stop-file', stopFile, '--watch-pid', String(process.pid)],
   ];
   const [command, commandArgs] = launchCommand(python, o.nproc, join(cache, 'train.py'), args);
