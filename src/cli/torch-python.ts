@@ -5,6 +5,7 @@
  * saying what to install or set.
  */
 import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { CouldNotRunError } from './user-errors.js';
 
 /** The environment variable naming the Python to train with (after `--python`). */
@@ -50,7 +51,8 @@ export const findTorchPython = (option: string | undefined, env: NodeJS.ProcessE
   const problems: string[] = [];
   for (const c of candidates) {
     const p = probe(c.path);
-    if (p.ok) return c;
+    // A path (not a bare name looked up on PATH) made absolute: train.py runs in another working directory.
+    if (p.ok) return c.path.includes('/') ? { ...c, path: resolve(c.path) } : c;
     problems.push(p.why);
   }
   const where = given !== undefined ? `the Python that ${given.from} names` : `no Python of the usual places (${SYSTEM_PYTHON}, then python3 on PATH)`;

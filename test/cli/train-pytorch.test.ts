@@ -166,7 +166,8 @@ describe('train --engine pytorch: a machine that cannot run it (exit 3, saying w
   it('a torchrun that cannot start: exit 3 with its message; the initialised run stays and tfjs resumes it', () => {
     const out = join(root, 'no-torchrun');
     const broken = fakePython('python-without-torchrun', 'case "$2" in *find_spec*) exit 0;; esac\necho "No module named torch.distributed.run (fake)" >&2\nexit 1');
-    const r = cli(['train', '--config', configFile, '--out', out, '--engine', 'pytorch', '--nproc', '2', '--python', broken, '--steps', '2']);
+    // --python relative to the working directory: the launcher runs it from the cache folder, so it must be made absolute.
+    const r = cli(['train', '--config', configFile, '--out', out, '--engine', 'pytorch', '--nproc', '2', '--python', relative(process.cwd(), broken), '--steps', '2']);
     expect(r.status, r.stderr).toBe(3);
     expect(r.stderr).toContain('torchrun');
     expect(r.stderr).toContain('could not start');
