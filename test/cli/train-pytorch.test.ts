@@ -28,6 +28,7 @@ import { trainPyTorchCommand } from '../../src/cli/commands/train-pytorch.js';
 import { evalCommand } from '../../src/cli/commands/eval.js';
 import { sampleCommand } from '../../src/cli/commands/sample.js';
 import { EVENT_MARKER, parseEvent } from '../../src/cli/train-events.js';
+import { removeStaleTemporaries } from '../../src/node/temp-files.js';
 import { tinyRunConfig } from '../support/tiny-run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'typed-flows-torch-train-'));
@@ -219,6 +220,25 @@ describe.skipIf(skipTorch)(`train --engine pytorch with torch${skipTorch ? ' (sk
     await sampleCommand(out, 'tiny', { k: 2, count: 2, seed: 0, output: grid });
     expect(existsSync(grid)).toBe(true);
   }, 240_000);
+
+  it("train.py's checkpoint writes name their temporary file as typed-flows does: one left by a killed write is removed at the next start", async () => {
+    const dir = mkdtempSync(join(root, 'killed-write-'));
+    // os.replace replaced by an immediate exit: the process dies between writing the temporary file and renaming it.
+    const kill = [
+      'import os, sys, torch',
+      `sys.path.insert(0, ${JSON.stringify(join(process.cwd(), 'src', 'interpreters', 'pytorch', 'py'))})`,
+      'from safetensors import write_safetensors',
+      'os.replace = lambda a, b: os._exit(9)',
+      `write_safetensors(${JSON.stringify(join(dir, 'checkpoint.safetensors'))}, {'params.x': torch.zeros(3)})`,
+    ].join('\n');
+    expect(spawnSync('/usr/bin/python3', ['-c', kill], { encoding: 'utf8' }).status).toBe(9);
+    const left = readdirSync(dir);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toMatch(/^\.checkpoint\.safetensors\.\d+\.[0-9a-f]{12}\.tmp$/);
+    const removed = await removeStaleTemporaries(dir);
+    expect(removed.files).toEqual([join(dir, left[0] as string)]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
 
   it('SIGTERM stops after the current step with a checkpoint that --resume continues (here on tfjs)', async () => {
     const out = join(root, 'stopped');
