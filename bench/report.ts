@@ -15,6 +15,7 @@ import type { VersusResult } from './versus-pytorch.js';
 import type { PairFigure, WasmGradientsResult } from './wasm-gradients.js';
 import type { WasmKernelsResult } from './wasm-kernels.js';
 import type { StartupResult } from './startup.js';
+import type { TrainEngineResult } from './train-engine.js';
 import { writeFigure } from '../src/node/figure.js';
 import { scalingSpec, type ScalingPoint as ScalingFigurePoint } from '../src/plots/bench-scaling.js';
 
@@ -52,6 +53,7 @@ export interface BenchResults {
   density?: DensityResult;
   /** Section 8 (start-up of the command line); absent in results written before it existed. */
   startup?: StartupResult;
+  trainEngine?: TrainEngineResult;
 }
 
 /** Threaded / single-threaded ratios from the last `npx tsx bench/wasm-threads.ts` (bench/wasm-threads.json), if any. */
@@ -561,6 +563,27 @@ const startupSection = (s: StartupResult): string[] => [
   '',
 ];
 
+const trainEngineSection = (t: TrainEngineResult): string[] => [
+  '## 9. `train --engine pytorch` against train.py by hand',
+  '',
+  `Measured ${t.date} (\`${t.command}\`): ${t.steps} steps of the mnist-sr preset from the same step-1 run, one process, OMP_NUM_THREADS=1,`,
+  `median of ${t.rounds} alternating round(s). By hand: \`python3 train.py --no-eval\` in the folder \`export --format pytorch\` wrote;`,
+  'the command: `typed-flows train --engine pytorch --resume` on a copy of the run, cold (no cache folder: it loads the pairs and',
+  'writes data.safetensors) and cached. Target: at most 5 % over by hand.',
+  ...(t.otherProcessesBusy !== null && t.otherProcessesBusy >= 0.1 ? ['', `Other processes used ${pct(t.otherProcessesBusy)} of the CPUs just before: the seconds are inflated.`] : []),
+  ...(t.note === undefined
+    ? [
+        '',
+        '| how | seconds | over by hand |',
+        '| --- | ---: | ---: |',
+        `| train.py by hand | ${t.byHandSeconds} | |`,
+        `| the command, cold | ${t.commandColdSeconds} | ${(100 * t.overheadCold).toFixed(1)} % |`,
+        `| the command, cached | ${t.commandCachedSeconds} | ${(100 * t.overheadCached).toFixed(1)} % |`,
+      ]
+    : ['', `Not measured: ${t.note}.`]),
+  '',
+];
+
 const notesSection = (): string[] => [
   '## Notes',
   '',
@@ -586,6 +609,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
     ...(r.density === undefined ? [] : ['', ...densitySection(r.density)]),
     ...(r.engines === undefined ? [] : ['', ...enginesSection(r.engines)]),
     ...(r.startup === undefined ? [] : ['', ...startupSection(r.startup)]),
+    ...(r.trainEngine === undefined ? [] : ['', ...trainEngineSection(r.trainEngine)]),
     '',
     ...profileSection(r),
     ...notesSection(),

@@ -16,11 +16,13 @@
  *    likelihood, a Glow block forward (bench/onnx.ts).
  * 8. Start-up of the command line: `node bin/typed-flows.js --help` from dist/ and from the sources
  *    (bench/startup.ts).
+ * 9. `train --engine pytorch` against the exported train.py run by hand: the command's overhead on a
+ *    200-step mnist-sr run (bench/train-engine.ts).
  * Writes bench/results.json and docs/performance.md (bench/report.ts).
  *
  * Options: --quick (fewer repetitions, smaller sweeps); --only-wasm-gradients (run section 4 alone and
  * merge it into the existing bench/results.json, keeping the other sections' numbers); --only-density (the
- * same for section 6); --only-engines (the same for section 7); --only-startup (the same for section 8); --wait-idle (before each section and each scaling
+ * same for section 6); --only-engines (the same for section 7); --only-startup (the same for section 8); --only-train-engine (the same for section 9); --wait-idle (before each section and each scaling
  * point, wait until other processes use less than 10% of the CPUs; 15 minutes of waiting in all at
  * most, then it goes on regardless). Before each section and scaling point the run samples, for one second,
  * how busy the machine is with other processes and records it: other load distorts the ratios (PyTorch's
@@ -39,6 +41,7 @@ import { runPytorchSide, runVersusPytorch } from './versus-pytorch.js';
 import { runWasmGradients, type WasmGradientsResult } from './wasm-gradients.js';
 import { runWasmKernels } from './wasm-kernels.js';
 import { runStartup, type StartupResult } from './startup.js';
+import { runTrainEngine, type TrainEngineResult } from './train-engine.js';
 
 const logWasmGradients = (r: WasmGradientsResult): void => {
   for (const f of [...r.convGradients, ...r.inputKernel, r.sampling]) {
@@ -113,11 +116,23 @@ const onlyStartup = (quick: boolean, waitIdle: boolean, args: readonly string[])
     logStartup(results.startup);
   });
 
+const logTrainEngine = (r: TrainEngineResult): void => {
+  if (r.note !== undefined) log(`bench:   skipped: ${r.note}`);
+  else log(`bench:   ${r.steps} steps: by hand ${r.byHandSeconds} s, the command ${r.commandColdSeconds} s cold (${(100 * r.overheadCold).toFixed(1)} %), ${r.commandCachedSeconds} s cached (${(100 * r.overheadCached).toFixed(1)} %)`);
+};
+
+/** Section 9 alone. */
+const onlyTrainEngine = (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> =>
+  runAlone('[9] train --engine pytorch against train.py by hand', { waitIdle, args }, (results, c) => {
+    results.trainEngine = runTrainEngine(quick, c.command, c.busy);
+    logTrainEngine(results.trainEngine);
+  });
+
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle' && a !== '--only-wasm-gradients' && a !== '--only-density' && a !== '--only-engines' && a !== '--only-startup');
+  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle' && a !== '--only-wasm-gradients' && a !== '--only-density' && a !== '--only-engines' && a !== '--only-startup' && a !== '--only-train-engine');
   if (unknown.length > 0) {
-    log(`usage: tsx bench/run.ts [--quick] [--wait-idle] [--only-wasm-gradients | --only-density | --only-engines | --only-startup]   (unknown: ${unknown.join(' ')})`);
+    log(`usage: tsx bench/run.ts [--quick] [--wait-idle] [--only-wasm-gradients | --only-density | --only-engines | --only-startup | --only-train-engine]   (unknown: ${unknown.join(' ')})`);
     process.exit(2);
   }
   const size = runSize(args.includes('--quick'));
@@ -126,6 +141,7 @@ const main = async (): Promise<void> => {
   if (args.includes('--only-density')) return onlyDensity(size.quick, waitIdle, args);
   if (args.includes('--only-engines')) return onlyEngines(size.quick, waitIdle, args);
   if (args.includes('--only-startup')) return onlyStartup(size.quick, waitIdle, args);
+  if (args.includes('--only-train-engine')) return onlyTrainEngine(size.quick, waitIdle, args);
   let waited = 0;
   const started = performance.now();
   const loadAtStart = loadSnapshot();
@@ -194,6 +210,11 @@ const main = async (): Promise<void> => {
   const startup = runStartup(size.quick, ['npx tsx bench/run.ts', ...args].join(' '), busy['startup'] ?? null);
   logStartup(startup);
 
+  await sampleBusy('trainEngine');
+  log('bench: [9] train --engine pytorch against train.py by hand');
+  const trainEngine = runTrainEngine(size.quick, ['npx tsx bench/run.ts', ...args].join(' '), busy['trainEngine'] ?? null);
+  logTrainEngine(trainEngine);
+
   const results: BenchResults = {
     date: new Date().toISOString(),
     command: ['npx tsx bench/run.ts', ...args].join(' '),
@@ -212,6 +233,7 @@ const main = async (): Promise<void> => {
     density,
     engines: { ...engines, date: new Date().toISOString(), command: ['npx tsx bench/run.ts', ...args].join(' ') },
     startup,
+    trainEngine,
   };
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
   const written = await writeReport(results);

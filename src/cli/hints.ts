@@ -18,12 +18,15 @@ export const shellCommand = (...words: readonly string[]): string => words.map(s
 export const cliHint = (args: readonly string[], out: string = DEFAULT_OUT): string => shellCommand('typed-flows', ...args, ...(out === DEFAULT_OUT ? [] : ['--out', out]));
 
 /**
- * torchrun's options for the exported train.py: one machine, 2 processes. `--redirects 1 --tee 1`
+ * torchrun's options for the exported train.py: one machine, `processes` processes. `--redirects 1 --tee 1`
  * (workers' stdout to a log file and the console): Debian's torch 1.13 under Python 3.11 cannot parse
  * its own default `--redirects 0` (AttributeError at start-up); both flags exist in every torchrun
  * (torch 1.9 on), so the same command runs everywhere.
  */
-export const TORCHRUN_ARGS: readonly string[] = ['--standalone', '--nproc_per_node=2', '--redirects', '1', '--tee', '1'];
+export const torchrunArgs = (processes: number): readonly string[] => ['--standalone', `--nproc_per_node=${processes}`, '--redirects', '1', '--tee', '1'];
+
+/** {@link torchrunArgs} for 2 processes: what the printed hints use. */
+export const TORCHRUN_ARGS: readonly string[] = torchrunArgs(2);
 
 /** torchrun on the exported train.py, run from inside the export folder. */
 export const torchrunCommand = (...trainArgs: readonly string[]): string => shellCommand('torchrun', ...TORCHRUN_ARGS, 'train.py', ...trainArgs);

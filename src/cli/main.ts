@@ -15,11 +15,12 @@ import { seedRunName, sweepSeeds } from '../experiments/seeds.js';
 import type { PixelRange } from '../metrics/features.js';
 import { exportFormats, distributionDirections, type ExportFormat, type DistributionDirection } from './export-choices.js';
 import { caflowDirections, type CaflowDirection } from '../caflow/directions.js';
-import { engines, type Engine } from './engine.js';
+import { engines, trainEngines, type Engine, type TrainEngine } from './engine.js';
 import { fitsFloat32, OUTSIDE_FLOAT32 } from './float32.js';
 import { commanderExit } from './exit-codes.js';
 import { cliHint, DEFAULT_OUT, pytorchExportHints } from './hints.js';
 import { progressOf } from './progress.js';
+import { PYTHON_ENV_VAR } from './torch-python.js';
 import { modelPresets as modelPresetNames } from '../distributions/preset-names.js';
 
 /** The run folder helpers (fs and JSON only). */
@@ -172,6 +173,41 @@ const seedsOption = (value: string): number => {
   return n;
 };
 
+/** The options of `train`. */
+interface TrainOptions {
+  readonly config?: string;
+  readonly preset?: string;
+  readonly name?: string;
+  readonly steps?: number;
+  readonly seeds?: number;
+  readonly resume?: boolean;
+  readonly quiet?: boolean;
+  readonly out: string;
+  readonly engine: TrainEngine;
+  readonly device?: 'cpu' | 'cuda';
+  readonly nproc?: number;
+  readonly python?: string;
+}
+
+/** Options of one engine given to the other: refused (exit 2) before anything is read. */
+const checkEngineOptions = (o: TrainOptions): void => {
+  const given = (['device', 'nproc', 'python'] as const).filter((k) => o[k] !== undefined).map((k) => `--${k}`);
+  if (o.engine === 'tfjs' && given.length > 0) {
+    throw new UsageError(`${given.join(', ')}: ${given.length === 1 ? 'an option' : 'options'} of --engine pytorch; add --engine pytorch to train on PyTorch, or drop ${given.length === 1 ? 'it' : 'them'}.`);
+  }
+  if (o.engine === 'pytorch' && program.opts<{ backend?: string }>().backend !== undefined) {
+    throw new UsageError('--backend picks the tfjs backend of --engine tfjs; with --engine pytorch, torch trains (--device picks cpu or cuda): drop --backend.');
+  }
+};
+
+/** The train command of the chosen engine (each loaded only when it runs). */
+const trainerOf = async (o: TrainOptions) => {
+  if (o.engine === 'tfjs') return (await import('./commands/train.js')).trainCommand;
+  const { trainPyTorchCommand } = await import('./commands/train-pytorch.js');
+  return (c: RunConfig, t: { out: string; resume: boolean; quiet: boolean }) =>
+    trainPyTorchCommand(c, { ...t, device: o.device ?? 'cpu', nproc: o.nproc ?? 1, ...(o.python === undefined ? {} : { python: o.python }) });
+};
+
 program
   .command('train')
   .description('train CAFLOW (or Dual-Glow+) from a JSON config or a preset; Ctrl-C saves a checkpoint, --resume continues')
@@ -182,8 +218,17 @@ program
   .option('--seeds <n>', 'train n runs one after another, <name>-s<seed> with seed = the config\'s train.seed + 0, 1, ..., n - 1 (report groups them)', seedsOption)
   .option('--resume', 'continue the run from its checkpoint (with --seeds: continue the sweep; runs not started yet start)')
   .option('--quiet', 'no progress output')
+  .addOption(
+    new Option('--engine <engine>', 'tfjs: train in this process; pytorch: the exported train.py under torchrun (needs Python with torch; docs/scale-out.md), same run files')
+      .choices(trainEngines)
+      .default('tfjs'),
+  )
+  .addOption(new Option('--device <device>', 'with --engine pytorch: cpu (default; gloo between processes) or cuda (one GPU per process, nccl)').choices(['cpu', 'cuda']))
+  .option('--nproc <n>', 'with --engine pytorch: training processes on this machine (default 1: plain Python; more: torchrun), each an equal share of every batch', integer('nproc', 1))
+  .option('--python <path>', `with --engine pytorch: the Python that has torch (default: ${PYTHON_ENV_VAR}, else /usr/bin/python3, else python3 on PATH)`)
   .addOption(out())
-  .action(async (o: { config?: string; preset?: string; name?: string; steps?: number; seeds?: number; resume?: boolean; quiet?: boolean; out: string }) => {
+  .action(async (o: TrainOptions) => {
+    checkEngineOptions(o);
     const config = await configFrom(o);
     const { checkRunName, runDir } = await runDirs();
     const configs =
@@ -197,10 +242,10 @@ program
       if (taken.length > 0) throw new UsageError(`train --seeds: ${taken.map((n) => `'${n}'`).join(', ')} already hold${taken.length === 1 ? 's' : ''} a run under '${o.out}'. Pass --resume to continue the sweep, or choose another --name.`);
     }
     await backendOf(o.quiet === true);
-    const { trainCommand } = await import('./commands/train.js');
+    const train = await trainerOf(o);
     for (const c of configs) {
       const resume = o.resume === true && (o.seeds === undefined || existsSync(runDir(o.out, c.name).checkpoint));
-      const s = await trainCommand(c, { out: o.out, resume, quiet: o.quiet === true });
+      const s = await train(c, { out: o.out, resume, quiet: o.quiet === true });
       if (s.nothingToDo === true) {
         console.log(`${c.name}: already at step ${s.steps} of ${s.totalSteps}; nothing to do, nothing changed (pass --steps above ${s.steps} to train further)`);
         continue;

@@ -10,7 +10,9 @@ import { caflowToPyTorch } from '../../caflow/pytorch.js';
 import { trainScript } from '../../caflow/train-script.js';
 import type { PairedData } from '../../experiments/paired-data.js';
 import { encodeSafetensors } from '../../io/safetensors.js';
-import { loadRunData } from '../run-data.js';
+import { loadRunData, type RunData } from '../run-data.js';
+import type { CaflowSpec } from '../../caflow/model.js';
+import type { RunConfig } from '../../experiments/config.js';
 import { runDir } from '../run-dir.js';
 import { checkOutput } from '../output-rule.js';
 import { cliHint, torchrunCommand } from '../hints.js';
@@ -49,21 +51,26 @@ Exported by \`typed-flows export --format pytorch\` at step ${step}. Needs only 
 (\`--redirects 1 --tee 1\`: Debian's torch 1.13 under Python 3.11 needs them; they work with every torchrun.)
 `;
 
-export const exportPyTorchCommand = async (root: string, name: string, output: string, force = false, say: Progress = silent): Promise<PyTorchExportResult> => {
-  const dir = runDir(root, name);
-  checkOutput({ command: 'export', option: '--output', path: output, kind: 'PyTorch export', ...(force ? { force: true } : {}) });
-  say(`loading run '${name}' and its data`);
-  const run = await loadRun(dir);
-  const { train, val } = await loadRunData(run.config);
-  say(`model at step ${run.step}; writing model.py, train.py, the checkpoint and ${train.count + val.count} pairs`);
-  await mkdir(output, { recursive: true });
-  const files = ['model.py', 'train.py', 'config.json', 'checkpoint.safetensors', 'data.safetensors', 'README.md'];
-  await writeFile(join(output, 'model.py'), caflowToPyTorch(run.model));
-  await writeFile(join(output, 'train.py'), trainScript);
-  await writeFile(join(output, 'config.json'), `${JSON.stringify(run.config, null, 2)}\n`);
-  await copyFile(dir.checkpoint, join(output, 'checkpoint.safetensors'));
+/** What a PyTorch folder is written from: the model, the run config and the run's prepared pairs. */
+export interface PyTorchFolderInput {
+  readonly model: CaflowSpec;
+  readonly config: RunConfig;
+  readonly data: RunData;
+}
+
+/** model.py, train.py and config.json of a run (cheap: written every time). */
+export const writePyTorchCode = async (folder: string, { model, config }: Omit<PyTorchFolderInput, 'data'>): Promise<void> => {
+  await mkdir(folder, { recursive: true });
+  await writeFile(join(folder, 'model.py'), caflowToPyTorch(model));
+  await writeFile(join(folder, 'train.py'), trainScript);
+  await writeFile(join(folder, 'config.json'), `${JSON.stringify(config, null, 2)}\n`);
+};
+
+/** data.safetensors: the run's training and validation pairs, 8-bit [N,H,W,C]. */
+export const writePyTorchData = async (folder: string, { train, val }: RunData): Promise<void> => {
+  await mkdir(folder, { recursive: true });
   await writeFile(
-    join(output, 'data.safetensors'),
+    join(folder, 'data.safetensors'),
     encodeSafetensors([
       ['train.w', { dtype: 'U8', shape: nhwc(train, 'w'), data: train.w }],
       ['train.y', { dtype: 'U8', shape: nhwc(train, 'y'), data: train.y }],
@@ -71,6 +78,20 @@ export const exportPyTorchCommand = async (root: string, name: string, output: s
       ['val.y', { dtype: 'U8', shape: nhwc(val, 'y'), data: val.y }],
     ]),
   );
+};
+
+export const exportPyTorchCommand = async (root: string, name: string, output: string, force = false, say: Progress = silent): Promise<PyTorchExportResult> => {
+  const dir = runDir(root, name);
+  checkOutput({ command: 'export', option: '--output', path: output, kind: 'PyTorch export', ...(force ? { force: true } : {}) });
+  say(`loading run '${name}' and its data`);
+  const run = await loadRun(dir);
+  const data = await loadRunData(run.config);
+  const { train, val } = data;
+  say(`model at step ${run.step}; writing model.py, train.py, the checkpoint and ${train.count + val.count} pairs`);
+  const files = ['model.py', 'train.py', 'config.json', 'checkpoint.safetensors', 'data.safetensors', 'README.md'];
+  await writePyTorchCode(output, { model: run.model, config: run.config });
+  await copyFile(dir.checkpoint, join(output, 'checkpoint.safetensors'));
+  await writePyTorchData(output, data);
   await writeFile(join(output, 'README.md'), readme(name, run.step));
   return { task: run.config.task, step: run.step, files, trainPairs: train.count, valPairs: val.count };
 };

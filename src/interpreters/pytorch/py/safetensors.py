@@ -46,15 +46,22 @@ def write_safetensors(path, tensors, metadata=None):
         offset += size
     text = json.dumps(header, separators=(',', ':')).encode('utf-8')
     text += b' ' * (-len(text) % 8)
-    tmp = f'{path}.{os.getpid()}.tmp'
-    with open(tmp, 'wb') as f:
-        f.write(len(text).to_bytes(8, 'little'))
-        f.write(text)
-        for blob in blobs:
-            f.write(blob)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    # Named as typed-flows names its temporary files (.<name>.<pid>.<12 hex>.tmp beside the target), so
+    # that a write cut short by a kill is recognised and removed by the next typed-flows command.
+    tmp = os.path.join(os.path.dirname(os.path.abspath(path)), f'.{os.path.basename(path)}.{os.getpid()}.{os.urandom(6).hex()}.tmp')
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(len(text).to_bytes(8, 'little'))
+            f.write(text)
+            for blob in blobs:
+                f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def load_params(module, path, prefix='params.'):
