@@ -47,6 +47,13 @@ const positive = (value: string): number => {
   return n;
 };
 
+const nonNegative = (value: string): number => {
+  const n = Number(value);
+  if (!(n >= 0) || !Number.isFinite(n)) throw new InvalidArgumentError('must be a finite number >= 0');
+  if (!fitsFloat32(n)) throw new InvalidArgumentError(`${value} is ${OUTSIDE_FLOAT32}`);
+  return n;
+};
+
 const program = new Command()
   .name('typed-flows')
   .description('Normalizing flows as typed values on TensorFlow.js: inspect and property-test flow specs, train and evaluate CAFLOW.')
@@ -477,6 +484,8 @@ program
   .option('--validation <fraction>', 'fraction of rows held out for validation and early stopping (default 20%, at least min(100, n/2) rows, at most 10,000)', fraction)
   .option('--patience <n>', 'evaluations without improvement before stopping (default 10; 1000 with --objective flow-matching, whose validation NLL is noisy: docs/continuous.md)', integer('patience', 1))
   .option('--eval-every <n>', 'steps between validation evaluations', integer('eval-every', 1), 50)
+  .option('--noise <std>', 'Gaussian noise on each training minibatch of a likelihood fit, in standard deviations of each column (default 0.05 at 2,000 rows, less with more rows; 0 turns it off)', nonNegative)
+  .option('--averaging <decay>', 'decay of the running average of the parameters that a likelihood fit validates and keeps (default 0.995; 0 keeps the last iterate)', fraction)
   .option('--no-standardize', 'fit the rows as they are (default: a frozen per-column location and scale from the training rows, saved in the model)')
   .addOption(
     new Option('--base <base>', "a flow's base distribution: normal (N(0, I)), gmm (a learnt Gaussian mixture started at the best baseline mixture) or t (Student-t's with learnt degrees of freedom: heavy tails)")
@@ -506,6 +515,8 @@ program
       validation?: number;
       patience?: number;
       evalEvery: number;
+      noise?: number;
+      averaging?: number;
       standardize: boolean;
       base: 'normal' | 'gmm' | 't';
       objective: 'likelihood' | 'flow-matching';

@@ -28,7 +28,7 @@ import { logProb, sample, samplingCost } from '../../distributions/interpret.js'
 import { encodeDistributionModel } from '../../distributions/model.js';
 import { flowMatchingPlan } from '../../distributions/flow-matching.js';
 import { summaryRows } from '../../interpreters/summary.js';
-import { cnfPresetHidden, flowPresets, modelPresets, presetFlow, presetSettings, type FlowPreset, type ModelPreset } from '../../distributions/presets.js';
+import { cnfPresetHidden, flowPresets, modelPresets, presetFlow, presetRegularisation, presetSettings, type FlowPreset, type PresetRegularisation, type ModelPreset } from '../../distributions/presets.js';
 import { gaussianMixture, standardized, standardNormals, studentT, transformed, type AnyDistribution } from '../../distributions/spec.js';
 import { splineBound, tailShare } from '../../distributions/tails.js';
 import { disposeParams, type ParamTree } from '../../dsl/params.js';
@@ -74,6 +74,13 @@ export interface FitCommandOptions {
   readonly objective?: 'likelihood' | 'flow-matching';
   /** Flow matching's pairing of noise and rows: 'independent' (default) or 'ot' (minibatch optimal transport). */
   readonly pairing?: 'independent' | 'ot';
+  /**
+   * Noise regularisation of a likelihood fit of a flow, in standard deviations of each column (0: none);
+   * default `presetRegularisation`'s for the data's dimension and training rows.
+   */
+  readonly noise?: number;
+  /** Decay of the parameter average a likelihood fit of a flow keeps (0: the last iterate); default 0.995. */
+  readonly averaging?: number;
   readonly quiet: boolean;
   /** Replace an earlier fit's folder, or write into a folder holding other files. */
   readonly force?: boolean;
@@ -189,6 +196,7 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
   let baselines: MixtureBaselines | undefined;
   let model: { dist: AnyDistribution; params: ParamTree } | undefined;
   let r: FitResult | undefined;
+  let regularisation: PresetRegularisation | undefined;
   const heldOutX = test === undefined ? valX : tf.tensor2d(test.values, [test.rows, d]);
   const heldOutCtx =
     contextName === undefined ? {} : test === undefined ? { [contextName]: gatherRows([ctxAll[contextName] as tf.Tensor], split.validation)[0] as tf.Tensor } : { [contextName]: tf.tensor2d((testContext as Points).values, [(testContext as Points).rows, (testContext as Points).width]) };
@@ -211,7 +219,11 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
             : (standardNormals(outs) as AnyDistribution);
       const inner = transformed(base, flow) as AnyDistribution;
       const dist = o.standardize ? (standardized(inner) as AnyDistribution) : inner;
+      // Flow matching regresses a vector field on its own noise: the likelihood's regularisers are left out.
+      const preset = o.objective === 'flow-matching' ? { noise: 0, averaging: 0 } : presetRegularisation(d, nTrain);
+      regularisation = { noise: o.noise ?? preset.noise, averaging: o.averaging ?? preset.averaging };
       r = fit(dist, data, {
+        ...regularisation,
         steps: o.steps,
         batchSize: o.batch,
         lr: o.lr,
@@ -271,6 +283,7 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
       seed: o.seed,
       validationRows: nVal,
       patience: o.patience,
+      ...(regularisation === undefined ? {} : regularisation),
       trainNll: r?.trainNll ?? null,
       validationNll: r?.validationNll ?? null,
       bestStep: r?.bestStep ?? 0,
