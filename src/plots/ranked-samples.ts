@@ -8,6 +8,7 @@ import { PLOT_CONFIG, VEGA_LITE_SCHEMA, type PlotSpec } from './spec.js';
 
 /** One sample's rank (1 = best) and cost in bits/dim. */
 export interface RankedCost {
+  /** 1 for the likeliest sample, k for the least likely. */
   readonly rank: number;
   /** -log p(W | Y) / (D ln 2). */
   readonly bitsPerDim: number;
@@ -19,7 +20,9 @@ export interface RankedSamplesOptions {
   readonly title?: string;
   /** A second title line (the model, the temperature). */
   readonly subtitle?: string;
+  /** Plot width in pixels (default 360). */
   readonly width?: number;
+  /** Plot height in pixels (default 180). */
   readonly height?: number;
 }
 
