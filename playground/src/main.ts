@@ -3,10 +3,12 @@
  * log p(W | Y). The maths is all in session.ts and the library; this file is the DOM around it.
  */
 import * as tf from '@tensorflow/tfjs';
+import { rankedSamplesSpec } from '../../src/plots/ranked-samples.js';
 import type { TaskName } from '../../src/tasks/index.js';
 import { CheckpointIndex, decodeAsset, Examples, exampleImages, type ModelEntry } from './assets.js';
 import { chooseBackend, isBrowserBackend } from './backend.js';
 import { isEngineName, loadEngine } from './onnx-engine.js';
+import { drawPlot, type DrawnPlot } from './plot.js';
 import { boundingBox, boxDownsample, centreLikeMnist } from './digit.js';
 import { conditionOf, disposeModel, errorText, readModelFile, sampleRanked, type PlaygroundModel, type RankedSample, type SampleEngine } from './session.js';
 import { byId } from './dom.js';
@@ -37,6 +39,7 @@ const ui = {
   progressText: byId<HTMLElement>('progress-text'),
   status: byId<HTMLElement>('status'),
   results: byId<HTMLElement>('results'),
+  costPlot: byId<HTMLElement>('cost-plot'),
 };
 
 interface State {
@@ -315,6 +318,33 @@ const loadUserModel = async (file: File): Promise<void> => {
 
 // ---- sampling ----
 
+/** The plot of the last samples' costs, removed when the samples are. */
+let costPlot: DrawnPlot | undefined;
+
+const clearCostPlot = (): void => {
+  costPlot?.remove();
+  costPlot = undefined;
+  ui.costPlot.hidden = true;
+  delete ui.costPlot.dataset['state'];
+};
+
+/** The samples' costs against their rank, from the library's spec; a failure costs only the plot. */
+const plotCosts = async (samples: readonly RankedSample[], temperature: number): Promise<void> => {
+  clearCostPlot();
+  ui.costPlot.hidden = false;
+  const spec = rankedSamplesSpec(
+    samples.map((s, i) => ({ rank: i + 1, bitsPerDim: s.bitsPerDim })),
+    { subtitle: `${samples.length} samples at temperature ${temperature.toFixed(2)}, as shown above` },
+  );
+  try {
+    costPlot = await drawPlot(ui.costPlot, spec);
+    ui.costPlot.dataset['state'] = 'drawn';
+  } catch (e) {
+    ui.costPlot.textContent = `The plot could not be drawn: ${errorText(e)}`;
+    ui.costPlot.dataset['state'] = 'failed';
+  }
+};
+
 const renderResults = (samples: readonly RankedSample[], channels: number): void => {
   ui.results.replaceChildren(
     ...samples.map((s, rank) => {
@@ -360,6 +390,7 @@ const runSampling = async (): Promise<void> => {
       engine,
     );
     renderResults(samples, m.imageShape[2]);
+    await plotCosts(samples, temperature);
     ui.progressText.textContent = `${k} samples in ${((performance.now() - began) / 1000).toFixed(1)} s on ${engine.kind === 'onnx' ? 'ONNX Runtime Web' : tf.getBackend()}`;
     ui.results.dataset['state'] = 'done';
   } catch (e) {
@@ -394,6 +425,7 @@ const setTask = async (task: TaskName): Promise<void> => {
   state.task = task;
   showStatus(undefined);
   ui.results.replaceChildren(...(placeholder === null ? [] : [placeholder]));
+  clearCostPlot();
   delete ui.results.dataset['state'];
   ui.centre.disabled = task === 'colorize';
   clearPad();

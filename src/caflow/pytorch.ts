@@ -1,5 +1,5 @@
 /**
- * CAFLOW and Dual-Glow+ as one PyTorch module (caflow-spec §1-3): the encoders R and T and the
+ * CAFLOW and Dual-Glow+ as one PyTorch module (docs/caflow.md, design §1-§3): the encoders R and T and the
  * conditional flows G_i written by the generic exporter (src/interpreters/pytorch), and a `Caflow`
  * nn.Module: the model's constants on CaflowModel (py/caflow.py), which holds the joint objective, the
  * conditional log-likelihood, generation from latents, sampling with a temperature and ranking of the k

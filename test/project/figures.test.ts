@@ -17,13 +17,16 @@ import { writeSampleGrid } from '../../src/node/sample-grid.js';
 import {
   CLIPPED_ABOVE,
   CLIPPED_BELOW,
+  COST_TITLE,
   LOG_P_TITLE,
+  RANK_TITLE,
   curveRange,
   densityFigureSpec,
   gridCentres,
   learningCurveSpec,
   movingAverage,
   nllComparisonSpec,
+  rankedSamplesSpec,
   sampleGridColumns,
   sampleGridSpec,
   scalingSpec,
@@ -203,6 +206,23 @@ describe('rendered figures (SVG text and PNG)', () => {
     const points = [16, 32, 64].map((x, i) => ({ sweep: 'pixels' as const, x, msPerStep: 100 * 2 ** i, peakTensorMiB: 30 * 2 ** i }));
     const t = texts((await renderFigure(scalingSpec([...points, { sweep: 'depth', x: 2, msPerStep: 150, peakTensorMiB: 70 }, { sweep: 'depth', x: 4, msPerStep: 300, peakTensorMiB: 140 }]))).svg);
     for (const want of ['image side (px)', 'flow steps per block', 'median step time (ms)', 'peak tensor memory (MiB)', 'step time vs image size', 'peak tensor memory vs depth']) expect(t).toContain(want);
+  });
+
+  it("ranked samples (the playground's plot): both axis titles, one rank label per sample, in rank order", async () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0.5, max: 4, noNaN: true }), { minLength: 1, maxLength: 32 }), (costs) => {
+        // The page passes ranks 1..k; the spec keeps each rank's cost and orders the axis by rank whatever the row order.
+        const spec = rankedSamplesSpec(costs.map((bitsPerDim, i) => ({ rank: costs.length - i, bitsPerDim })));
+        expect(rowsOf(spec).map((r) => r.bitsPerDim)).toEqual(costs);
+        const sort = (spec as { encoding: { x: { sort: number[] } } }).encoding.x.sort;
+        expect(sort).toEqual(costs.map((_, i) => i + 1));
+      }),
+    );
+    const costs = [1.02, 1.05, 1.09, 1.2, 1.31];
+    const t = texts((await renderFigure(rankedSamplesSpec(costs.map((bitsPerDim, i) => ({ rank: i + 1, bitsPerDim })), { subtitle: '5 samples' }))).svg);
+    for (const want of [RANK_TITLE, COST_TITLE, '5 samples', '1', '2', '3', '4', '5']) expect(t).toContain(want);
+    const ranks = t.filter((x) => /^[1-5]$/.test(x));
+    expect(ranks).toEqual(['1', '2', '3', '4', '5']);
   });
 
   it('writeFigure writes the PNG and its SVG beside it', async () => {

@@ -1,7 +1,8 @@
 /**
  * The playground end to end in a real headless Chromium (Debian's, driven by playwright-core; no
  * browser download): build the page with Vite, serve it, choose a task, draw, sample, and check that k
- * images with k log-likelihoods appear best first; the page explains its words (a glossary linking the
+ * images with k log-likelihoods appear best first, with a plot of their costs by rank drawn by Vega
+ * from the library's spec; the page explains its words (a glossary linking the
  * docs), what Sample will do, its limits and its NLL convention. A wrong or corrupt model file gets a clear message
  * and the loaded model survives. The screenshot is kept in test-artifacts/playground.png.
  *
@@ -24,6 +25,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distributions } from '../../src/index.js';
 import { disposeParams } from '../../src/dsl/params.js';
 import { runOnnx } from '../support/onnx-helpers.js';
+import { COST_TITLE, RANK_TITLE } from '../../src/plots/ranked-samples.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const required = process.env['TYPED_FLOWS_E2E'] === 'required';
@@ -141,6 +143,11 @@ describe.skipIf(!available && !required)('playground in headless Chromium', () =
       cs.map((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 32, 32).data).join(',')),
     );
     expect(new Set(pixels).size).toBeGreaterThan(1);
+    // Under the samples, their costs against their rank, drawn by Vega from the library's spec (src/plots/ranked-samples.ts).
+    await page.waitForSelector('[data-testid="cost-plot"][data-state="drawn"] svg', { timeout: 60_000 });
+    const plotTexts = await page.locator('[data-testid="cost-plot"] svg text').allTextContents();
+    for (const want of [RANK_TITLE, COST_TITLE]) expect(plotTexts).toContain(want);
+    expect(plotTexts.filter((t) => /^\d+$/.test(t))).toEqual(Array.from({ length: k }, (_, i) => String(i + 1)));
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'playground.png'), fullPage: true });
