@@ -1,0 +1,68 @@
+/**
+ * sbibm's Gaussian linear task end to end, with the CLI as a user runs it (docs/density.md and
+ * docs/continuous.md, "Conditional: sbibm's Gaussian linear task"):
+ *
+ *   npm run -s build && npx tsx scripts/gaussian-linear-c2st.ts <folder> [seed] [draws per observation] [fits]
+ *
+ * `fits` is a comma-separated list of `nsf` (the nsf preset, maximum likelihood) and `cnf` (the cnf
+ * preset trained by flow matching); default both. For each: the data of scripts/gaussian-linear.ts
+ * (10,000 pairs, 10 observations, `draws` closed-form posterior draws each), `fit --context` of
+ * p(theta | x), then at each observation `sample --model --context` (`draws` draws) and `c2st` against
+ * the closed-form draws. Writes <folder>/c2st-<fit>.json ({ perObservation, mean, standardError,
+ * seconds }) and prints a line per observation. Everything is seeded by `seed`.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [folder, seedArg, drawsArg, fitsArg] = process.argv.slice(2);
+if (folder === undefined) {
+  console.error('usage: npx tsx scripts/gaussian-linear-c2st.ts <folder> [seed] [draws per observation] [nsf,cnf]');
+  process.exit(2);
+}
+const seed = Number(seedArg ?? 0);
+const draws = Number(drawsArg ?? 2000);
+const fits = (fitsArg ?? 'nsf,cnf').split(',');
+const OBSERVATIONS = 10;
+
+/** The fit options of each fit: the preset and its objective. */
+const FIT_OPTIONS: Record<string, readonly string[]> = {
+  nsf: ['--flow', 'nsf'],
+  cnf: ['--flow', 'cnf', '--objective', 'flow-matching'],
+};
+
+const cli = (args: readonly string[]): string => execFileSync(process.execPath, [join(import.meta.dirname, '..', 'bin', 'typed-flows.js'), ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+
+const data = join(folder, 'data');
+if (!existsSync(join(data, 'observations.csv'))) {
+  execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'gaussian-linear.ts'), data, String(seed), String(draws)], { stdio: 'inherit' });
+}
+const observationLines = readFileSync(join(data, 'observations.csv'), 'utf8').trim().split('\n');
+const header = observationLines[0] as string;
+const mean = (xs: readonly number[]): number => xs.reduce((s, v) => s + v, 0) / xs.length;
+
+for (const name of fits) {
+  const options = FIT_OPTIONS[name];
+  if (options === undefined) throw new Error(`unknown fit '${name}' (expected nsf or cnf)`);
+  const model = join(folder, `fit-${name}`);
+  const started = Date.now();
+  if (!existsSync(join(model, 'model.safetensors'))) {
+    console.log(cli(['fit', ...options, '--data', join(data, 'theta.csv'), '--context', join(data, 'x.csv'), '--seed', String(seed), '--output', model, '--quiet']).trim());
+  }
+  const fitSeconds = (Date.now() - started) / 1000;
+  const perObservation: number[] = [];
+  for (let i = 0; i < OBSERVATIONS; i += 1) {
+    const context = join(folder, `observation-${i}.csv`);
+    writeFileSync(context, `${header}\n${observationLines[i + 1]}\n`);
+    const samples = join(folder, `samples-${name}-${i}.csv`);
+    cli(['sample', '--model', join(model, 'model.safetensors'), '--context', context, '--count', String(draws), '--seed', String(seed + i), '--output', samples, '--force']);
+    const r = JSON.parse(cli(['c2st', join(data, `reference-${i}.csv`), samples, '--seed', String(seed + 1), '--json'])) as { accuracy: number };
+    perObservation.push(r.accuracy);
+    console.log(`${name}: observation ${i}: C2ST ${r.accuracy.toFixed(4)}`);
+  }
+  const m = mean(perObservation);
+  const standardError = Math.sqrt(mean(perObservation.map((v) => (v - m) ** 2)) * (OBSERVATIONS / (OBSERVATIONS - 1)) / OBSERVATIONS);
+  const seconds = (Date.now() - started) / 1000;
+  writeFileSync(join(folder, `c2st-${name}.json`), `${JSON.stringify({ fit: name, seed, draws, perObservation, mean: m, standardError, fitSeconds, seconds }, null, 2)}\n`);
+  console.log(`${name}: mean C2ST ${m.toFixed(4)} ± ${standardError.toFixed(4)} over ${OBSERVATIONS} observations (${draws} draws each, seed ${seed}; fit ${fitSeconds.toFixed(0)} s, total ${seconds.toFixed(0)} s)`);
+}
