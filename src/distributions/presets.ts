@@ -67,14 +67,15 @@ const NARROWEST = 16;
 export const presetWidth = (name: FlowPreset, d: number, rows: number, cond: CondShapes = {}): number => {
   let width = name === 'cnf' ? (cnfPresetHidden(d, rows)[0] as number) : (presetSettings(d, rows).hidden[0] as number);
   if (Object.keys(cond).length === 0) return width;
-  while (width > NARROWEST && parameterCount(presetOfWidth(name, d, rows, cond, width)) > CONDITIONAL_PARAMETERS_PER_ROW * rows) width = Math.max(NARROWEST, width - 8);
+  while (width > NARROWEST && parameterCount(presetFlowOfWidth(name, d, rows, cond, width)) > CONDITIONAL_PARAMETERS_PER_ROW * rows) width = Math.max(NARROWEST, width - 8);
   return width;
 };
 
 /** The preset flow `name` on vectors [d] for `rows` training rows, optionally conditioned on `cond`. */
-export const presetFlow = (name: FlowPreset, d: number, rows: number, cond: CondShapes = {}): AnyFlow => presetOfWidth(name, d, rows, cond, presetWidth(name, d, rows, cond));
+export const presetFlow = (name: FlowPreset, d: number, rows: number, cond: CondShapes = {}): AnyFlow => presetFlowOfWidth(name, d, rows, cond, presetWidth(name, d, rows, cond));
 
-const presetOfWidth = (name: FlowPreset, d: number, rows: number, cond: CondShapes, width: number): AnyFlow => {
+/** Preset `name` with hidden width `width` (what `presetFlow` builds at `presetWidth`). */
+export const presetFlowOfWidth = (name: FlowPreset, d: number, rows: number, cond: CondShapes, width: number): AnyFlow => {
   const s = { ...presetSettings(d, rows), hidden: [width, width] };
   const shape = [d] as const;
   if (name === 'cnf') return cnf(shape, { hidden: [width, width, width], frequencies: 4, solver: { kind: 'rk4', steps: 16 }, cond }) as AnyFlow;
