@@ -22,6 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Context } from '../dsl/definition.js';
+import { withProbeSeeds } from '../dsl/bijectors/cnf.js';
 import { ShapeMismatchError } from '../dsl/errors.js';
 import { disposeParams, mapParams, type ParamTree } from '../dsl/params.js';
 import { seededRandom, shuffledIndices } from '../dsl/random.js';
@@ -197,6 +198,19 @@ const gatherContext = (ctx: Context, idx: Int32Array): Context => {
 
 const disposeContext = (ctx: Context): void => Object.values(ctx).forEach((t) => t.dispose());
 
+
+/** The distribution with its flows' Hutchinson probes drawn from `seed` (see withProbeSeeds). */
+const withDistributionProbeSeeds = (dist: DistributionSpec, seed: number): DistributionSpec => {
+  switch (dist.kind) {
+    case 'transformed':
+      return { ...dist, base: withDistributionProbeSeeds(dist.base, seed), flow: withProbeSeeds(dist.flow, seed) };
+    case 'standardized':
+      return { ...dist, base: withDistributionProbeSeeds(dist.base, seed) };
+    default:
+      return dist;
+  }
+};
+
 /** log p of every row, in chunks (one host read per chunk), as float64 numbers for statistics. */
 export const logProbRows = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context = {}, chunk = 2048): Float64Array => {
   const n = xs[0]?.shape[0] ?? 0;
@@ -309,8 +323,12 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   if (objective === 'flow-matching') flowMatchingPlan(dist); // refuses a distribution it cannot train, before any work
   // Flow matching's noise and times: a stream of its own, so the split and minibatches match a likelihood fit's.
   const matchingSeeds = seedStream(seed + 7919);
+  // A flow with Hutchinson traces trains on fresh probes each step (validation keeps the spec's own).
+  const probeSeeds = seedStream(seed + 104_729);
   const lossOf = (p: ParamTree, xb: readonly tf.Tensor[], cb: Context): tf.Scalar =>
-    objective === 'flow-matching' ? flowMatchingLoss(dist, p, xb, cb, matchingSeeds, options.pairing) : (tf.neg(tf.mean(logProbRaw(dist, p, xb, cb))) as tf.Scalar);
+    objective === 'flow-matching'
+      ? flowMatchingLoss(dist, p, xb, cb, matchingSeeds, options.pairing)
+      : (tf.neg(tf.mean(logProbRaw(withDistributionProbeSeeds(dist, probeSeeds()), p, xb, cb))) as tf.Scalar);
 
   const random = seededRandom(seed);
   const { train: trainIdx, validation: valIdx } = splitWith(n, nVal, random);

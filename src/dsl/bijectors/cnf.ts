@@ -24,6 +24,7 @@ import { adaptiveEvaluations, EVALUATIONS_PER_STEP, integrate, integrateAdaptive
 import { field, fieldActivations, fieldParamShapes, hutchinsonProbe, initField, probeKinds, type FieldActivation, type ProbeKind } from '../maths/vector-field.js';
 import { isDim, type CondShapes, type NoCond, type Shape1 } from '../shape.js';
 import { mapPrimitives } from '../map-primitives.js';
+import { seededRandom } from '../random.js';
 import type { Bijector, FlowSpec, PrimitiveSpec } from '../spec.js';
 
 const SolverCodec = taggedUnion('a solver', {
@@ -111,6 +112,16 @@ const fieldChecks = (spec: CnfSpec, path: string): SpecIssue[] => [
 /** Whether a layer is a cnf whose log-det is an estimate (a Hutchinson trace) rather than exact up to its solver. */
 export const estimatesLogDet = (layer: PrimitiveSpec): layer is CnfSpec & { readonly trace: TraceSpec & { readonly kind: 'hutchinson' } } =>
   layer.kind === 'cnf' && (layer as CnfSpec).trace?.kind === 'hutchinson';
+
+/**
+ * The flow with each Hutchinson cnf's probe seed replaced by one drawn from `seed` (in layer order):
+ * what `fit` trains with at each step, so that the steps see independent probes and the gradient of
+ * the estimated likelihood is unbiased over them. The flow itself when it has no such layer.
+ */
+export const withProbeSeeds = (spec: FlowSpec, seed: number): FlowSpec => {
+  const random = seededRandom(seed);
+  return mapPrimitives(spec, (layer) => (estimatesLogDet(layer) ? ({ ...layer, trace: { ...layer.trace, seed: Math.floor(random() * 2 ** 32) } } as PrimitiveSpec) : layer));
+};
 
 /** The flow with each Hutchinson cnf given the exact trace (same parameters): the log-det an estimate is compared with. */
 export const withExactTraces = (spec: FlowSpec): FlowSpec =>
