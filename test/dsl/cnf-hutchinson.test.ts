@@ -16,6 +16,7 @@ import { decodeSpec } from '../../src/dsl/codec.js';
 import { chain, affine } from '../../src/dsl/index.js';
 import { field, hutchinsonProbe, probeKinds } from '../../src/dsl/maths/vector-field.js';
 import { signature } from '../../src/dsl/signature.js';
+import { float64Run } from '../../src/interpreters/algebra-run.js';
 import { disposeParams, forward, inverse, perturbedParams, verifyFlow, type ParamRecord } from '../../src/interpreters/index.js';
 
 const o = tfjsOps;
@@ -150,6 +151,24 @@ describe('a cnf with a Hutchinson trace', () => {
     });
     tf.dispose(x);
     disposeParams(params);
+  });
+
+  // The probe is a constant of the spec, so the float64 reference computes the same estimate: float32
+  // against float64 over 16 RK4 evaluations of O(1) values, 1e-4 (the engines' tables use the same).
+  it('gives the float64 engine the same estimate (the probe is a constant of the spec)', () => {
+    fc.assert(
+      fc.property(fieldArb, ({ d, hidden, activation, seed, kind }) => {
+        const flow = cnf([d], { hidden, activation, frequencies: 2, solver, trace: { kind: 'hutchinson', probe: kind, seed } });
+        const params = perturbedParams(flow, seed, 0.4);
+        const x = tf.randomNormal([3, d], 0, 1, 'float32', seed) as tf.Tensor2D;
+        const f32 = tf.tidy(() => Array.from(forward(flow, params)(x).logDet.dataSync()));
+        const f64 = Array.from(float64Run(flow, params, [x], {}, 'forward').logDet.data);
+        f32.forEach((v, i) => expect(Math.abs(v - (f64[i] as number))).toBeLessThan(1e-4 * (1 + Math.abs(f64[i] as number))));
+        tf.dispose(x);
+        disposeParams(params);
+      }),
+      { numRuns: 10 },
+    );
   });
 
   it('verify checks it with the exact trace and notes the estimate and its gap', () => {
