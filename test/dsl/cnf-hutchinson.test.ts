@@ -199,13 +199,13 @@ describe('a cnf with a Hutchinson trace', () => {
       fc.property(fc.integer({ min: 0, max: 2 ** 31 }), fc.integer({ min: 0, max: 2 ** 31 }), (a, b) => {
         const estimated = (seed: number) => cnf([2], { hidden: [4], trace: { kind: 'hutchinson', probe: 'rademacher', seed } });
         const flow = chain(estimated(0), affine([2]), estimated(0));
-        const seedsOf = (f: ReturnType<typeof withProbeSeeds>) => (f as { steps: CnfSpec[] }).steps.flatMap((l) => (l.trace?.kind === 'hutchinson' ? [l.trace.seed] : []));
+        const seedsOf = (f: ReturnType<typeof withProbeSeeds>) => (f as unknown as { steps: CnfSpec[] }).steps.flatMap((l) => (l.trace?.kind === 'hutchinson' ? [l.trace.seed] : []));
         const [x, y] = [seedsOf(withProbeSeeds(flow, a)), seedsOf(withProbeSeeds(flow, b))];
         expect(x).toHaveLength(2);
         expect(x[0]).not.toBe(x[1]); // two layers, two probes
         expect(seedsOf(withProbeSeeds(flow, a))).toEqual(x);
         if (a !== b) expect(x).not.toEqual(y);
-        expect((withProbeSeeds(flow, a) as { steps: unknown[] }).steps[1]).toEqual(affine([2]));
+        expect((withProbeSeeds(flow, a) as unknown as { steps: unknown[] }).steps[1]).toEqual(affine([2]));
       }),
       { numRuns: 30 },
     );
