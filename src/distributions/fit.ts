@@ -33,7 +33,7 @@ import { createAdamState, type AdamState } from '../training/adam.js';
 import { cosineLearningRate } from '../training/schedule.js';
 import { disposeReplaced, NaNGuard, trainStep, type TrainStepOptions } from '../training/step.js';
 import { checkDistributionParams, type EventInputs, distributionParamInfo, initDistribution, logProbRaw, sampleRaw, seedStream } from './interpret.js';
-import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
+import { distributionSignature, mapFlows, type Distribution, type DistributionSpec } from './spec.js';
 import { flowMatchingLoss, flowMatchingPlan, type Pairing } from './flow-matching.js';
 
 /** One training step of a fit: its minibatch loss, gradient norm and whether it was skipped. */
@@ -198,19 +198,6 @@ const gatherContext = (ctx: Context, idx: Int32Array): Context => {
 
 const disposeContext = (ctx: Context): void => Object.values(ctx).forEach((t) => t.dispose());
 
-
-/** The distribution with its flows' Hutchinson probes drawn from `seed` (see withProbeSeeds). */
-const withDistributionProbeSeeds = (dist: DistributionSpec, seed: number): DistributionSpec => {
-  switch (dist.kind) {
-    case 'transformed':
-      return { ...dist, base: withDistributionProbeSeeds(dist.base, seed), flow: withProbeSeeds(dist.flow, seed) };
-    case 'standardized':
-      return { ...dist, base: withDistributionProbeSeeds(dist.base, seed) };
-    default:
-      return dist;
-  }
-};
-
 /** log p of every row, in chunks (one host read per chunk), as float64 numbers for statistics. */
 export const logProbRows = (dist: DistributionSpec, params: ParamTree, xs: readonly tf.Tensor[], ctx: Context = {}, chunk = 2048): Float64Array => {
   const n = xs[0]?.shape[0] ?? 0;
@@ -328,7 +315,7 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   const lossOf = (p: ParamTree, xb: readonly tf.Tensor[], cb: Context): tf.Scalar =>
     objective === 'flow-matching'
       ? flowMatchingLoss(dist, p, xb, cb, matchingSeeds, options.pairing)
-      : (tf.neg(tf.mean(logProbRaw(withDistributionProbeSeeds(dist, probeSeeds()), p, xb, cb))) as tf.Scalar);
+      : (tf.neg(tf.mean(logProbRaw(mapFlows(dist, (flow) => withProbeSeeds(flow, probeSeeds())), p, xb, cb))) as tf.Scalar);
 
   const random = seededRandom(seed);
   const { train: trainIdx, validation: valIdx } = splitWith(n, nVal, random);

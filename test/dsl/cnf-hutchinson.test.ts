@@ -10,8 +10,9 @@ import * as E from 'fp-ts/lib/Either.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { tfjsOps } from '../../src/algebra/tfjs.js';
-import { cnf, withExactTraces, withProbeSeeds, type CnfSpec } from '../../src/dsl/bijectors/cnf.js';
-import { fit, logProb, standardNormal, transformed } from '../../src/distributions/index.js';
+import { cnf, withExactTraces, withHutchinsonTraces, withProbeSeeds, type CnfSpec } from '../../src/dsl/bijectors/cnf.js';
+import { fit, logProb, sample, standardNormal, transformed } from '../../src/distributions/index.js';
+import { mapFlows } from '../../src/distributions/spec.js';
 import { decodeSpec } from '../../src/dsl/codec.js';
 import { chain, affine } from '../../src/dsl/index.js';
 import { field, hutchinsonProbe, probeKinds } from '../../src/dsl/maths/vector-field.js';
@@ -169,6 +170,23 @@ describe('a cnf with a Hutchinson trace', () => {
       }),
       { numRuns: 10 },
     );
+  });
+
+  it('withHutchinsonTraces leaves the draws of a distribution unchanged (the probe only enters the log-det)', () => {
+    const flow = chain(affine([3]), cnf([3], { hidden: [8], frequencies: 2, solver, cond: { c: [2] } }));
+    const dist = transformed(standardNormal([3]), flow);
+    const params = perturbedParams(flow, 6, 0.5);
+    const all = { base: {}, flow: params };
+    const ctx = { c: tf.randomNormal([5, 2], 0, 1, 'float32', 1) };
+    tf.tidy(() => {
+      const exact = sample(dist, all as never)(5, { seed: 3, ctx } as never);
+      const estimated = sample(mapFlows(dist, withHutchinsonTraces), all as never)(5, { seed: 3, ctx } as never);
+      expect(tf.max(tf.abs(tf.sub(exact.x, estimated.x))).dataSync()[0]).toBe(0);
+    });
+    const mapped = mapFlows(dist, withHutchinsonTraces) as unknown as { flow: { steps: CnfSpec[] } };
+    expect(mapped.flow.steps[1]?.trace).toEqual({ kind: 'hutchinson', probe: 'rademacher', seed: 0 });
+    tf.dispose(ctx.c);
+    disposeParams(params);
   });
 
   it('verify checks it with the exact trace and notes the estimate and its gap', () => {

@@ -123,6 +123,14 @@ export const withProbeSeeds = (spec: FlowSpec, seed: number): FlowSpec => {
   return mapPrimitives(spec, (layer) => (estimatesLogDet(layer) ? ({ ...layer, trace: { ...layer.trace, seed: Math.floor(random() * 2 ** 32) } } as PrimitiveSpec) : layer));
 };
 
+/**
+ * The flow with each exact cnf given a Hutchinson trace (Rademacher, seed 0; same parameters): the same
+ * x in either direction (the probe only enters the log-det) at O(N H^2) per field evaluation instead
+ * of O(N D H^2). For sampling where only the draws are wanted (`typed-flows sample --model`).
+ */
+export const withHutchinsonTraces = (spec: FlowSpec): FlowSpec =>
+  mapPrimitives(spec, (layer) => (layer.kind === 'cnf' && !estimatesLogDet(layer) ? ({ ...layer, trace: { kind: 'hutchinson', probe: 'rademacher', seed: 0 } } as PrimitiveSpec) : layer));
+
 /** The flow with each Hutchinson cnf given the exact trace (same parameters): the log-det an estimate is compared with. */
 export const withExactTraces = (spec: FlowSpec): FlowSpec =>
   mapPrimitives(spec, (layer) => {
