@@ -6,7 +6,7 @@
  *
  * `fits` is a comma-separated list of `nsf` (the nsf preset, maximum likelihood) and `cnf` (the cnf
  * preset trained by flow matching); default both. For each: the data of scripts/gaussian-linear.ts
- * (10,000 pairs, 10 observations, `draws` closed-form posterior draws each), `fit --context` of
+ * (10,000 pairs, 10 observations, 2,000 closed-form posterior draws each), `fit --context` of
  * p(theta | x), then at each observation `sample --model --context` (`draws` draws) and `c2st` against
  * the closed-form draws (the first `draws` of them). Writes <folder>/c2st-<fit>-<draws>.json ({ perObservation, mean, standardError,
  * seconds }) and prints a line per observation. Everything is seeded by `seed`.
@@ -24,6 +24,9 @@ const seed = Number(seedArg ?? 0);
 const draws = Number(drawsArg ?? 2000);
 const fits = (fitsArg ?? 'nsf,cnf').split(',');
 const OBSERVATIONS = 10;
+/** Closed-form draws written per observation (sbibm has 10,000; a C2ST on 2 x 2,000 rows is what this machine affords). */
+const REFERENCE_DRAWS = 2000;
+if (!(Number.isInteger(draws) && draws >= 5 && draws <= REFERENCE_DRAWS)) throw new Error(`draws per observation: an integer from 5 to ${REFERENCE_DRAWS}, got ${drawsArg}`);
 
 /**
  * The fit options of each fit: the preset and its objective. Flow matching's validation is an exact
@@ -50,7 +53,7 @@ const cli = (args: readonly string[]): string => execFileSync(process.execPath, 
 
 const data = join(folder, 'data');
 if (!existsSync(join(data, 'observations.csv'))) {
-  execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'gaussian-linear.ts'), data, String(seed), String(draws)], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'gaussian-linear.ts'), data, String(seed), String(REFERENCE_DRAWS)], { stdio: 'inherit' });
 }
 const observationLines = readFileSync(join(data, 'observations.csv'), 'utf8').trim().split('\n');
 const header = observationLines[0] as string;
@@ -71,8 +74,13 @@ for (const name of fits) {
   for (let i = 0; i < OBSERVATIONS; i += 1) {
     const context = observationFile(i);
     const samples = join(folder, `samples-${name}-${draws}-${i}.csv`);
-    cli(['sample', '--model', join(model, 'model.safetensors'), '--context', context, '--count', String(draws), '--seed', String(seed + i), '--output', samples, '--force']);
-    const r = JSON.parse(cli(['c2st', referenceFile(i), samples, '--seed', String(seed + 1), '--json'])) as { accuracy: number };
+    // One result file per observation, so a rerun after an interruption goes on where it stopped.
+    const done = join(folder, `c2st-${name}-${draws}-${i}.json`);
+    if (!existsSync(done)) {
+      cli(['sample', '--model', join(model, 'model.safetensors'), '--context', context, '--count', String(draws), '--seed', String(seed + i), '--output', samples, '--force']);
+      writeFileSync(done, cli(['c2st', referenceFile(i), samples, '--seed', String(seed + 1), '--json']));
+    }
+    const r = JSON.parse(readFileSync(done, 'utf8')) as { accuracy: number };
     perObservation.push(r.accuracy);
     console.log(`${name}: observation ${i}: C2ST ${r.accuracy.toFixed(4)}`);
   }
