@@ -2,7 +2,7 @@
  * sbibm's Gaussian linear task end to end, with the CLI as a user runs it (docs/density.md and
  * docs/continuous.md, "Conditional: sbibm's Gaussian linear task"):
  *
- *   npm run -s build && npx tsx scripts/gaussian-linear-c2st.ts <folder> [seed] [draws per observation] [fits]
+ *   npm run -s build && npx tsx scripts/gaussian-linear-c2st.ts <folder> [seed] [draws per observation] [fits] [first-last observation]
  *
  * `fits` is a comma-separated list of `nsf` (the nsf preset, maximum likelihood) and `cnf` (the cnf
  * preset trained by flow matching); default both. For each: the data of scripts/gaussian-linear.ts
@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [folder, seedArg, drawsArg, fitsArg] = process.argv.slice(2);
+const [folder, seedArg, drawsArg, fitsArg, onlyArg] = process.argv.slice(2);
 if (folder === undefined) {
   console.error('usage: npx tsx scripts/gaussian-linear-c2st.ts <folder> [seed] [draws per observation] [nsf,cnf]');
   process.exit(2);
@@ -24,6 +24,8 @@ const seed = Number(seedArg ?? 0);
 const draws = Number(drawsArg ?? 2000);
 const fits = (fitsArg ?? 'nsf,cnf').split(',');
 const OBSERVATIONS = 10;
+/** The observations this process works on: all, or `first-last` (processes may share the work; the summary needs them all). */
+const [first, last] = onlyArg === undefined ? [0, OBSERVATIONS - 1] : onlyArg.split('-').map(Number);
 /** Closed-form draws written per observation (sbibm has 10,000; a C2ST on 2 x 2,000 rows is what this machine affords). */
 const REFERENCE_DRAWS = 2000;
 if (!(Number.isInteger(draws) && draws >= 5 && draws <= REFERENCE_DRAWS)) throw new Error(`draws per observation: an integer from 5 to ${REFERENCE_DRAWS}, got ${drawsArg}`);
@@ -71,7 +73,7 @@ for (const name of fits) {
   }
   const fitSeconds = (Date.now() - started) / 1000;
   const perObservation: number[] = [];
-  for (let i = 0; i < OBSERVATIONS; i += 1) {
+  for (let i = first as number; i <= (last as number); i += 1) {
     const context = observationFile(i);
     const samples = join(folder, `samples-${name}-${draws}-${i}.csv`);
     // One result file per observation, so a rerun after an interruption goes on where it stopped.
@@ -84,6 +86,7 @@ for (const name of fits) {
     perObservation.push(r.accuracy);
     console.log(`${name}: observation ${i}: C2ST ${r.accuracy.toFixed(4)}`);
   }
+  if (perObservation.length < OBSERVATIONS) continue;
   const m = mean(perObservation);
   const standardError = Math.sqrt(mean(perObservation.map((v) => (v - m) ** 2)) * (OBSERVATIONS / (OBSERVATIONS - 1)) / OBSERVATIONS);
   const seconds = (Date.now() - started) / 1000;
