@@ -68,10 +68,12 @@ for (const name of fits) {
   if (options === undefined) throw new Error(`unknown fit '${name}' (expected nsf or cnf)`);
   const model = join(folder, `fit-${name}`);
   const started = Date.now();
-  if (!existsSync(join(model, 'model.safetensors'))) {
+  const fitsNow = !existsSync(join(model, 'model.safetensors'));
+  if (fitsNow) {
     console.log(cli(['fit', ...options, '--data', join(data, 'theta.csv'), '--context', join(data, 'x.csv'), '--seed', String(seed), '--output', model, '--quiet']).trim());
   }
-  const fitSeconds = (Date.now() - started) / 1000;
+  // The fit's own time is in its report.md ("time:") when an earlier run made it.
+  const fitSeconds = fitsNow ? (Date.now() - started) / 1000 : null;
   const perObservation: number[] = [];
   for (let i = first as number; i <= (last as number); i += 1) {
     const context = observationFile(i);
@@ -91,5 +93,5 @@ for (const name of fits) {
   const standardError = Math.sqrt(mean(perObservation.map((v) => (v - m) ** 2)) * (OBSERVATIONS / (OBSERVATIONS - 1)) / OBSERVATIONS);
   const seconds = (Date.now() - started) / 1000;
   writeFileSync(join(folder, `c2st-${name}-${draws}.json`), `${JSON.stringify({ fit: name, seed, draws, perObservation, mean: m, standardError, fitSeconds, seconds }, null, 2)}\n`);
-  console.log(`${name}: mean C2ST ${m.toFixed(4)} ± ${standardError.toFixed(4)} over ${OBSERVATIONS} observations (${draws} draws each, seed ${seed}; fit ${fitSeconds.toFixed(0)} s, total ${seconds.toFixed(0)} s)`);
+  console.log(`${name}: mean C2ST ${m.toFixed(4)} ± ${standardError.toFixed(4)} over ${OBSERVATIONS} observations (${draws} draws each, seed ${seed}; fit ${fitSeconds === null ? 'from an earlier run' : `${fitSeconds.toFixed(0)} s`}, total ${seconds.toFixed(0)} s)`);
 }
