@@ -18,7 +18,10 @@
  *
  * Rows are plain number arrays so the same points can be written to a file for PyTorch.
  */
-import { seededRandom } from '../src/dsl/random.js';
+import { normals, seededRandom } from '../src/dsl/random.js';
+
+/** Standard normals from a seeded uniform stream (src/dsl/random.ts). */
+export { normals };
 
 export type Rows = number[][];
 
@@ -33,23 +36,6 @@ export interface Toy {
   /** The true density's entropy when it is known in closed form (else estimated by Monte Carlo). */
   readonly exactEntropy?: number;
 }
-
-/** Standard normals from a seeded uniform stream (Box-Muller, both values used). */
-export const normals = (random: () => number): (() => number) => {
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    const u = 1 - random();
-    const v = random();
-    const r = Math.sqrt(-2 * Math.log(u));
-    spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  };
-};
 
 const LOG_2PI = Math.log(2 * Math.PI);
 

@@ -22,6 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Context } from '../dsl/definition.js';
+import { withProbeSeeds } from '../dsl/bijectors/cnf.js';
 import { ShapeMismatchError } from '../dsl/errors.js';
 import { disposeParams, mapParams, type ParamTree } from '../dsl/params.js';
 import { seededRandom, shuffledIndices } from '../dsl/random.js';
@@ -34,7 +35,7 @@ import { createAdamState, type AdamState } from '../training/adam.js';
 import { cosineLearningRate } from '../training/schedule.js';
 import { disposeReplaced, NaNGuard, trainStep, type TrainStepOptions } from '../training/step.js';
 import { checkDistributionParams, type EventInputs, distributionParamInfo, initDistribution, logProbRaw, sampleRaw, seedStream } from './interpret.js';
-import { distributionSignature, type Distribution, type DistributionSpec } from './spec.js';
+import { distributionSignature, mapFlows, type Distribution, type DistributionSpec } from './spec.js';
 import { flowMatchingLoss, flowMatchingPlan, type Pairing } from './flow-matching.js';
 
 /** One training step of a fit: its minibatch loss, gradient norm and whether it was skipped. */
@@ -329,8 +330,12 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   if (objective === 'flow-matching') flowMatchingPlan(dist); // refuses a distribution it cannot train, before any work
   // Flow matching's noise and times: a stream of its own, so the split and minibatches match a likelihood fit's.
   const matchingSeeds = seedStream(seed + 7919);
+  // A flow with Hutchinson traces trains on fresh probes each step (validation keeps the spec's own).
+  const probeSeeds = seedStream(seed + 104_729);
   const lossOf = (p: ParamTree, xb: readonly tf.Tensor[], cb: Context): tf.Scalar =>
-    objective === 'flow-matching' ? flowMatchingLoss(dist, p, xb, cb, matchingSeeds, options.pairing) : (tf.neg(tf.mean(logProbRaw(dist, p, xb, cb))) as tf.Scalar);
+    objective === 'flow-matching'
+      ? flowMatchingLoss(dist, p, xb, cb, matchingSeeds, options.pairing)
+      : (tf.neg(tf.mean(logProbRaw(mapFlows(dist, (flow) => withProbeSeeds(flow, probeSeeds())), p, xb, cb))) as tf.Scalar);
 
   const random = seededRandom(seed);
   const { train: trainIdx, validation: valIdx } = splitWith(n, nVal, random);

@@ -175,3 +175,10 @@ export const standardized = <E extends Shapes, C extends CondShapes>(dist: Distr
 /** The flows inside a distribution (outermost first). */
 export const flowsOf = (dist: DistributionSpec): FlowSpec[] =>
   dist.kind === 'transformed' ? [dist.flow, ...flowsOf(dist.base)] : dist.kind === 'standardized' ? flowsOf(dist.base) : [];
+
+/** The distribution with each flow inside it replaced by `f(flow)` (its parameters still fit when `f` keeps parameter shapes). */
+export const mapFlows = <D extends DistributionSpec>(dist: D, f: (flow: FlowSpec) => FlowSpec): D => {
+  const mapped: DistributionSpec =
+    dist.kind === 'transformed' ? { ...dist, base: mapFlows(dist.base, f), flow: f(dist.flow) } : dist.kind === 'standardized' ? { ...dist, base: mapFlows(dist.base, f) } : dist;
+  return mapped as D;
+};

@@ -143,27 +143,37 @@ export const recordOf = <A, O>(what: string, value: t.Type<A, O, unknown>) =>
 
 type TypeOfProps<P extends t.Props> = { readonly [K in keyof P]: t.TypeOf<P[K]> };
 type OutputOfProps<P extends t.Props> = { readonly [K in keyof P]: t.OutputOf<P[K]> };
+type PartialOfProps<P extends t.Props> = { readonly [K in keyof P]?: t.TypeOf<P[K]> };
+type PartialOutputOfProps<P extends t.Props> = { readonly [K in keyof P]?: t.OutputOf<P[K]> };
 
 /**
- * An object with exactly the fields of `props`: a missing field, a field of the wrong type and an
- * extra field are each reported at the field's path. An extra field that looks like a misspelling
- * of a missing one is reported once, as a misspelling. Encoding writes the fields in `props` order.
+ * An object with exactly the fields of `props`, and any of the fields of `optional`: a missing field,
+ * a field of the wrong type and an extra field are each reported at the field's path. An extra field
+ * that looks like a misspelling of a missing one is reported once, as a misspelling. Encoding writes
+ * the fields in `props` order, then the optional fields that are present (a spec written before an
+ * optional field existed decodes, and encodes, unchanged).
  */
-export const strictObject = <P extends t.Props>(what: string, props: P) => {
-  const keys = Object.keys(props);
-  const fields = `${what} has fields ${keys.join(', ')}`;
-  const codecOf = (k: string): t.Mixed => props[k] as t.Mixed;
-  return new t.Type<TypeOfProps<P>, OutputOfProps<P>, unknown>(
+export const strictObject = <P extends t.Props, O extends t.Props = Record<never, never>>(what: string, props: P, optional?: O) => {
+  const opt: t.Props = optional ?? {};
+  const required = Object.keys(props);
+  const keys = [...required, ...Object.keys(opt)];
+  const known = (k: string): boolean => hasOwn(props, k) || hasOwn(opt, k);
+  const fields = `${what} has fields ${required.join(', ')}${Object.keys(opt).length > 0 ? ` (optional: ${Object.keys(opt).join(', ')})` : ''}`;
+  const codecOf = (k: string): t.Mixed => (hasOwn(props, k) ? props[k] : opt[k]) as t.Mixed;
+  return new t.Type<TypeOfProps<P> & PartialOfProps<O>, OutputOfProps<P> & PartialOutputOfProps<O>, unknown>(
     what,
-    (u): u is TypeOfProps<P> =>
-      isRecord(u) && Object.keys(u).every((k) => hasOwn(props, k)) && keys.every((k) => hasOwn(u, k) && codecOf(k).is(u[k])),
+    (u): u is TypeOfProps<P> & PartialOfProps<O> =>
+      isRecord(u) &&
+      Object.keys(u).every(known) &&
+      required.every((k) => hasOwn(u, k) && codecOf(k).is(u[k])) &&
+      Object.keys(opt).every((k) => !hasOwn(u, k) || codecOf(k).is(u[k])),
     (u, c) => {
       if (!isRecord(u)) return t.failure(u, c, `expected ${what} (an object: ${fields}), found ${show(u)}`);
-      const missing = keys.filter((k) => !hasOwn(u, k));
-      const extra = Object.keys(u).filter((k) => !hasOwn(props, k));
+      const missing = required.filter((k) => !hasOwn(u, k));
+      const extra = Object.keys(u).filter((k) => !known(k));
       const meant = new Map<string, string>();
       for (const x of extra) {
-        const m = closest(x, missing.filter((k) => ![...meant.values()].includes(k)));
+        const m = closest(x, [...missing, ...Object.keys(opt).filter((k) => !hasOwn(u, k))].filter((k) => ![...meant.values()].includes(k)));
         if (m !== undefined) meant.set(x, m);
       }
       const misspelt = new Set(meant.values());
@@ -171,7 +181,7 @@ export const strictObject = <P extends t.Props>(what: string, props: P) => {
       for (const k of keys) {
         const codec = codecOf(k);
         if (!hasOwn(u, k)) {
-          if (!misspelt.has(k)) errors.push({ value: undefined, context: t.appendContext(c, k, codec, undefined), message: `missing field ${quoted(k)} (${codec.name}); ${fields}` });
+          if (hasOwn(props, k) && !misspelt.has(k)) errors.push({ value: undefined, context: t.appendContext(c, k, codec, undefined), message: `missing field ${quoted(k)} (${codec.name}); ${fields}` });
           continue;
         }
         const r = codec.validate(u[k], t.appendContext(c, k, codec, u[k]));
@@ -185,23 +195,24 @@ export const strictObject = <P extends t.Props>(what: string, props: P) => {
           message: m !== undefined ? `unknown field ${quoted(x)} (did you mean ${quoted(m)}?); ${fields}` : `unknown field ${quoted(x)}; ${fields}`,
         });
       }
-      return errors.length > 0 ? t.failures(errors) : t.success(u as TypeOfProps<P>);
+      return errors.length > 0 ? t.failures(errors) : t.success(u as TypeOfProps<P> & PartialOfProps<O>);
     },
     (a) => {
       const o: Record<string, unknown> = {};
-      for (const k of keys) o[k] = codecOf(k).encode((a as Record<string, unknown>)[k]);
-      return o as OutputOfProps<P>;
+      const value = a as Record<string, unknown>;
+      for (const k of keys) if (hasOwn(props, k) || value[k] !== undefined) o[k] = codecOf(k).encode(value[k]);
+      return o as OutputOfProps<P> & PartialOutputOfProps<O>;
     },
   );
 };
 
 
 /**
- * The exact codec of one node kind: `kind` plus the given fields, with messages that name the kind
- * ("an 'actnorm' node has fields kind, shape").
+ * The exact codec of one node kind: `kind` plus the given fields (and optional ones), with messages
+ * that name the kind ("an 'actnorm' node has fields kind, shape").
  */
-export const nodeCodec = <K extends string, P extends t.Props>(kind: K, props: P) =>
-  strictObject(`${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${quoted(kind)} node`, { kind: tag(kind), ...props } as { kind: t.Type<K, K, unknown> } & P);
+export const nodeCodec = <K extends string, P extends t.Props, O extends t.Props = Record<never, never>>(kind: K, props: P, optional?: O) =>
+  strictObject(`${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${quoted(kind)} node`, { kind: tag(kind), ...props } as { kind: t.Type<K, K, unknown> } & P, optional);
 
 /** One of a fixed set of strings. */
 export const oneOf = <K extends string>(what: string, values: readonly K[]) =>

@@ -22,3 +22,20 @@ export const shuffledIndices = (n: number, random: () => number): number[] => {
   }
   return order;
 };
+
+/** Standard normals from a seeded uniform stream (Box-Muller, both values used). */
+export const normals = (random: () => number): (() => number) => {
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const s = spare;
+      spare = undefined;
+      return s;
+    }
+    const u = 1 - random();
+    const v = random();
+    const r = Math.sqrt(-2 * Math.log(u));
+    spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  };
+};

@@ -4,7 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { disposeBaselines, fitMixtureBaselines, flowPresets, logProb, presetFlow, presetSettings, splineBound, tailShare } from '../../src/distributions/index.js';
+import { cnfPresetHidden, CONDITIONAL_PARAMETERS_PER_ROW, presetFlowOfWidth, presetWidth } from '../../src/distributions/presets.js';
+import { parameterCount } from '../../src/interpreters/summary.js';
 import { signature } from '../../src/dsl/signature.js';
 import { seededRandom } from '../../src/dsl/random.js';
 
@@ -26,6 +29,30 @@ describe('presets', () => {
         expect(signature(presetFlow(name, d, 2000, { context: [3] })).cond).toEqual({ context: [3] });
       }
     }
+  });
+
+  // A conditional preset is narrowed to at most 10 trainable parameters per training row, by the
+  // widest multiple-of-8 step from its unconditional width that fits (16 at least); an unconditional
+  // one keeps the table's width.
+  it('a conditional preset has at most 10 parameters per training row, and is as wide as that allows', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...flowPresets), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 50, max: 50_000 }), fc.integer({ min: 1, max: 12 }), (name, d, rows, c) => {
+        const cond = { context: [c] };
+        const width = presetWidth(name, d, rows, cond);
+        const unconditional = presetWidth(name, d, rows);
+        expect(unconditional).toBe(name === 'cnf' ? cnfPresetHidden(d, rows)[0] : presetSettings(d, rows).hidden[0]);
+        const count = parameterCount(presetFlow(name, d, rows, cond));
+        if (width > 16) expect(count).toBeLessThanOrEqual(CONDITIONAL_PARAMETERS_PER_ROW * rows);
+        // Not narrower than needed: 8 units wider (up to the unconditional width) would break the budget.
+        if (width < unconditional) {
+          const wider = Math.min(unconditional, width + 8);
+          expect(parameterCount(presetFlowOfWidth(name, d, rows, cond, wider))).toBeGreaterThan(CONDITIONAL_PARAMETERS_PER_ROW * rows);
+        }
+      }),
+      { numRuns: 40 },
+    );
+    // sbibm's Gaussian linear task (D = 10, C = 10, 8,000 training rows): 48 units wide, not 256.
+    expect(presetWidth('nsf', 10, 8000, { context: [10] })).toBe(48);
   });
 });
 

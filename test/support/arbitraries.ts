@@ -103,6 +103,8 @@ const vectorMakers = (shape: Shape1): Array<PrimitiveMaker<Shape1>> => {
     // Continuous flows: a small field and a few RK4 steps, so every engine's unrolled or looped solve stays small.
     { name: 'cnf-rk4', make: (s) => cnf(s, { hidden: [8], frequencies: 2, solver: { kind: 'rk4', steps: 3 } }), out: same },
     { name: 'cnf-rk4+cond', make: (s) => cnf(s, { hidden: [6, 5], activation: 'softplus', frequencies: 1, cond: condVector(2), solver: { kind: 'rk4', steps: 4 } }), out: same },
+    // The Hutchinson trace: its probe is a constant drawn from the seed, so every engine gives the same estimate.
+    { name: 'cnf-rk4-hutchinson+cond', make: (s) => cnf(s, { hidden: [7, 4], frequencies: 2, cond: condVector(1), solver: { kind: 'rk4', steps: 3 }, trace: { kind: 'hutchinson', probe: 'gaussian', seed: 17 } }), out: same },
   ];
   if (d >= 2) {
     // Autoregressive layers from D = 2 (at D = 1 their output depends on no input, and the random

@@ -28,7 +28,7 @@ import { logProb, sample, samplingCost } from '../../distributions/interpret.js'
 import { encodeDistributionModel } from '../../distributions/model.js';
 import { flowMatchingPlan } from '../../distributions/flow-matching.js';
 import { summaryRows } from '../../interpreters/summary.js';
-import { cnfPresetHidden, flowPresets, modelPresets, presetFlow, presetRegularisation, presetSettings, type FlowPreset, type PresetRegularisation, type ModelPreset } from '../../distributions/presets.js';
+import { CONDITIONAL_PARAMETERS_PER_ROW, flowPresets, modelPresets, presetFlow, presetRegularisation, presetSettings, presetWidth, type FlowPreset, type ModelPreset, type PresetRegularisation } from '../../distributions/presets.js';
 import { gaussianMixture, standardized, standardNormals, studentT, transformed, type AnyDistribution } from '../../distributions/spec.js';
 import { splineBound, tailShare } from '../../distributions/tails.js';
 import { disposeParams, type ParamTree } from '../../dsl/params.js';
@@ -354,6 +354,7 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
         share,
         baselines,
         contextName,
+        contextWidth: context?.width,
       }),
     );
     files.push(report);
@@ -393,6 +394,7 @@ const renderReport = (
     share: number | undefined;
     baselines: MixtureBaselines | undefined;
     contextName: string | undefined;
+    contextWidth: number | undefined;
   },
 ): string => {
   const r = x.result;
@@ -430,10 +432,12 @@ const renderReport = (
   }
   if (isFlowPreset(o.flow)) {
     const s = presetSettings(x.d, x.nTrain);
+    const w = presetWidth(o.flow, x.d, x.nTrain, x.contextWidth === undefined ? {} : { [CONTEXT]: [x.contextWidth] });
+    const narrowed = x.contextWidth === undefined ? '' : ` (conditional: at most ${CONDITIONAL_PARAMETERS_PER_ROW} parameters per training row)`;
     lines.push(
       o.flow === 'cnf'
-        ? `- preset cnf for D = ${x.d}, ${x.nTrain} training rows: one continuous flow, field hidden ${cnfPresetHidden(x.d, x.nTrain).join('x')}, RK4 with 16 steps`
-        : `- preset ${o.flow} for D = ${x.d}, ${x.nTrain} training rows: ${s.layers} layers, hidden ${s.hidden.join('x')}${o.flow === 'nsf' ? `, ${s.bins} bins, bound ${s.bound}` : ''}`,
+        ? `- preset cnf for D = ${x.d}, ${x.nTrain} training rows: one continuous flow, field hidden ${[w, w, w].join('x')}${narrowed}, RK4 with 16 steps`
+        : `- preset ${o.flow} for D = ${x.d}, ${x.nTrain} training rows: ${s.layers} layers, hidden ${w}x${w}${narrowed}${o.flow === 'nsf' ? `, ${s.bins} bins, bound ${s.bound}` : ''}`,
     );
   }
   if (o.objective === 'flow-matching') {

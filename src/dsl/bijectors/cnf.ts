@@ -4,7 +4,8 @@
  * (src/dsl/maths/vector-field.ts). Forward (data -> noise) integrates 0 -> 1, the inverse 1 -> 0, with
  * the same fixed-step solver (src/dsl/maths/ode.ts); by the instantaneous change of variables
  *   log|det dx(1)/dx(0)| = integral_0^1 tr(dv/dx)(x(t), t) dt,
- * integrated alongside x, with the exact trace. The inverse of the discretised forward is the
+ * integrated alongside x, with the exact trace, or (`trace: { kind: 'hutchinson', probe, seed }`) its
+ * Hutchinson estimate e^T (dv/dx) e along one probe e drawn from the seed (see `hutchinsonProbe`). The inverse of the discretised forward is the
  * discretised backward solve up to the solver's error (O(h^4) for RK4), so round trips hold to that,
  * not to float32 rounding. Trained by maximum likelihood through the solver, or by flow matching
  * (src/distributions/flow-matching.ts), which only needs v.
@@ -20,9 +21,11 @@ import { checkShape, defineBijector, singleTensor, ontoReals, type BijectorDefin
 import type { SpecIssue } from '../errors.js';
 import { checkCond, conditioningChannels, conditioningValues } from '../maths/conditioning.js';
 import { adaptiveEvaluations, EVALUATIONS_PER_STEP, integrate, integrateAdaptive } from '../maths/ode.js';
-import { field, fieldActivations, fieldParamShapes, initField, type FieldActivation } from '../maths/vector-field.js';
+import { field, fieldActivations, fieldParamShapes, hutchinsonProbe, initField, probeKinds, type FieldActivation, type ProbeKind } from '../maths/vector-field.js';
 import { isDim, type CondShapes, type NoCond, type Shape1 } from '../shape.js';
-import type { Bijector } from '../spec.js';
+import { mapPrimitives } from '../map-primitives.js';
+import { seededRandom } from '../random.js';
+import type { Bijector, FlowSpec, PrimitiveSpec } from '../spec.js';
 
 const SolverCodec = taggedUnion('a solver', {
   euler: strictObject("an 'euler' solver {kind, steps}", { kind: tag('euler'), steps: num }),
@@ -32,6 +35,13 @@ const SolverCodec = taggedUnion('a solver', {
 /** How a cnf integrates: fixed steps (Euler, RK4) or adaptive Dormand-Prince 5(4). */
 export type SolverSpec = t.TypeOf<typeof SolverCodec>;
 
+const TraceCodec = taggedUnion('a trace', {
+  exact: strictObject("an 'exact' trace {kind}", { kind: tag('exact') }),
+  hutchinson: strictObject("a 'hutchinson' trace {kind, probe, seed}", { kind: tag('hutchinson'), probe: oneOf<ProbeKind>('a probe distribution', probeKinds), seed: num }),
+});
+/** How a cnf's divergence is computed: exact (the default), or Hutchinson's estimate along one seeded probe. */
+export type TraceSpec = t.TypeOf<typeof TraceCodec>;
+
 const codec = nodeCodec('cnf', {
   shape: shapeCodec([1]),
   cond: CondCodec,
@@ -39,7 +49,7 @@ const codec = nodeCodec('cnf', {
   activation: oneOf<FieldActivation>('a smooth activation', fieldActivations),
   frequencies: num,
   solver: SolverCodec,
-});
+}, { trace: TraceCodec });
 /** The JSON spec of a `cnf` node: vector event shape, conditioning, vector field (hidden widths, activation, time frequencies) and solver. */
 export type CnfSpec = t.TypeOf<typeof codec>;
 
@@ -55,6 +65,8 @@ export interface CnfOptions<C extends CondShapes> {
   readonly solver?: SolverSpec;
   /** Context vectors {name: [K]} the field sees. */
   readonly cond?: C;
+  /** The divergence: exact (default) or a Hutchinson estimate (a field left out of the spec when exact). */
+  readonly trace?: TraceSpec;
 }
 
 /** A continuous flow on [D]; data -> noise is the solve from t = 0 to 1. */
@@ -67,6 +79,7 @@ export const cnf = <const S extends Shape1, const C extends CondShapes = NoCond>
     activation: options.activation ?? 'tanh',
     frequencies: options.frequencies ?? 4,
     solver: options.solver ?? { kind: 'rk4', steps: 16 },
+    ...(options.trace === undefined || options.trace.kind === 'exact' ? {} : { trace: options.trace }),
   });
 
 /** Evaluations of the vector field in one pass (either direction; for an adaptive solver, at most). */
@@ -91,7 +104,40 @@ const fieldChecks = (spec: CnfSpec, path: string): SpecIssue[] => [
   ...(spec.hidden.length >= 1 && spec.hidden.every(isDim) ? [] : [{ path: `${path}.hidden`, message: `expected at least one positive integer width, got ${JSON.stringify(spec.hidden)}` }]),
   ...(Number.isInteger(spec.frequencies) && spec.frequencies >= 1 && spec.frequencies <= 64 ? [] : [{ path: `${path}.frequencies`, message: `expected an integer from 1 to 64, got ${spec.frequencies}` }]),
   ...solverChecks(spec.solver, `${path}.solver`),
+  ...(spec.trace?.kind !== 'hutchinson' || (Number.isInteger(spec.trace.seed) && spec.trace.seed >= 0 && spec.trace.seed < 2 ** 32)
+    ? []
+    : [{ path: `${path}.trace.seed`, message: `expected an integer seed from 0 to 2^32 - 1, got ${spec.trace.seed}` }]),
 ];
+
+/** Whether a layer is a cnf whose log-det is an estimate (a Hutchinson trace) rather than exact up to its solver. */
+export const estimatesLogDet = (layer: PrimitiveSpec): layer is CnfSpec & { readonly trace: TraceSpec & { readonly kind: 'hutchinson' } } =>
+  layer.kind === 'cnf' && (layer as CnfSpec).trace?.kind === 'hutchinson';
+
+/**
+ * The flow with each Hutchinson cnf's probe seed replaced by one drawn from `seed` (in layer order):
+ * what `fit` trains with at each step, so that the steps see independent probes and the gradient of
+ * the estimated likelihood is unbiased over them. The flow itself when it has no such layer.
+ */
+export const withProbeSeeds = (spec: FlowSpec, seed: number): FlowSpec => {
+  const random = seededRandom(seed);
+  return mapPrimitives(spec, (layer) => (estimatesLogDet(layer) ? ({ ...layer, trace: { ...layer.trace, seed: Math.floor(random() * 2 ** 32) } } as PrimitiveSpec) : layer));
+};
+
+/**
+ * The flow with each exact cnf given a Hutchinson trace (Rademacher, seed 0; same parameters): the same
+ * x in either direction (the probe only enters the log-det) at O(N H^2) per field evaluation instead
+ * of O(N D H^2). For sampling where only the draws are wanted (`typed-flows sample --model`).
+ */
+export const withHutchinsonTraces = (spec: FlowSpec): FlowSpec =>
+  mapPrimitives(spec, (layer) => (layer.kind === 'cnf' && !estimatesLogDet(layer) ? ({ ...layer, trace: { kind: 'hutchinson', probe: 'rademacher', seed: 0 } } as PrimitiveSpec) : layer));
+
+/** The flow with each Hutchinson cnf given the exact trace (same parameters): the log-det an estimate is compared with. */
+export const withExactTraces = (spec: FlowSpec): FlowSpec =>
+  mapPrimitives(spec, (layer) => {
+    if (!estimatesLogDet(layer)) return layer;
+    const { trace: _estimate, ...exact } = layer;
+    return exact as PrimitiveSpec;
+  });
 
 /** One solve: from t0 to t1, x and the integral of the divergence along the way. */
 const solve =
@@ -101,8 +147,11 @@ const solve =
     if (x0 === undefined) throw new TypeError('expected one input tensor');
     const d = spec.shape[0] as number;
     const context = cnfContext(o, spec.cond, ctx);
+    // One probe for the whole solve (both directions draw the same one from the seed), shared by the batch.
+    const trace = spec.trace;
+    const divergence = trace?.kind === 'hutchinson' ? { probe: o.constant(hutchinsonProbe(trace.probe, trace.seed, d), [1, d]) } : true;
     const dynamics = (xt: T, t: T) => {
-      const f = field(o, spec, params, d, xt, t, context, true);
+      const f = field(o, spec, params, d, xt, t, context, divergence);
       return { velocity: f.velocity, rate: f.divergence as T };
     };
     const l0 = o.perSample(x0, o.scalar(0));

@@ -10,7 +10,10 @@
  * Jacobian: dz_1/dx = K_0 (the same for every sample), dh_l/dx = dz_l/dx * act'(z_l) (columnwise),
  * dz_{l+1}/dx = dh_l/dx K_l, dv/dx = dh_L/dx K_L, each [N, D, H]; the divergence is the trace of the
  * last, [N]. Cost O(N D H^2) a layer, against O(N H^2) for v alone: exact for small D (the case this
- * is for); a Hutchinson estimate would cost O(N H^2) per probe.
+ * is for). The Hutchinson estimate e^T (dv/dx) e (Hutchinson 1989; FFJORD) carries the one direction
+ * (dv/dx) e instead (forward mode: d z_1 = e K_0, then as above with [N, H_l] in place of [N, D, H_l]),
+ * O(N H^2) like v itself; over probes e with E[e e^T] = I (Rademacher or standard normal) its mean is
+ * the trace.
  *
  * act is tanh (act' = 1 - h^2) or softplus (act' = sigmoid(z)): smooth, as an ODE's field must be.
  * The last layer starts at zero, so a fresh field is 0 and a fresh continuous flow is the identity.
@@ -18,10 +21,26 @@
 import * as tf from '@tensorflow/tfjs';
 import { branch, param, type Ops, type ValueTree } from '../../algebra/ops.js';
 import type { ParamRecord, ShapeRecord } from '../params.js';
+import { normals, seededRandom } from '../random.js';
 
 /** Activations a field may use: smooth ones. */
 export const fieldActivations = ['tanh', 'softplus'] as const;
 export type FieldActivation = (typeof fieldActivations)[number];
+
+/** Distributions of a Hutchinson probe: each has E[e e^T] = I, so E[e^T J e] = tr(J). */
+export const probeKinds = ['rademacher', 'gaussian'] as const;
+export type ProbeKind = (typeof probeKinds)[number];
+
+/**
+ * The probe e in R^d drawn from `seed` (mulberry32): independent +-1 signs (Rademacher, the smaller
+ * variance: sum_{i<j} (J_ij + J_ji)^2, to which Gaussian probes add 2 sum_i J_ii^2) or standard
+ * normals. Drawn in JavaScript, so every engine receives the same numbers as a constant.
+ */
+export const hutchinsonProbe = (kind: ProbeKind, seed: number, d: number): number[] => {
+  const random = seededRandom(seed);
+  const normal = normals(random);
+  return Array.from({ length: d }, () => (kind === 'gaussian' ? normal() : random() < 0.5 ? -1 : 1));
+};
 
 /** The fields of a spec that shape its vector field. */
 export interface FieldFields {
@@ -76,8 +95,14 @@ const embedTime = <T>(o: Ops<T>, frequencies: number, t: T): T => {
 const identity = (dim: number): number[] => Array.from({ length: dim * dim }, (_, i) => (i % (dim + 1) === 0 ? 1 : 0));
 
 /**
- * v(x, t, c) and, when `divergence` is asked, tr(dv/dx) per sample. x: [N, D] (D = `dim`); t: a scalar
- * or [N, 1]; context: [N, K] or undefined.
+ * What `field` computes beside v: nothing (false), the exact divergence (true), or its Hutchinson
+ * estimate along `probe` ([1, D] or [N, D], a value with E[e e^T] = I over its draws).
+ */
+export type DivergenceMode<T> = boolean | { readonly probe: T };
+
+/**
+ * v(x, t, c) and, when `divergence` asks, tr(dv/dx) per sample (exact, or the probe's estimate). x:
+ * [N, D] (D = `dim`); t: a scalar or [N, 1]; context: [N, K] or undefined.
  */
 export const field = <T>(
   o: Ops<T>,
@@ -87,22 +112,25 @@ export const field = <T>(
   x: T,
   t: T,
   context: T | undefined,
-  divergence: boolean,
+  divergence: DivergenceMode<T>,
 ): { readonly velocity: T; readonly divergence: T | undefined } => {
   const layers = spec.hidden.length;
   const first = branch(o, params, 'dense0');
   let z = o.add(o.add(o.matmul(x, param(o, first, 'kernel')), o.matmul(embedTime(o, spec.frequencies, t), param(o, first, 'time'))), param(o, first, 'bias'));
   if (context !== undefined) z = o.add(z, o.matmul(context, param(o, first, 'context')));
-  // dz/dx: [D, H_1] (the same for every sample), then [N, D, H_l].
-  let jacobian: T | undefined = divergence ? param(o, first, 'kernel') : undefined;
+  // dz/dx: [D, H_1] (the same for every sample), then [N, D, H_l]; or (dz/dx) e: [1 or N, H_1], then [N, H_l].
+  const probe = typeof divergence === 'object' ? divergence.probe : undefined;
+  let jacobian: T | undefined = probe !== undefined ? o.matmul(probe, param(o, first, 'kernel')) : divergence === true ? param(o, first, 'kernel') : undefined;
   for (let l = 1; l <= layers; l++) {
     const h = activate(o, spec.activation, z);
-    if (jacobian !== undefined) jacobian = o.mul(jacobian, o.reshape(slope(o, spec.activation, z, h), [1, spec.hidden[l - 1] as number]));
+    // The slope scales dz/dx's columns: [N, 1, H] against [D, H] (exact), [N, H] against [1 or N, H] (a direction).
+    if (jacobian !== undefined) jacobian = o.mul(jacobian, probe !== undefined ? slope(o, spec.activation, z, h) : o.reshape(slope(o, spec.activation, z, h), [1, spec.hidden[l - 1] as number]));
     const layer = branch(o, params, `dense${l}`);
     const kernel = param(o, layer, 'kernel');
     z = o.add(o.matmul(h, kernel), param(o, layer, 'bias'));
     if (jacobian !== undefined) jacobian = o.matmul(jacobian, kernel);
   }
   if (jacobian === undefined) return { velocity: z, divergence: undefined };
+  if (probe !== undefined) return { velocity: z, divergence: o.sumEvent(o.mul(jacobian, probe)) };
   return { velocity: z, divergence: o.sumEvent(o.mul(jacobian, o.constant(identity(dim), [dim, dim]))) };
 };
