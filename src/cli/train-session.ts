@@ -26,6 +26,29 @@ export interface TrainSummary {
   readonly stopped: boolean;
 }
 
+/**
+ * Writes train-summary.json at the end of an invocation, from either engine: where the run is now
+ * (`end`), what this invocation started from, and the last recorded loss of `history`.
+ */
+export const writeTrainSummary = async (
+  dir: RunDir,
+  config: RunConfig,
+  history: readonly LossRecord[],
+  run: { readonly startStep: number; readonly end: number; readonly skipped: number; readonly stopped: boolean; readonly began: number },
+): Promise<TrainSummary> => {
+  const summary: TrainSummary = {
+    steps: run.end,
+    stepsThisRun: run.end - run.startStep,
+    totalSteps: config.train.steps,
+    seconds: (performance.now() - run.began) / 1000,
+    finalLoss: history[history.length - 1]?.loss ?? NaN,
+    skipped: run.skipped,
+    stopped: run.stopped,
+  };
+  await writeJson(dir.summary, summary);
+  return summary;
+};
+
 /** One step's report, from either engine. */
 export interface StepProgress {
   readonly step: number;

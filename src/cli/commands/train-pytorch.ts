@@ -30,7 +30,7 @@ import { modelConfigOf } from '../model-config.js';
 import { readJson, writeJson, type RunDir } from '../run-dir.js';
 import { loadRunData, type RunData } from '../run-data.js';
 import { parseEvent, type TrainEvent } from '../train-events.js';
-import { historyAtCheckpoint, listenForStop, nothingToTrain, openTrainRun, trainProgress, type TrainSummary } from '../train-session.js';
+import { historyAtCheckpoint, listenForStop, nothingToTrain, openTrainRun, trainProgress, writeTrainSummary, type TrainSummary } from '../train-session.js';
 import { checkCuda, findTorchPython, PYTHON_ENV_VAR, type TorchPython } from '../torch-python.js';
 import { writePyTorchCode, writePyTorchData } from './export-pytorch.js';
 import { initialState, saveRunState, type TrainCommandOptions } from './train.js';
@@ -192,17 +192,7 @@ export const trainPyTorchCommand = async (config: RunConfig, o: PyTorchTrainOpti
     const end = done.step;
     history = [...history, ...recent].filter((h) => h.step <= end);
     await writeJson(dir.history, history);
-    const summary: TrainSummary = {
-      steps: end,
-      stepsThisRun: end - startStep,
-      totalSteps: config.train.steps,
-      seconds: (performance.now() - began) / 1000,
-      finalLoss: history[history.length - 1]?.loss ?? NaN,
-      skipped: done.skipped,
-      stopped: done.stopped,
-    };
-    await writeJson(dir.summary, summary);
-    return summary;
+    return await writeTrainSummary(dir, config, history, { startStep, end, skipped: done.skipped, stopped: done.stopped, began });
   } finally {
     progress.close();
     stopListening();

@@ -20,7 +20,7 @@ import { checkTrain } from '../limits.js';
 import { modelConfigOf } from '../model-config.js';
 import { writeJson, type RunDir } from '../run-dir.js';
 import { loadRunData, type RunData } from '../run-data.js';
-import { historyAtCheckpoint, listenForStop, nothingToTrain, openTrainRun, trainProgress, type TrainSummary } from '../train-session.js';
+import { historyAtCheckpoint, listenForStop, nothingToTrain, openTrainRun, trainProgress, writeTrainSummary, type TrainSummary } from '../train-session.js';
 
 export type { TrainSummary } from '../train-session.js';
 
@@ -111,17 +111,7 @@ export const trainCommand = async (config: RunConfig, o: TrainCommandOptions): P
     });
     history = [...history, ...recent];
     await save({ params: r.params, adam: r.adam, step: r.step }, history);
-    const summary: TrainSummary = {
-      steps: r.step,
-      stepsThisRun: r.step - start.step,
-      totalSteps: config.train.steps,
-      seconds: (performance.now() - began) / 1000,
-      finalLoss: history[history.length - 1]?.loss ?? NaN,
-      skipped: r.skipped,
-      stopped: r.stopped,
-    };
-    await writeJson(dir.summary, summary);
-    return summary;
+    return await writeTrainSummary(dir, config, history, { startStep: start.step, end: r.step, skipped: r.skipped, stopped: r.stopped, began });
   } finally {
     progress.close();
     stopListening();
