@@ -23,7 +23,7 @@ import { encodeSafetensors } from '../../io/safetensors.js';
 import { PyTorchExportError } from '../../interpreters/pytorch/index.js';
 import { TrainingDivergedError } from '../../training/step.js';
 import { CouldNotRunError, UsageError } from '../io.js';
-import { EVENT_MARKER } from '../train-events.js';
+import { EVENT_MARKER, eventNumber } from '../train-events.js';
 import { checkCuda, findTorchPython, PYTHON_ENV_VAR } from '../torch-python.js';
 
 /** Where and how fit.py runs. */
@@ -79,9 +79,6 @@ const parseFitEvent = (line: string): FitEvent | undefined => {
   }
 };
 
-/** A number fit.py wrote (non-finite ones as text). */
-const numberOf = (v: number | string | null | undefined): number => (typeof v === 'number' ? v : typeof v === 'string' ? Number(v.replace(/^(-?)inf$/, '$1Infinity')) : Number.NaN);
-
 /**
  * Fits `dist` to the rows `data` [n, d] with fit.py (see the file comment); `onProgress` gets each
  * evaluation as tfjs's fit reports it (without the parameters: they live in Python).
@@ -125,8 +122,8 @@ export const fitOnPyTorch = async (
         onProgress?.({
           step: e.step,
           steps: e.steps,
-          trainLoss: numberOf(e.trainLoss),
-          validationNll: e.validationNll === null ? undefined : numberOf(e.validationNll),
+          trainLoss: eventNumber(e.trainLoss),
+          validationNll: e.validationNll === null ? undefined : eventNumber(e.validationNll),
           best: e.best ?? undefined,
           bestStep: e.bestStep ?? undefined,
           lr: e.lr ?? undefined,
@@ -142,7 +139,7 @@ export const fitOnPyTorch = async (
       child.on('error', (error) => done({ code: null, error }));
       child.on('close', (code) => done({ code }));
     });
-    if (diverged !== undefined) throw new TrainingDivergedError(diverged.consecutive, numberOf(diverged.loss), numberOf(diverged.norm));
+    if (diverged !== undefined) throw new TrainingDivergedError(diverged.consecutive, eventNumber(diverged.loss), eventNumber(diverged.norm));
     if (exit.code !== 0) {
       const output = stderr.slice(-12).join('\n').trim();
       throw new CouldNotRunError(
@@ -152,8 +149,8 @@ export const fitOnPyTorch = async (
     }
     const best = decodeDistributionModel(new Uint8Array(await readFile(output)));
     const raw = JSON.parse(await readFile(`${output}.history.json`, 'utf8')) as { train: Array<{ step: number; loss: number | string; gradNorm: number | string; skipped: boolean }>; validation: Array<{ step: number; nll: number | string }> };
-    const train: TrainRecord[] = raw.train.map((r) => ({ step: r.step, loss: numberOf(r.loss), gradNorm: numberOf(r.gradNorm), skipped: r.skipped }));
-    const validation: ValidationRecord[] = raw.validation.map((v) => ({ step: v.step, nll: numberOf(v.nll) }));
+    const train: TrainRecord[] = raw.train.map((r) => ({ step: r.step, loss: eventNumber(r.loss), gradNorm: eventNumber(r.gradNorm), skipped: r.skipped }));
+    const validation: ValidationRecord[] = raw.validation.map((v) => ({ step: v.step, nll: eventNumber(v.nll) }));
     const last = train[train.length - 1]?.step ?? 0;
     const chosen = plan.valX === undefined ? undefined : validation.reduce<ValidationRecord | undefined>((b, v) => (Number.isFinite(v.nll) && (b === undefined || v.nll < b.nll - plan.settings.minDelta) ? v : b), undefined);
     return {
