@@ -123,7 +123,7 @@ describe('fit --engine pytorch: refusals', () => {
     expect(r.stderr).toMatch(/--device: an option of --engine pytorch/);
   });
 
-  it('exits 3 naming the Python when it has no torch, before writing the model', () => {
+  it('exits 3 naming the Python when it has no torch, before any work (no output folder)', () => {
     const python = join(root, 'python-without-torch');
     writeFileSync(python, '#!/bin/sh\nexit 1\n');
     chmodSync(python, 0o755);
@@ -131,6 +131,31 @@ describe('fit --engine pytorch: refusals', () => {
     const r = cli(['fit', '--data', data, '--steps', '5', '--engine', 'pytorch', '--python', python, '--output', output]);
     expect(r.status, r.stderr).toBe(3);
     expect(r.stderr).toContain(`'${python}' has no torch`);
+    expect(existsSync(output)).toBe(false);
+  });
+
+  /** A Python that answers the torch probes (exit 0, no output: torch found, no GPU) and fails to run a script, saying why. */
+  const brokenPython = (): string => {
+    const python = join(root, 'python-that-fails');
+    writeFileSync(python, '#!/bin/sh\nif [ "$1" = "-c" ]; then exit 0; fi\necho "fit.py cannot run here" >&2\nexit 1\n');
+    chmodSync(python, 0o755);
+    return python;
+  };
+
+  it('exits 3 with the script\'s own error when the Python cannot run fit.py, before writing the model', () => {
+    const output = join(root, 'broken');
+    const r = cli(['fit', '--data', data, '--steps', '5', '--engine', 'pytorch', '--python', brokenPython(), '--output', output]);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/could not start fitting \(exit code 1\)/);
+    expect(r.stderr).toContain('fit.py cannot run here');
     expect(existsSync(join(output, 'model.safetensors'))).toBe(false);
+  });
+
+  it('exits 3 for --device cuda when torch sees no GPU, before any work (no output folder)', () => {
+    const output = join(root, 'no-gpu');
+    const r = cli(['fit', '--data', data, '--steps', '5', '--engine', 'pytorch', '--device', 'cuda', '--python', brokenPython(), '--output', output]);
+    expect(r.status, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/GPU/);
+    expect(existsSync(output)).toBe(false);
   });
 });

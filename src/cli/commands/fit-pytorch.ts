@@ -24,13 +24,13 @@ import { PyTorchExportError } from '../../interpreters/pytorch/index.js';
 import { TrainingDivergedError } from '../../training/step.js';
 import { CouldNotRunError, UsageError } from '../io.js';
 import { EVENT_MARKER, eventNumber } from '../train-events.js';
-import { checkCuda, findTorchPython, PYTHON_ENV_VAR } from '../torch-python.js';
+import { checkCuda, findTorchPython, PYTHON_ENV_VAR, type TorchPython } from '../torch-python.js';
 
 /** Where and how fit.py runs. */
 export interface PyTorchFitOptions {
   readonly device: 'cpu' | 'cuda';
-  /** The Python with torch (else TYPED_FLOWS_PYTHON, else the usual places). */
-  readonly python?: string;
+  /** The Python with torch: `torchPythonFor`. */
+  readonly python: TorchPython;
   /** The folder fit.py and its inputs go to. */
   readonly cache: string;
 }
@@ -63,6 +63,13 @@ export const checkPyTorchFit = (o: { readonly context?: string; readonly objecti
   }
 };
 
+/** The Python that runs fit.py (`--python`, else TYPED_FLOWS_PYTHON, else the usual places), checked for torch and, with cuda, a GPU: exit 3 otherwise. */
+export const torchPythonFor = (o: { readonly python?: string; readonly device?: 'cpu' | 'cuda' }): TorchPython => {
+  const python = findTorchPython(o.python);
+  if (o.device === 'cuda') checkCuda(python, 1);
+  return python;
+};
+
 /** The event lines of fit.py. */
 type FitEvent =
   | { readonly event: 'start' | 'done' }
@@ -90,8 +97,7 @@ export const fitOnPyTorch = async (
   o: PyTorchFitOptions,
   onProgress?: (p: Omit<FitProgress, 'params'>) => void,
 ): Promise<FitResult> => {
-  const python = findTorchPython(o.python);
-  if (o.device === 'cuda') checkCuda(python, 1);
+  const { python } = o;
   const plan = fitPlan(dist, data, settings);
   const cache = resolve(o.cache);
   try {
@@ -144,7 +150,7 @@ export const fitOnPyTorch = async (
       const output = stderr.slice(-12).join('\n').trim();
       throw new CouldNotRunError(
         `fit --engine pytorch: '${python.path}' ${started ? 'stopped fitting' : 'could not start fitting'} (${exit.error?.message ?? `exit code ${exit.code}`})${output === '' ? '' : `:\n${output}\n`}` +
-          `The inputs are in '${cache}' (python3 fit.py --plan plan.json --output best.safetensors reruns it); --python or ${PYTHON_ENV_VAR} picks another Python.`,
+          `Its inputs stay in '${cache}' (fit.py's docstring says how to rerun it by hand); --python or ${PYTHON_ENV_VAR} picks another Python.`,
       );
     }
     const best = decodeDistributionModel(new Uint8Array(await readFile(output)));

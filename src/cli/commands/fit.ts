@@ -42,7 +42,7 @@ import { writeFigure } from '../../node/figure.js';
 import { nllComparisonSpec } from '../../plots/nll-comparison.js';
 import { CouldNotRunError, readSpecFile, UsageError } from '../io.js';
 import { checkOutput } from '../output-rule.js';
-import { checkPyTorchFit, fitOnPyTorch } from './fit-pytorch.js';
+import { checkPyTorchFit, fitOnPyTorch, torchPythonFor } from './fit-pytorch.js';
 import { readPointsFile, type Points } from '../points.js';
 
 export interface FitCommandOptions {
@@ -191,6 +191,7 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
   }
   // The flow as PyTorch code, refused (naming what it cannot write) before any work.
   if (o.engine === 'pytorch' && flow !== undefined) checkPyTorchFit(o, transformed(standardNormals(signature(flow).outs), flow) as AnyDistribution);
+  const python = o.engine === 'pytorch' ? torchPythonFor(o) : undefined;
   // Before training, so a run is not lost to an output folder that cannot be made.
   await mkdir(o.output, { recursive: true });
 
@@ -243,8 +244,8 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
         initRows: nTrain,
       };
       r =
-        o.engine === 'pytorch'
-          ? await fitOnPyTorch(dist, data, settings, { device: o.device ?? 'cpu', cache: join(o.output, 'pytorch'), ...(o.python === undefined ? {} : { python: o.python }) }, report)
+        python !== undefined
+          ? await fitOnPyTorch(dist, data, settings, { device: o.device ?? 'cpu', cache: join(o.output, 'pytorch'), python }, report)
           : fit(dist, data, {
               ...settings,
               ctx: ctxAll as never,
