@@ -296,7 +296,7 @@ const takeWindow = (loop: Loop): number => {
 };
 
 /** fit's settings for n rows, its defaults filled in and checked (RangeErrors name the option). */
-export const fitSettings = (n: number, options: Omit<FitOptions<CondShapes>, 'ctx'>) => {
+const fitSettings = (n: number, options: Omit<FitOptions<CondShapes>, 'ctx'>) => {
   const steps = positiveInt('fit: steps', options.steps ?? 1000);
   const evalEvery = positiveInt('fit: evalEvery', options.evalEvery ?? 50);
   const { seed = 0, lr = 1e-3, clipNorm = 10, validationFraction, patience = 10, minDelta = 1e-4, initRows = 1024, schedule = 'cosine' } = options;
