@@ -11,6 +11,7 @@ import { join } from 'node:path';
 export const PYTHON_FOLDERS: readonly { readonly dir: string; readonly exportName: string }[] = [
   { dir: 'src/interpreters/pytorch/py', exportName: 'runtimeFiles' },
   { dir: 'src/caflow/py', exportName: 'caflowFiles' },
+  { dir: 'src/distributions/py', exportName: 'distributionFiles' },
 ];
 
 /** The generated module of a folder. */

@@ -197,7 +197,7 @@ interface TrainOptions {
 }
 
 /** Options of one engine given to the other: refused (exit 2) before anything is read. */
-const checkEngineOptions = (o: TrainOptions): void => {
+const checkEngineOptions = (o: Pick<TrainOptions, 'engine' | 'device' | 'nproc' | 'python'>): void => {
   const given = (['device', 'nproc', 'python'] as const).filter((k) => o[k] !== undefined).map((k) => `--${k}`);
   if (o.engine === 'tfjs' && given.length > 0) {
     throw new UsageError(`${given.join(', ')}: ${given.length === 1 ? 'an option' : 'options'} of --engine pytorch; add --engine pytorch to train on PyTorch, or drop ${given.length === 1 ? 'it' : 'them'}.`);
@@ -498,6 +498,13 @@ program
       .default('likelihood'),
   )
   .addOption(new Option('--pairing <pairing>', 'flow matching: pair noise and rows independently, or by minibatch optimal transport (ot)').choices(['independent', 'ot']).default('independent'))
+  .addOption(
+    new Option('--engine <engine>', 'tfjs: the training loop in this process; pytorch: the same loop in the shipped fit.py on torch (needs Python with torch; docs/density.md), same outputs')
+      .choices(trainEngines)
+      .default('tfjs'),
+  )
+  .addOption(new Option('--device <device>', 'with --engine pytorch: cpu (default) or cuda').choices(['cpu', 'cuda']))
+  .option('--python <path>', `with --engine pytorch: the Python that has torch (default: ${PYTHON_ENV_VAR}, else /usr/bin/python3, else python3 on PATH)`)
   .option('--output <dir>', 'output folder (new or empty)', 'fit-output')
   .addOption(force('an earlier fit\'s folder, or write into a folder holding other files'))
   .option('--quiet', 'no progress output')
@@ -524,7 +531,11 @@ program
       output: string;
       quiet?: boolean;
       force?: boolean;
+      engine: TrainEngine;
+      device?: 'cpu' | 'cuda';
+      python?: string;
     }) => {
+      checkEngineOptions(o);
       await backendOf(true);
       const [{ fitCommand }, { TrainingDivergedError }] = await Promise.all([import('./commands/fit.js'), import('../training/step.js')]);
       let done;

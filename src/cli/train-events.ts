@@ -14,7 +14,8 @@ export type TrainEvent =
   | { readonly event: 'diverged'; readonly step: number; readonly consecutive: number; readonly loss: number; readonly norm: number }
   | { readonly event: 'done'; readonly step: number; readonly seconds: number; readonly skipped: number; readonly stopped: boolean };
 
-const num = (u: unknown): number => (typeof u === 'number' ? u : typeof u === 'string' ? Number(u.replace(/^(-?)inf$/, '$1Infinity')) : NaN);
+/** A number of an event: JSON numbers as they are, non-finite ones written as text ('nan', 'inf', '-inf'). */
+export const eventNumber = (u: unknown): number => (typeof u === 'number' ? u : typeof u === 'string' ? Number(u.replace(/^(-?)inf$/, '$1Infinity')) : NaN);
 const int = (u: unknown): number | undefined => (typeof u === 'number' && Number.isInteger(u) ? u : undefined);
 
 /** The event a line carries; undefined for any other line (or a malformed event). */
@@ -36,13 +37,13 @@ export const parseEvent = (line: string): TrainEvent | undefined => {
       return { event: 'start', step, steps: int(o['steps']) ?? step, processes: int(o['processes']) ?? 1, device: String(o['device']), torch: String(o['torch']) };
     case 'step':
       // A non-finite loss comes as a string ('nan', 'inf'): JSON has no such numbers.
-      return { event: 'step', step, steps: int(o['steps']) ?? step, loss: num(o['loss']), skipped: int(o['skipped']) ?? 0, rate: num(o['rate']) };
+      return { event: 'step', step, steps: int(o['steps']) ?? step, loss: eventNumber(o['loss']), skipped: int(o['skipped']) ?? 0, rate: eventNumber(o['rate']) };
     case 'checkpoint':
       return { event: 'checkpoint', step };
     case 'diverged':
-      return { event: 'diverged', step, consecutive: int(o['consecutive']) ?? 0, loss: num(o['loss']), norm: num(o['norm']) };
+      return { event: 'diverged', step, consecutive: int(o['consecutive']) ?? 0, loss: eventNumber(o['loss']), norm: eventNumber(o['norm']) };
     case 'done':
-      return { event: 'done', step, seconds: num(o['seconds']), skipped: int(o['skipped']) ?? 0, stopped: o['stopped'] === true };
+      return { event: 'done', step, seconds: eventNumber(o['seconds']), skipped: int(o['skipped']) ?? 0, stopped: o['stopped'] === true };
     default:
       return undefined;
   }

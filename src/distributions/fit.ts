@@ -296,6 +296,81 @@ const takeWindow = (loop: Loop): number => {
   return mean;
 };
 
+/** fit's settings for n rows, its defaults filled in and checked (RangeErrors name the option). */
+const fitSettings = (n: number, options: Omit<FitOptions<CondShapes>, 'ctx'>) => {
+  const steps = positiveInt('fit: steps', options.steps ?? 1000);
+  const evalEvery = positiveInt('fit: evalEvery', options.evalEvery ?? 50);
+  const { seed = 0, lr = 1e-3, clipNorm = 10, validationFraction, patience = 10, minDelta = 1e-4, initRows = 1024, schedule = 'cosine' } = options;
+  if (validationFraction !== undefined && !(validationFraction >= 0 && validationFraction < 1)) throw new RangeError(`fit: validationFraction must be in [0, 1), got ${validationFraction}`);
+  if (!(patience >= 1)) throw new RangeError(`fit: patience must be >= 1, got ${patience}`);
+  if (schedule !== 'cosine' && schedule !== 'constant') throw new RangeError(`fit: schedule must be 'cosine' or 'constant', got ${JSON.stringify(schedule)}`);
+  const warmup = options.warmup ?? Math.min(100, Math.floor(steps / 20));
+  if (!(Number.isInteger(warmup) && warmup >= 0)) throw new RangeError(`fit: warmup must be an integer >= 0, got ${warmup}`);
+  const rate = fitLearningRate(lr, schedule, warmup, steps);
+  const nVal = validationFraction === undefined ? defaultValidationRows(n) : Math.floor(n * validationFraction);
+  const nTrain = n - nVal;
+  if (nTrain < 1) throw new RangeError(`fit: no training rows (${n} rows, validation fraction ${validationFraction})`);
+  const batchSize = Math.min(positiveInt('fit: batchSize', options.batchSize ?? 256), nTrain);
+  return { steps, evalEvery, seed, clipNorm, patience, minDelta, initRows, rate, nVal, nTrain, batchSize };
+};
+
+/** The minibatches of fit (indices into the training rows): consecutive slices of seeded epoch permutations, a new epoch when the rest is short. */
+function* minibatches(random: () => number, nTrain: number, batchSize: number): Generator<Int32Array, never> {
+  for (;;) {
+    const epoch = permutation(nTrain, random);
+    for (let cursor = 0; cursor + batchSize <= nTrain; cursor += batchSize) yield epoch.subarray(cursor, cursor + batchSize);
+  }
+}
+
+/** fit's data-dependent initialisation: `initDistribution` on the first `initRows` training rows. */
+const dataDependentInit = (dist: DistributionSpec, trainX: readonly tf.Tensor[], trainCtx: Context, seed: number, initRows: number): ParamTree => {
+  const nTrain = trainX[0]?.shape[0] ?? 0;
+  const rows = Int32Array.from({ length: Math.min(initRows, nTrain) }, (_, i) => i);
+  const initX = gatherRows(trainX, rows);
+  const initCtx = gatherContext(trainCtx, rows);
+  const params = initDistribution(dist, { seed, data: initX as never, ctx: initCtx as never });
+  initX.forEach((t) => t.dispose());
+  disposeContext(initCtx);
+  return params;
+};
+
+/**
+ * What another engine needs to run exactly the loop of `fit` (unconditional, likelihood, no averaging
+ * or noise): the split, the initial parameters (data-dependent as fit's), each step's minibatch (row
+ * indices into the training rows, steps x batch) and learning rate. The caller owns the tensors.
+ */
+export interface FitPlan {
+  readonly split: RowSplit;
+  readonly trainX: tf.Tensor;
+  readonly valX: tf.Tensor | undefined;
+  readonly params: ParamTree;
+  readonly batches: Int32Array;
+  readonly batchSize: number;
+  readonly lrs: Float64Array;
+  readonly trainable: readonly string[];
+  readonly settings: { readonly steps: number; readonly evalEvery: number; readonly clipNorm: number; readonly patience: number; readonly minDelta: number; readonly maxConsecutiveSkips: number };
+}
+
+/** fit's plan (see FitPlan) of `dist` on the rows `data` [n, ...]: the same random streams as `fit` with these options. */
+export const fitPlan = (dist: DistributionSpec, data: tf.Tensor, options: Omit<FitOptions<CondShapes>, 'ctx' | 'averaging' | 'noise' | 'objective' | 'params'> = {}): FitPlan => {
+  const n = data.shape[0] ?? 0;
+  const s = fitSettings(n, options);
+  const trainable = trainableOf(dist, 'fit');
+  const random = seededRandom(s.seed);
+  const split = splitWith(n, s.nVal, random);
+  const [trainX] = gatherRows([data], split.train) as [tf.Tensor];
+  const valX = s.nVal > 0 ? (gatherRows([data], split.validation)[0] as tf.Tensor) : undefined;
+  const params = dataDependentInit(dist, [trainX], {}, s.seed, s.initRows);
+  const order = minibatches(random, s.nTrain, s.batchSize);
+  const batches = new Int32Array(s.steps * s.batchSize);
+  for (let step = 0; step < s.steps; step++) batches.set(order.next().value as Int32Array, step * s.batchSize);
+  const lrs = Float64Array.from({ length: s.steps }, (_, i) => s.rate(i + 1));
+  return {
+    split, trainX, valX, params, batches, batchSize: s.batchSize, lrs, trainable: [...trainable],
+    settings: { steps: s.steps, evalEvery: s.evalEvery, clipNorm: s.clipNorm, patience: s.patience, minDelta: s.minDelta, maxConsecutiveSkips: options.maxConsecutiveSkips ?? 10 },
+  };
+};
+
 /**
  * Maximum-likelihood fit of `dist` to `data` (a batch of events, channels-last, rows along axis 0):
  * see the file comment. Throws a ShapeMismatchError when the data does not have the event shapes.
@@ -310,21 +385,10 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
     const t = allCtx[name];
     if (t === undefined || t.shape[0] !== n) throw new ShapeMismatchError(`fit: the conditioning '${name}' must be given for each of the ${n} rows (options.ctx)`);
   }
-  const steps = positiveInt('fit: steps', options.steps ?? 1000);
-  const evalEvery = positiveInt('fit: evalEvery', options.evalEvery ?? 50);
-  const { seed = 0, lr = 1e-3, clipNorm = 10, validationFraction, patience = 10, minDelta = 1e-4, initRows = 1024, schedule = 'cosine', averaging = 0, noise = 0 } = options;
+  const { steps, evalEvery, seed, clipNorm, patience, minDelta, initRows, rate, nVal, nTrain, batchSize } = fitSettings(n, options);
+  const { averaging = 0, noise = 0 } = options;
   if (!(Number.isFinite(noise) && noise >= 0)) throw new RangeError(`fit: noise must be a finite number >= 0, got ${noise}`);
   if (!(averaging >= 0 && averaging < 1)) throw new RangeError(`fit: averaging must be in [0, 1), got ${averaging}`);
-  if (validationFraction !== undefined && !(validationFraction >= 0 && validationFraction < 1)) throw new RangeError(`fit: validationFraction must be in [0, 1), got ${validationFraction}`);
-  if (!(patience >= 1)) throw new RangeError(`fit: patience must be >= 1, got ${patience}`);
-  if (schedule !== 'cosine' && schedule !== 'constant') throw new RangeError(`fit: schedule must be 'cosine' or 'constant', got ${JSON.stringify(schedule)}`);
-  const warmup = options.warmup ?? Math.min(100, Math.floor(steps / 20));
-  if (!(Number.isInteger(warmup) && warmup >= 0)) throw new RangeError(`fit: warmup must be an integer >= 0, got ${warmup}`);
-  const rate = fitLearningRate(lr, schedule, warmup, steps);
-  const nVal = validationFraction === undefined ? defaultValidationRows(n) : Math.floor(n * validationFraction);
-  const nTrain = n - nVal;
-  if (nTrain < 1) throw new RangeError(`fit: no training rows (${n} rows, validation fraction ${validationFraction})`);
-  const batchSize = Math.min(positiveInt('fit: batchSize', options.batchSize ?? 256), nTrain);
   const trainable = trainableOf(dist, 'fit');
   const objective = options.objective ?? 'likelihood';
   if (objective === 'flow-matching') flowMatchingPlan(dist); // refuses a distribution it cannot train, before any work
@@ -352,20 +416,13 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
       checkDistributionParams(dist, options.params);
       return copyParams(options.params);
     }
-    const rows = Int32Array.from({ length: Math.min(initRows, nTrain) }, (_, i) => i);
-    const initX = gatherRows(trainX, rows);
-    const initCtx = gatherContext(trainCtx, rows);
-    const params = initDistribution(dist, { seed, data: initX as never, ctx: initCtx as never });
-    initX.forEach((t) => t.dispose());
-    disposeContext(initCtx);
-    return params;
+    return dataDependentInit(dist, trainX, trainCtx, seed, initRows);
   };
   const loop = startLoop(initialParams(), options.maxConsecutiveSkips ?? 10);
   const validation: ValidationRecord[] = [];
   let best: { params: ParamTree; step: number; nll: number } | undefined;
   let sinceBest = 0;
-  let epoch = permutation(nTrain, random);
-  let cursor = 0;
+  const batches = minibatches(random, nTrain, batchSize);
   let stoppedEarly = false;
 
   // The parameters validated and returned: the last iterate, or its running average.
@@ -399,12 +456,7 @@ export const fit = <E extends Shapes, C extends CondShapes>(dist: Distribution<E
   try {
     if (nVal > 0) evaluate(); // the initial parameters are a candidate too
     while (loop.step < steps) {
-      if (cursor + batchSize > nTrain) {
-        epoch = permutation(nTrain, random);
-        cursor = 0;
-      }
-      const idx = epoch.subarray(cursor, cursor + batchSize);
-      cursor += batchSize;
+      const idx = batches.next().value as Int32Array;
       const rows = gatherRows(trainX, idx);
       const xb = noise > 0 ? withNoise(rows, noiseScales, noise, noiseSeeds()) : rows;
       if (xb !== rows) rows.forEach((t) => t.dispose());

@@ -23,7 +23,7 @@ import { basename, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { disposeBaselines, fitMixtureBaselines, type MixtureBaselines } from '../../distributions/baselines.js';
 import { nllWithError } from '../../distributions/em.js';
-import { defaultValidationRows, fit, gatherRows, logProbRows, splitRows, type FitResult } from '../../distributions/fit.js';
+import { defaultValidationRows, fit, gatherRows, logProbRows, splitRows, type FitProgress, type FitResult } from '../../distributions/fit.js';
 import { logProb, sample, samplingCost } from '../../distributions/interpret.js';
 import { encodeDistributionModel } from '../../distributions/model.js';
 import { flowMatchingPlan } from '../../distributions/flow-matching.js';
@@ -42,6 +42,7 @@ import { writeFigure } from '../../node/figure.js';
 import { nllComparisonSpec } from '../../plots/nll-comparison.js';
 import { CouldNotRunError, readSpecFile, UsageError } from '../io.js';
 import { checkOutput } from '../output-rule.js';
+import { checkPyTorchFit, fitOnPyTorch, torchPythonFor } from './fit-pytorch.js';
 import { readPointsFile, type Points } from '../points.js';
 
 export interface FitCommandOptions {
@@ -82,6 +83,12 @@ export interface FitCommandOptions {
   /** Decay of the parameter average a likelihood fit of a flow keeps (0: the last iterate); default 0.995. */
   readonly averaging?: number;
   readonly quiet: boolean;
+  /** Who runs the training loop: tfjs (default, in this process) or pytorch (fit.py: src/cli/commands/fit-pytorch.ts). */
+  readonly engine?: 'tfjs' | 'pytorch';
+  /** With engine pytorch: cpu (default) or cuda. */
+  readonly device?: 'cpu' | 'cuda';
+  /** With engine pytorch: the Python that has torch. */
+  readonly python?: string;
   /** Replace an earlier fit's folder, or write into a folder holding other files. */
   readonly force?: boolean;
 }
@@ -163,6 +170,10 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
     // A bare word that is no preset is more likely a typo than a spec file without an extension.
     throw new UsageError(`--flow '${o.flow}' is neither a preset (${modelPresets.join(', ')}) nor a spec file (*.json).`);
   }
+  if (o.engine === 'pytorch') {
+    checkPyTorchFit(o);
+    if (o.flow === 'gaussian' || o.flow === 'gmm') throw new UsageError(`--flow ${o.flow} is fitted by EM in this process; --engine pytorch trains flows (${flowPresets.join(', ')} or a spec file): drop --engine pytorch.`);
+  }
   const points = await readPointsFile(o.data);
   if (points.rows < 2) throw new UsageError(`'${o.data}' has ${points.rows} row; fit needs at least 2.`);
   const d = points.width;
@@ -185,6 +196,9 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
       throw new UsageError(`fit: ${(e as Error).message}; --flow cnf is such a flow.`);
     }
   }
+  // The flow as PyTorch code, refused (naming what it cannot write) before any work.
+  if (o.engine === 'pytorch' && flow !== undefined) checkPyTorchFit(o, transformed(standardNormals(signature(flow).outs), flow) as AnyDistribution);
+  const python = o.engine === 'pytorch' ? torchPythonFor(o) : undefined;
   // Before training, so a run is not lost to an output folder that cannot be made.
   await mkdir(o.output, { recursive: true });
 
@@ -219,10 +233,17 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
             : (standardNormals(outs) as AnyDistribution);
       const inner = transformed(base, flow) as AnyDistribution;
       const dist = o.standardize ? (standardized(inner) as AnyDistribution) : inner;
+      const report = o.quiet
+        ? undefined
+        : (p: Omit<FitProgress, 'params'>): void =>
+            console.error(
+              `step ${p.step}/${p.steps}${p.lr === undefined ? '' : ` (lr ${p.lr.toExponential(2)})`}: train NLL ${fmt(p.trainLoss)} (mean since the last report), ` +
+                `validation NLL ${fmt(p.validationNll)} at step ${p.step}; best ${fmt(p.best)} at step ${p.bestStep ?? 'n/a'}${p.skipped > 0 ? `  (${p.skipped} skipped)` : ''}`,
+            );
       // Flow matching regresses a vector field on its own noise: the likelihood's regularisers are left out.
       const preset = o.objective === 'flow-matching' ? { noise: 0, averaging: 0 } : presetRegularisation(d, nTrain);
       regularisation = { noise: o.noise ?? preset.noise, averaging: o.averaging ?? preset.averaging };
-      r = fit(dist, data, {
+      const settings = {
         ...regularisation,
         steps: o.steps,
         batchSize: o.batch,
@@ -231,19 +252,19 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
         ...(o.validation === undefined ? {} : { validationFraction: o.validation }),
         patience: o.patience,
         evalEvery: o.evalEvery,
-        ctx: ctxAll as never,
         // Data-dependent initialisation on every training row, so a mixture base starts as the baseline's EM fit.
         initRows: nTrain,
-        ...(o.objective === undefined ? {} : { objective: o.objective }),
-        ...(o.pairing === undefined ? {} : { pairing: o.pairing }),
-        onProgress: o.quiet
-          ? undefined
-          : (p) =>
-              console.error(
-                `step ${p.step}/${p.steps}${p.lr === undefined ? '' : ` (lr ${p.lr.toExponential(2)})`}: train NLL ${fmt(p.trainLoss)} (mean since the last report), ` +
-                  `validation NLL ${fmt(p.validationNll)} at step ${p.step}; best ${fmt(p.best)} at step ${p.bestStep ?? 'n/a'}${p.skipped > 0 ? `  (${p.skipped} skipped)` : ''}`,
-              ),
-      });
+      };
+      r =
+        python !== undefined
+          ? await fitOnPyTorch(dist, data, settings, { device: o.device ?? 'cpu', cache: join(o.output, 'pytorch'), python }, report)
+          : fit(dist, data, {
+              ...settings,
+              ctx: ctxAll as never,
+              ...(o.objective === undefined ? {} : { objective: o.objective }),
+              ...(o.pairing === undefined ? {} : { pairing: o.pairing }),
+              onProgress: report,
+            });
       model = { dist, params: r.params };
     }
     const seconds = (Date.now() - started) / 1000;
