@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { disposeBaselines, fitMixtureBaselines, flowPresets, logProb, presetFlow, presetSettings, splineBound, tailShare } from '../../src/distributions/index.js';
-import { cnfPresetHidden, CONDITIONAL_PARAMETERS_PER_ROW, presetFlowOfWidth, presetWidth } from '../../src/distributions/presets.js';
+import { cnfPresetHidden, CONDITIONAL_PARAMETERS_PER_ROW, presetFlowOfWidth, presetRegularisation, presetWidth } from '../../src/distributions/presets.js';
 import { parameterCount } from '../../src/interpreters/summary.js';
 import { signature } from '../../src/dsl/signature.js';
 import { seededRandom } from '../../src/dsl/random.js';
@@ -97,5 +97,20 @@ describe('fitMixtureBaselines', () => {
     disposeBaselines(b);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([train, validation]);
+  });
+});
+
+describe('presetRegularisation', () => {
+  it('is 0.05 standard deviations of noise at 2,000 rows, shrinking with more rows at the rate rows^(-1/(4+d)), with averaging 0.995', () => {
+    expect(presetRegularisation(2, 2000)).toEqual({ noise: 0.05, averaging: 0.995 });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 2, max: 1_000_000 }), fc.integer({ min: 1, max: 1_000_000 }), (d, rows, more) => {
+        const a = presetRegularisation(d, rows).noise;
+        const b = presetRegularisation(d, rows + more).noise;
+        expect(b).toBeLessThan(a);
+        // Closed form of the rate: the ratio of two settings is (rows / (rows + more))^(1/(4+d)).
+        expect(b / a).toBeCloseTo((rows / (rows + more)) ** (1 / (4 + d)), 12);
+      }),
+    );
   });
 });

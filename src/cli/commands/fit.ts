@@ -359,6 +359,7 @@ export const fitCommand = async (o: FitCommandOptions): Promise<FitCommandResult
       report,
       renderReport(o, {
         flow,
+        regularisation,
         d,
         rows: points.rows,
         nTrain,
@@ -399,6 +400,7 @@ const renderReport = (
   o: FitCommandOptions,
   x: {
     flow: AnyFlow | undefined;
+    regularisation: PresetRegularisation | undefined;
     d: number;
     rows: number;
     nTrain: number;
@@ -450,6 +452,13 @@ const renderReport = (
       `- steps: ${r.steps} of ${o.steps}${r.stoppedEarly ? ` (stopped early: no validation improvement in ${o.patience} evaluations)` : ''}; the saved parameters are from step ${r.bestStep}, the best validation NLL`,
       `- batch ${o.batch}, Adam with peak lr ${o.lr}: linear warm-up, then cosine decay to lr/100 over ${o.steps} steps; evaluation every ${o.evalEvery} steps${r.skipped > 0 ? `, ${r.skipped} non-finite steps skipped` : ''}`,
     );
+    const reg = x.regularisation;
+    if (reg !== undefined && (reg.noise > 0 || reg.averaging > 0)) {
+      lines.push(
+        `- regularisation: ${reg.noise > 0 ? `Gaussian noise of ${fmt(reg.noise, 3)} standard deviations per column on each training minibatch` : 'no noise'}; ` +
+          `${reg.averaging > 0 ? `the running average of the parameters (decay ${reg.averaging}) is what was validated and saved` : 'the last iterate was validated'} (--noise, --averaging)`,
+      );
+    }
   }
   if (isFlowPreset(o.flow)) {
     const s = presetSettings(x.d, x.nTrain);
