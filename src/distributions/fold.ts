@@ -37,8 +37,11 @@ export const childAt = (at: DistributionAt, key: 'base' | 'flow' | 'events'): Di
 
 /** What a fold makes of each node, given what it made of the node's base. */
 export interface DistributionFoldTable<R> {
+  /** A base distribution, with its kind's definition. */
   readonly base: (spec: BaseSpec, definition: DistributionDefinition<BaseSpec>, at: DistributionAt) => R;
+  /** A flow over a base, given the base's result. */
   readonly transformed: (spec: TransformedSpec, base: R, at: DistributionAt) => R;
+  /** The frozen standardisation around a distribution, given the inner result. */
   readonly standardized: (spec: StandardizedSpec, base: R, at: DistributionAt) => R;
 }
 

@@ -24,9 +24,19 @@ import type { Shape } from '../../dsl/shape.js';
 export type NoiseLaw<S> =
   | { readonly kind: 'normal' }
   /** One-hot rows [N, K] (float) of a categorical draw with these logits [K]. */
-  | { readonly kind: 'categorical'; readonly logits: <T>(o: Ops<T>, spec: S, params: ValueNode<T>) => T }
+  | {
+      readonly kind: 'categorical';
+      /** The categories' logits [K], written on the algebra from the base's parameters. */
+      readonly logits: <T>(o: Ops<T>, spec: S, params: ValueNode<T>) => T;
+    }
   /** Gamma(concentration, rate) per column; both [D]. */
-  | { readonly kind: 'gamma'; readonly concentration: <T>(o: Ops<T>, spec: S, params: ValueNode<T>) => T; readonly rate: <T>(o: Ops<T>, spec: S, params: ValueNode<T>) => T };
+  | {
+      readonly kind: 'gamma';
+      /** The shape parameter per column [D], written on the algebra. */
+      readonly concentration: <T>(o: Ops<T>, spec: S, params: ValueNode<T>) => T;
+      /** The rate parameter per column [D], written on the algebra. */
+      readonly rate: <T>(o: Ops<T>, spec: S, params: ValueNode<T>) => T;
+    };
 
 /** The name of a noise input (ONNX inputs are named after it: noise, noise0, noise1, component, precision). */
 export type NoiseName = 'noise' | 'component' | 'precision';
