@@ -109,8 +109,10 @@ describe('train --engine pytorch: progress events', () => {
     fc.assert(
       fc.property(event, fc.constantFrom('', '[default0]:', '[rank0]: '), (e, prefix) => {
         const parsed = parseEvent(`${prefix}${EVENT_MARKER}${JSON.stringify({ event: 'step', ...e })}`);
-        const loss = e.loss === 'nan' ? NaN : e.loss === 'inf' ? Infinity : e.loss === '-inf' ? -Infinity : e.loss;
-        expect(parsed).toEqual({ event: 'step', step: e.step, steps: e.steps, loss, skipped: e.skipped, rate: e.rate });
+        // JSON.stringify, which writes the line here, turns -0 into 0 (train.py's json.dumps keeps -0.0).
+        const unsigned = (v: number): number => (Object.is(v, -0) ? 0 : v);
+        const loss = e.loss === 'nan' ? NaN : e.loss === 'inf' ? Infinity : e.loss === '-inf' ? -Infinity : unsigned(e.loss);
+        expect(parsed).toEqual({ event: 'step', step: e.step, steps: e.steps, loss, skipped: e.skipped, rate: unsigned(e.rate) });
       }),
     );
     const line = `${EVENT_MARKER}${JSON.stringify({ event: 'checkpoint', step: 3 })}`;
