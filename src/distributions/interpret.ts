@@ -35,6 +35,7 @@ import { checkParams, paramInfo, paramShapes, type ParamInfo } from '../interpre
 import type { ContextArg, ContextOf, FirstTensorOf, InputsOf, TensorsOf } from '../interpreters/tensors.js';
 import { asList, checkInputs, run } from '../interpreters/transform.js';
 import { childAt, drawOn, eventsOf, foldDistribution, logProbOn, noiseSourceOn, rootAt, standardizeOn, standardizerShapes, type DistributionAt, type DistributionEngine } from './fold.js';
+import { summaryRows, worstCost, type Cost } from '../interpreters/summary.js';
 import { drawNoise } from './noise.js';
 import { distributionSignature, type Distribution, type DistributionSpec, type StandardizedSpec } from './spec.js';
 
@@ -95,31 +96,26 @@ export const checkDistributionParams = (dist: DistributionSpec, params: ParamTre
 // ---------------------------------------------------------------------------------------------
 // Costs
 
-type Cost = 'analytic' | 'sequential';
-
-const costTable: FoldTable<never, Cost> = {
-  repeatOnce: true,
-  // A bijector's forward pass is closed-form; its inverse is what `inverseCost` describes.
-  primitive: (spec, node) => ({ outs: undefined, result: node.dir === 'inverse' ? definitionOf(spec).inverseCost : 'analytic' }),
-  sequence: (children) => (children.includes('sequential') ? 'sequential' : 'analytic'),
-  parallel: (branches) => (branches.includes('sequential') ? 'sequential' : 'analytic'),
-  invert: (body) => body,
-};
-
+// A flow's cost in each direction is the summary's (src/interpreters/summary.ts): one definition of
+// what a pass costs, including an ODE solve ('integrated'). A base draws or scores in closed form.
 const costOf = (dist: DistributionSpec, dir: 'forward' | 'inverse'): Cost =>
   foldDistribution<Cost>(dist, {
     base: () => 'analytic',
-    transformed: (spec, base) => (fold(spec.flow as FlowSpec, costTable, { dir }).result === 'sequential' ? 'sequential' : base),
+    transformed: (spec, base) => {
+      const root = summaryRows(spec.flow as FlowSpec)[0];
+      return worstCost([base, root === undefined ? 'analytic' : dir === 'inverse' ? root.inverseCost : root.forwardCost]);
+    },
     standardized: (_spec, base) => base,
   });
 
 /**
  * 'sequential' when drawing a sample runs some bijector's inverse that is autoregressive (D passes,
- * e.g. a MAF), 'analytic' when every step of sampling is one closed-form pass.
+ * e.g. a MAF), 'integrated' when it solves an ODE (a cnf), 'analytic' when every step of sampling is
+ * one closed-form pass.
  */
 export const samplingCost = (dist: DistributionSpec): Cost => costOf(dist, 'inverse');
 
-/** 'sequential' when evaluating log p runs an autoregressive inverse (e.g. an inverted MAF, i.e. an IAF). */
+/** 'sequential' when evaluating log p runs an autoregressive inverse (e.g. an inverted MAF, i.e. an IAF), 'integrated' when it solves an ODE. */
 export const densityCost = (dist: DistributionSpec): Cost => costOf(dist, 'forward');
 
 // ---------------------------------------------------------------------------------------------

@@ -38,7 +38,8 @@ interface Rows {
   readonly evaluations: number;
 }
 
-const worse = (costs: readonly Cost[]): Cost => (costs.includes('sequential') ? 'sequential' : costs.includes('integrated') ? 'integrated' : 'analytic');
+/** The costliest of several passes run in sequence: sequential, then integrated, then analytic. */
+export const worstCost = (costs: readonly Cost[]): Cost => (costs.includes('sequential') ? 'sequential' : costs.includes('integrated') ? 'integrated' : 'analytic');
 
 const ownRow = (spec: FlowSpec, path: string, params: number, forwardCost: Cost, inverseCost: Cost, evaluations: number): SummaryRow => {
   const sig = signature(spec);
@@ -48,8 +49,8 @@ const ownRow = (spec: FlowSpec, path: string, params: number, forwardCost: Cost,
 const deeper = (rows: readonly SummaryRow[]): SummaryRow[] => rows.map((r) => ({ ...r, depth: r.depth + 1 }));
 
 const withChildren = (spec: FlowSpec, path: string, children: readonly Rows[], params: number, copies = 1, swap = false): Rows => {
-  const forwardCost = worse(children.map((c) => (swap ? c.inverseCost : c.forwardCost)));
-  const inverseCost = worse(children.map((c) => (swap ? c.forwardCost : c.inverseCost)));
+  const forwardCost = worstCost(children.map((c) => (swap ? c.inverseCost : c.forwardCost)));
+  const inverseCost = worstCost(children.map((c) => (swap ? c.forwardCost : c.inverseCost)));
   const evaluations = copies * children.reduce((n, c) => n + c.evaluations, 0);
   return { rows: [ownRow(spec, path, params, forwardCost, inverseCost, evaluations), ...deeper(children.flatMap((c) => c.rows))], params, forwardCost, inverseCost, evaluations };
 };

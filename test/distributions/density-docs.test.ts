@@ -26,7 +26,7 @@ import {
   standardNormal,
   transformed,
 } from '../../src/distributions/index.js';
-import { actnorm, affine, affineCoupling, chain, inv1x1LU, inverseAutoregressive, made, maskedAutoregressive, mlp, repeat, reverse } from '../../src/dsl/index.js';
+import { actnorm, affine, affineCoupling, chain, chainOf, cnf, inv1x1LU, inverseAutoregressive, made, maskedAutoregressive, mlp, repeat, reverse } from '../../src/dsl/index.js';
 import { disposeParams } from '../../src/dsl/params.js';
 import { verifyFlow } from '../../src/interpreters/index.js';
 
@@ -74,7 +74,7 @@ describe('docs/density.md', () => {
     const lp = logProb(dist, params)(x);                             // [N], nats
     const { x: draws } = sample(dist, params)(1000, { seed: 1 });    // [1000, 2], deterministic in the seed
     const { x: d2, logProb: lq } = sampleAndLogProb(dist, params)(1000, { seed: 1 }); // log p from the same pass
-    samplingCost(dist);                                              // 'analytic' | 'sequential'
+    samplingCost(dist);                                              // 'analytic' | 'sequential' | 'integrated' (an ODE)
     expect(samplingCost(dist)).toBe('analytic');
     expect(lp.shape).toEqual([2000]);
     expect(draws.shape).toEqual([1000, 2]);
@@ -119,6 +119,12 @@ describe('docs/density.md', () => {
       ['sequential', 'analytic'],
       ['analytic', 'sequential'],
     ]);
+    // A continuous flow solves an ODE both ways, and it dominates the closed-form layers beside it;
+    // an autoregressive inverse still dominates an ODE (D solves' worth of passes).
+    const field = cnf([2], { hidden: [8], frequencies: 2, solver: { kind: 'rk4', steps: 4 } });
+    expect(costs(field as unknown as typeof maf)).toEqual(['integrated', 'integrated']);
+    expect(costs(chainOf([realnvp, field]) as unknown as typeof maf)).toEqual(['integrated', 'integrated']);
+    expect(costs(chainOf([field, maf]) as unknown as typeof maf)).toEqual(['integrated', 'sequential']);
 
     // Each one, 40 steps from the identity (the standard normal), improves on it.
     for (const flow of [realnvp, maf, iaf, nsf]) {

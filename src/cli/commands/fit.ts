@@ -482,7 +482,8 @@ const renderReport = (
       `- spline tails: ${(100 * x.share).toFixed(2)}% of the training rows have a coordinate beyond ±${x.bound}${o.standardize ? ' (standard deviations)' : ''}, where the splines are the identity${x.share > TAIL_WARNING ? ' — more than 1%: raise the bound' : ''}`,
     );
   }
-  lines.push(`- time: ${x.seconds.toFixed(1)} s; sampling is ${x.cost}`, '');
+  const samplingText = x.cost === 'integrated' ? 'an ODE solve (integrated)' : x.cost === 'sequential' ? 'sequential (one pass per dimension in an autoregressive layer)' : 'analytic (one pass)';
+  lines.push(`- time: ${x.seconds.toFixed(1)} s; sampling is ${samplingText}`, '');
   if (x.comparison !== undefined) lines.push('![held-out NLL of the model and its baselines](baselines.png)', '');
   if (x.image !== undefined) {
     lines.push('![data, learnt density, samples and the best Gaussian mixture](density.png)', '', 'Panels: the data; the model\'s log p (nats) on a grid; samples from the model; the best Gaussian mixture\'s log p on the same colour scale (density.svg is the same figure as SVG).', '');
