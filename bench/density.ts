@@ -8,7 +8,10 @@
  * Budget, the same on both sides: `steps` Adam steps of `batch` rows at rate `lr`, global-norm clipping
  * at `clipNorm`, no early stopping. Reported: the held-out NLL (nats per point) after the budget, its
  * gap to the true density's entropy where that is known (exactly for the checkerboard, by Monte Carlo
- * from the true density for the eight Gaussians and the mixture), and the median time per step.
+ * from the true density for the eight Gaussians and the mixture), the median time per step and the wall time of
+ * the whole fit. Beside the flows, the baseline of `typed-flows fit`: the best Gaussian mixture by EM
+ * (`fitMixtureBaselines`, standardised, k = 1..10 chosen on the last 20% of the training rows, fitted on
+ * the first 80%), scored on the same held-out rows.
  * PyTorch runs first, in its own process (2 threads), while this process is idle.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,6 +24,7 @@ import { chain, made, maskedAutoregressive, repeat, reverse, type Flow } from '.
 import { seededRandom, shuffledIndices } from '../src/dsl/random.js';
 import { disposeParams, flattenParams } from '../src/dsl/params.js';
 import { distributionParamInfo, initDistribution, logProbRaw, meanNll, standardNormal, transformed } from '../src/distributions/index.js';
+import { disposeBaselines, fitMixtureBaselines } from '../src/distributions/baselines.js';
 import { createAdamState, disposeReplaced, trainStep } from '../src/training/index.js';
 import { log, median, round } from './common.js';
 import { checkerboard, eightGaussians, entropyEstimate, gaussianMixture, rings, twoMoons, type Rows, type Toy } from './density-data.js';
@@ -104,7 +108,43 @@ export interface DensityDataset {
   readonly entropy?: { readonly value: number; readonly stderr: number; readonly samples: number; readonly exact: boolean };
   /** Mean -log p_true over the held-out rows (the NLL of a perfect model on them). */
   readonly trueTestNll?: number;
+  /** The best Gaussian mixture by EM (absent in results written before it was measured). */
+  readonly mixture?: MixtureFigures;
 }
+
+/** The Gaussian-mixture baseline of one data set. */
+export interface MixtureFigures {
+  /** Components chosen on the validation rows. */
+  readonly k: number;
+  /** Mean NLL over the held-out rows, nats per point. */
+  readonly testNll: number;
+  /** Wall time of the whole selection: EM for every k = 1..kMax and the validation scores. */
+  readonly totalSeconds: number;
+  /** Share of the training rows held out to choose k (the rest fit EM). */
+  readonly validationShare: number;
+}
+
+/** Share of the training rows the mixture baseline holds out to choose k. */
+export const MIXTURE_VALIDATION_SHARE = 0.2;
+
+/** The best Gaussian mixture (k = 1..10 by EM, chosen on the last rows of `train`) scored on `test`. */
+export const mixtureBaseline = (train: Rows, test: Rows, seed: number): MixtureFigures => {
+  const cut = Math.round(train.length * (1 - MIXTURE_VALIDATION_SHARE));
+  const fitX = tf.tensor2d(train.slice(0, cut));
+  const validationX = tf.tensor2d(train.slice(cut));
+  const testX = tf.tensor2d(test);
+  const start = performance.now();
+  const baselines = fitMixtureBaselines(fitX, validationX, { seed });
+  const totalSeconds = (performance.now() - start) / 1000;
+  try {
+    return { k: baselines.best.k, testNll: meanNll(baselines.best.dist, baselines.best.params, [testX]), totalSeconds, validationShare: MIXTURE_VALIDATION_SHARE };
+  } finally {
+    disposeBaselines(baselines);
+    fitX.dispose();
+    validationX.dispose();
+    testX.dispose();
+  }
+};
 
 export interface DensityResult {
   readonly date: string;
@@ -249,12 +289,15 @@ export const runDensity = (quick: boolean, command: string, backend: string, oth
           : undefined;
     const test = data[i]?.test ?? [];
     const trueTestNll = logDensity === undefined ? undefined : round(-test.reduce((s, x) => s + logDensity(x), 0) / test.length, 5);
+    const m = mixtureBaseline(data[i]?.train ?? [], test, budget.seed);
+    log(`bench:   ${toy.name} Gaussian mixture: k ${m.k}, NLL ${m.testNll.toFixed(3)} (${m.totalSeconds.toFixed(1)} s)`);
     return {
       name: toy.name,
       dims: toy.dims,
       description: toy.description,
       ...(entropy === undefined ? {} : { entropy: { ...entropy, value: round(entropy.value, 5), stderr: round(entropy.stderr, 2) } }),
       ...(trueTestNll === undefined ? {} : { trueTestNll }),
+      mixture: { ...m, testNll: round(m.testNll, 5), totalSeconds: round(m.totalSeconds, 3) },
     };
   });
 

@@ -7,7 +7,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BackendAttempt } from '../src/backend/index.js';
 import type { LoadSnapshot, Machine, Profile, RunSize, Timing } from './common.js';
-import type { DensityResult } from './density.js';
+import type { DensityResult, MixtureFigures } from './density.js';
 import type { EnginesResult } from './onnx.js';
 import type { OverheadResult } from './dsl-overhead.js';
 import type { ScalingResult } from './scaling.js';
@@ -71,6 +71,7 @@ const ms = (x: number | undefined): string => (x === undefined || !Number.isFini
 const mib = (b: number | null | undefined): string => (b === null || b === undefined ? '–' : (b / 2 ** 20).toFixed(0));
 const ratio = (r: number | undefined, digits = 2): string => (r === undefined || !Number.isFinite(r) ? '–' : `${r.toFixed(digits)}×`);
 const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;
+const seconds = (x: number | undefined): string => (x === undefined || !Number.isFinite(x) ? '–' : x >= 10 ? x.toFixed(0) : x.toFixed(1));
 /** "median (min–max)" of a timing. */
 const spread = (t: Timing | undefined): string =>
   t === undefined ? '–' : `${ms(t.median_ms)} (${ms(Math.min(...t.samples_ms))}–${ms(Math.max(...t.samples_ms))})`;
@@ -162,6 +163,7 @@ const densitySection = (d: DensityResult): string[] => {
   const a = d.architecture;
   const torchOk = d.rows.some((r) => r.pytorch !== undefined);
   const entropyOf = (name: string): number | undefined => d.datasets.find((s) => s.name === name)?.entropy?.value;
+  const mixtureOf = (name: string): MixtureFigures | undefined => d.datasets.find((s) => s.name === name)?.mixture;
   return [
     '## 6. Density estimation against PyTorch',
     '',
@@ -183,12 +185,13 @@ const densitySection = (d: DensityResult): string[] => {
     'Held-out NLL in nats per point (lower is better); "gap" is the NLL minus the true density\'s entropy H, where the',
     'density is known (the KL divergence from the truth to the model, up to the held-out sampling error):',
     '',
-    '| data | flow | H (true) | typed-flows NLL | gap | PyTorch NLL | gap | typed-flows ms/step | PyTorch ms/step | ratio | PyTorch, 1 thread |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| data | flow | H (true) | typed-flows NLL | gap | PyTorch NLL | gap | Gaussian mixture NLL (k) | typed-flows ms/step | PyTorch ms/step | ratio | PyTorch, 1 thread | whole fit (s): typed-flows | PyTorch | mixture |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...d.rows.map((r) => {
       const h = entropyOf(r.dataset);
       const gap = (x: number | undefined): string => (h === undefined || x === undefined ? '–' : signed(x - h));
-      return `| ${r.dataset} | ${r.flow} | ${nll(h)} | ${nll(r.tfjs.testNll)} | ${gap(r.tfjs.testNll)} | ${nll(r.pytorch?.testNll)} | ${gap(r.pytorch?.testNll)} | ${ms(r.tfjs.msPerStep)} | ${ms(r.pytorch?.msPerStep)} | ${ratio(r.ratio)} | ${ms(r.pytorch?.msPerStep1Thread)} |`;
+      const m = mixtureOf(r.dataset);
+      return `| ${r.dataset} | ${r.flow} | ${nll(h)} | ${nll(r.tfjs.testNll)} | ${gap(r.tfjs.testNll)} | ${nll(r.pytorch?.testNll)} | ${gap(r.pytorch?.testNll)} | ${m === undefined ? '–' : `${nll(m.testNll)} (${m.k})`} | ${ms(r.tfjs.msPerStep)} | ${ms(r.pytorch?.msPerStep)} | ${ratio(r.ratio)} | ${ms(r.pytorch?.msPerStep1Thread)} | ${seconds(r.tfjs.totalSeconds)} | ${seconds(r.pytorch?.totalSeconds)} | ${seconds(m?.totalSeconds)} |`;
     }),
     '',
     'The data sets and how H is known:',
@@ -200,6 +203,15 @@ const densitySection = (d: DensityResult): string[] => {
         `| ${s.name} | ${s.dims} | ${s.description} | ${s.entropy === undefined ? 'unknown' : s.entropy.exact ? `${s.entropy.value.toFixed(3)} (exact: log 8)` : `${s.entropy.value.toFixed(3)} ± ${s.entropy.stderr.toFixed(3)} (Monte Carlo, ${s.entropy.samples.toLocaleString('en-US')} draws)`} | ${nll(s.trueTestNll)} |`,
     ),
     '',
+    ...(d.datasets.some((s) => s.mixture !== undefined)
+      ? [
+          'The Gaussian mixture is the baseline `typed-flows fit` reports (`fitMixtureBaselines`: full covariances by EM, standardised,',
+          `k = 1..10 fitted on the first ${pct(1 - (d.datasets[0]?.mixture?.validationShare ?? 0))} of the training rows and chosen on the last ${pct(d.datasets[0]?.mixture?.validationShare ?? 0)}), scored on the same held-out`,
+          'rows; it belongs to the data set, so both flows\' rows repeat it. "Whole fit" is wall time: all training steps of a flow',
+          '(each side timed in its own process, the held-out score not included), every k\'s EM and validation score for the mixture.',
+          '',
+        ]
+      : []),
     'Time per step is the median over the run of one training step: minibatch gather, log-likelihood, gradients,',
     `clipping, Adam, and reading the loss back. Ratio = typed-flows / PyTorch on ${d.torch.threads ?? 2} threads (lower is better for typed-flows).`,
     `The last column is PyTorch's step on one thread (the median of ${b.singleThreadSteps} more steps after the run), as tfjs-wasm in Node runs on one;`,
