@@ -94,7 +94,7 @@ export const runFlowMatching = (quick: boolean, command: string, backend: string
   const trainable = new Set(distributionParamInfo(dist).filter((p) => p.trainable).map((p) => p.path));
   // The field's last layer starts at zero: perturb the trainable parameters so the field check means something.
   const fresh = params;
-  params = tf.tidy(() => mapParams(fresh, (t, path) => (trainable.has(path) ? tf.add(t, tf.randomNormal(t.shape, 0, 0.1, 'float32', 11)) : tf.clone(t))));
+  params = mapParams(fresh, (t, path) => tf.tidy(() => (trainable.has(path) ? tf.add(t, tf.randomNormal(t.shape, 0, 0.1, 'float32', 11)) : tf.clone(t))));
   disposeParams(fresh);
   const cnfParams = ((params as ParamRecord)['base'] as ParamRecord)['flow'] as ParamTree;
   const dir = mkdtempSync(join(tmpdir(), 'typed-flows-fm-bench-'));
