@@ -84,7 +84,8 @@ export const logFlowMatching = (r: FlowMatchingResult): void => {
 /** Runs the benchmark: tfjs here, PyTorch (1 and 2 threads) in child processes. */
 export const runFlowMatching = (quick: boolean, command: string, backend: string, otherProcessesBusy: number | null): FlowMatchingResult => {
   const s = FLOW_MATCHING_SETUP;
-  const [warmup, reps] = quick ? [3, 10] : [5, 30];
+  // Fewer sampling passes: one takes hundreds of ms, and seconds on PyTorch's 2 threads when the machine is busy.
+  const [warmup, reps, sampleReps] = quick ? [3, 10, 5] : [5, 30, 11];
   const flow = presetFlow('cnf', 2, s.rows);
   const cnf = cnfOf(flow);
   const dist = standardized(transformed(standardNormal([2]), flow as never));
@@ -134,7 +135,7 @@ export const runFlowMatching = (quick: boolean, command: string, backend: string
       const draw = sampleAndLogProb(dist, params)(s.samples, { seed: seed++ });
       draw.logProb.dataSync();
       tf.dispose([draw.x, draw.logProb]);
-    }, warmup, reps);
+    }, warmup, sampleReps);
     disposeParams(state.m);
     disposeParams(state.v);
     const tfjs = { trainStep: trainTiming, sample: sampleTiming };
@@ -152,7 +153,7 @@ export const runFlowMatching = (quick: boolean, command: string, backend: string
     const runs: TorchFlowMatching[] = [];
     let fieldMaxAbsError: number | undefined;
     for (const threads of [1, 2]) {
-      const config = { module: join(dir, 'model.py'), params: join(dir, 'params.safetensors'), data: join(dir, 'data.json'), threads, seed: s.seed, batch: s.batch, samples: s.samples, lr: s.lr, clip_norm: s.clipNorm, warmup, reps };
+      const config = { module: join(dir, 'model.py'), params: join(dir, 'params.safetensors'), data: join(dir, 'data.json'), threads, seed: s.seed, batch: s.batch, samples: s.samples, lr: s.lr, clip_norm: s.clipNorm, warmup, reps, sample_reps: sampleReps };
       const r = spawnSync(SYSTEM_PYTHON, [join(here, 'pytorch', 'flow_matching.py'), JSON.stringify(config)], {
         encoding: 'utf8',
         maxBuffer: 64 * 1024 * 1024,

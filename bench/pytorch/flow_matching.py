@@ -93,7 +93,7 @@ def main():
 
     figures = {
         'train_step': timed(train_step, cfg['warmup'], cfg['reps']),
-        'sample': timed(sample_pass, cfg['warmup'], cfg['reps']),
+        'sample': timed(sample_pass, cfg['warmup'], cfg['sample_reps']),
     }
     print(json.dumps({'torch': torch.__version__, 'threads': torch.get_num_threads(), 'field_max_abs_error': field_error,
                       'params': sum(p.numel() for p in params), 'figures': figures}))
