@@ -25,6 +25,7 @@ import { disposeParams, flattenParams, mapParams, type ParamRecord, type ParamTr
 import { distributionParamInfo, distributionToPyTorch, initDistribution, presetFlow, sampleAndLogProb, standardized, standardNormal, transformed } from '../src/distributions/index.js';
 import { flowMatchingLoss } from '../src/distributions/flow-matching.js';
 import { seedStream } from '../src/distributions/interpret.js';
+import type { DistributionSpec } from '../src/distributions/spec.js';
 import { encodeSafetensors } from '../src/io/safetensors.js';
 import { createAdamState, disposeReplaced, trainStep } from '../src/training/index.js';
 import { busyShare, log, machine, round, timeSync, type Timing } from './common.js';
@@ -81,37 +82,58 @@ export const logFlowMatching = (r: FlowMatchingResult): void => {
   if (r.torch.note !== undefined) log(`bench:   PyTorch: ${r.torch.note}`);
 };
 
+/** The cnf's parameters inside the standardized distribution's. */
+export const cnfParamsOf = (params: ParamTree): ParamTree => ((params as ParamRecord)['base'] as ParamRecord)['flow'] as ParamTree;
+
+/**
+ * The `cnf` preset as fit builds it for 2-D rows (standardized over the rows), initialised from `seed`
+ * and with its trainable parameters perturbed (normal, std 0.1, from `perturbSeed`): a fresh field's last
+ * layer is zero, which would make the field checks vacuous.
+ */
+export const flowMatchingModel = (rows: tf.Tensor2D, seed: number, perturbSeed: number) => {
+  const flow = presetFlow('cnf', 2, rows.shape[0]);
+  const cnf = cnfOf(flow);
+  const dist = standardized(transformed(standardNormal([2]), flow as never));
+  const fresh = initDistribution(dist, { seed, data: rows as never });
+  const trainable = new Set(distributionParamInfo(dist).filter((p) => p.trainable).map((p) => p.path));
+  const params = mapParams(fresh, (t, path) => tf.tidy(() => (trainable.has(path) ? tf.add(t, tf.randomNormal(t.shape, 0, 0.1, 'float32', perturbSeed)) : tf.clone(t))));
+  disposeParams(fresh);
+  return { dist, cnf, trainable, params };
+};
+
+/** Writes the module distributionToPyTorch exports (dir/model.py) and `params` (dir/params.safetensors). */
+export const writeExported = (dir: string, dist: DistributionSpec, params: ParamTree): void => {
+  writeFileSync(join(dir, 'model.py'), distributionToPyTorch(dist));
+  writeFileSync(
+    join(dir, 'params.safetensors'),
+    encodeSafetensors(flattenParams(params).map(([p, t]) => [`params.${p}`, { dtype: 'F32', shape: t.shape, data: Float32Array.from(t.dataSync()) }] as const)),
+  );
+};
+
+/** typed-flows' field v(x, t) at n random points (normal x, uniform t, from `seed`), as nested arrays. */
+export const fieldAt = (cnf: CnfSpec, cnfParams: ParamTree, n: number, seed: number) =>
+  tf.tidy(() => {
+    const x = tf.randomNormal([n, 2], 0, 1, 'float32', seed);
+    const t = tf.randomUniform([n, 1], 0, 1, 'float32', seed + 1);
+    const v = field(tfjsOps, cnf, cnfParams as never, 2, x, t, undefined, false).velocity;
+    return { x: x.arraySync() as number[][], t: t.arraySync() as number[][], v: v.arraySync() as number[][] };
+  });
+
 /** Runs the benchmark: tfjs here, PyTorch (1 and 2 threads) in child processes. */
 export const runFlowMatching = (quick: boolean, command: string, backend: string, otherProcessesBusy: number | null): FlowMatchingResult => {
   const s = FLOW_MATCHING_SETUP;
   // Fewer sampling passes: one takes hundreds of ms, and seconds on PyTorch's 2 threads when the machine is busy.
   const [warmup, reps, sampleReps] = quick ? [3, 10, 5] : [5, 30, 11];
-  const flow = presetFlow('cnf', 2, s.rows);
-  const cnf = cnfOf(flow);
-  const dist = standardized(transformed(standardNormal([2]), flow as never));
   const rows = twoMoons.sample(s.rows, s.seed);
   const data = tf.tensor2d(rows);
-  let params = initDistribution(dist, { seed: s.seed, data: data as never });
-  const trainable = new Set(distributionParamInfo(dist).filter((p) => p.trainable).map((p) => p.path));
-  // The field's last layer starts at zero: perturb the trainable parameters so the field check means something.
-  const fresh = params;
-  params = mapParams(fresh, (t, path) => tf.tidy(() => (trainable.has(path) ? tf.add(t, tf.randomNormal(t.shape, 0, 0.1, 'float32', 11)) : tf.clone(t))));
-  disposeParams(fresh);
-  const cnfParams = ((params as ParamRecord)['base'] as ParamRecord)['flow'] as ParamTree;
+  const model = flowMatchingModel(data, s.seed, 11);
+  const { dist, cnf, trainable } = model;
+  let params = model.params;
   const dir = mkdtempSync(join(tmpdir(), 'typed-flows-fm-bench-'));
   try {
     // The same parameters and a field check batch for the PyTorch side.
-    writeFileSync(join(dir, 'model.py'), distributionToPyTorch(dist));
-    writeFileSync(
-      join(dir, 'params.safetensors'),
-      encodeSafetensors(flattenParams(params).map(([p, t]) => [`params.${p}`, { dtype: 'F32', shape: t.shape, data: Float32Array.from(t.dataSync()) }] as const)),
-    );
-    const check = tf.tidy(() => {
-      const x = tf.randomNormal([256, 2], 0, 1, 'float32', 5);
-      const t = tf.randomUniform([256, 1], 0, 1, 'float32', 6);
-      const v = field(tfjsOps, cnf, cnfParams as never, 2, x, t, undefined, false).velocity;
-      return { x: x.arraySync(), t: t.arraySync(), v: v.arraySync() };
-    });
+    writeExported(dir, dist, params);
+    const check = fieldAt(cnf, cnfParamsOf(params), 256, 5);
     writeFileSync(join(dir, 'data.json'), JSON.stringify({ rows, check }));
 
     // tfjs: one step as fit takes it (gather the minibatch, FM loss, trainStep), then a sampling pass.
@@ -143,7 +165,7 @@ export const runFlowMatching = (quick: boolean, command: string, backend: string
       date: new Date().toISOString(),
       command,
       backend,
-      setup: { ...s, solver: `${cnf.solver.kind}${'steps' in cnf.solver ? ` ${String(cnf.solver.steps)} steps` : ''}`, params: flattenParams(cnfParams).reduce((n, [, t]) => n + t.size, 0) },
+      setup: { ...s, solver: `${cnf.solver.kind}${'steps' in cnf.solver ? ` ${String(cnf.solver.steps)} steps` : ''}`, params: flattenParams(cnfParamsOf(params)).reduce((n, [, t]) => n + t.size, 0) },
       tfjs,
       otherProcessesBusy,
     };

@@ -1,6 +1,7 @@
 """PyTorch side of the flow-matching benchmark (bench/flow-matching.ts runs this in its own process).
 
 Usage: /usr/bin/python3 bench/pytorch/flow_matching.py '<json config>'
+(or '{"check": {"module", "params", "x", "t"}}': the field at those points, for the test).
 The config names the module typed-flows exported (distributionToPyTorch of the `cnf` preset, wrapped in
 `standardized` as `fit` wraps it), its parameters (safetensors), a JSON file of the data rows, the batch,
 the Adam settings and a check batch of (x, t, v) from typed-flows' own field. Prints one line of JSON.
@@ -49,8 +50,19 @@ def field(cnf, x, t):
     return h @ last.kernel + last.bias
 
 
+def field_at_points(cfg):
+    """The field at given points: {"module", "params", "x", "t"} -> v as JSON (test/project/bench-flow-matching.test.ts)."""
+    mod = load_module(cfg['module'])
+    dist = mod.Distribution()
+    mod.load_params(dist, cfg['params'])
+    with torch.no_grad():
+        print(json.dumps(field(dist.base.flow, torch.tensor(cfg['x']), torch.tensor(cfg['t'])).tolist()))
+
+
 def main():
     cfg = json.loads(sys.argv[1])
+    if 'check' in cfg:
+        return field_at_points(cfg['check'])
     threads = cfg['threads']
     torch.set_num_threads(threads)
     torch.manual_seed(cfg['seed'])
