@@ -16,6 +16,7 @@ import type { PairFigure, WasmGradientsResult } from './wasm-gradients.js';
 import type { WasmKernelsResult } from './wasm-kernels.js';
 import type { StartupResult } from './startup.js';
 import type { TrainEngineResult } from './train-engine.js';
+import type { FlowMatchingResult } from './flow-matching.js';
 import { writeFigure } from '../src/node/figure.js';
 import { scalingSpec, type ScalingPoint as ScalingFigurePoint } from '../src/plots/bench-scaling.js';
 
@@ -54,6 +55,8 @@ export interface BenchResults {
   /** Section 8 (start-up of the command line); absent in results written before it existed. */
   startup?: StartupResult;
   trainEngine?: TrainEngineResult;
+  /** Section 10 (a flow-matching step and a sampling pass against the exported PyTorch module); absent in results written before it existed. */
+  flowMatching?: FlowMatchingResult;
 }
 
 /** Threaded / single-threaded ratios from the last `npx tsx bench/wasm-threads.ts` (bench/wasm-threads.json), if any. */
@@ -596,6 +599,24 @@ const trainEngineSection = (t: TrainEngineResult): string[] => [
   '',
 ];
 
+const flowMatchingSection = (f: FlowMatchingResult): string[] => [
+  '## 10. Flow matching against the exported PyTorch module',
+  '',
+  `Measured ${f.date} (\`${f.command}\`): the \`cnf\` preset of \`fit\` on two moons (${f.setup.rows} rows, ${f.setup.params} field parameters,`,
+  `${f.setup.solver}), the same parameters on both sides; PyTorch runs the module \`distributionToPyTorch\` exports. Train step: one`,
+  `flow-matching step of ${f.setup.batch} rows (loss, gradients, clipping at ${f.setup.clipNorm}, Adam); the exported module has no field`,
+  'method of its own (the field is inlined in its unrolled solver), so bench/pytorch/flow_matching.py computes the field from the',
+  `module's parameters${f.fieldMaxAbsError === undefined ? '' : ` (largest difference from tfjs' field: ${f.fieldMaxAbsError.toExponential(1)})`}. Sampling: ${f.setup.samples} draws with their log p. tfjs on ${f.backend} (one thread in Node).`,
+  ...(f.otherProcessesBusy !== null && f.otherProcessesBusy >= 0.1 ? ['', `Other processes used ${pct(f.otherProcessesBusy)} of the CPUs just before: PyTorch on 2 threads suffers most.`] : []),
+  '',
+  '| engine | threads | train step (ms) | tfjs / it | sampling (ms) | tfjs / it |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  `| tfjs (${f.backend}) | 1 | ${f.tfjs.trainStep.median_ms.toFixed(2)} | | ${f.tfjs.sample.median_ms.toFixed(1)} | |`,
+  ...f.torch.runs.map((t) => `| PyTorch ${f.torch.version ?? ''} | ${t.threads} | ${t.trainStep.median_ms.toFixed(2)} | ${t.ratioTrainStep} | ${t.sample.median_ms.toFixed(1)} | ${t.ratioSample} |`),
+  ...(f.torch.note === undefined ? [] : ['', `PyTorch not measured: ${f.torch.note}.`]),
+  '',
+];
+
 const notesSection = (): string[] => [
   '## Notes',
   '',
@@ -622,6 +643,7 @@ export const performanceMarkdown = (r: BenchResults): string => {
     ...(r.engines === undefined ? [] : ['', ...enginesSection(r.engines)]),
     ...(r.startup === undefined ? [] : ['', ...startupSection(r.startup)]),
     ...(r.trainEngine === undefined ? [] : ['', ...trainEngineSection(r.trainEngine)]),
+    ...(r.flowMatching === undefined ? [] : ['', ...flowMatchingSection(r.flowMatching)]),
     '',
     ...profileSection(r),
     ...notesSection(),
@@ -650,6 +672,7 @@ export const ratiosOf = (r: BenchResults): Record<string, number | null> => ({
         'wasm/kernels/stock-vs-ours/sampling': r.wasmKernels.caflow[1]?.ratio ?? null,
         'wasm/adam/ops-vs-fused': r.wasmKernels.adam.ratio,
       }),
+  ...(r.flowMatching === undefined ? {} : Object.fromEntries(r.flowMatching.torch.runs.flatMap((t) => [[`flowMatching/trainStep/tfjs-vs-pytorch${t.threads}`, t.ratioTrainStep], [`flowMatching/sample/tfjs-vs-pytorch${t.threads}`, t.ratioSample]]))),
   ...(r.density === undefined ? {} : Object.fromEntries(r.density.rows.map((f) => [`density/${f.dataset.replace(/\s+/g, '_')}/${f.flow}/timePerStep`, f.ratio ?? null]))),
   ...(r.engines === undefined
     ? {}

@@ -18,11 +18,13 @@
  *    (bench/startup.ts).
  * 9. `train --engine pytorch` against the exported train.py run by hand: the command's overhead on a
  *    200-step mnist-sr run (bench/train-engine.ts).
+ * 10. Flow matching against the exported PyTorch module: the `cnf` preset's training step and sampling pass
+ *    on 1 and 2 PyTorch threads (bench/flow-matching.ts, bench/pytorch/flow_matching.py).
  * Writes bench/results.json and docs/performance.md (bench/report.ts).
  *
  * Options: --quick (fewer repetitions, smaller sweeps); --only-wasm-gradients (run section 4 alone and
  * merge it into the existing bench/results.json, keeping the other sections' numbers); --only-density (the
- * same for section 6); --only-engines (the same for section 7); --only-startup (the same for section 8); --only-train-engine (the same for section 9); --wait-idle (before each section and each scaling
+ * same for section 6); --only-engines (the same for section 7); --only-startup (the same for section 8); --only-train-engine (the same for section 9); --only-flow-matching (the same for section 10); --wait-idle (before each section and each scaling
  * point, wait until other processes use less than 10% of the CPUs; 15 minutes of waiting in all at
  * most, then it goes on regardless). Before each section and scaling point the run samples, for one second,
  * how busy the machine is with other processes and records it: other load distorts the ratios (PyTorch's
@@ -42,6 +44,7 @@ import { runWasmGradients, type WasmGradientsResult } from './wasm-gradients.js'
 import { runWasmKernels } from './wasm-kernels.js';
 import { runStartup, type StartupResult } from './startup.js';
 import { runTrainEngine, type TrainEngineResult } from './train-engine.js';
+import { logFlowMatching, runFlowMatching } from './flow-matching.js';
 
 const logWasmGradients = (r: WasmGradientsResult): void => {
   for (const f of [...r.convGradients, ...r.inputKernel, r.sampling]) {
@@ -128,11 +131,18 @@ const onlyTrainEngine = (quick: boolean, waitIdle: boolean, args: readonly strin
     logTrainEngine(results.trainEngine);
   });
 
+/** Section 10 alone. */
+const onlyFlowMatching = (quick: boolean, waitIdle: boolean, args: readonly string[]): Promise<void> =>
+  runAlone('[10] flow matching against the exported PyTorch module', { waitIdle, args, prefer: 'wasm' }, (results, c) => {
+    results.flowMatching = runFlowMatching(quick, c.command, c.backend, c.busy);
+    logFlowMatching(results.flowMatching);
+  });
+
 const main = async (): Promise<void> => {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle' && a !== '--only-wasm-gradients' && a !== '--only-density' && a !== '--only-engines' && a !== '--only-startup' && a !== '--only-train-engine');
+  const unknown = args.filter((a) => a !== '--quick' && a !== '--wait-idle' && a !== '--only-wasm-gradients' && a !== '--only-density' && a !== '--only-engines' && a !== '--only-startup' && a !== '--only-train-engine' && a !== '--only-flow-matching');
   if (unknown.length > 0) {
-    log(`usage: tsx bench/run.ts [--quick] [--wait-idle] [--only-wasm-gradients | --only-density | --only-engines | --only-startup | --only-train-engine]   (unknown: ${unknown.join(' ')})`);
+    log(`usage: tsx bench/run.ts [--quick] [--wait-idle] [--only-wasm-gradients | --only-density | --only-engines | --only-startup | --only-train-engine | --only-flow-matching]   (unknown: ${unknown.join(' ')})`);
     process.exit(2);
   }
   const size = runSize(args.includes('--quick'));
@@ -142,6 +152,7 @@ const main = async (): Promise<void> => {
   if (args.includes('--only-engines')) return onlyEngines(size.quick, waitIdle, args);
   if (args.includes('--only-startup')) return onlyStartup(size.quick, waitIdle, args);
   if (args.includes('--only-train-engine')) return onlyTrainEngine(size.quick, waitIdle, args);
+  if (args.includes('--only-flow-matching')) return onlyFlowMatching(size.quick, waitIdle, args);
   let waited = 0;
   const started = performance.now();
   const loadAtStart = loadSnapshot();
@@ -215,6 +226,11 @@ const main = async (): Promise<void> => {
   const trainEngine = runTrainEngine(size.quick, ['npx tsx bench/run.ts', ...args].join(' '), busy['trainEngine'] ?? null);
   logTrainEngine(trainEngine);
 
+  await sampleBusy('flowMatching');
+  log('bench: [10] flow matching against the exported PyTorch module');
+  const flowMatching = runFlowMatching(size.quick, ['npx tsx bench/run.ts', ...args].join(' '), selection.name, busy['flowMatching'] ?? null);
+  logFlowMatching(flowMatching);
+
   const results: BenchResults = {
     date: new Date().toISOString(),
     command: ['npx tsx bench/run.ts', ...args].join(' '),
@@ -234,6 +250,7 @@ const main = async (): Promise<void> => {
     engines: { ...engines, date: new Date().toISOString(), command: ['npx tsx bench/run.ts', ...args].join(' ') },
     startup,
     trainEngine,
+    flowMatching,
   };
   results.durationSeconds = Math.round((performance.now() - started) / 1000);
   const written = await writeReport(results);
